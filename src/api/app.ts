@@ -1,0 +1,58 @@
+/**
+ * The control plane's HTTP API under /v1. Every route is declared through the Router, so
+ * validation, authorization and the OpenAPI document come from one place.
+ */
+import { drizzle } from "drizzle-orm/d1";
+import { Hono } from "hono";
+import * as schema from "../storage/schema.js";
+import type { AppEnv } from "./context.js";
+import { ApiError, sendError } from "./errors.js";
+import { openApiDocument } from "./openapi.js";
+import { Router } from "./router.js";
+import { registerClusterResources } from "./routes/cluster-resources.js";
+import { registerClusters } from "./routes/clusters.js";
+import { registerEvents } from "./routes/events.js";
+import { registerTokens } from "./routes/tokens.js";
+import { registerWebhooks } from "./routes/webhooks.js";
+
+export const VERSION = "0.1.0";
+
+export function createApp(): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+  const router = new Router(app);
+
+  app.use("*", async (c, next) => {
+    c.set("db", drizzle(c.env.DB, { schema }));
+    await next();
+  });
+
+  app.get("/v1/health", (c) => c.json({ ok: true, version: VERSION }));
+  let openapi: unknown;
+  app.get("/v1/openapi.json", (c) => {
+    openapi ??= openApiDocument(router.routes, VERSION);
+    return c.json(openapi);
+  });
+
+  registerClusters(router);
+  registerClusterResources(router);
+  registerTokens(router);
+  registerWebhooks(router);
+  registerEvents(router);
+
+  app.notFound((c) => {
+    const allowed = router.methodsFor(c.req.path);
+    if (allowed.length > 0) {
+      c.header("Allow", allowed.map((m) => m.toUpperCase()).join(", "));
+      return sendError(c, new ApiError("method_not_allowed", `${c.req.method} is not allowed here; use ${allowed.join(", ").toUpperCase()}`));
+    }
+    return sendError(c, new ApiError("not_found", `no route for ${c.req.method} ${c.req.path}`));
+  });
+
+  app.onError((err, c) => {
+    if (err instanceof ApiError) return sendError(c, err);
+    console.error("unhandled error", c.req.method, c.req.path, err);
+    return sendError(c, new ApiError("internal_error", "internal error; the control plane logged the details"));
+  });
+
+  return app;
+}

@@ -1,0 +1,55 @@
+/**
+ * Bearer-token authentication. Tokens are stored as SHA-256 hashes; the bootstrap admin
+ * token comes from the VIGIL_ADMIN_TOKEN secret and is compared by hash as well.
+ */
+import { eq } from "drizzle-orm";
+import type { Context } from "hono";
+import type { TokenRole } from "../core/vocabulary.js";
+import * as t from "../storage/schema.js";
+import type { AppEnv } from "./context.js";
+import { ApiError } from "./errors.js";
+import { sameDigest, sha256Hex } from "./secrets.js";
+
+export type Role = TokenRole | "public";
+
+export interface Principal {
+  /** Token id, or "bootstrap" for VIGIL_ADMIN_TOKEN. */
+  id: string;
+  name: string;
+  role: TokenRole;
+}
+
+/** Don't write last_used_at more often than this per token. */
+const TOUCH_EVERY_MS = 60_000;
+
+export async function authenticate(c: Context<AppEnv>): Promise<Principal> {
+  const header = c.req.header("authorization");
+  const match = header?.match(/^Bearer\s+(\S+)\s*$/i);
+  if (!match?.[1]) {
+    c.header("WWW-Authenticate", 'Bearer realm="vigil"');
+    throw new ApiError("unauthorized", "send an API token as Authorization: Bearer <token>");
+  }
+  const hash = await sha256Hex(match[1]);
+  const bootstrap = c.env.VIGIL_ADMIN_TOKEN;
+  if (bootstrap && sameDigest(hash, await sha256Hex(bootstrap))) {
+    return { id: "bootstrap", name: "bootstrap", role: "admin" };
+  }
+  const db = c.get("db");
+  const [row] = await db.select().from(t.apiTokens).where(eq(t.apiTokens.hash, hash));
+  if (!row) {
+    c.header("WWW-Authenticate", 'Bearer realm="vigil", error="invalid_token"');
+    throw new ApiError("unauthorized", "the API token is not valid");
+  }
+  const now = Date.now();
+  if (!row.lastUsedAt || now - Date.parse(row.lastUsedAt) > TOUCH_EVERY_MS) {
+    const touch = db.update(t.apiTokens).set({ lastUsedAt: new Date(now).toISOString() }).where(eq(t.apiTokens.id, row.id));
+    c.executionCtx.waitUntil(touch.then(() => undefined));
+  }
+  return { id: row.id, name: row.name, role: row.role };
+}
+
+export function authorize(principal: Principal, role: Role): void {
+  if (role === "admin" && principal.role !== "admin") {
+    throw new ApiError("forbidden", `this needs an admin token; ${principal.name} is a ${principal.role} token`);
+  }
+}

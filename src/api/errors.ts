@@ -1,0 +1,57 @@
+/**
+ * The API's one error type and its JSON form. Every failure leaves the Worker as
+ * `{ error: { code, message, issues? } }` with the status ERROR_STATUS gives the code.
+ */
+import type { Context } from "hono";
+import type { z } from "zod";
+import { ERROR_STATUS, type ErrorCode, type FieldIssue, fieldIssue, formatPath } from "../core/errors.js";
+
+export class ApiError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly issues: FieldIssue[] = [],
+  ) {
+    super(message);
+  }
+
+  get status(): (typeof ERROR_STATUS)[ErrorCode] {
+    return ERROR_STATUS[this.code];
+  }
+
+  /** A 400 for field problems, its code and message taken from the first one. */
+  static fromIssues(issues: FieldIssue[]): ApiError {
+    const first = issues[0];
+    if (!first) return new ApiError("invalid_field", "the request is invalid");
+    const more = issues.length > 1 ? ` (and ${issues.length - 1} more)` : "";
+    return new ApiError(first.code, `${first.field}: ${first.message}${more}`, issues);
+  }
+}
+
+/** zod's issues as field issues; `prefix` places them inside a larger body. */
+export function zodIssues(error: z.ZodError, prefix: (string | number)[] = []): FieldIssue[] {
+  return error.issues.map((issue) => {
+    const path = [...prefix, ...(issue.path as (string | number)[])];
+    if (issue.code === "unrecognized_keys") {
+      const keys = issue.keys;
+      return fieldIssue("invalid_field", keys.length === 1 ? [...path, keys[0] as string] : path, `unknown field${keys.length > 1 ? `s ${keys.join(", ")}` : ""}`);
+    }
+    return fieldIssue("invalid_field", path, issue.message);
+  });
+}
+
+export function errorBody(err: ApiError) {
+  return {
+    error: {
+      code: err.code,
+      message: err.message,
+      ...(err.issues.length > 0 ? { issues: err.issues } : {}),
+    },
+  };
+}
+
+export function sendError(c: Context, err: ApiError): Response {
+  return c.json(errorBody(err), err.status);
+}
+
+export { formatPath };

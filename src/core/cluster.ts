@@ -1,0 +1,99 @@
+/**
+ * The cluster document: a whole failover domain in one value, as `PUT .../config` takes it
+ * and `GET .../config` returns it. `validateCluster` checks what one resource alone cannot:
+ * unique names and references between resources.
+ */
+import { z } from "zod";
+import { Check } from "./check.js";
+import { duplicates } from "./collections.js";
+import { type FieldIssue, fieldIssue } from "./errors.js";
+import { Node } from "./node.js";
+import { Ident, Text, hostPart } from "./primitives.js";
+import { SyncGroup, VipGroup } from "./vip-group.js";
+import { VirtualService } from "./virtual-service.js";
+
+export const ClusterSettings = z
+  .strictObject({
+    name: Ident,
+    description: Text.default(""),
+  })
+  .meta({ id: "Cluster" });
+export type ClusterSettings = z.infer<typeof ClusterSettings>;
+
+export const ClusterDocument = z
+  .strictObject({
+    cluster: ClusterSettings,
+    nodes: z.array(Node).max(256).default([]),
+    checks: z.array(Check).max(1000).default([]),
+    vipGroups: z.array(VipGroup).max(256).default([]),
+    syncGroups: z.array(SyncGroup).max(128).default([]),
+    virtualServices: z.array(VirtualService).max(1000).default([]),
+  })
+  .meta({ id: "ClusterDocument", description: "A whole cluster: nodes, checks, VIP groups and virtual services." });
+export type ClusterDocument = z.infer<typeof ClusterDocument>;
+
+/** Names and references across a whole document; an empty list means it is consistent. */
+export function validateCluster(doc: ClusterDocument): FieldIssue[] {
+  const issues: FieldIssue[] = [];
+  const unique = (kind: keyof ClusterDocument, names: string[], field = "name") => {
+    for (const [name, at] of duplicates(names)) {
+      issues.push(fieldIssue("duplicate_name", [kind, at, field], `${name} is already used by another entry`));
+    }
+  };
+  unique("nodes", doc.nodes.map((n) => n.name));
+  unique("checks", doc.checks.map((c) => c.name));
+  unique("vipGroups", doc.vipGroups.map((g) => g.name));
+  unique("syncGroups", doc.syncGroups.map((g) => g.name));
+  unique("virtualServices", doc.virtualServices.map((v) => v.name));
+
+  const nodes = new Set(doc.nodes.map((n) => n.name));
+  const checks = new Set(doc.checks.map((c) => c.name));
+  const groups = new Map(doc.vipGroups.map((g) => [g.name, g]));
+  const refer = (known: Set<string> | Map<string, unknown>, kind: string, name: string, path: (string | number)[]) => {
+    if (!known.has(name)) issues.push(fieldIssue("unknown_reference", path, `no ${kind} named ${name} in this cluster`));
+  };
+
+  for (const [i, check] of doc.checks.entries()) {
+    for (const [j, agent] of check.observers.agents.entries()) refer(nodes, "node", agent, ["checks", i, "observers", "agents", j]);
+  }
+  for (const [i, group] of doc.vipGroups.entries()) {
+    for (const [j, m] of group.members.entries()) refer(nodes, "node", m.node, ["vipGroups", i, "members", j, "node"]);
+    for (const [j, t] of group.track.entries()) refer(checks, "check", t.check, ["vipGroups", i, "track", j, "check"]);
+  }
+  const syncedIn = new Map<string, string>();
+  for (const [i, sync] of doc.syncGroups.entries()) {
+    for (const [j, name] of sync.vipGroups.entries()) {
+      refer(groups, "VIP group", name, ["syncGroups", i, "vipGroups", j]);
+      const other = syncedIn.get(name);
+      if (other !== undefined && other !== sync.name) {
+        issues.push(fieldIssue("invalid_field", ["syncGroups", i, "vipGroups", j], `${name} is already in sync group ${other}`));
+      }
+      syncedIn.set(name, sync.name);
+    }
+  }
+  const endpoints = new Map<string, string>();
+  for (const [i, vs] of doc.virtualServices.entries()) {
+    const group = groups.get(vs.vipGroup);
+    refer(groups, "VIP group", vs.vipGroup, ["virtualServices", i, "vipGroup"]);
+    if (group && vs.address !== undefined && !group.vips.some((v) => hostPart(v.cidr) === hostPart(vs.address ?? ""))) {
+      issues.push(
+        fieldIssue("unknown_reference", ["virtualServices", i, "address"], `${vs.address} is not a VIP of group ${group.name}`),
+      );
+    }
+    const endpoint = vs.fwmark !== undefined ? `fwmark ${vs.fwmark}` : `${vs.protocol} ${hostPart(vs.address ?? "")}:${vs.port}`;
+    const taken = endpoints.get(endpoint);
+    if (taken !== undefined) {
+      issues.push(fieldIssue("duplicate_name", ["virtualServices", i, vs.fwmark !== undefined ? "fwmark" : "port"], `${endpoint} is already served by ${taken}`));
+    }
+    endpoints.set(endpoint, vs.name);
+    for (const [j, rs] of vs.realServers.entries()) {
+      if (rs.check !== undefined) refer(checks, "check", rs.check, ["virtualServices", i, "realServers", j, "check"]);
+    }
+  }
+  return issues;
+}
+
+/** An empty document for a cluster: what a new cluster holds. */
+export function emptyCluster(settings: ClusterSettings): ClusterDocument {
+  return { cluster: settings, nodes: [], checks: [], vipGroups: [], syncGroups: [], virtualServices: [] };
+}

@@ -1,0 +1,26 @@
+/** A node: one load balancer host running vigil-agent (keepalived's director). */
+import { z } from "zod";
+import { Ident, IpAddress, Labels } from "./primitives.js";
+
+export const Node = z
+  .strictObject({
+    name: Ident,
+    /** The address the node is reached at on its LAN; shown to operators, used by agent checks. */
+    address: IpAddress,
+    labels: Labels,
+  })
+  .meta({ id: "Node" });
+export type Node = z.infer<typeof Node>;
+
+/** What the control plane knows about a node's agent; set by enrollment and the channel, never by config. */
+export const NodeStatus = z
+  .object({
+    enrolled: z.boolean(),
+    enrolledAt: z.string().nullable(),
+    /** Ed25519 public key, base64, registered at enrollment. */
+    agentPublicKey: z.string().nullable(),
+    online: z.boolean(),
+    lastSeenAt: z.string().nullable(),
+  })
+  .meta({ id: "NodeStatus" });
+export type NodeStatus = z.infer<typeof NodeStatus>;

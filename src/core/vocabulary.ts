@@ -1,0 +1,66 @@
+/**
+ * The closed word lists of Vigil. Each tuple feeds the zod enum (validation and
+ * OpenAPI), the drizzle column enum and the TypeScript type, so the three never drift.
+ */
+
+/** IPVS schedulers, as `ipvsadm -s` names them. */
+export const SCHEDULERS = ["rr", "wrr", "lc", "wlc", "lblc", "lblcr", "dh", "sh", "sed", "nq", "mh"] as const;
+export type Scheduler = (typeof SCHEDULERS)[number];
+
+/** IPVS forwarding methods: masquerading (-m), direct routing (-g), tunnelling (-i). */
+export const FORWARDING_METHODS = ["nat", "dr", "tun"] as const;
+export type ForwardingMethod = (typeof FORWARDING_METHODS)[number];
+
+export const PROTOCOLS = ["tcp", "udp"] as const;
+export type Protocol = (typeof PROTOCOLS)[number];
+
+/** What programs a virtual service on the director. */
+export const DRIVERS = ["ipvs", "haproxy"] as const;
+export type Driver = (typeof DRIVERS)[number];
+
+export const CHECK_TYPES = ["http", "https", "tcp", "tls", "smtp", "icmp", "script"] as const;
+export type CheckType = (typeof CHECK_TYPES)[number];
+
+/** Check types that only an agent inside the LAN can run (edge Workers cannot ping or exec). */
+export const AGENT_ONLY_CHECK_TYPES = ["icmp", "script"] as const satisfies readonly CheckType[];
+
+/** Durable Object location hints; one prober per cluster and region. */
+export const REGIONS = ["wnam", "enam", "sam", "weur", "eeur", "apac", "oc", "afr", "me"] as const;
+export type Region = (typeof REGIONS)[number];
+
+/**
+ * What an agent does with its VIPs when it cannot reach the coordinator.
+ * `release`: drop them at lease expiry (never two holders). `hold`: keep them until the
+ * coordinator is back, accepting a possible split brain to avoid an outage.
+ */
+export const COORDINATOR_LOSS_POLICIES = ["release", "hold"] as const;
+export type CoordinatorLossPolicy = (typeof COORDINATOR_LOSS_POLICIES)[number];
+
+/** keepalived's notify_master / notify_backup / notify_fault / notify_stop. */
+export const NOTIFY_STATES = ["master", "backup", "fault", "stop"] as const;
+export type NotifyState = (typeof NOTIFY_STATES)[number];
+
+export const WEBHOOK_FORMATS = ["standard", "slack", "discord", "pagerduty", "teams"] as const;
+export type WebhookFormat = (typeof WEBHOOK_FORMATS)[number];
+
+export const EVENT_TYPES = [
+  "target.down",
+  "target.up",
+  "target.degraded",
+  "quorum.lost",
+  "quorum.regained",
+  "vip.moved",
+  "lease.expired",
+  "agent.offline",
+  "agent.online",
+  "command.failed",
+  "webhook.failing",
+] as const;
+export type EventType = (typeof EVENT_TYPES)[number];
+
+/** Ordered from least to most severe. */
+export const SEVERITIES = ["info", "warning", "critical"] as const;
+export type Severity = (typeof SEVERITIES)[number];
+
+export const TOKEN_ROLES = ["admin", "read"] as const;
+export type TokenRole = (typeof TOKEN_ROLES)[number];

@@ -1,0 +1,33 @@
+/**
+ * The Vigil control plane Worker: the /v1 API, the Coordinator and Prober Durable Objects,
+ * a cron that tidies expired enrollment tokens, and the webhook queue's consumer.
+ */
+import { and, isNull, lt } from "drizzle-orm";
+import { drizzle } from "drizzle-orm/d1";
+import { createApp } from "./api/app.js";
+import type { Env } from "./env.js";
+import * as t from "./storage/schema.js";
+
+export { Coordinator } from "./coordinator.js";
+export { Prober } from "../edge/prober.js";
+
+const app = createApp();
+
+/** Unused enrollment tokens are kept this long past expiry, so operators can see why one failed. */
+const EXPIRED_TOKEN_RETENTION_MS = 7 * 24 * 3600 * 1000;
+
+export default {
+  fetch: app.fetch,
+
+  async scheduled(_controller, env) {
+    const cutoff = new Date(Date.now() - EXPIRED_TOKEN_RETENTION_MS).toISOString();
+    await drizzle(env.DB)
+      .delete(t.enrollmentTokens)
+      .where(and(isNull(t.enrollmentTokens.usedAt), lt(t.enrollmentTokens.expiresAt, cutoff)));
+  },
+
+  async queue(batch) {
+    // Webhook delivery arrives with the alerting work; until then nothing is enqueued.
+    batch.ackAll();
+  },
+} satisfies ExportedHandler<Env>;
