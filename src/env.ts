@@ -1,6 +1,7 @@
 /** The Worker's bindings, as wrangler.toml declares them. */
-import type { Coordinator } from "./coordinator.js";
+
 import type { Prober } from "../edge/prober.js";
+import type { Coordinator } from "./coordinator.js";
 
 export interface Env {
   DB: D1Database;

@@ -8,8 +8,8 @@ import { createApp } from "./api/app.js";
 import type { Env } from "./env.js";
 import * as t from "./storage/schema.js";
 
-export { Coordinator } from "./coordinator.js";
 export { Prober } from "../edge/prober.js";
+export { Coordinator } from "./coordinator.js";
 
 const app = createApp();
 

@@ -43,7 +43,13 @@ export function createApp(): Hono<AppEnv> {
     const allowed = router.methodsFor(c.req.path);
     if (allowed.length > 0) {
       c.header("Allow", allowed.map((m) => m.toUpperCase()).join(", "));
-      return sendError(c, new ApiError("method_not_allowed", `${c.req.method} is not allowed here; use ${allowed.join(", ").toUpperCase()}`));
+      return sendError(
+        c,
+        new ApiError(
+          "method_not_allowed",
+          `${c.req.method} is not allowed here; use ${allowed.join(", ").toUpperCase()}`,
+        ),
+      );
     }
     return sendError(c, new ApiError("not_found", `no route for ${c.req.method} ${c.req.path}`));
   });

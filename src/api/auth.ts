@@ -42,7 +42,10 @@ export async function authenticate(c: Context<AppEnv>): Promise<Principal> {
   }
   const now = Date.now();
   if (!row.lastUsedAt || now - Date.parse(row.lastUsedAt) > TOUCH_EVERY_MS) {
-    const touch = db.update(t.apiTokens).set({ lastUsedAt: new Date(now).toISOString() }).where(eq(t.apiTokens.id, row.id));
+    const touch = db
+      .update(t.apiTokens)
+      .set({ lastUsedAt: new Date(now).toISOString() })
+      .where(eq(t.apiTokens.id, row.id));
     c.executionCtx.waitUntil(touch.then(() => undefined));
   }
   return { id: row.id, name: row.name, role: row.role };

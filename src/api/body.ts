@@ -27,7 +27,11 @@ export async function readJson(c: Context): Promise<unknown> {
   }
 }
 
-export function parseWith<S extends z.ZodType>(schema: S, value: unknown, prefix: (string | number)[] = []): z.output<S> {
+export function parseWith<S extends z.ZodType>(
+  schema: S,
+  value: unknown,
+  prefix: (string | number)[] = [],
+): z.output<S> {
   const result = schema.safeParse(value);
   if (!result.success) throw ApiError.fromIssues(zodIssues(result.error, prefix));
   return result.data;

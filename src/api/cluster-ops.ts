@@ -7,7 +7,7 @@ import { ClusterDocument, validateCluster } from "../core/cluster.js";
 import { type Change, diffClusters } from "../core/diff.js";
 import type { FieldIssue } from "../core/errors.js";
 import { fieldIssue } from "../core/errors.js";
-import { type Db, RevisionConflict, type StoredCluster, readCluster, writeCluster } from "../storage/cluster-store.js";
+import { type Db, RevisionConflict, readCluster, type StoredCluster, writeCluster } from "../storage/cluster-store.js";
 import { ApiError, zodIssues } from "./errors.js";
 
 export async function loadCluster(db: Db, name: string): Promise<StoredCluster> {

@@ -34,7 +34,11 @@ export function zodIssues(error: z.ZodError, prefix: (string | number)[] = []): 
     const path = [...prefix, ...(issue.path as (string | number)[])];
     if (issue.code === "unrecognized_keys") {
       const keys = issue.keys;
-      return fieldIssue("invalid_field", keys.length === 1 ? [...path, keys[0] as string] : path, `unknown field${keys.length > 1 ? `s ${keys.join(", ")}` : ""}`);
+      return fieldIssue(
+        "invalid_field",
+        keys.length === 1 ? [...path, keys[0] as string] : path,
+        `unknown field${keys.length > 1 ? `s ${keys.join(", ")}` : ""}`,
+      );
     }
     return fieldIssue("invalid_field", path, issue.message);
   });

@@ -56,7 +56,9 @@ export function openApiDocument(routes: RouteSpec[], version: string): unknown {
       tags: [r.tag],
       ...(r.role === "public" ? { security: [] } : { "x-vigil-role": r.role }),
       parameters: [...params, ...query],
-      ...(r.body ? { requestBody: { required: true, content: { "application/json": { schema: schemaRef(r.body, "input") } } } } : {}),
+      ...(r.body
+        ? { requestBody: { required: true, content: { "application/json": { schema: schemaRef(r.body, "input") } } } }
+        : {}),
       responses: {
         [status]: r.response
           ? { description: "OK", content: { "application/json": { schema: schemaRef(r.response, "output") } } }

@@ -6,13 +6,16 @@
 import type { Context, Hono } from "hono";
 import type { z } from "zod";
 import type { ErrorCode } from "../core/errors.js";
-import { type Role, authenticate, authorize } from "./auth.js";
+import { authenticate, authorize, type Role } from "./auth.js";
 import { parseWith, readJson } from "./body.js";
 import type { AppEnv } from "./context.js";
 
 export type Method = "get" | "post" | "put" | "delete";
 
-export interface RouteSpec<B extends z.ZodType | undefined = z.ZodType | undefined, Q extends z.ZodType | undefined = z.ZodType | undefined> {
+export interface RouteSpec<
+  B extends z.ZodType | undefined = z.ZodType | undefined,
+  Q extends z.ZodType | undefined = z.ZodType | undefined,
+> {
   method: Method;
   /** Hono path, e.g. /v1/clusters/:cluster/nodes/:name */
   path: string;
@@ -39,7 +42,10 @@ export class Router {
 
   constructor(private readonly app: Hono<AppEnv>) {}
 
-  add<B extends z.ZodType | undefined, Q extends z.ZodType | undefined>(spec: RouteSpec<B, Q>, handler: Handler<B, Q>): void {
+  add<B extends z.ZodType | undefined, Q extends z.ZodType | undefined>(
+    spec: RouteSpec<B, Q>,
+    handler: Handler<B, Q>,
+  ): void {
     this.routes.push(spec);
     this.app.on(spec.method.toUpperCase(), spec.path, async (c) => {
       if (spec.role !== "public") {

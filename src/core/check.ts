@@ -3,8 +3,8 @@
  * keepalived: TCP_CHECK, HTTP_GET, SSL_GET, SMTP_CHECK, MISC_CHECK and vrrp_script.
  */
 import { z } from "zod";
-import { Exec, HostName, Ident, Port, intRange, seconds } from "./primitives.js";
 import { duplicates } from "./collections.js";
+import { Exec, HostName, Ident, intRange, Port, seconds } from "./primitives.js";
 import { AGENT_ONLY_CHECK_TYPES, REGIONS } from "./vocabulary.js";
 
 const HeaderName = z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,64}$/, { error: "expected an HTTP header name" });
@@ -30,11 +30,7 @@ const HttpFields = {
     .regex(/^\/[^\s\0]*$/, { error: "expected a path starting with '/' and without spaces" })
     .default("/"),
   expectStatus: z.array(intRange(100, 599)).min(1, { error: "expected at least one status code" }).default([200]),
-  bodyRegex: z
-    .string()
-    .max(1024)
-    .refine(compiles, { error: "expected a valid regular expression" })
-    .optional(),
+  bodyRegex: z.string().max(1024).refine(compiles, { error: "expected a valid regular expression" }).optional(),
   /** MD5 of the body as keepalived's genhash prints it: 32 lowercase hex digits. */
   digest: z
     .string()
@@ -97,7 +93,7 @@ export type Observers = z.infer<typeof Observers>;
 
 /** How many fresh votes must agree: a majority of observers, all of them, or a count. */
 export const Quorum = z.union([z.literal("majority"), z.literal("all"), intRange(1, 64)], {
-  error: "expected \"majority\", \"all\" or a number of observers",
+  error: 'expected "majority", "all" or a number of observers',
 });
 export type Quorum = z.infer<typeof Quorum>;
 
@@ -132,7 +128,11 @@ export const Check = z
     }
     const observers = check.observers.regions.length + check.observers.agents.length;
     if (observers === 0) {
-      ctx.addIssue({ code: "custom", path: ["observers"], message: "name at least one region or agent to run this check" });
+      ctx.addIssue({
+        code: "custom",
+        path: ["observers"],
+        message: "name at least one region or agent to run this check",
+      });
     }
     if (typeof check.quorum === "number" && check.quorum > observers) {
       ctx.addIssue({

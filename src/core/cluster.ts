@@ -8,7 +8,7 @@ import { Check } from "./check.js";
 import { duplicates } from "./collections.js";
 import { type FieldIssue, fieldIssue } from "./errors.js";
 import { Node } from "./node.js";
-import { Ident, Text, hostPart } from "./primitives.js";
+import { hostPart, Ident, Text } from "./primitives.js";
 import { SyncGroup, VipGroup } from "./vip-group.js";
 import { VirtualService } from "./virtual-service.js";
 
@@ -40,21 +40,38 @@ export function validateCluster(doc: ClusterDocument): FieldIssue[] {
       issues.push(fieldIssue("duplicate_name", [kind, at, field], `${name} is already used by another entry`));
     }
   };
-  unique("nodes", doc.nodes.map((n) => n.name));
-  unique("checks", doc.checks.map((c) => c.name));
-  unique("vipGroups", doc.vipGroups.map((g) => g.name));
-  unique("syncGroups", doc.syncGroups.map((g) => g.name));
-  unique("virtualServices", doc.virtualServices.map((v) => v.name));
+  unique(
+    "nodes",
+    doc.nodes.map((n) => n.name),
+  );
+  unique(
+    "checks",
+    doc.checks.map((c) => c.name),
+  );
+  unique(
+    "vipGroups",
+    doc.vipGroups.map((g) => g.name),
+  );
+  unique(
+    "syncGroups",
+    doc.syncGroups.map((g) => g.name),
+  );
+  unique(
+    "virtualServices",
+    doc.virtualServices.map((v) => v.name),
+  );
 
   const nodes = new Set(doc.nodes.map((n) => n.name));
   const checks = new Set(doc.checks.map((c) => c.name));
   const groups = new Map(doc.vipGroups.map((g) => [g.name, g]));
   const refer = (known: Set<string> | Map<string, unknown>, kind: string, name: string, path: (string | number)[]) => {
-    if (!known.has(name)) issues.push(fieldIssue("unknown_reference", path, `no ${kind} named ${name} in this cluster`));
+    if (!known.has(name))
+      issues.push(fieldIssue("unknown_reference", path, `no ${kind} named ${name} in this cluster`));
   };
 
   for (const [i, check] of doc.checks.entries()) {
-    for (const [j, agent] of check.observers.agents.entries()) refer(nodes, "node", agent, ["checks", i, "observers", "agents", j]);
+    for (const [j, agent] of check.observers.agents.entries())
+      refer(nodes, "node", agent, ["checks", i, "observers", "agents", j]);
   }
   for (const [i, group] of doc.vipGroups.entries()) {
     for (const [j, m] of group.members.entries()) refer(nodes, "node", m.node, ["vipGroups", i, "members", j, "node"]);
@@ -66,7 +83,9 @@ export function validateCluster(doc: ClusterDocument): FieldIssue[] {
       refer(groups, "VIP group", name, ["syncGroups", i, "vipGroups", j]);
       const other = syncedIn.get(name);
       if (other !== undefined && other !== sync.name) {
-        issues.push(fieldIssue("invalid_field", ["syncGroups", i, "vipGroups", j], `${name} is already in sync group ${other}`));
+        issues.push(
+          fieldIssue("invalid_field", ["syncGroups", i, "vipGroups", j], `${name} is already in sync group ${other}`),
+        );
       }
       syncedIn.set(name, sync.name);
     }
@@ -77,13 +96,24 @@ export function validateCluster(doc: ClusterDocument): FieldIssue[] {
     refer(groups, "VIP group", vs.vipGroup, ["virtualServices", i, "vipGroup"]);
     if (group && vs.address !== undefined && !group.vips.some((v) => hostPart(v.cidr) === hostPart(vs.address ?? ""))) {
       issues.push(
-        fieldIssue("unknown_reference", ["virtualServices", i, "address"], `${vs.address} is not a VIP of group ${group.name}`),
+        fieldIssue(
+          "unknown_reference",
+          ["virtualServices", i, "address"],
+          `${vs.address} is not a VIP of group ${group.name}`,
+        ),
       );
     }
-    const endpoint = vs.fwmark !== undefined ? `fwmark ${vs.fwmark}` : `${vs.protocol} ${hostPart(vs.address ?? "")}:${vs.port}`;
+    const endpoint =
+      vs.fwmark !== undefined ? `fwmark ${vs.fwmark}` : `${vs.protocol} ${hostPart(vs.address ?? "")}:${vs.port}`;
     const taken = endpoints.get(endpoint);
     if (taken !== undefined) {
-      issues.push(fieldIssue("duplicate_name", ["virtualServices", i, vs.fwmark !== undefined ? "fwmark" : "port"], `${endpoint} is already served by ${taken}`));
+      issues.push(
+        fieldIssue(
+          "duplicate_name",
+          ["virtualServices", i, vs.fwmark !== undefined ? "fwmark" : "port"],
+          `${endpoint} is already served by ${taken}`,
+        ),
+      );
     }
     endpoints.set(endpoint, vs.name);
     for (const [j, rs] of vs.realServers.entries()) {

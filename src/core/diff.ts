@@ -4,7 +4,15 @@
  */
 import type { ClusterDocument } from "./cluster.js";
 
-export const RESOURCE_KINDS = ["cluster", "node", "check", "vipGroup", "syncGroup", "virtualService", "realServer"] as const;
+export const RESOURCE_KINDS = [
+  "cluster",
+  "node",
+  "check",
+  "vipGroup",
+  "syncGroup",
+  "virtualService",
+  "realServer",
+] as const;
 export type ResourceKind = (typeof RESOURCE_KINDS)[number];
 
 export interface Change {
@@ -20,7 +28,8 @@ type Named = { name: string };
 
 /** Each resource of a document under its kind and name, real servers flattened out of their services. */
 export function resources(doc: ClusterDocument): Map<ResourceKind, Map<string, object>> {
-  const byName = <T extends Named>(items: T[], key = (i: T) => i.name) => new Map(items.map((i) => [key(i), i as object]));
+  const byName = <T extends Named>(items: T[], key = (i: T) => i.name) =>
+    new Map(items.map((i) => [key(i), i as object]));
   const services = doc.virtualServices.map(({ realServers: _, ...vs }) => vs);
   const realServers = doc.virtualServices.flatMap((vs) => vs.realServers.map((rs) => ({ ...rs, service: vs.name })));
   return new Map<ResourceKind, Map<string, object>>([
@@ -68,9 +77,15 @@ function changedFields(a: object, b: object): string[] {
 
 /** JSON with object keys sorted, so key order never counts as a change. */
 export function canonical(value: unknown): string {
-  return JSON.stringify(value, (_key, v) =>
-    v && typeof v === "object" && !Array.isArray(v)
-      ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, (v as Record<string, unknown>)[k]]))
-      : v,
-  ) ?? "undefined";
+  return (
+    JSON.stringify(value, (_key, v) =>
+      v && typeof v === "object" && !Array.isArray(v)
+        ? Object.fromEntries(
+            Object.keys(v)
+              .sort()
+              .map((k) => [k, (v as Record<string, unknown>)[k]]),
+          )
+        : v,
+    ) ?? "undefined"
+  );
 }

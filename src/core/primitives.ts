@@ -6,11 +6,9 @@
 import { z } from "zod";
 
 /** A resource name: what keepalived calls an instance name, HAProxy a backend or server name. */
-export const Ident = z
-  .string()
-  .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, {
-    error: "expected a name of 1-64 letters, digits, '_', '.' or '-', starting with a letter or digit",
-  });
+export const Ident = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, {
+  error: "expected a name of 1-64 letters, digits, '_', '.' or '-', starting with a letter or digit",
+});
 
 export const IpAddress = z.union([z.ipv4(), z.ipv6()], {
   error: "expected an IPv4 or IPv6 address like 192.168.88.15",
@@ -27,11 +25,9 @@ export const Port = z
   .max(65535, { error: "expected a port from 1 to 65535" });
 
 /** A Linux interface name: at most 15 bytes (IFNAMSIZ - 1), no '/', ':' or whitespace. */
-export const InterfaceName = z
-  .string()
-  .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,14}$/, {
-    error: "expected a Linux interface name of 1-15 letters, digits, '_', '.' or '-'",
-  });
+export const InterfaceName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,14}$/, {
+  error: "expected a Linux interface name of 1-15 letters, digits, '_', '.' or '-'",
+});
 
 /** Durations are seconds, as in keepalived.conf; fractions are allowed where noted. */
 export function seconds(min: number, max: number) {
@@ -68,7 +64,10 @@ export const Exec = z.strictObject({
 export type Exec = z.infer<typeof Exec>;
 
 /** Free text for descriptions and notes. */
-export const Text = z.string().max(1024).regex(/^[^\0]*$/, { error: "text may not contain NUL bytes" });
+export const Text = z
+  .string()
+  .max(1024)
+  .regex(/^[^\0]*$/, { error: "text may not contain NUL bytes" });
 
 /** DNS host name, for Host headers and TLS server names. */
 export const HostName = z
@@ -82,7 +81,10 @@ export const HostName = z
 export const Labels = z
   .record(
     z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_./-]{0,62}$/, { error: "expected a label key of 1-63 characters" }),
-    z.string().max(128).regex(/^[^\0\r\n]*$/, { error: "label values may not contain control characters" }),
+    z
+      .string()
+      .max(128)
+      .regex(/^[^\0\r\n]*$/, { error: "label values may not contain control characters" }),
   )
   .default({});
 

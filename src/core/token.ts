@@ -1,6 +1,6 @@
 /** API tokens (operators) and enrollment tokens (agents joining a cluster). */
 import { z } from "zod";
-import { Ident, Text, intRange } from "./primitives.js";
+import { Ident, intRange, Text } from "./primitives.js";
 import { TOKEN_ROLES } from "./vocabulary.js";
 
 export const ApiTokenInput = z

@@ -4,7 +4,7 @@
  */
 import { z } from "zod";
 import { duplicates } from "./collections.js";
-import { Cidr, Exec, Ident, InterfaceName, hostPart, intRange, seconds } from "./primitives.js";
+import { Cidr, Exec, hostPart, Ident, InterfaceName, intRange, seconds } from "./primitives.js";
 import { COORDINATOR_LOSS_POLICIES, NOTIFY_STATES } from "./vocabulary.js";
 
 export const Vip = z

@@ -4,7 +4,7 @@
  */
 import { z } from "zod";
 import { duplicates } from "./collections.js";
-import { Ident, IpAddress, Port, hostPart, intRange } from "./primitives.js";
+import { hostPart, Ident, IpAddress, intRange, Port } from "./primitives.js";
 import { FORWARDING_METHODS, PROTOCOLS, SCHEDULERS } from "./vocabulary.js";
 
 export const RealServer = z
@@ -95,7 +95,11 @@ export const VirtualService = z
       });
     }
     for (const [name, at] of duplicates(vs.realServers.map((r) => r.name))) {
-      ctx.addIssue({ code: "custom", path: ["realServers", at, "name"], message: `real server ${name} is listed twice` });
+      ctx.addIssue({
+        code: "custom",
+        path: ["realServers", at, "name"],
+        message: `real server ${name} is listed twice`,
+      });
     }
     for (const [endpoint, at] of duplicates(vs.realServers.map((r) => `${hostPart(r.address)}:${r.port}`))) {
       ctx.addIssue({ code: "custom", path: ["realServers", at, "address"], message: `${endpoint} is listed twice` });

@@ -4,9 +4,9 @@ import { Ident, intRange, seconds } from "./primitives.js";
 import { EVENT_TYPES, SEVERITIES, WEBHOOK_FORMATS } from "./vocabulary.js";
 
 /** A Standard Webhooks secret: `whsec_` and base64 of 24 to 64 random bytes. */
-export const WebhookSecret = z
-  .string()
-  .regex(/^whsec_[A-Za-z0-9+/]{32,88}={0,2}$/, { error: "expected a secret like whsec_ followed by base64 of 24-64 bytes" });
+export const WebhookSecret = z.string().regex(/^whsec_[A-Za-z0-9+/]{32,88}={0,2}$/, {
+  error: "expected a secret like whsec_ followed by base64 of 24-64 bytes",
+});
 
 export const WebhookFilter = z.strictObject({
   /** Event types to send; empty sends all. */
@@ -20,9 +20,7 @@ export const WebhookFilter = z.strictObject({
 
 const WebhookFields = {
   name: Ident,
-  url: z
-    .url({ protocol: /^https?$/, error: "expected an http:// or https:// URL" })
-    .max(2048),
+  url: z.url({ protocol: /^https?$/, error: "expected an http:// or https:// URL" }).max(2048),
   format: z.enum(WEBHOOK_FORMATS).default("standard"),
   filter: WebhookFilter.default({ events: [], clusters: [], targets: [], minSeverity: "info" }),
   /** A down that recovers within this many seconds sends nothing. */

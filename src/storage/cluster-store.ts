@@ -5,12 +5,12 @@
  */
 import { and, eq } from "drizzle-orm";
 import type { DrizzleD1Database } from "drizzle-orm/d1";
+import type { Check } from "../core/check.js";
 import type { ClusterDocument } from "../core/cluster.js";
 import { type Change, resources } from "../core/diff.js";
-import type { Check } from "../core/check.js";
 import type { Node } from "../core/node.js";
-import type { RealServer, VirtualService } from "../core/virtual-service.js";
 import type { SyncGroup, VipGroup } from "../core/vip-group.js";
+import type { RealServer, VirtualService } from "../core/virtual-service.js";
 import {
   checkRow,
   documentFromRows,
@@ -80,7 +80,7 @@ export async function writeCluster(
     else statements.push(upsertStatement(db, name, change, items.get(change.kind)?.get(change.name)));
   }
   try {
-    await db.batch(statements as [ (typeof statements)[number], ...(typeof statements)[number][] ]);
+    await db.batch(statements as [(typeof statements)[number], ...(typeof statements)[number][]]);
   } catch (err) {
     if (/UNIQUE constraint failed: (config_revisions|clusters)/.test(String((err as Error).cause ?? err))) {
       throw new RevisionConflict(`cluster ${name} changed while this request was applied`);
@@ -95,11 +95,17 @@ function upsertStatement(db: Db, cluster: string, change: Change, item: object |
   switch (change.kind) {
     case "node": {
       const row = nodeRow(cluster, item as Node);
-      return db.insert(t.nodes).values(row).onConflictDoUpdate({ target: [t.nodes.cluster, t.nodes.name], set: row });
+      return db
+        .insert(t.nodes)
+        .values(row)
+        .onConflictDoUpdate({ target: [t.nodes.cluster, t.nodes.name], set: row });
     }
     case "check": {
       const row = checkRow(cluster, item as Check);
-      return db.insert(t.checks).values(row).onConflictDoUpdate({ target: [t.checks.cluster, t.checks.name], set: row });
+      return db
+        .insert(t.checks)
+        .values(row)
+        .onConflictDoUpdate({ target: [t.checks.cluster, t.checks.name], set: row });
     }
     case "vipGroup": {
       const row = vipGroupRow(cluster, item as VipGroup);
@@ -128,7 +134,10 @@ function upsertStatement(db: Db, cluster: string, change: Change, item: object |
       return db
         .insert(t.realServers)
         .values(row)
-        .onConflictDoUpdate({ target: [t.realServers.cluster, t.realServers.virtualService, t.realServers.name], set: row });
+        .onConflictDoUpdate({
+          target: [t.realServers.cluster, t.realServers.virtualService, t.realServers.name],
+          set: row,
+        });
     }
     case "cluster":
       throw new Error("the cluster row is written separately");
@@ -153,7 +162,13 @@ function deleteStatement(db: Db, cluster: string, change: Change) {
       const [service = "", name = ""] = change.name.split("/");
       return db
         .delete(t.realServers)
-        .where(and(eq(t.realServers.cluster, cluster), eq(t.realServers.virtualService, service), eq(t.realServers.name, name)));
+        .where(
+          and(
+            eq(t.realServers.cluster, cluster),
+            eq(t.realServers.virtualService, service),
+            eq(t.realServers.name, name),
+          ),
+        );
     }
     case "cluster":
       throw new Error("clusters are deleted with deleteCluster");

@@ -6,8 +6,8 @@
 import { Check } from "../core/check.js";
 import type { ClusterDocument } from "../core/cluster.js";
 import type { Node } from "../core/node.js";
-import type { RealServer, VirtualService } from "../core/virtual-service.js";
 import type { SyncGroup, VipGroup } from "../core/vip-group.js";
+import type { RealServer, VirtualService } from "../core/virtual-service.js";
 import type * as t from "./schema.js";
 
 type Row<T extends { $inferSelect: unknown }> = T["$inferSelect"];
@@ -62,7 +62,8 @@ export function virtualServiceFromRow(r: Row<typeof t.virtualServices>, servers:
   const { cluster: _, driver, haproxyBackend, ...rest } = r;
   return defined({
     ...rest,
-    driver: driver === "haproxy" ? { type: "haproxy" as const, backend: haproxyBackend ?? "" } : { type: "ipvs" as const },
+    driver:
+      driver === "haproxy" ? { type: "haproxy" as const, backend: haproxyBackend ?? "" } : { type: "ipvs" as const },
     realServers: servers,
   }) as VirtualService;
 }

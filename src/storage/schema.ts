@@ -9,7 +9,6 @@ import type { Observers, Quorum } from "../core/check.js";
 import type { Exec } from "../core/primitives.js";
 import type { VipGroup } from "../core/vip-group.js";
 import type { VirtualService } from "../core/virtual-service.js";
-import type { WebhookInput } from "../core/webhook.js";
 import {
   CHECK_TYPES,
   COORDINATOR_LOSS_POLICIES,
@@ -22,6 +21,7 @@ import {
   TOKEN_ROLES,
   WEBHOOK_FORMATS,
 } from "../core/vocabulary.js";
+import type { WebhookInput } from "../core/webhook.js";
 
 const now = sql`(strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))`;
 const clusterRef = () =>

@@ -56,8 +56,22 @@ export const KINDS: Kind<Named>[] = [
     },
   },
   { segment: "checks", label: "check", tag: "checks", parent: inCluster, schema: Check, locate: top("checks") },
-  { segment: "vip-groups", label: "VIP group", tag: "vip-groups", parent: inCluster, schema: VipGroup, locate: top("vipGroups") },
-  { segment: "sync-groups", label: "sync group", tag: "sync-groups", parent: inCluster, schema: SyncGroup, locate: top("syncGroups") },
+  {
+    segment: "vip-groups",
+    label: "VIP group",
+    tag: "vip-groups",
+    parent: inCluster,
+    schema: VipGroup,
+    locate: top("vipGroups"),
+  },
+  {
+    segment: "sync-groups",
+    label: "sync group",
+    tag: "sync-groups",
+    parent: inCluster,
+    schema: SyncGroup,
+    locate: top("syncGroups"),
+  },
   {
     segment: "virtual-services",
     label: "virtual service",
@@ -98,7 +112,8 @@ function registerKind<T extends Named>(router: Router, kind: Kind<T>): void {
 
   const locate = (doc: ClusterDocument, params: Params) => {
     const found = kind.locate(doc, params);
-    if (!found) throw new ApiError("not_found", `no virtual service named ${params.service} in cluster ${params.cluster}`);
+    if (!found)
+      throw new ApiError("not_found", `no virtual service named ${params.service} in cluster ${params.cluster}`);
     return found;
   };
   const find = (items: T[], name: string) => {
@@ -108,7 +123,15 @@ function registerKind<T extends Named>(router: Router, kind: Kind<T>): void {
   };
 
   router.add(
-    { method: "get", path: collection, operationId: `list${op}`, summary: `List ${kind.label}s`, tag: kind.tag, role: "read", response: z.array(itemSchema) },
+    {
+      method: "get",
+      path: collection,
+      operationId: `list${op}`,
+      summary: `List ${kind.label}s`,
+      tag: kind.tag,
+      role: "read",
+      response: z.array(itemSchema),
+    },
     async (c) => {
       const { doc } = await loadCluster(c.get("db"), param(c, "cluster"));
       return c.json(await render(c, locate(doc, c.req.param()).items));
@@ -116,7 +139,15 @@ function registerKind<T extends Named>(router: Router, kind: Kind<T>): void {
   );
 
   router.add(
-    { method: "get", path: item, operationId: `get${op}`, summary: `Get a ${kind.label}`, tag: kind.tag, role: "read", response: itemSchema },
+    {
+      method: "get",
+      path: item,
+      operationId: `get${op}`,
+      summary: `Get a ${kind.label}`,
+      tag: kind.tag,
+      role: "read",
+      response: itemSchema,
+    },
     async (c) => {
       const { doc } = await loadCluster(c.get("db"), param(c, "cluster"));
       const { items } = locate(doc, c.req.param());
@@ -170,7 +201,12 @@ function registerKind<T extends Named>(router: Router, kind: Kind<T>): void {
       const name = param(c, "name");
       if (body.name !== name) {
         throw ApiError.fromIssues([
-          { code: "invalid_field", path: ["name"], field: "name", message: `names cannot be changed: expected ${name}, or create ${body.name} and delete ${name}` },
+          {
+            code: "invalid_field",
+            path: ["name"],
+            field: "name",
+            message: `names cannot be changed: expected ${name}, or create ${body.name} and delete ${name}`,
+          },
         ]);
       }
       const db = c.get("db");
@@ -208,7 +244,11 @@ function registerKind<T extends Named>(router: Router, kind: Kind<T>): void {
       } catch (err) {
         if (err instanceof ApiError && err.code === "unknown_reference") {
           const users = err.issues.map((i) => i.field).join(", ");
-          throw new ApiError("in_use", `${kind.label} ${param(c, "name")} is still referred to by ${users}`, err.issues);
+          throw new ApiError(
+            "in_use",
+            `${kind.label} ${param(c, "name")} is still referred to by ${users}`,
+            err.issues,
+          );
         }
         throw err;
       }

@@ -54,7 +54,15 @@ const viewOf = (row: typeof t.clusters.$inferSelect) => ({
 
 export function registerClusters(router: Router): void {
   router.add(
-    { method: "get", path: "/v1/clusters", operationId: "listClusters", summary: "List clusters", tag: "clusters", role: "read", response: z.array(ClusterView) },
+    {
+      method: "get",
+      path: "/v1/clusters",
+      operationId: "listClusters",
+      summary: "List clusters",
+      tag: "clusters",
+      role: "read",
+      response: z.array(ClusterView),
+    },
     async (c) => {
       const rows = await c.get("db").select().from(t.clusters).orderBy(t.clusters.name);
       return c.json(rows.map(viewOf));
@@ -76,14 +84,23 @@ export function registerClusters(router: Router): void {
     },
     async (c, { body }) => {
       const db = c.get("db");
-      if (await readCluster(db, body.name)) throw new ApiError("already_exists", `a cluster named ${body.name} already exists`);
+      if (await readCluster(db, body.name))
+        throw new ApiError("already_exists", `a cluster named ${body.name} already exists`);
       await commit(db, null, emptyCluster(body), c.get("principal").name);
       return c.json(viewOf(await clusterRow(c.get("db"), body.name)), 201);
     },
   );
 
   router.add(
-    { method: "get", path: "/v1/clusters/:cluster", operationId: "getCluster", summary: "Get a cluster", tag: "clusters", role: "read", response: ClusterView },
+    {
+      method: "get",
+      path: "/v1/clusters/:cluster",
+      operationId: "getCluster",
+      summary: "Get a cluster",
+      tag: "clusters",
+      role: "read",
+      response: ClusterView,
+    },
     async (c) => c.json(viewOf(await clusterRow(c.get("db"), param(c, "cluster")))),
   );
 
@@ -102,10 +119,22 @@ export function registerClusters(router: Router): void {
       const db = c.get("db");
       const name = param(c, "cluster");
       if (body.name !== undefined && body.name !== name) {
-        throw ApiError.fromIssues([{ code: "invalid_field", path: ["name"], field: "name", message: `cluster names cannot be changed: expected ${name}` }]);
+        throw ApiError.fromIssues([
+          {
+            code: "invalid_field",
+            path: ["name"],
+            field: "name",
+            message: `cluster names cannot be changed: expected ${name}`,
+          },
+        ]);
       }
       const stored = await loadCluster(db, name);
-      await commit(db, stored, { ...stored.doc, cluster: { ...stored.doc.cluster, ...body, name } }, c.get("principal").name);
+      await commit(
+        db,
+        stored,
+        { ...stored.doc, cluster: { ...stored.doc.cluster, ...body, name } },
+        c.get("principal").name,
+      );
       return c.json(viewOf(await clusterRow(db, name)));
     },
   );
@@ -125,7 +154,12 @@ export function registerClusters(router: Router): void {
       const db = c.get("db");
       const name = param(c, "cluster");
       const { doc } = await loadCluster(db, name);
-      const held = doc.nodes.length + doc.checks.length + doc.vipGroups.length + doc.syncGroups.length + doc.virtualServices.length;
+      const held =
+        doc.nodes.length +
+        doc.checks.length +
+        doc.vipGroups.length +
+        doc.syncGroups.length +
+        doc.virtualServices.length;
       if (held > 0 && query.force !== "true") {
         throw new ApiError("in_use", `cluster ${name} still holds ${held} resource(s); delete them or pass force=true`);
       }
@@ -164,7 +198,12 @@ export function registerClusters(router: Router): void {
       const name = param(c, "cluster");
       if (body.cluster.name !== name) {
         throw ApiError.fromIssues([
-          { code: "invalid_field", path: ["cluster", "name"], field: "cluster.name", message: `expected ${name}, the cluster in the URL` },
+          {
+            code: "invalid_field",
+            path: ["cluster", "name"],
+            field: "cluster.name",
+            message: `expected ${name}, the cluster in the URL`,
+          },
         ]);
       }
       const db = c.get("db");
@@ -181,4 +220,3 @@ async function clusterRow(db: Parameters<typeof readCluster>[0], name: string) {
   if (!row) throw new ApiError("not_found", `no cluster named ${name}`);
   return row;
 }
-

@@ -42,7 +42,15 @@ export function registerEvents(router: Router): void {
   );
 
   router.add(
-    { method: "get", path: "/v1/clusters/:cluster/events/:id", operationId: "getEvent", summary: "Get one event", tag: "events", role: "read", response: Event },
+    {
+      method: "get",
+      path: "/v1/clusters/:cluster/events/:id",
+      operationId: "getEvent",
+      summary: "Get one event",
+      tag: "events",
+      role: "read",
+      response: Event,
+    },
     async (c) => {
       const [row] = await c
         .get("db")

@@ -18,12 +18,28 @@ const enrollmentView = ({ hash: _, ...row }: typeof t.enrollmentTokens.$inferSel
 
 export function registerTokens(router: Router): void {
   router.add(
-    { method: "get", path: "/v1/me", operationId: "whoAmI", summary: "The token this request is made with", tag: "tokens", role: "read", response: Me },
+    {
+      method: "get",
+      path: "/v1/me",
+      operationId: "whoAmI",
+      summary: "The token this request is made with",
+      tag: "tokens",
+      role: "read",
+      response: Me,
+    },
     async (c) => c.json(c.get("principal")),
   );
 
   router.add(
-    { method: "get", path: "/v1/tokens", operationId: "listTokens", summary: "List API tokens", tag: "tokens", role: "admin", response: z.array(ApiToken) },
+    {
+      method: "get",
+      path: "/v1/tokens",
+      operationId: "listTokens",
+      summary: "List API tokens",
+      tag: "tokens",
+      role: "admin",
+      response: z.array(ApiToken),
+    },
     async (c) => c.json((await c.get("db").select().from(t.apiTokens).orderBy(t.apiTokens.name)).map(apiTokenView)),
   );
 
@@ -42,7 +58,10 @@ export function registerTokens(router: Router): void {
     },
     async (c, { body }) => {
       const db = c.get("db");
-      const [existing] = await db.select({ id: t.apiTokens.id }).from(t.apiTokens).where(eq(t.apiTokens.name, body.name));
+      const [existing] = await db
+        .select({ id: t.apiTokens.id })
+        .from(t.apiTokens)
+        .where(eq(t.apiTokens.name, body.name));
       if (existing) throw new ApiError("already_exists", `a token named ${body.name} already exists`);
       const token = newToken("vgl");
       const [row] = await db
@@ -54,9 +73,20 @@ export function registerTokens(router: Router): void {
   );
 
   router.add(
-    { method: "delete", path: "/v1/tokens/:id", operationId: "revokeToken", summary: "Revoke an API token", tag: "tokens", role: "admin" },
+    {
+      method: "delete",
+      path: "/v1/tokens/:id",
+      operationId: "revokeToken",
+      summary: "Revoke an API token",
+      tag: "tokens",
+      role: "admin",
+    },
     async (c) => {
-      const gone = await c.get("db").delete(t.apiTokens).where(eq(t.apiTokens.id, param(c, "id"))).returning({ id: t.apiTokens.id });
+      const gone = await c
+        .get("db")
+        .delete(t.apiTokens)
+        .where(eq(t.apiTokens.id, param(c, "id")))
+        .returning({ id: t.apiTokens.id });
       if (gone.length === 0) throw new ApiError("not_found", `no API token with id ${param(c, "id")}`);
       return c.body(null, 204);
     },
@@ -77,7 +107,11 @@ export function registerTokens(router: Router): void {
       const db = c.get("db");
       const cluster = param(c, "cluster");
       await loadCluster(db, cluster);
-      const rows = await db.select().from(t.enrollmentTokens).where(eq(t.enrollmentTokens.cluster, cluster)).orderBy(desc(t.enrollmentTokens.createdAt));
+      const rows = await db
+        .select()
+        .from(t.enrollmentTokens)
+        .where(eq(t.enrollmentTokens.cluster, cluster))
+        .orderBy(desc(t.enrollmentTokens.createdAt));
       return c.json(rows.map(enrollmentView));
     },
   );
@@ -100,7 +134,14 @@ export function registerTokens(router: Router): void {
       const cluster = param(c, "cluster");
       const { doc } = await loadCluster(db, cluster);
       if (!doc.nodes.some((n) => n.name === body.node)) {
-        throw ApiError.fromIssues([{ code: "unknown_reference", path: ["node"], field: "node", message: `no node named ${body.node} in cluster ${cluster}` }]);
+        throw ApiError.fromIssues([
+          {
+            code: "unknown_reference",
+            path: ["node"],
+            field: "node",
+            message: `no node named ${body.node} in cluster ${cluster}`,
+          },
+        ]);
       }
       const token = newToken("vge");
       const [row] = await db
@@ -119,7 +160,14 @@ export function registerTokens(router: Router): void {
   );
 
   router.add(
-    { method: "delete", path: `${base}/:id`, operationId: "revokeEnrollmentToken", summary: "Revoke an enrollment token", tag: "enrollment", role: "admin" },
+    {
+      method: "delete",
+      path: `${base}/:id`,
+      operationId: "revokeEnrollmentToken",
+      summary: "Revoke an enrollment token",
+      tag: "enrollment",
+      role: "admin",
+    },
     async (c) => {
       const gone = await c
         .get("db")

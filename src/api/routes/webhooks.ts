@@ -31,7 +31,15 @@ export function registerWebhooks(router: Router): void {
   };
 
   router.add(
-    { method: "get", path: base, operationId: "listWebhooks", summary: "List webhooks", tag: "webhooks", role: "read", response: z.array(Webhook) },
+    {
+      method: "get",
+      path: base,
+      operationId: "listWebhooks",
+      summary: "List webhooks",
+      tag: "webhooks",
+      role: "read",
+      response: z.array(Webhook),
+    },
     async (c) => c.json((await c.get("db").select().from(t.webhooks).orderBy(t.webhooks.name)).map(view)),
   );
 
@@ -62,7 +70,15 @@ export function registerWebhooks(router: Router): void {
   );
 
   router.add(
-    { method: "get", path: `${base}/:name`, operationId: "getWebhook", summary: "Get a webhook", tag: "webhooks", role: "read", response: Webhook },
+    {
+      method: "get",
+      path: `${base}/:name`,
+      operationId: "getWebhook",
+      summary: "Get a webhook",
+      tag: "webhooks",
+      role: "read",
+      response: Webhook,
+    },
     async (c) => c.json(view(await byName(c.get("db"), param(c, "name")))),
   );
 
@@ -82,7 +98,14 @@ export function registerWebhooks(router: Router): void {
       const db = c.get("db");
       const name = param(c, "name");
       if (body.name !== name) {
-        throw ApiError.fromIssues([{ code: "invalid_field", path: ["name"], field: "name", message: `names cannot be changed: expected ${name}` }]);
+        throw ApiError.fromIssues([
+          {
+            code: "invalid_field",
+            path: ["name"],
+            field: "name",
+            message: `names cannot be changed: expected ${name}`,
+          },
+        ]);
       }
       const row = await byName(db, name);
       const [updated] = await db
@@ -95,7 +118,14 @@ export function registerWebhooks(router: Router): void {
   );
 
   router.add(
-    { method: "delete", path: `${base}/:name`, operationId: "deleteWebhook", summary: "Delete a webhook", tag: "webhooks", role: "admin" },
+    {
+      method: "delete",
+      path: `${base}/:name`,
+      operationId: "deleteWebhook",
+      summary: "Delete a webhook",
+      tag: "webhooks",
+      role: "admin",
+    },
     async (c) => {
       const row = await byName(c.get("db"), param(c, "name"));
       await c.get("db").delete(t.webhooks).where(eq(t.webhooks.id, row.id));
