@@ -24,3 +24,7 @@ export const NodeStatus = z
   })
   .meta({ id: "NodeStatus" });
 export type NodeStatus = z.infer<typeof NodeStatus>;
+
+/** A node as the API returns it: its configuration and its agent's status. */
+export const NodeView = Node.extend({ status: NodeStatus }).meta({ id: "NodeView" });
+export type NodeView = z.infer<typeof NodeView>;

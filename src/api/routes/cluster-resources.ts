@@ -7,7 +7,7 @@ import type { Context } from "hono";
 import { z } from "zod";
 import { Check } from "../../core/check.js";
 import type { ClusterDocument } from "../../core/cluster.js";
-import { Node, NodeStatus } from "../../core/node.js";
+import { Node, NodeView } from "../../core/node.js";
 import { SyncGroup, VipGroup } from "../../core/vip-group.js";
 import { RealServer, VirtualService } from "../../core/virtual-service.js";
 import { readNodeStatus } from "../../storage/node-status.js";
@@ -36,8 +36,6 @@ const inCluster = "/v1/clusters/:cluster";
 const top =
   <K extends "nodes" | "checks" | "vipGroups" | "syncGroups" | "virtualServices">(key: K) =>
   (doc: ClusterDocument) => ({ items: doc[key] as Named[], path: [key] });
-
-const NodeView = Node.extend({ status: NodeStatus }).meta({ id: "NodeView" });
 
 export const KINDS: Kind<Named>[] = [
   {

@@ -1,0 +1,63 @@
+/** Request bodies shared by the worker tests, and a fresh cluster per test. */
+import { expect } from "vitest";
+import { api } from "./http.js";
+
+let counter = 0;
+
+/** Creates an empty cluster with a unique name and returns its URL prefix. */
+export async function newCluster(prefix = "c"): Promise<{ name: string; base: string }> {
+  counter += 1;
+  const name = `${prefix}-${counter}-${Math.random().toString(36).slice(2, 8)}`;
+  const created = await api("POST", "/v1/clusters", { body: { name } });
+  expect(created.status).toBe(201);
+  return { name, base: `/v1/clusters/${name}` };
+}
+
+export const node = (name: string, last = 11) => ({ name, address: `192.168.88.${last}`, labels: { rack: "r1" } });
+
+export const tcpCheck = (name: string, agents: string[]) => ({
+  name,
+  type: "tcp",
+  timeout: 3,
+  retries: 3,
+  observers: { agents },
+});
+
+export const vipGroup = (name: string, members: [string, number][], cidr = "192.168.88.15/24") => ({
+  name,
+  vips: [{ cidr, interface: "eth0" }],
+  members: members.map(([n, priority]) => ({ node: n, priority })),
+});
+
+export const virtualService = (name: string, group: string, address = "192.168.88.15") => ({
+  name,
+  vipGroup: group,
+  address,
+  port: 80,
+  scheduler: "wrr",
+  forwarding: "dr",
+  realServers: [{ name: "web1", address: "192.168.88.21", port: 80, weight: 1 }],
+});
+
+/** A cluster with two nodes, a check, a VIP group and a virtual service. */
+export async function populatedCluster(): Promise<{ name: string; base: string }> {
+  const cluster = await newCluster("p");
+  const steps: [string, unknown][] = [
+    ["nodes", node("lb1", 11)],
+    ["nodes", node("lb2", 12)],
+    ["checks", tcpCheck("web-tcp", ["lb1", "lb2"])],
+    [
+      "vip-groups",
+      vipGroup("VI_1", [
+        ["lb1", 100],
+        ["lb2", 50],
+      ]),
+    ],
+    ["virtual-services", virtualService("web", "VI_1")],
+  ];
+  for (const [kind, body] of steps) {
+    const reply = await api("POST", `${cluster.base}/${kind}`, { body });
+    expect(reply.status, JSON.stringify(reply.body)).toBe(201);
+  }
+  return cluster;
+}
