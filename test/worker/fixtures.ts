@@ -36,7 +36,7 @@ export const virtualService = (name: string, group: string, address = "192.168.8
   port: 80,
   scheduler: "wrr",
   forwarding: "dr",
-  realServers: [{ name: "web1", address: "192.168.88.21", port: 80, weight: 1 }],
+  realServers: [{ name: "web1", address: "192.168.88.21", port: 80, weight: 1, check: "web-tcp" }],
 });
 
 /** A cluster with two nodes, a check, a VIP group and a virtual service. */

@@ -1,0 +1,69 @@
+import { describe, expect, it } from "vitest";
+import { newCluster } from "./fixtures.js";
+import { api } from "./http.js";
+
+async function readToken(): Promise<string> {
+  const made = await api("POST", "/v1/tokens", {
+    body: { name: `reader-${crypto.randomUUID().slice(0, 8)}`, role: "read" },
+  });
+  expect(made.status).toBe(201);
+  return made.body.token;
+}
+
+describe("authentication", () => {
+  it("refuses a request without a token, and says how to send one", async () => {
+    const reply = await api("GET", "/v1/clusters", { token: null });
+    expect(reply.status).toBe(401);
+    expect(reply.body.error.code).toBe("unauthorized");
+    expect(reply.headers.get("www-authenticate")).toBe('Bearer realm="vigil"');
+  });
+
+  it("refuses a wrong token", async () => {
+    const reply = await api("GET", "/v1/clusters", { token: "vgl_not-a-real-token" });
+    expect(reply.status).toBe(401);
+    expect(reply.body.error.code).toBe("unauthorized");
+  });
+
+  it("refuses a malformed Authorization header", async () => {
+    const reply = await api("GET", "/v1/clusters", {
+      token: null,
+      headers: { authorization: "Basic YWRtaW46YWRtaW4=" },
+    });
+    expect(reply.status).toBe(401);
+  });
+
+  it("accepts the bootstrap admin token", async () => {
+    const reply = await api("GET", "/v1/me");
+    expect(reply.body).toEqual({ id: "bootstrap", name: "bootstrap", role: "admin" });
+  });
+
+  it("lets a read token read but not write", async () => {
+    const { base } = await newCluster();
+    const token = await readToken();
+    expect((await api("GET", base, { token })).status).toBe(200);
+    expect((await api("GET", `${base}/config`, { token })).status).toBe(200);
+    for (const [method, path, body] of [
+      ["POST", `${base}/nodes`, { name: "lb1", address: "10.0.0.1" }],
+      ["PUT", `${base}/config`, { cluster: { name: base.split("/")[3] } }],
+      ["DELETE", base, undefined],
+      ["POST", "/v1/tokens", { name: "escalate", role: "admin" }],
+      ["GET", "/v1/tokens", undefined],
+    ] as const) {
+      const reply = await api(method, path, { token, body });
+      expect(reply.status, `${method} ${path}`).toBe(403);
+      expect(reply.body.error.code).toBe("forbidden");
+    }
+    expect((await api("GET", base)).status).toBe(200);
+  });
+
+  it("lets an admin token made through the API write", async () => {
+    const made = await api("POST", "/v1/tokens", { body: { name: "ci-admin", role: "admin" } });
+    const reply = await api("POST", "/v1/clusters", { token: made.body.token, body: { name: "by-ci-admin" } });
+    expect(reply.status).toBe(201);
+  });
+
+  it("leaves the health check and the OpenAPI document public", async () => {
+    expect((await api("GET", "/v1/health", { token: null })).status).toBe(200);
+    expect((await api("GET", "/v1/openapi.json", { token: null })).status).toBe(200);
+  });
+});
