@@ -1,7 +1,17 @@
 import { defineConfig } from "vitest/config";
+import SummaryReporter from "./test/summary-reporter.js";
+
+// Nothing started by the tests may talk to anything but localhost.
+Object.assign(process.env, {
+  WRANGLER_SEND_METRICS: "false",
+  WRANGLER_SEND_ERROR_REPORTS: "false",
+  CLOUDFLARE_CF_FETCH_ENABLED: "false",
+  WRANGLER_HIDE_BANNER: "true",
+});
 
 export default defineConfig({
   test: {
-    projects: ["test/core/vitest.config.ts", "test/worker/vitest.config.ts"],
+    projects: ["test/core/vitest.config.ts", "test/worker/vitest.config.ts", "test/local/vitest.config.ts"],
+    reporters: ["default", new SummaryReporter()],
   },
 });

@@ -71,7 +71,7 @@ export async function writeCluster(
   statements.push(
     db
       .update(t.clusters)
-      .set({ revision, description: after.cluster.description, updatedAt: new Date().toISOString() })
+      .set({ revision, description: after.cluster.description, updatedAt: t.now })
       .where(eq(t.clusters.name, name)),
   );
   for (const change of changes) {

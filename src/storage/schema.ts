@@ -23,7 +23,8 @@ import {
 } from "../core/vocabulary.js";
 import type { WebhookInput } from "../core/webhook.js";
 
-const now = sql`(strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))`;
+/** SQLite's current time in the same ISO form as Date.toISOString(). */
+export const now = sql`(strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))`;
 const clusterRef = () =>
   text("cluster")
     .notNull()
