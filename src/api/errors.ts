@@ -4,7 +4,7 @@
  */
 import type { Context } from "hono";
 import type { z } from "zod";
-import { ERROR_STATUS, type ErrorCode, type FieldIssue, fieldIssue, formatPath } from "../core/errors.js";
+import { ERROR_STATUS, type ErrorCode, type FieldIssue, fieldIssue } from "../core/errors.js";
 
 export class ApiError extends Error {
   constructor(
@@ -26,6 +26,21 @@ export class ApiError extends Error {
     const more = issues.length > 1 ? ` (and ${issues.length - 1} more)` : "";
     return new ApiError(first.code, `${first.field}: ${first.message}${more}`, issues);
   }
+}
+
+/**
+ * Refuses a body whose name differs from the one in the URL: names are identities, so a
+ * rename is a create and a delete.
+ */
+export function requireSameName(inUrl: string, inBody: string | undefined, path: (string | number)[] = ["name"]): void {
+  if (inBody === undefined || inBody === inUrl) return;
+  throw ApiError.fromIssues([
+    fieldIssue(
+      "invalid_field",
+      path,
+      `expected ${inUrl}, the name in the URL; to rename, create ${inBody} and delete ${inUrl}`,
+    ),
+  ]);
 }
 
 /** zod's issues as field issues; `prefix` places them inside a larger body. */
@@ -57,5 +72,3 @@ export function errorBody(err: ApiError) {
 export function sendError(c: Context, err: ApiError): Response {
   return c.json(errorBody(err), err.status);
 }
-
-export { formatPath };

@@ -35,31 +35,11 @@ export type ClusterDocument = z.infer<typeof ClusterDocument>;
 /** Names and references across a whole document; an empty list means it is consistent. */
 export function validateCluster(doc: ClusterDocument): FieldIssue[] {
   const issues: FieldIssue[] = [];
-  const unique = (kind: keyof ClusterDocument, names: string[], field = "name") => {
-    for (const [name, at] of duplicates(names)) {
-      issues.push(fieldIssue("duplicate_name", [kind, at, field], `${name} is already used by another entry`));
+  for (const kind of ["nodes", "checks", "vipGroups", "syncGroups", "virtualServices"] as const) {
+    for (const [name, at] of duplicates(doc[kind].map((item) => item.name))) {
+      issues.push(fieldIssue("duplicate_name", [kind, at, "name"], `${name} is already used by another entry`));
     }
-  };
-  unique(
-    "nodes",
-    doc.nodes.map((n) => n.name),
-  );
-  unique(
-    "checks",
-    doc.checks.map((c) => c.name),
-  );
-  unique(
-    "vipGroups",
-    doc.vipGroups.map((g) => g.name),
-  );
-  unique(
-    "syncGroups",
-    doc.syncGroups.map((g) => g.name),
-  );
-  unique(
-    "virtualServices",
-    doc.virtualServices.map((v) => v.name),
-  );
+  }
 
   const nodes = new Set(doc.nodes.map((n) => n.name));
   const checks = new Set(doc.checks.map((c) => c.name));

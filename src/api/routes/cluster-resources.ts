@@ -13,7 +13,7 @@ import { RealServer, VirtualService } from "../../core/virtual-service.js";
 import { readNodeStatus } from "../../storage/node-status.js";
 import { commit, loadCluster } from "../cluster-ops.js";
 import { type AppEnv, param } from "../context.js";
-import { ApiError } from "../errors.js";
+import { ApiError, requireSameName } from "../errors.js";
 import type { Router } from "../router.js";
 
 type Named = { name: string };
@@ -197,16 +197,7 @@ function registerKind<T extends Named>(router: Router, kind: Kind<T>): void {
     },
     async (c, { body }) => {
       const name = param(c, "name");
-      if (body.name !== name) {
-        throw ApiError.fromIssues([
-          {
-            code: "invalid_field",
-            path: ["name"],
-            field: "name",
-            message: `names cannot be changed: expected ${name}, or create ${body.name} and delete ${name}`,
-          },
-        ]);
-      }
+      requireSameName(name, body.name);
       const db = c.get("db");
       const stored = await loadCluster(db, param(c, "cluster"));
       const after = structuredClone(stored.doc);

@@ -7,7 +7,7 @@ import { deleteCluster, readCluster } from "../../storage/cluster-store.js";
 import * as t from "../../storage/schema.js";
 import { commit, loadCluster } from "../cluster-ops.js";
 import { param } from "../context.js";
-import { ApiError } from "../errors.js";
+import { ApiError, requireSameName } from "../errors.js";
 import type { Router } from "../router.js";
 
 const ClusterView = ClusterSettings.extend({
@@ -118,16 +118,7 @@ export function registerClusters(router: Router): void {
     async (c, { body }) => {
       const db = c.get("db");
       const name = param(c, "cluster");
-      if (body.name !== undefined && body.name !== name) {
-        throw ApiError.fromIssues([
-          {
-            code: "invalid_field",
-            path: ["name"],
-            field: "name",
-            message: `cluster names cannot be changed: expected ${name}`,
-          },
-        ]);
-      }
+      requireSameName(name, body.name);
       const stored = await loadCluster(db, name);
       await commit(
         db,
@@ -196,16 +187,7 @@ export function registerClusters(router: Router): void {
     },
     async (c, { body, query }) => {
       const name = param(c, "cluster");
-      if (body.cluster.name !== name) {
-        throw ApiError.fromIssues([
-          {
-            code: "invalid_field",
-            path: ["cluster", "name"],
-            field: "cluster.name",
-            message: `expected ${name}, the cluster in the URL`,
-          },
-        ]);
-      }
+      requireSameName(name, body.cluster.name, ["cluster", "name"]);
       const db = c.get("db");
       const stored = await readCluster(db, name);
       const dryRun = query.dry_run === "true";

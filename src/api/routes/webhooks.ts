@@ -5,7 +5,7 @@ import { Webhook, WebhookInput } from "../../core/webhook.js";
 import type { Db } from "../../storage/cluster-store.js";
 import * as t from "../../storage/schema.js";
 import { param } from "../context.js";
-import { ApiError } from "../errors.js";
+import { ApiError, requireSameName } from "../errors.js";
 import type { Router } from "../router.js";
 import { newWebhookSecret } from "../secrets.js";
 
@@ -97,16 +97,7 @@ export function registerWebhooks(router: Router): void {
     async (c, { body }) => {
       const db = c.get("db");
       const name = param(c, "name");
-      if (body.name !== name) {
-        throw ApiError.fromIssues([
-          {
-            code: "invalid_field",
-            path: ["name"],
-            field: "name",
-            message: `names cannot be changed: expected ${name}`,
-          },
-        ]);
-      }
+      requireSameName(name, body.name);
       const row = await byName(db, name);
       const [updated] = await db
         .update(t.webhooks)
