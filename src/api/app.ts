@@ -10,7 +10,7 @@ import { ApiError, sendError } from "./errors.js";
 import { openApiDocument } from "./openapi.js";
 import { Router } from "./router.js";
 import { registerClusterResources } from "./routes/cluster-resources.js";
-import { registerClusters } from "./routes/clusters.js";
+import { registerClusters, registerRevisions } from "./routes/clusters.js";
 import { registerEvents } from "./routes/events.js";
 import { registerTokens } from "./routes/tokens.js";
 import { registerWebhooks } from "./routes/webhooks.js";
@@ -35,6 +35,7 @@ export function createApp(): Hono<AppEnv> {
 
   registerClusters(router);
   registerClusterResources(router);
+  registerRevisions(router);
   registerTokens(router);
   registerWebhooks(router);
   registerEvents(router);

@@ -2,6 +2,7 @@
  * What applying a cluster document changes, resource by resource. The same list is
  * returned to the operator (`PUT .../config` and its dry run) and drives the storage writes.
  */
+import { z } from "zod";
 import type { ClusterDocument } from "./cluster.js";
 
 export const RESOURCE_KINDS = [
@@ -15,14 +16,17 @@ export const RESOURCE_KINDS = [
 ] as const;
 export type ResourceKind = (typeof RESOURCE_KINDS)[number];
 
-export interface Change {
-  op: "create" | "update" | "delete";
-  kind: ResourceKind;
-  /** The resource's name; a real server is `service/server`. */
-  name: string;
-  /** For updates: the top-level fields whose value differs. */
-  fields?: string[];
-}
+export const Change = z
+  .object({
+    op: z.enum(["create", "update", "delete"]),
+    kind: z.enum(RESOURCE_KINDS),
+    /** The resource's name; a real server is `service/server`. */
+    name: z.string(),
+    /** For updates: the top-level fields whose value differs. */
+    fields: z.array(z.string()).optional(),
+  })
+  .meta({ id: "Change" });
+export type Change = z.infer<typeof Change>;
 
 type Named = { name: string };
 

@@ -88,9 +88,27 @@ export const Labels = z
   )
   .default({});
 
-/** The address part of a CIDR or address, normalised for comparison. */
+/**
+ * The address part of a CIDR or address in one canonical form, so that equal addresses
+ * compare equal: IPv6 fully expanded in lowercase (`2001:DB8::1` and `2001:db8:0::1` agree).
+ */
 export function hostPart(cidrOrAddress: string): string {
   const slash = cidrOrAddress.indexOf("/");
-  const host = slash < 0 ? cidrOrAddress : cidrOrAddress.slice(0, slash);
-  return host.toLowerCase();
+  const host = (slash < 0 ? cidrOrAddress : cidrOrAddress.slice(0, slash)).toLowerCase();
+  return host.includes(":") ? expandIpv6(host) : host;
+}
+
+function expandIpv6(address: string): string {
+  let text = address;
+  // An embedded IPv4 tail (::ffff:1.2.3.4) becomes two hex groups.
+  const v4 = text.match(/(\d+)\.(\d+)\.(\d+)\.(\d+)$/);
+  if (v4) {
+    const [a, b, c, d] = v4.slice(1).map(Number) as [number, number, number, number];
+    text = `${text.slice(0, v4.index)}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
+  }
+  const [head = "", tail] = text.split("::");
+  const left = head === "" ? [] : head.split(":");
+  const right = tail === undefined || tail === "" ? [] : tail.split(":");
+  const zeros = tail === undefined ? [] : Array(8 - left.length - right.length).fill("0");
+  return [...left, ...zeros, ...right].map((g) => g.padStart(4, "0")).join(":");
 }

@@ -56,15 +56,14 @@ describe("PUT /v1/clusters/{id}/config", () => {
     const stored = await api("GET", "/v1/clusters/cfg-edit/config");
     expect(stored.body.vipGroups[0].members[1].priority).toBe(90);
     expect(stored.body.virtualServices[0].realServers.map((r: { name: string }) => r.name)).toEqual(["web1"]);
-    const revisions = await env.DB.prepare(
-      "SELECT revision, actor FROM config_revisions WHERE cluster = ? ORDER BY revision",
-    )
-      .bind("cfg-edit")
-      .all();
-    expect(revisions.results).toEqual([
-      { revision: 1, actor: "bootstrap" },
-      { revision: 2, actor: "bootstrap" },
+    const revisions = await api("GET", "/v1/clusters/cfg-edit/revisions");
+    expect(revisions.body.map((r: { revision: number; actor: string }) => [r.revision, r.actor])).toEqual([
+      [2, "bootstrap"],
+      [1, "bootstrap"],
     ]);
+    expect(revisions.body[0].changes).toEqual(reply.body.changes);
+    const older = await api("GET", "/v1/clusters/cfg-edit/revisions?before=2");
+    expect(older.body.map((r: { revision: number }) => r.revision)).toEqual([1]);
   });
 
   it("changes nothing on a dry run", async () => {

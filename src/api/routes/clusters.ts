@@ -1,8 +1,8 @@
 /** Clusters and their whole configuration document (config as code). */
-import { eq } from "drizzle-orm";
+import { and, desc, eq, lt } from "drizzle-orm";
 import { z } from "zod";
 import { ClusterDocument, ClusterSettings, emptyCluster } from "../../core/cluster.js";
-import { RESOURCE_KINDS } from "../../core/diff.js";
+import { Change } from "../../core/diff.js";
 import { deleteCluster, readCluster } from "../../storage/cluster-store.js";
 import * as t from "../../storage/schema.js";
 import { commit, loadCluster } from "../cluster-ops.js";
@@ -16,14 +16,13 @@ const ClusterView = ClusterSettings.extend({
   updatedAt: z.string(),
 }).meta({ id: "ClusterView" });
 
-const Change = z
-  .object({
-    op: z.enum(["create", "update", "delete"]),
-    kind: z.enum(RESOURCE_KINDS),
-    name: z.string(),
-    fields: z.array(z.string()).optional(),
-  })
-  .meta({ id: "Change" });
+const Revision = z
+  .object({ revision: z.number().int(), actor: z.string(), at: z.string(), changes: z.array(Change) })
+  .meta({ id: "Revision" });
+const RevisionQuery = z.strictObject({
+  before: z.coerce.number().int().min(1).optional(),
+  limit: z.coerce.number().int().min(1).max(500).default(50),
+});
 
 const ApplyResult = z
   .object({
@@ -193,6 +192,43 @@ export function registerClusters(router: Router): void {
       const dryRun = query.dry_run === "true";
       const result = await commit(db, stored, body, c.get("principal").name, { dryRun });
       return c.json({ cluster: name, dryRun, revision: result.revision, changes: result.changes });
+    },
+  );
+}
+
+export function registerRevisions(router: Router): void {
+  router.add(
+    {
+      method: "get",
+      path: "/v1/clusters/:cluster/revisions",
+      operationId: "listRevisions",
+      summary: "Who changed the cluster's configuration, when, and what changed; newest first",
+      tag: "config",
+      role: "read",
+      query: RevisionQuery,
+      response: z.array(Revision),
+    },
+    async (c, { query }) => {
+      const db = c.get("db");
+      const cluster = param(c, "cluster");
+      await loadCluster(db, cluster);
+      const rows = await db
+        .select({
+          revision: t.configRevisions.revision,
+          actor: t.configRevisions.actor,
+          at: t.configRevisions.at,
+          changes: t.configRevisions.changes,
+        })
+        .from(t.configRevisions)
+        .where(
+          and(
+            eq(t.configRevisions.cluster, cluster),
+            query.before !== undefined ? lt(t.configRevisions.revision, query.before) : undefined,
+          ),
+        )
+        .orderBy(desc(t.configRevisions.revision))
+        .limit(query.limit);
+      return c.json(rows);
     },
   );
 }
