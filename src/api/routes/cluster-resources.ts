@@ -21,6 +21,8 @@ type Params = Record<string, string>;
 
 interface Kind<T extends Named> {
   segment: string;
+  /** For operation ids: createVipGroup, listVipGroups. */
+  op: string;
   label: string;
   tag: string;
   /** Hono path of the collection's parent. */
@@ -37,9 +39,10 @@ const top =
   <K extends "nodes" | "checks" | "vipGroups" | "syncGroups" | "virtualServices">(key: K) =>
   (doc: ClusterDocument) => ({ items: doc[key] as Named[], path: [key] });
 
-export const KINDS: Kind<Named>[] = [
+const KINDS: Kind<Named>[] = [
   {
     segment: "nodes",
+    op: "Node",
     label: "node",
     tag: "nodes",
     parent: inCluster,
@@ -53,9 +56,18 @@ export const KINDS: Kind<Named>[] = [
       },
     },
   },
-  { segment: "checks", label: "check", tag: "checks", parent: inCluster, schema: Check, locate: top("checks") },
+  {
+    segment: "checks",
+    op: "Check",
+    label: "check",
+    tag: "checks",
+    parent: inCluster,
+    schema: Check,
+    locate: top("checks"),
+  },
   {
     segment: "vip-groups",
+    op: "VipGroup",
     label: "VIP group",
     tag: "vip-groups",
     parent: inCluster,
@@ -64,6 +76,7 @@ export const KINDS: Kind<Named>[] = [
   },
   {
     segment: "sync-groups",
+    op: "SyncGroup",
     label: "sync group",
     tag: "sync-groups",
     parent: inCluster,
@@ -72,6 +85,7 @@ export const KINDS: Kind<Named>[] = [
   },
   {
     segment: "virtual-services",
+    op: "VirtualService",
     label: "virtual service",
     tag: "virtual-services",
     parent: inCluster,
@@ -80,6 +94,7 @@ export const KINDS: Kind<Named>[] = [
   },
   {
     segment: "real-servers",
+    op: "RealServer",
     label: "real server",
     tag: "virtual-services",
     parent: `${inCluster}/virtual-services/:service`,
@@ -92,10 +107,6 @@ export const KINDS: Kind<Named>[] = [
   },
 ] as Kind<Named>[];
 
-function operationName(kind: Kind<Named>): string {
-  return kind.segment.replace(/-(\w)/g, (_m, ch: string) => ch.toUpperCase()).replace(/^\w/, (ch) => ch.toUpperCase());
-}
-
 export function registerClusterResources(router: Router): void {
   for (const kind of KINDS) registerKind(router, kind);
 }
@@ -103,7 +114,7 @@ export function registerClusterResources(router: Router): void {
 function registerKind<T extends Named>(router: Router, kind: Kind<T>): void {
   const collection = `${kind.parent}/${kind.segment}`;
   const item = `${collection}/:name`;
-  const op = operationName(kind as Kind<Named>);
+  const op = kind.op;
   const itemSchema = kind.view?.schema ?? kind.schema;
   const render = async (c: Context<AppEnv>, items: T[]) =>
     kind.view ? kind.view.render(c, param(c, "cluster"), items) : items;
@@ -124,7 +135,7 @@ function registerKind<T extends Named>(router: Router, kind: Kind<T>): void {
     {
       method: "get",
       path: collection,
-      operationId: `list${op}`,
+      operationId: `list${op}s`,
       summary: `List ${kind.label}s`,
       tag: kind.tag,
       role: "read",
