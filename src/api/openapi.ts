@@ -1,6 +1,6 @@
 /** The OpenAPI 3.1 document, built from the route specs and the same zod schemas that validate. */
 import { z } from "zod";
-import { ERROR_CODES } from "../core/errors.js";
+import { ERROR_CODES, type ErrorCode } from "../core/errors.js";
 import type { RouteSpec } from "./router.js";
 
 const ref = (id: string) => ({ $ref: `#/components/schemas/${id}` });
@@ -27,6 +27,17 @@ function schemaRef(schema: z.ZodType, io: "input" | "output"): unknown {
   const id = z.globalRegistry.get(schema)?.id;
   if (id) return ref(io === "input" && !id.endsWith("Input") ? `${id}Input` : id);
   return z.toJSONSchema(schema, { io, unrepresentable: "any" });
+}
+
+/** The error codes a route can answer with: those its shape implies, then its own. */
+function errorCodes(r: RouteSpec): ErrorCode[] {
+  const codes: ErrorCode[] = [];
+  if (r.role !== "public") codes.push("unauthorized");
+  if (r.role === "admin") codes.push("forbidden");
+  if (r.body) codes.push("invalid_json", "invalid_field", "unsupported_media_type", "payload_too_large");
+  else if (r.query) codes.push("invalid_field");
+  if (r.path.includes(":")) codes.push("not_found");
+  return [...new Set([...codes, ...(r.errors ?? [])])];
 }
 
 export function openApiDocument(routes: RouteSpec[], version: string): unknown {
@@ -63,7 +74,11 @@ export function openApiDocument(routes: RouteSpec[], version: string): unknown {
         [status]: r.response
           ? { description: "OK", content: { "application/json": { schema: schemaRef(r.response, "output") } } }
           : { description: "No content" },
-        default: { description: "An error", content: { "application/json": { schema: ref("Error") } } },
+        default: {
+          description: `An error: ${errorCodes(r).join(", ")}`,
+          "x-vigil-error-codes": errorCodes(r),
+          content: { "application/json": { schema: ref("Error") } },
+        },
       },
     };
   }

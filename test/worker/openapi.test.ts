@@ -32,6 +32,18 @@ describe("GET /v1/openapi.json", () => {
     });
     expect(apply.parameters.map((p: any) => `${p.in}:${p.name}`)).toEqual(["path:cluster", "query:dry_run"]);
     expect(doc.components.schemas.Error.properties.error.properties.code.enum).toEqual(ERROR_CODES);
+    expect(apply.responses.default["x-vigil-error-codes"]).toEqual([
+      "unauthorized",
+      "forbidden",
+      "invalid_json",
+      "invalid_field",
+      "unsupported_media_type",
+      "payload_too_large",
+      "not_found",
+      "unknown_reference",
+      "duplicate_name",
+      "conflict",
+    ]);
   });
 
   it("resolves every $ref and carries the vocabulary", async () => {
