@@ -41,9 +41,12 @@ export function freePort() {
   });
 }
 
-/** Starts `npm start` in `dir` and resolves once it has printed the admin token. */
-export function startVigil(dir, port, timeoutMs = 60_000) {
-  const child = spawn("npm", ["start"], {
+/**
+ * Starts `npm start` (or `npm run demo`) in `dir`; `ready` resolves with the admin token once
+ * it is printed, and for the demo once the example cluster is applied.
+ */
+export function startVigil(dir, port, { demo = false, timeoutMs = 60_000 } = {}) {
+  const child = spawn("npm", demo ? ["run", "demo"] : ["start"], {
     cwd: dir,
     env: { ...process.env, VIGIL_PORT: String(port) },
     stdio: ["ignore", "pipe", "pipe"],
@@ -58,7 +61,7 @@ export function startVigil(dir, port, timeoutMs = 60_000) {
     const read = (chunk) => {
       output += chunk.toString();
       const token = output.match(/Admin token:\s+(vgl_\S+)/)?.[1];
-      if (token) {
+      if (token && (!demo || output.includes("See it:"))) {
         clearTimeout(timer);
         resolve(token);
       }

@@ -10,8 +10,8 @@ let checkout: ReturnType<typeof freshCheckout>;
 let port = 0;
 const started: ChildProcess[] = [];
 
-async function start(): Promise<{ child: ChildProcess; token: string }> {
-  const { child, ready } = startVigil(checkout.dir, port);
+async function start(demo = false): Promise<{ child: ChildProcess; token: string }> {
+  const { child, ready } = startVigil(checkout.dir, port, { demo });
   started.push(child);
   return { child, token: await ready };
 }
@@ -48,5 +48,14 @@ describe("npm start on a fresh checkout", () => {
     const after = await call(second.token, "GET", "/v1/clusters");
     expect(((await after.json()) as { name: string }[]).map((c) => c.name)).toEqual(["kept"]);
     await stopVigil(second.child);
+  });
+
+  it("npm run demo loads the example cluster", async () => {
+    const demo = await start(true);
+    const doc = await call(demo.token, "GET", "/v1/clusters/classic-lvs/config");
+    expect(doc.status).toBe(200);
+    const body = (await doc.json()) as { vipGroups: { members: { priority: number }[] }[] };
+    expect(body.vipGroups[0]?.members.map((m) => m.priority)).toEqual([100, 50]);
+    await stopVigil(demo.child);
   });
 });
