@@ -332,6 +332,15 @@ const cases: Case[] = [
     field: "query.dry_run",
   },
   {
+    name: "misspelt dry_run (would otherwise apply for real)",
+    method: "PUT",
+    path: "config?dryrun=true",
+    body: "SELF",
+    status: 400,
+    code: "invalid_field",
+    field: "query.dryrun",
+  },
+  {
     name: "events limit 0",
     method: "GET",
     path: "events?limit=0",
