@@ -38,6 +38,8 @@ const HttpFields = {
     .transform((d) => d.toLowerCase())
     .optional(),
   headers: z.record(HeaderName, HeaderValue).default({}),
+  /** Response headers that must be present; a non-empty value must appear in the header (any case). */
+  expectHeaders: z.record(HeaderName, HeaderValue).default({}),
   host: HostName.optional(),
   /** A response slower than this is `degraded`, not `up`. */
   degradedAbove: seconds(0.001, 60).optional(),
@@ -63,7 +65,7 @@ const TlsParams = z.strictObject({
 });
 const SmtpParams = z.strictObject({
   type: z.literal("smtp"),
-  connectPort: Port.default(25),
+  connectPort: Port.optional(),
   helo: HostName.default("vigil.invalid"),
 });
 const IcmpParams = z.strictObject({ type: z.literal("icmp") });

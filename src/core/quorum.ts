@@ -1,0 +1,60 @@
+/**
+ * The cluster's verdict on one target from its observers' votes. Only fresh votes from
+ * eligible observers count. The verdict changes only when at least `required` of them agree:
+ * a minority never flips it, and too few fresh observers give `unknown`, never a guess.
+ */
+import type { Quorum } from "./check.js";
+import type { VoteState } from "./vote.js";
+
+export interface QuorumPolicy {
+  /** Observers configured to probe this target. */
+  eligible: readonly string[];
+  quorum: Quorum;
+  /** A vote older than this (by the coordinator's receive time) is stale. */
+  maxAgeMs: number;
+}
+
+export interface CountedVote {
+  observer: string;
+  state: VoteState;
+  /** When the coordinator last heard this vote. */
+  receivedAt: number;
+}
+
+export interface Verdict {
+  state: VoteState;
+  fresh: number;
+  required: number;
+  down: number;
+  healthy: number;
+}
+
+/** How many agreeing fresh votes a verdict needs: a majority, all, or a fixed count. */
+export function required(quorum: Quorum, eligible: number): number {
+  if (quorum === "majority") return Math.floor(eligible / 2) + 1;
+  if (quorum === "all") return eligible;
+  return Math.min(quorum, eligible);
+}
+
+export function verdict(
+  votes: readonly CountedVote[],
+  policy: QuorumPolicy,
+  previous: VoteState,
+  now: number,
+): Verdict {
+  const eligible = new Set(policy.eligible);
+  const fresh = votes.filter(
+    (v) => eligible.has(v.observer) && v.state !== "unknown" && now - v.receivedAt <= policy.maxAgeMs,
+  );
+  const need = Math.max(1, required(policy.quorum, eligible.size));
+  const down = fresh.filter((v) => v.state === "down").length;
+  const degraded = fresh.filter((v) => v.state === "degraded").length;
+  const healthy = fresh.length - down;
+  let state: VoteState;
+  if (fresh.length < need) state = "unknown";
+  else if (down >= need) state = "down";
+  else if (healthy >= need) state = degraded >= need ? "degraded" : "up";
+  // Fresh observers disagree and neither side has a quorum: keep the last verdict.
+  else state = previous;
+  return { state, fresh: fresh.length, required: need, down, healthy };
+}

@@ -1,0 +1,108 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { type CountedVote, required, verdict } from "../../src/core/quorum.js";
+import type { VoteState } from "../../src/core/vote.js";
+
+const NOW = 1_000_000;
+const observers = (n: number) => Array.from({ length: n }, (_, i) => `region:r${i}`);
+const votes = (states: VoteState[], age = 0): CountedVote[] =>
+  states.map((state, i) => ({ observer: `region:r${i}`, state, receivedAt: NOW - age }));
+const policy = (n: number, quorum: "majority" | "all" | number) => ({
+  eligible: observers(n),
+  quorum,
+  maxAgeMs: 15_000,
+});
+
+describe("required", () => {
+  it.each<["majority" | "all" | number, number, number]>([
+    [1, 3, 1],
+    [2, 3, 2],
+    [3, 3, 3],
+    [2, 5, 2],
+    ["majority", 4, 3],
+    ["majority", 3, 2],
+    ["majority", 1, 1],
+    ["all", 5, 5],
+    [7, 3, 3],
+  ])("quorum %s of %i observers needs %i", (quorum, n, need) => {
+    expect(required(quorum, n)).toBe(need);
+  });
+});
+
+describe("verdict", () => {
+  it.each<[string, number, "majority" | "all" | number, VoteState[], VoteState, VoteState]>([
+    ["1 of 3: one down vote is enough", 3, 1, ["down", "up", "up"], "up", "down"],
+    ["2 of 3: one down vote is not", 3, 2, ["down", "up", "up"], "up", "up"],
+    ["2 of 3: two down votes are", 3, 2, ["down", "down", "up"], "up", "down"],
+    ["3 of 3: two down votes are not", 3, 3, ["down", "down", "up"], "up", "up"],
+    ["3 of 3: three down votes are", 3, 3, ["down", "down", "down"], "up", "down"],
+    ["3 of 3: two up votes do not bring it back", 3, 3, ["up", "up", "down"], "down", "down"],
+    ["2 of 5: two down votes are enough", 5, 2, ["down", "down", "up", "up", "up"], "up", "down"],
+    ["majority of 4: two down votes are not", 4, "majority", ["down", "down", "up", "up"], "up", "up"],
+    [
+      "majority of 4: two down votes do not bring it up either",
+      4,
+      "majority",
+      ["down", "down", "up", "up"],
+      "down",
+      "down",
+    ],
+    ["majority of 4: three down votes are", 4, "majority", ["down", "down", "down", "up"], "up", "down"],
+    ["majority of 3: two up votes bring it back", 3, "majority", ["up", "up", "down"], "down", "up"],
+    ["degraded from a quorum", 3, "majority", ["degraded", "degraded", "up"], "up", "degraded"],
+    ["degraded counts as healthy", 3, "majority", ["degraded", "up", "down"], "down", "up"],
+    ["unknown votes are not fresh", 3, "majority", ["unknown", "unknown", "down"], "up", "unknown"],
+  ])("%s", (_name, n, quorum, states, previous, expected) => {
+    expect(verdict(votes(states), policy(n, quorum), previous, NOW).state).toBe(expected);
+  });
+
+  it("ignores stale votes and gives unknown when too few are fresh", () => {
+    const stale = [...votes(["down", "down"], 20_000), ...votes(["up"]).map((v) => ({ ...v, observer: "region:r2" }))];
+    expect(verdict(stale, policy(3, "majority"), "up", NOW)).toMatchObject({ state: "unknown", fresh: 1, required: 2 });
+  });
+
+  it("counts a vote exactly at the age limit as fresh", () => {
+    expect(verdict(votes(["down", "down", "down"], 15_000), policy(3, "majority"), "up", NOW).state).toBe("down");
+  });
+
+  it("ignores observers that are not eligible", () => {
+    const outsiders = votes(["down", "down", "down"]).map((v, i) => ({ ...v, observer: `agent:x${i}` }));
+    expect(verdict(outsiders, policy(3, "majority"), "up", NOW).state).toBe("unknown");
+  });
+
+  it("never flips on fewer than the quorum of fresh votes", () => {
+    const vote = fc.record({
+      state: fc.constantFrom<VoteState>("up", "down", "degraded", "unknown"),
+      age: fc.integer({ min: 0, max: 30_000 }),
+      observer: fc.integer({ min: 0, max: 6 }),
+    });
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 6 }),
+        fc.oneof(fc.constant("majority" as const), fc.constant("all" as const), fc.integer({ min: 1, max: 6 })),
+        fc.array(vote, { maxLength: 12 }),
+        fc.constantFrom<VoteState>("up", "down", "degraded", "unknown"),
+        (n, quorum, raw, previous) => {
+          const p = policy(n, quorum);
+          // One current vote per observer, as the coordinator keeps them.
+          const latest = new Map(raw.map((v) => [v.observer, v]));
+          const counted = [...latest.values()].map((v) => ({
+            observer: `region:r${v.observer}`,
+            state: v.state,
+            receivedAt: NOW - v.age,
+          }));
+          const result = verdict(counted, p, previous, NOW);
+          const fresh = counted.filter(
+            (v) => p.eligible.includes(v.observer) && v.state !== "unknown" && NOW - v.receivedAt <= p.maxAgeMs,
+          );
+          const need = required(quorum, n);
+          if (result.state === "unknown") expect(fresh.length < need || previous === "unknown").toBe(true);
+          if (result.state !== previous && result.state !== "unknown") {
+            const agreeing = fresh.filter((v) => (result.state === "down" ? v.state === "down" : v.state !== "down"));
+            expect(agreeing.length).toBeGreaterThanOrEqual(need);
+          }
+        },
+      ),
+    );
+  });
+});
