@@ -1,12 +1,177 @@
 /**
- * Prober Durable Object: one per cluster and region, placed with a locationHint. It will run
- * the cluster's checks on an alarm loop; for now it reports its placement.
+ * Prober Durable Object: one per cluster and region, placed with the region's locationHint.
+ * An alarm loop runs the checks that name this region, each on its own jittered schedule
+ * with retries; rise/fall turns results into votes; votes go to the coordinator in batches,
+ * at once when one changes and as a full heartbeat every few seconds. Observer state is kept
+ * in storage, so an evicted prober resumes where it was.
  */
 import { DurableObject } from "cloudflare:workers";
+import { afterAttempt, firstRun, type RunState } from "../src/core/probe-schedule.js";
+import { initialObserver, type ObserverState, observe } from "../src/core/rise-fall.js";
+import { HEARTBEAT_MS, regionTargets, type Target } from "../src/core/targets.js";
 import type { Region } from "../src/core/vocabulary.js";
+import type { Vote, VoteBatch } from "../src/core/vote.js";
+import type { Env } from "../src/env.js";
+import { readClusterDocument } from "../src/storage/cluster-config.js";
+import { VERSION } from "../src/version.js";
+import { probe, userAgent } from "./probes.js";
 
-export class Prober extends DurableObject {
-  async describe(cluster: string, region: Region): Promise<{ cluster: string; region: Region }> {
-    return { cluster, region };
+/** Configuration is re-read at least this often, besides the push on every change. */
+const CONFIG_MAX_AGE_MS = 30_000;
+/** Probes in flight at once. */
+const CONCURRENCY = 64;
+
+interface Running {
+  target: Target;
+  /** The check's settings as JSON, to notice a change. */
+  fingerprint: string;
+  run: RunState;
+  observer: ObserverState;
+}
+
+export class Prober extends DurableObject<Env> {
+  private cluster: string | null = null;
+  private region: Region | null = null;
+  private running = new Map<string, Running>();
+  private configReadAt = 0;
+  private lastHeartbeat = 0;
+  private seq = 0;
+  private loaded = false;
+
+  /** Starts or refreshes this prober; called on every configuration change and by the cron. */
+  async configure(cluster: string, region: Region): Promise<{ targets: number }> {
+    await this.load();
+    if (this.cluster !== cluster || this.region !== region) {
+      this.cluster = cluster;
+      this.region = region;
+      await this.ctx.storage.put({ cluster, region });
+    }
+    await this.refresh(true);
+    await this.schedule();
+    return { targets: this.running.size };
   }
+
+  /** Each target's observer state, for inspection. */
+  async observers(): Promise<Record<string, ObserverState & { attempt: number; nextDue: number }>> {
+    await this.load();
+    return Object.fromEntries([...this.running].map(([id, r]) => [id, { ...r.observer, ...r.run }]));
+  }
+
+  override async alarm(): Promise<void> {
+    await this.load();
+    if (this.cluster === null || this.region === null) return;
+    await this.refresh(false);
+    const now = Date.now();
+    const due = [...this.running.values()].filter((r) => r.run.nextDue <= now);
+    const changed: Running[] = [];
+    const who = { userAgent: userAgent(VERSION, this.region) };
+    for (let i = 0; i < due.length; i += CONCURRENCY) {
+      await Promise.all(
+        due.slice(i, i + CONCURRENCY).map(async (r) => {
+          const result = await probe(r.target, who);
+          const done = Date.now();
+          const next = afterAttempt(r.target.check, r.run, result, done, Math.random());
+          r.run = next.run;
+          if (next.counted) {
+            const seen = observe(r.observer, next.counted, r.target.check, done);
+            r.observer = seen.next;
+            if (seen.changed) changed.push(r);
+          }
+        }),
+      );
+    }
+    if (due.length > 0) await this.save(due);
+    const heartbeat = Date.now() - this.lastHeartbeat >= HEARTBEAT_MS;
+    if (heartbeat || changed.length > 0) await this.send(heartbeat ? [...this.running.values()] : changed, heartbeat);
+    await this.schedule();
+  }
+
+  private async send(items: Running[], heartbeat: boolean): Promise<void> {
+    if (this.cluster === null || this.region === null) return;
+    this.seq += 1;
+    await this.ctx.storage.put("seq", this.seq);
+    const batch: VoteBatch = { observer: `region:${this.region}`, seq: this.seq, heartbeat, votes: items.map(voteOf) };
+    try {
+      await this.env.COORDINATOR.getByName(this.cluster).ingest(this.cluster, batch);
+      if (heartbeat) this.lastHeartbeat = Date.now();
+    } catch (err) {
+      // The next heartbeat carries every vote again.
+      console.error(`prober ${this.region}: sending votes failed`, err);
+      this.lastHeartbeat = 0;
+    }
+  }
+
+  private async schedule(): Promise<void> {
+    if (this.running.size === 0) {
+      await this.ctx.storage.deleteAlarm();
+      return;
+    }
+    const next = Math.min(...[...this.running.values()].map((r) => r.run.nextDue), this.lastHeartbeat + HEARTBEAT_MS);
+    await this.ctx.storage.setAlarm(Math.max(next, Date.now()));
+  }
+
+  /** Re-reads the cluster's checks when pushed to, or when the last read is old. */
+  private async refresh(force: boolean): Promise<void> {
+    if (this.cluster === null || this.region === null) return;
+    if (!force && Date.now() - this.configReadAt < CONFIG_MAX_AGE_MS) return;
+    const doc = await readClusterDocument(this.env.DB, this.cluster);
+    this.configReadAt = Date.now();
+    const targets = doc ? regionTargets(doc, this.region) : [];
+    const now = Date.now();
+    const next = new Map<string, Running>();
+    for (const target of targets) {
+      const fingerprint = JSON.stringify([target.check, target.address, target.port]);
+      const old = this.running.get(target.id);
+      if (old && old.fingerprint === fingerprint) next.set(target.id, { ...old, target });
+      else {
+        // A changed check starts a new round at once but keeps what this observer believes.
+        const observer = old?.observer ?? initialObserver(now);
+        const run = old ? { attempt: 0, nextDue: now } : firstRun(target.check, now, Math.random());
+        next.set(target.id, { target, fingerprint, run, observer });
+      }
+    }
+    const gone = [...this.running.keys()].filter((id) => !next.has(id));
+    this.running = next;
+    if (gone.length > 0) await this.ctx.storage.delete(gone.map((id) => `target:${id}`));
+    await this.save([...next.values()]);
+  }
+
+  private async save(items: Running[]): Promise<void> {
+    for (let i = 0; i < items.length; i += 128) {
+      const entries: Record<string, unknown> = {};
+      for (const r of items.slice(i, i + 128)) entries[`target:${r.target.id}`] = { run: r.run, observer: r.observer };
+      await this.ctx.storage.put(entries);
+    }
+  }
+
+  private async load(): Promise<void> {
+    if (this.loaded) return;
+    this.loaded = true;
+    const identity = await this.ctx.storage.get<string>(["cluster", "region", "seq"]);
+    this.cluster = (identity.get("cluster") as string | undefined) ?? null;
+    this.region = (identity.get("region") as Region | undefined) ?? null;
+    this.seq = (identity.get("seq") as number | undefined) ?? 0;
+    const saved = await this.ctx.storage.list<{ run: RunState; observer: ObserverState }>({ prefix: "target:" });
+    await this.refresh(true);
+    for (const [key, value] of saved) {
+      const r = this.running.get(key.slice("target:".length));
+      if (r) {
+        r.observer = value.observer;
+        r.run = value.run;
+      }
+    }
+  }
+}
+
+function voteOf(r: Running): Vote {
+  const o = r.observer;
+  return {
+    target: r.target.id,
+    state: o.state,
+    since: o.since,
+    latencyMs: o.latencyMs,
+    error: o.error,
+    probes: o.probes,
+    failures: o.failed,
+  };
 }

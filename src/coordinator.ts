@@ -1,17 +1,272 @@
 /**
- * Coordinator Durable Object: one per cluster. It will hold leases and quorum state; for
- * now it answers who it is, so bindings and routing can be exercised end to end.
+ * Coordinator Durable Object: one per cluster. Ingests vote batches from any observer,
+ * keeps the current vote of each (target, observer) and each target's verdict in its own
+ * SQLite storage, and records every change of verdict as an event in D1 (through an outbox,
+ * so an event is never lost to a failed D1 write). Probe results are not stored; votes
+ * carry rollups (latency, last error, counts).
  */
 import { DurableObject } from "cloudflare:workers";
+import type { HealthReport } from "./core/health.js";
+import { type QuorumPolicy, verdict } from "./core/quorum.js";
+import { HEARTBEAT_MS, policyFor, type Target, targetsOf } from "./core/targets.js";
+import { verdictEvents } from "./core/verdict-events.js";
+import { type Vote, VoteBatch, type VoteState } from "./core/vote.js";
 import type { Env } from "./env.js";
+import { readClusterDocument } from "./storage/cluster-config.js";
+
+/** Configuration is re-read at least this often, besides the push on every change. */
+const CONFIG_MAX_AGE_MS = 30_000;
+
+interface StoredVote extends Vote {
+  observer: string;
+  receivedAt: number;
+}
+
+interface StoredVerdict {
+  state: VoteState;
+  since: number;
+  lastKnown: Exclude<VoteState, "unknown"> | null;
+  fresh: number;
+  required: number;
+}
+
+export interface IngestResult {
+  accepted: number;
+  /** Targets whose verdict changed, with the new state. */
+  changed: { target: string; state: VoteState }[];
+  /** True when the batch was older than one already seen from this observer. */
+  stale: boolean;
+}
 
 export class Coordinator extends DurableObject<Env> {
-  /** The cluster this coordinator serves, recorded on first contact. */
-  async describe(cluster: string): Promise<{ cluster: string; since: string }> {
-    const stored = await this.ctx.storage.get<{ cluster: string; since: string }>("identity");
-    if (stored) return stored;
-    const identity = { cluster, since: new Date().toISOString() };
-    await this.ctx.storage.put("identity", identity);
-    return identity;
+  private readonly sql: SqlStorage;
+  private cluster: string | null = null;
+  private targets = new Map<string, { target: Target; policy: QuorumPolicy }>();
+  private configReadAt = 0;
+  private readonly votes = new Map<string, Map<string, StoredVote>>();
+  private readonly verdicts = new Map<string, StoredVerdict>();
+  private readonly seqs = new Map<string, number>();
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.sql = ctx.storage.sql;
+    this.sql.exec(`
+      CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+      CREATE TABLE IF NOT EXISTS votes (target TEXT NOT NULL, observer TEXT NOT NULL, body TEXT NOT NULL,
+        received_at INTEGER NOT NULL, PRIMARY KEY (target, observer));
+      CREATE TABLE IF NOT EXISTS verdicts (target TEXT PRIMARY KEY, body TEXT NOT NULL);
+      CREATE TABLE IF NOT EXISTS observers (observer TEXT PRIMARY KEY, seq INTEGER NOT NULL);
+      CREATE TABLE IF NOT EXISTS outbox (id TEXT PRIMARY KEY, body TEXT NOT NULL);
+    `);
+    for (const row of this.sql.exec<{ value: string }>("SELECT value FROM meta WHERE key = 'cluster'"))
+      this.cluster = row.value;
+    for (const row of this.sql.exec<{ target: string; observer: string; body: string; received_at: number }>(
+      "SELECT * FROM votes",
+    )) {
+      this.voteMap(row.target).set(row.observer, {
+        ...JSON.parse(row.body),
+        observer: row.observer,
+        receivedAt: row.received_at,
+      });
+    }
+    for (const row of this.sql.exec<{ target: string; body: string }>("SELECT * FROM verdicts")) {
+      this.verdicts.set(row.target, JSON.parse(row.body));
+    }
+    for (const row of this.sql.exec<{ observer: string; seq: number }>("SELECT * FROM observers")) {
+      this.seqs.set(row.observer, row.seq);
+    }
+  }
+
+  /** Takes one batch of votes from one observer. Validates it first: observers are not trusted. */
+  async ingest(cluster: string, raw: unknown): Promise<IngestResult> {
+    const batch = VoteBatch.parse(raw);
+    await this.ensureConfig(cluster);
+    const last = this.seqs.get(batch.observer);
+    if (last !== undefined && batch.seq <= last) return { accepted: 0, changed: [], stale: true };
+    this.seqs.set(batch.observer, batch.seq);
+    this.sql.exec("INSERT OR REPLACE INTO observers (observer, seq) VALUES (?, ?)", batch.observer, batch.seq);
+
+    const now = Date.now();
+    const touched = new Set<string>();
+    let accepted = 0;
+    for (const vote of batch.votes) {
+      const known = this.targets.get(vote.target);
+      if (!known?.policy.eligible.includes(batch.observer)) continue;
+      const stored: StoredVote = { ...vote, observer: batch.observer, receivedAt: now };
+      this.voteMap(vote.target).set(batch.observer, stored);
+      const { observer: _o, receivedAt: _r, ...body } = stored;
+      this.sql.exec(
+        "INSERT OR REPLACE INTO votes (target, observer, body, received_at) VALUES (?, ?, ?, ?)",
+        vote.target,
+        batch.observer,
+        JSON.stringify(body),
+        now,
+      );
+      touched.add(vote.target);
+      accepted += 1;
+    }
+    const changed = this.evaluate(touched, now);
+    await this.ensureAlarm();
+    await this.flushOutbox();
+    return { accepted, changed, stale: false };
+  }
+
+  /** Targets x observers with votes and verdicts. */
+  async health(cluster: string): Promise<HealthReport> {
+    await this.ensureConfig(cluster);
+    const now = Date.now();
+    this.evaluate(new Set(this.targets.keys()), now);
+    await this.flushOutbox();
+    const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+    return {
+      cluster,
+      at: new Date(now).toISOString(),
+      targets: [...this.targets.values()].map(({ target, policy }) => {
+        const v = this.verdicts.get(target.id) ?? this.initialVerdict(now);
+        return {
+          target: target.id,
+          check: target.check.name,
+          address: target.address,
+          port: target.port,
+          verdict: { state: v.state, since: new Date(v.since).toISOString(), fresh: v.fresh, required: v.required },
+          observers: policy.eligible.map((observer) => {
+            const vote = this.votes.get(target.id)?.get(observer);
+            return {
+              observer,
+              state: vote?.state ?? "unknown",
+              fresh: vote !== undefined && now - vote.receivedAt <= policy.maxAgeMs,
+              since: iso(vote?.since ?? null),
+              receivedAt: iso(vote?.receivedAt ?? null),
+              latencyMs: vote?.latencyMs ?? null,
+              error: vote?.error ?? null,
+              probes: vote?.probes ?? 0,
+              failures: vote?.failures ?? 0,
+            };
+          }),
+        };
+      }),
+    };
+  }
+
+  /** Called after every configuration change, so new checks and observers count at once. */
+  async configChanged(cluster: string): Promise<void> {
+    this.configReadAt = 0;
+    await this.ensureConfig(cluster);
+    this.evaluate(new Set(this.targets.keys()), Date.now());
+    await this.ensureAlarm();
+    await this.flushOutbox();
+  }
+
+  /** Re-evaluates every target, so votes that went stale turn into `unknown` without new input. */
+  override async alarm(): Promise<void> {
+    if (this.cluster === null) return;
+    await this.ensureConfig(this.cluster);
+    this.evaluate(new Set(this.targets.keys()), Date.now());
+    await this.flushOutbox();
+    await this.ensureAlarm();
+  }
+
+  private evaluate(targets: Iterable<string>, now: number): IngestResult["changed"] {
+    const changed: IngestResult["changed"] = [];
+    for (const id of targets) {
+      const known = this.targets.get(id);
+      if (!known) continue;
+      const prev = this.verdicts.get(id) ?? this.initialVerdict(now);
+      const votes = [...(this.votes.get(id)?.values() ?? [])];
+      const v = verdict(votes, known.policy, prev.state, now);
+      const next: StoredVerdict = {
+        state: v.state,
+        since: v.state === prev.state ? prev.since : now,
+        lastKnown: v.state === "unknown" ? prev.lastKnown : v.state,
+        fresh: v.fresh,
+        required: v.required,
+      };
+      if (next.state !== prev.state) {
+        changed.push({ target: id, state: next.state });
+        const details = {
+          check: known.target.check.name,
+          fresh: v.fresh,
+          required: v.required,
+          down: v.down,
+          healthy: v.healthy,
+        };
+        for (const event of verdictEvents(id, prev.state, next.state, prev.lastKnown, details)) {
+          const id = crypto.randomUUID();
+          this.sql.exec(
+            "INSERT INTO outbox (id, body) VALUES (?, ?)",
+            id,
+            JSON.stringify({ ...event, id, at: new Date(now).toISOString() }),
+          );
+        }
+      }
+      if (next.state !== prev.state || next.fresh !== prev.fresh || !this.verdicts.has(id)) {
+        this.verdicts.set(id, next);
+        this.sql.exec("INSERT OR REPLACE INTO verdicts (target, body) VALUES (?, ?)", id, JSON.stringify(next));
+      }
+    }
+    return changed;
+  }
+
+  private initialVerdict(now: number): StoredVerdict {
+    return { state: "unknown", since: now, lastKnown: null, fresh: 0, required: 0 };
+  }
+
+  /** Writes pending events to D1 in one batch; on failure they stay for the next try. */
+  private async flushOutbox(): Promise<void> {
+    const rows = [...this.sql.exec<{ id: string; body: string }>("SELECT id, body FROM outbox ORDER BY rowid")];
+    if (rows.length === 0 || this.cluster === null) return;
+    const insert = this.env.DB.prepare(
+      "INSERT OR IGNORE INTO events (id, cluster, type, severity, subject, details, at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+    );
+    const cluster = this.cluster;
+    try {
+      await this.env.DB.batch(
+        rows.map(({ body }) => {
+          const e = JSON.parse(body);
+          return insert.bind(e.id, cluster, e.type, e.severity, e.subject, JSON.stringify(e.details), e.at);
+        }),
+      );
+    } catch (err) {
+      console.error("coordinator: writing events to D1 failed; will retry", err);
+      return;
+    }
+    for (const { id } of rows) this.sql.exec("DELETE FROM outbox WHERE id = ?", id);
+  }
+
+  private async ensureConfig(cluster: string): Promise<void> {
+    if (this.cluster !== cluster) {
+      this.cluster = cluster;
+      this.sql.exec("INSERT OR REPLACE INTO meta (key, value) VALUES ('cluster', ?)", cluster);
+      this.configReadAt = 0;
+    }
+    if (Date.now() - this.configReadAt < CONFIG_MAX_AGE_MS) return;
+    const doc = await readClusterDocument(this.env.DB, cluster);
+    this.configReadAt = Date.now();
+    const targets = doc ? targetsOf(doc) : [];
+    this.targets = new Map(targets.map((t) => [t.id, { target: t, policy: policyFor(t.check) }]));
+    // Forget what no longer exists; keep votes of observers that are still eligible.
+    for (const id of [...this.votes.keys()]) {
+      if (!this.targets.has(id)) {
+        this.votes.delete(id);
+        this.verdicts.delete(id);
+        this.sql.exec("DELETE FROM votes WHERE target = ?", id);
+        this.sql.exec("DELETE FROM verdicts WHERE target = ?", id);
+      }
+    }
+  }
+
+  private async ensureAlarm(): Promise<void> {
+    if (this.targets.size > 0 && (await this.ctx.storage.getAlarm()) === null) {
+      await this.ctx.storage.setAlarm(Date.now() + HEARTBEAT_MS);
+    }
+  }
+
+  private voteMap(target: string): Map<string, StoredVote> {
+    let map = this.votes.get(target);
+    if (!map) {
+      map = new Map();
+      this.votes.set(target, map);
+    }
+    return map;
   }
 }

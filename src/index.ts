@@ -1,11 +1,14 @@
 /**
  * The Vigil control plane Worker: the /v1 API, the Coordinator and Prober Durable Objects,
- * a cron that tidies expired enrollment tokens, and the webhook queue's consumer.
+ * a cron that tidies expired enrollment tokens and keeps probers running, and the webhook
+ * queue's consumer.
  */
 import { and, isNull, lt } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
 import { createApp } from "./api/app.js";
+import { announce } from "./api/cluster-ops.js";
 import type { Env } from "./env.js";
+import { readClusterDocument } from "./storage/cluster-config.js";
 import * as t from "./storage/schema.js";
 
 export { Prober } from "../edge/prober.js";
@@ -20,10 +23,15 @@ export default {
   fetch: app.fetch,
 
   async scheduled(_controller, env) {
+    const db = drizzle(env.DB, { schema: t });
     const cutoff = new Date(Date.now() - EXPIRED_TOKEN_RETENTION_MS).toISOString();
-    await drizzle(env.DB)
+    await db
       .delete(t.enrollmentTokens)
       .where(and(isNull(t.enrollmentTokens.usedAt), lt(t.enrollmentTokens.expiresAt, cutoff)));
+    // Restart any prober or coordinator whose alarm chain was lost.
+    for (const { name } of await db.select({ name: t.clusters.name }).from(t.clusters)) {
+      await announce(env, name, [(await readClusterDocument(env.DB, name)) ?? undefined]);
+    }
   },
 
   async queue(batch) {

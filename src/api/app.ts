@@ -5,6 +5,7 @@
 import { drizzle } from "drizzle-orm/d1";
 import { Hono } from "hono";
 import * as schema from "../storage/schema.js";
+import { VERSION } from "../version.js";
 import type { AppEnv } from "./context.js";
 import { ApiError, sendError } from "./errors.js";
 import { openApiDocument } from "./openapi.js";
@@ -12,10 +13,9 @@ import { Router } from "./router.js";
 import { registerClusterResources } from "./routes/cluster-resources.js";
 import { registerClusters, registerRevisions } from "./routes/clusters.js";
 import { registerEvents } from "./routes/events.js";
+import { registerHealth } from "./routes/health.js";
 import { registerTokens } from "./routes/tokens.js";
 import { registerWebhooks } from "./routes/webhooks.js";
-
-export const VERSION = "0.1.0";
 
 export function createApp(): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
@@ -39,6 +39,7 @@ export function createApp(): Hono<AppEnv> {
   registerTokens(router);
   registerWebhooks(router);
   registerEvents(router);
+  registerHealth(router);
 
   app.notFound((c) => {
     const allowed = router.methodsFor(c.req.path);

@@ -1,6 +1,7 @@
 /** Reading request bodies: JSON only, bounded in size, validated against one zod schema. */
 import type { Context } from "hono";
 import type { z } from "zod";
+import { readAtMost } from "../core/bytes.js";
 import { ApiError, zodIssues } from "./errors.js";
 
 /** Large enough for a cluster of a thousand real servers; everything else is far smaller. */
@@ -13,7 +14,8 @@ export async function readJson(c: Context): Promise<unknown> {
   }
   const declared = Number(c.req.header("content-length") ?? "0");
   if (declared > MAX_BODY_BYTES) throw tooLarge();
-  const bytes = await readBounded(c.req.raw);
+  const { bytes, truncated } = await readAtMost(c.req.raw.body, MAX_BODY_BYTES);
+  if (truncated) throw tooLarge();
   let text: string;
   try {
     text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes);
@@ -35,30 +37,6 @@ export function parseWith<S extends z.ZodType>(
   const result = schema.safeParse(value);
   if (!result.success) throw ApiError.fromIssues(zodIssues(result.error, prefix));
   return result.data;
-}
-
-async function readBounded(request: Request): Promise<Uint8Array> {
-  if (!request.body) return new Uint8Array();
-  const reader = request.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > MAX_BODY_BYTES) {
-      await reader.cancel();
-      throw tooLarge();
-    }
-    chunks.push(value);
-  }
-  const out = new Uint8Array(size);
-  let at = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, at);
-    at += chunk.byteLength;
-  }
-  return out;
 }
 
 function tooLarge(): ApiError {

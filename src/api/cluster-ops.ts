@@ -3,11 +3,16 @@
  * validate the whole result, diff, write in one batch. Single-resource routes and
  * `PUT .../config` both end here, so they cannot disagree about what is valid.
  */
+
+import type { Context } from "hono";
 import { ClusterDocument, validateCluster } from "../core/cluster.js";
 import { type Change, diffClusters } from "../core/diff.js";
 import type { FieldIssue } from "../core/errors.js";
 import { fieldIssue } from "../core/errors.js";
+import type { Region } from "../core/vocabulary.js";
+import type { Env } from "../env.js";
 import { type Db, RevisionConflict, readCluster, type StoredCluster, writeCluster } from "../storage/cluster-store.js";
+import type { AppEnv } from "./context.js";
 import { ApiError, zodIssues } from "./errors.js";
 
 export async function loadCluster(db: Db, name: string): Promise<StoredCluster> {
@@ -27,10 +32,9 @@ export interface CommitResult {
  * under it are reported relative to the request body.
  */
 export async function commit(
-  db: Db,
+  c: Context<AppEnv>,
   stored: StoredCluster | null,
   after: unknown,
-  actor: string,
   options: { dryRun?: boolean; focus?: (string | number)[] } = {},
 ): Promise<CommitResult & { doc: ClusterDocument }> {
   const parsed = ClusterDocument.safeParse(after);
@@ -40,12 +44,32 @@ export async function commit(
   const changes = diffClusters(stored?.doc ?? null, doc);
   const base = stored?.revision ?? null;
   if (options.dryRun || (changes.length === 0 && base !== null)) return { doc, changes, revision: base ?? 0 };
+  let revision: number;
   try {
-    return { doc, changes, revision: await writeCluster(db, doc, changes, base, actor) };
+    revision = await writeCluster(c.get("db"), doc, changes, base, c.get("principal").name);
   } catch (err) {
     if (err instanceof RevisionConflict) throw new ApiError("conflict", `${err.message}; read it again and retry`);
     throw err;
   }
+  c.executionCtx.waitUntil(announce(c.env, doc.cluster.name, [stored?.doc, doc]));
+  return { doc, changes, revision };
+}
+
+/**
+ * Tells the cluster's coordinator and the probers of every region named before or after a
+ * change to re-read the configuration (a prober whose region is no longer named stops).
+ */
+export async function announce(env: Env, cluster: string, docs: (ClusterDocument | undefined)[]): Promise<void> {
+  const regions = new Set(docs.flatMap((d) => d?.checks.flatMap((check) => check.observers.regions) ?? []));
+  const calls: Promise<unknown>[] = [env.COORDINATOR.getByName(cluster).configChanged(cluster)];
+  for (const region of regions) calls.push(proberFor(env, cluster, region).configure(cluster, region));
+  const results = await Promise.allSettled(calls);
+  for (const r of results)
+    if (r.status === "rejected") console.error(`announcing a change of ${cluster} failed`, r.reason);
+}
+
+export function proberFor(env: Env, cluster: string, region: Region) {
+  return env.PROBER.get(env.PROBER.idFromName(`${cluster}:${region}`), { locationHint: region });
 }
 
 function rebase(issues: FieldIssue[], focus: (string | number)[] | undefined): FieldIssue[] {

@@ -237,6 +237,8 @@ describe("events", () => {
     expect(
       (await api("GET", `${base}/events?before=2026-11-01T10:05:00Z`)).body.map((e: { id: string }) => e.id),
     ).toEqual(["e1"]);
+    const after = await api("GET", `${base}/events?target=web1&after=2026-11-01T10:05:00Z`);
+    expect(after.body.map((e: { id: string }) => e.id)).toEqual(["e2"]);
     expect((await api("GET", `${base}/events/e3`)).body).toMatchObject({
       type: "vip.moved",
       details: { from: "lb1", to: "lb2", epoch: 4 },

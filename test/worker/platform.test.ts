@@ -5,21 +5,6 @@ import worker from "../../src/index.js";
 import { populatedCluster } from "./fixtures.js";
 import { api } from "./http.js";
 
-describe("Durable Object bindings", () => {
-  it("reach one Coordinator per cluster, which keeps its identity in storage", async () => {
-    const first = await env.COORDINATOR.getByName("cluster-a").describe("cluster-a");
-    const again = await env.COORDINATOR.getByName("cluster-a").describe("cluster-a");
-    const other = await env.COORDINATOR.getByName("cluster-b").describe("cluster-b");
-    expect(again).toEqual(first);
-    expect(other.cluster).toBe("cluster-b");
-  });
-
-  it("reach a Prober placed by region", async () => {
-    const stub = env.PROBER.get(env.PROBER.idFromName("cluster-a:weur"), { locationHint: "weur" });
-    expect(await stub.describe("cluster-a", "weur")).toEqual({ cluster: "cluster-a", region: "weur" });
-  });
-});
-
 describe("cron", () => {
   it("deletes unused enrollment tokens a week past expiry and keeps the rest", async () => {
     const { base, name } = await populatedCluster();

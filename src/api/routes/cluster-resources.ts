@@ -187,7 +187,7 @@ function registerKind<T extends Named>(router: Router, kind: Kind<T>): void {
         throw new ApiError("already_exists", `a ${kind.label} named ${body.name} already exists`);
       }
       items.push(body);
-      const result = await commit(db, stored, after, c.get("principal").name, { focus: [...path, items.length - 1] });
+      const result = await commit(c, stored, after, { focus: [...path, items.length - 1] });
       const saved = locate(result.doc, c.req.param()).items.find((i) => i.name === body.name) as T;
       return c.json((await render(c, [saved]))[0], 201);
     },
@@ -217,7 +217,7 @@ function registerKind<T extends Named>(router: Router, kind: Kind<T>): void {
       const created = index < 0;
       if (created) index = items.push(body) - 1;
       else items[index] = body;
-      const result = await commit(db, stored, after, c.get("principal").name, { focus: [...path, index] });
+      const result = await commit(c, stored, after, { focus: [...path, index] });
       const saved = locate(result.doc, c.req.param()).items[index] as T;
       return c.json((await render(c, [saved]))[0], created ? 201 : 200);
     },
@@ -240,7 +240,7 @@ function registerKind<T extends Named>(router: Router, kind: Kind<T>): void {
       const { items } = locate(after, c.req.param());
       items.splice(find(items, param(c, "name")), 1);
       try {
-        await commit(db, stored, after, c.get("principal").name);
+        await commit(c, stored, after);
       } catch (err) {
         if (err instanceof ApiError && err.code === "unknown_reference") {
           const users = err.issues.map((i) => i.field).join(", ");

@@ -5,7 +5,7 @@ import { ClusterDocument, ClusterSettings, emptyCluster } from "../../core/clust
 import { Change } from "../../core/diff.js";
 import { deleteCluster, readCluster } from "../../storage/cluster-store.js";
 import * as t from "../../storage/schema.js";
-import { commit, loadCluster } from "../cluster-ops.js";
+import { announce, commit, loadCluster } from "../cluster-ops.js";
 import { param } from "../context.js";
 import { ApiError, requireSameName } from "../errors.js";
 import type { Router } from "../router.js";
@@ -85,7 +85,7 @@ export function registerClusters(router: Router): void {
       const db = c.get("db");
       if (await readCluster(db, body.name))
         throw new ApiError("already_exists", `a cluster named ${body.name} already exists`);
-      await commit(db, null, emptyCluster(body), c.get("principal").name);
+      await commit(c, null, emptyCluster(body));
       return c.json(viewOf(await clusterRow(c.get("db"), body.name)), 201);
     },
   );
@@ -119,12 +119,7 @@ export function registerClusters(router: Router): void {
       const name = param(c, "cluster");
       requireSameName(name, body.name);
       const stored = await loadCluster(db, name);
-      await commit(
-        db,
-        stored,
-        { ...stored.doc, cluster: { ...stored.doc.cluster, ...body, name } },
-        c.get("principal").name,
-      );
+      await commit(c, stored, { ...stored.doc, cluster: { ...stored.doc.cluster, ...body, name } });
       return c.json(viewOf(await clusterRow(db, name)));
     },
   );
@@ -154,6 +149,7 @@ export function registerClusters(router: Router): void {
         throw new ApiError("in_use", `cluster ${name} still holds ${held} resource(s); delete them or pass force=true`);
       }
       await deleteCluster(db, name);
+      c.executionCtx.waitUntil(announce(c.env, name, [doc]));
       return c.body(null, 204);
     },
   );
@@ -190,7 +186,7 @@ export function registerClusters(router: Router): void {
       const db = c.get("db");
       const stored = await readCluster(db, name);
       const dryRun = query.dry_run === "true";
-      const result = await commit(db, stored, body, c.get("principal").name, { dryRun });
+      const result = await commit(c, stored, body, { dryRun });
       return c.json({ cluster: name, dryRun, revision: result.revision, changes: result.changes });
     },
   );

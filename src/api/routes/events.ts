@@ -1,5 +1,5 @@
 /** Reading events. Events are written by the system (coordinator, agents, delivery), never through the API. */
-import { and, desc, eq, lt } from "drizzle-orm";
+import { and, desc, eq, gte, lt } from "drizzle-orm";
 import { z } from "zod";
 import { Event, EventQuery } from "../../core/event.js";
 import * as t from "../../storage/schema.js";
@@ -32,6 +32,8 @@ export function registerEvents(router: Router): void {
             eq(t.events.cluster, cluster),
             query.type ? eq(t.events.type, query.type) : undefined,
             query.subject ? eq(t.events.subject, query.subject) : undefined,
+            query.target ? eq(t.events.subject, query.target) : undefined,
+            query.after ? gte(t.events.at, new Date(query.after).toISOString()) : undefined,
             query.before ? lt(t.events.at, new Date(query.before).toISOString()) : undefined,
           ),
         )
