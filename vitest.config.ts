@@ -11,7 +11,12 @@ Object.assign(process.env, {
 
 export default defineConfig({
   test: {
-    projects: ["test/core/vitest.config.ts", "test/worker/vitest.config.ts", "test/local/vitest.config.ts"],
+    projects: [
+      "test/core/vitest.config.ts",
+      "test/worker/vitest.config.ts",
+      "test/edge/vitest.config.ts",
+      "test/local/vitest.config.ts",
+    ],
     reporters: ["default", new SummaryReporter()],
   },
 });

@@ -1,14 +1,14 @@
 /**
  * Probe transports for Workers: they gather what a check needs (status, headers, body digest,
- * a banner, a TLS handshake) and hand it to src/core/probe-judge.ts. Each probe is bounded
- * by the check's timeout as a whole and never throws: failures come back with a reason.
+ * a banner, a TLS handshake) and hand it to src/core/probe-judge.ts. HTTP is spoken over
+ * `connect()` so that the Host header is the check's while the connection goes to the real
+ * server. Each probe is bounded by the check's timeout as a whole and never throws.
  */
 import { connect } from "cloudflare:sockets";
-import { readAtMost } from "../src/core/bytes.js";
 import type { Check } from "../src/core/check.js";
+import { parseResponse, requestText } from "../src/core/http1.js";
 import {
   connectionFailure,
-  type HttpObservation,
   judgeHttp,
   judgeSmtpStep,
   judgeTcpReply,
@@ -19,8 +19,8 @@ import {
 import type { ProbeResult } from "../src/core/rise-fall.js";
 import type { Target } from "../src/core/targets.js";
 
-/** Bodies are read up to this size for the regex and the digest; the rest is cancelled. */
-const MAX_BODY_BYTES = 1024 * 1024;
+/** Responses are read up to this size for the regex and the digest. */
+const MAX_RESPONSE_BYTES = 1024 * 1024 + 16 * 1024;
 
 export interface ProbeIdentity {
   userAgent: string;
@@ -36,37 +36,63 @@ export async function probe(target: Target, who: ProbeIdentity): Promise<ProbeRe
   try {
     return await withDeadline(deadline, (signal) => run(target, who, signal, started));
   } catch (err) {
-    return { state: "down", reason: connectionFailure(err), latencyMs: null };
+    return { state: "down", reason: await explain(err, target, deadline), latencyMs: null };
+  }
+}
+
+/**
+ * Workers report a refused connection and a failed certificate check with the same error.
+ * For TLS targets a plain TCP connection tells them apart: if it opens, TLS was the problem.
+ */
+async function explain(err: unknown, target: Target, deadline: number): Promise<string> {
+  const reason = connectionFailure(err);
+  if (reason === "timeout" || !/cannot connect|connection lost|internal error/i.test(reason)) return reason;
+  const tls = target.check.type === "https" || target.check.type === "tls";
+  if (tls && (await opens(target, deadline))) return "certificate: verification failed or TLS handshake refused";
+  return "refused";
+}
+
+async function opens(target: Target, deadline: number): Promise<boolean> {
+  try {
+    await withDeadline(deadline, async (signal) => {
+      const io = await open(target.address, target.port, "off", signal);
+      await io.close();
+    });
+    return true;
+  } catch {
+    return false;
   }
 }
 
 function run(target: Target, who: ProbeIdentity, signal: AbortSignal, started: number): Promise<ProbeResult> {
   const check = target.check;
+  const elapsed = () => Date.now() - started;
   switch (check.type) {
     case "http":
     case "https":
       return httpProbe(target, check, who, signal, started);
     case "tcp":
-      return socketProbe(target, "off", signal, async (io) => {
-        if (check.send === undefined) return slowness(undefined, Date.now() - started);
+      return exchange(target.address, target.port, "off", signal, async (io) => {
+        if (check.send === undefined) return slowness(undefined, elapsed());
         await io.write(check.send);
-        const reply = await io.readUntil((text) => text.length >= (check.expect?.length ?? 1));
-        return judgeTcpReply(check.expect, reply, Date.now() - started);
+        const reply = await io.readText((text) => text.length >= (check.expect?.length ?? 1));
+        return judgeTcpReply(check.expect, reply, elapsed());
       });
     case "tls":
-      return socketProbe(target, "on", signal, async () => slowness(undefined, Date.now() - started), check.serverName);
+      return exchange(check.serverName ?? target.address, target.port, "on", signal, async () =>
+        slowness(undefined, elapsed()),
+      );
     case "smtp":
-      return socketProbe(target, "off", signal, async (io) => {
-        const [banner, ehlo, quit] = SMTP_STEPS;
-        for (const step of [banner, ehlo, quit]) {
+      return exchange(target.address, target.port, "off", signal, async (io) => {
+        for (const step of SMTP_STEPS) {
           if (step.step === "EHLO") await io.write(`EHLO ${check.helo}\r\n`);
           if (step.step === "QUIT") await io.write("QUIT\r\n");
-          const reply = smtpReply(await io.readUntil((text) => smtpReply(text) !== null));
+          const reply = smtpReply(await io.readText((text) => smtpReply(text) !== null));
           const problem = reply ? judgeSmtpStep(step, reply) : `${step.step}: no reply`;
-          if (problem) return { state: "down", reason: problem, latencyMs: Date.now() - started };
-          io.consume();
+          if (problem) return { state: "down", reason: problem, latencyMs: elapsed() };
+          io.forget();
         }
-        return slowness(undefined, Date.now() - started);
+        return slowness(undefined, elapsed());
       });
     case "icmp":
     case "script":
@@ -74,76 +100,98 @@ function run(target: Target, who: ProbeIdentity, signal: AbortSignal, started: n
   }
 }
 
-async function httpProbe(
+function httpProbe(
   target: Target,
   check: Extract<Check, { type: "http" | "https" }>,
   who: ProbeIdentity,
   signal: AbortSignal,
   started: number,
 ): Promise<ProbeResult> {
-  const host = check.type === "https" && check.tls.serverName ? check.tls.serverName : urlHost(target.address);
-  const url = `${check.type}://${host}:${target.port}${check.path}`;
-  const headers = new Headers(check.headers);
-  headers.set("user-agent", who.userAgent);
-  if (check.host) headers.set("host", check.host);
-  const response = await fetch(url, { method: "GET", headers, redirect: "manual", signal });
-  const { bytes: body } = await readAtMost(response.body, MAX_BODY_BYTES);
-  const md5 = hex(await crypto.subtle.digest("MD5", body));
-  const observation: HttpObservation = {
-    status: response.status,
-    headers: Object.fromEntries([...response.headers].map(([k, v]) => [k.toLowerCase(), v])),
-    body: new TextDecoder().decode(body),
-    md5,
-    latencyMs: Date.now() - started,
-  };
-  return judgeHttp(check, observation);
+  const secure = check.type === "https";
+  const hostname = secure && check.tls.serverName ? check.tls.serverName : target.address;
+  const authority =
+    check.host ?? `${target.address.includes(":") ? `[${target.address}]` : target.address}:${target.port}`;
+  return exchange(hostname, target.port, secure ? "on" : "off", signal, async (io) => {
+    await io.write(
+      requestText({ path: check.path, host: authority, headers: { ...check.headers, "User-Agent": who.userAgent } }),
+    );
+    let response = parseResponse(new Uint8Array(), false);
+    for (;;) {
+      const ended = !(await io.readMore());
+      if (io.bytes().byteLength > MAX_RESPONSE_BYTES) throw new Error("response larger than 1 MiB");
+      response = parseResponse(io.bytes(), ended);
+      if (response.complete) break;
+    }
+    const md5 = hex(await crypto.subtle.digest("MD5", response.body));
+    return judgeHttp(check, {
+      status: response.status,
+      headers: response.headers,
+      body: new TextDecoder().decode(response.body),
+      md5,
+      latencyMs: Date.now() - started,
+    });
+  });
 }
 
-interface SocketIo {
+interface Io {
   write(text: string): Promise<void>;
-  /** Reads until `done(text so far)`; returns the text. */
-  readUntil(done: (text: string) => boolean): Promise<string>;
-  /** Forgets what was read, before the next exchange. */
-  consume(): void;
+  /** Reads one more chunk; false at the end of the stream. */
+  readMore(): Promise<boolean>;
+  /** Everything read since the last `forget`. */
+  bytes(): Uint8Array;
+  /** Reads until `done(text so far)` or the end of the stream; returns the text. */
+  readText(done: (text: string) => boolean): Promise<string>;
+  forget(): void;
+  close(): Promise<void>;
 }
 
-async function socketProbe(
-  target: Target,
+async function open(hostname: string, port: number, secureTransport: "on" | "off", signal: AbortSignal): Promise<Io> {
+  const socket = connect({ hostname, port }, { secureTransport, allowHalfOpen: false });
+  const close = () => socket.close().catch(() => undefined);
+  signal.addEventListener("abort", close, { once: true });
+  await socket.opened;
+  const writer = socket.writable.getWriter();
+  const reader = socket.readable.getReader();
+  let buffer = new Uint8Array();
+  const io: Io = {
+    write: (text) => writer.write(new TextEncoder().encode(text)),
+    async readMore() {
+      const { value, done } = await reader.read();
+      if (done) return false;
+      const next = new Uint8Array(buffer.byteLength + value.byteLength);
+      next.set(buffer);
+      next.set(value, buffer.byteLength);
+      buffer = next;
+      return true;
+    },
+    bytes: () => buffer,
+    async readText(done) {
+      while (!done(new TextDecoder().decode(buffer)) && (await io.readMore()));
+      return new TextDecoder().decode(buffer);
+    },
+    forget() {
+      buffer = new Uint8Array();
+    },
+    async close() {
+      signal.removeEventListener("abort", close);
+      await close();
+    },
+  };
+  return io;
+}
+
+async function exchange(
+  hostname: string,
+  port: number,
   secureTransport: "on" | "off",
   signal: AbortSignal,
-  exchange: (io: SocketIo) => Promise<ProbeResult>,
-  serverName?: string,
+  talk: (io: Io) => Promise<ProbeResult>,
 ): Promise<ProbeResult> {
-  const socket = connect(
-    { hostname: serverName ?? target.address, port: target.port },
-    { secureTransport, allowHalfOpen: false },
-  );
-  const abort = () => socket.close().catch(() => undefined);
-  signal.addEventListener("abort", abort);
+  const io = await open(hostname, port, secureTransport, signal);
   try {
-    await socket.opened;
-    const writer = socket.writable.getWriter();
-    const reader = socket.readable.getReader();
-    const decoder = new TextDecoder();
-    let text = "";
-    const io: SocketIo = {
-      write: (data) => writer.write(new TextEncoder().encode(data)),
-      async readUntil(done) {
-        while (!done(text)) {
-          const { value, done: ended } = await reader.read();
-          if (ended) break;
-          text += decoder.decode(value, { stream: true });
-        }
-        return text;
-      },
-      consume() {
-        text = "";
-      },
-    };
-    return await exchange(io);
+    return await talk(io);
   } finally {
-    signal.removeEventListener("abort", abort);
-    await socket.close().catch(() => undefined);
+    await io.close();
   }
 }
 
@@ -169,8 +217,4 @@ async function withDeadline<T>(deadline: number, work: (signal: AbortSignal) => 
 
 function hex(buffer: ArrayBuffer): string {
   return [...new Uint8Array(buffer)].map((b) => b.toString(16).padStart(2, "0")).join("");
-}
-
-function urlHost(address: string): string {
-  return address.includes(":") ? `[${address}]` : address;
 }

@@ -1,0 +1,117 @@
+/**
+ * Loopback servers for the probe tests, started in Node before the workerd tests run:
+ * HTTP and HTTPS (trusted and self-signed), a TCP responder, SMTP servers (good and 554),
+ * a port that refuses and one that never answers. The HTTP server fails on demand per
+ * region (read from the probe's User-Agent) and records when each path was hit.
+ */
+import { createServer as createHttp, type IncomingMessage, type ServerResponse } from "node:http";
+import { createServer as createHttps } from "node:https";
+import { type AddressInfo, createServer as createTcp, type Server, type Socket } from "node:net";
+import type { TestProject } from "vitest/node";
+import type { TestCerts } from "./certs.js";
+
+declare module "vitest" {
+  export interface ProvidedContext {
+    ports: Record<"http" | "https" | "selfSigned" | "tcp" | "smtp" | "smtp554" | "refused" | "silent", number>;
+  }
+}
+
+const failingRegions = new Set<string>();
+const hits = new Map<string, number[]>();
+
+function handle(req: IncomingMessage, res: ServerResponse): void {
+  const url = new URL(req.url ?? "/", "http://localhost");
+  const region = (req.headers["user-agent"] ?? "").match(/region=(\w+)/)?.[1] ?? "";
+  if (url.pathname === "/control") {
+    failingRegions.clear();
+    for (const r of (url.searchParams.get("fail") ?? "").split(",").filter(Boolean)) failingRegions.add(r);
+    res.end("ok");
+    return;
+  }
+  if (url.pathname === "/hits") {
+    res.setHeader("content-type", "application/json");
+    res.end(JSON.stringify(hits.get(url.searchParams.get("path") ?? "") ?? []));
+    return;
+  }
+  const key = `${url.pathname}${region ? `@${region}` : ""}`;
+  hits.set(key, [...(hits.get(key) ?? []), Date.now()]);
+  res.setHeader("x-served-by", "web1");
+  res.setHeader("x-user-agent", req.headers["user-agent"] ?? "");
+  res.setHeader("x-host", req.headers.host ?? "");
+  if (url.pathname.startsWith("/status/")) {
+    res.statusCode = Number(url.pathname.slice(8));
+    res.end("status");
+  } else if (url.pathname === "/slow") {
+    setTimeout(() => res.end("<h1>ok</h1>"), Number(url.searchParams.get("ms") ?? 200));
+  } else if (url.pathname === "/hang") {
+    // Never answers.
+  } else if (url.pathname.startsWith("/region")) {
+    res.statusCode = failingRegions.has(region) ? 503 : 200;
+    res.end(res.statusCode === 200 ? "<h1>ok</h1>" : "failing");
+  } else {
+    res.setHeader("content-type", "text/html");
+    res.end("<h1>ok</h1>");
+  }
+}
+
+function smtp(bannerCode: number): (socket: Socket) => void {
+  return (socket) => {
+    socket.write(bannerCode === 220 ? "220 mx.test ESMTP ready\r\n" : `${bannerCode} mx.test no service here\r\n`);
+    let buffer = "";
+    socket.on("data", (chunk) => {
+      buffer += chunk.toString();
+      while (buffer.includes("\r\n")) {
+        const line = buffer.slice(0, buffer.indexOf("\r\n"));
+        buffer = buffer.slice(line.length + 2);
+        if (/^EHLO /i.test(line)) socket.write("250-mx.test greets you\r\n250 SIZE 10240000\r\n");
+        else if (/^QUIT/i.test(line)) socket.end("221 bye\r\n");
+        else socket.write("500 what\r\n");
+      }
+    });
+    socket.on("error", () => undefined);
+  };
+}
+
+function listen(server: Server): Promise<number> {
+  return new Promise((resolve) => server.listen(0, "127.0.0.1", () => resolve((server.address() as AddressInfo).port)));
+}
+
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const certs = JSON.parse(process.env.VIGIL_TEST_CERTS ?? "null") as TestCerts | null;
+  if (!certs) throw new Error("VIGIL_TEST_CERTS is not set: test/edge/vitest.config.ts makes the certificates");
+  const sockets = new Set<Socket>();
+  const track = (server: Server) =>
+    server.on("connection", (s: Socket) => {
+      sockets.add(s);
+      s.on("close", () => sockets.delete(s));
+    });
+  const servers: Record<string, Server> = {
+    http: createHttp(handle),
+    https: createHttps({ key: certs.serverKey, cert: certs.serverCert }, handle),
+    selfSigned: createHttps({ key: certs.selfSignedKey, cert: certs.selfSignedCert }, handle),
+    tcp: createTcp((s) => {
+      s.on("data", (d) => s.write(d.toString().startsWith("PING") ? "PONG ready\r\n" : "ERR unknown\r\n"));
+      s.on("error", () => undefined);
+    }),
+    smtp: createTcp(smtp(220)),
+    smtp554: createTcp(smtp(554)),
+    silent: createTcp((s) => s.on("error", () => undefined)),
+    refused: createTcp(),
+  };
+  const ports = {} as Record<string, number>;
+  for (const [name, server] of Object.entries(servers)) {
+    track(server);
+    ports[name] = await listen(server);
+  }
+  // Nothing listens on this port any more: connections are refused.
+  await new Promise((resolve) => servers.refused?.close(resolve));
+  project.provide("ports", ports as never);
+  return async () => {
+    for (const s of sockets) s.destroy();
+    await Promise.all(
+      Object.entries(servers)
+        .filter(([name]) => name !== "refused")
+        .map(([, server]) => new Promise((resolve) => server.close(resolve))),
+    );
+  };
+}
