@@ -6,6 +6,7 @@
  * carry rollups (latency, last error, counts).
  */
 import { DurableObject } from "cloudflare:workers";
+import { formatPath } from "./core/errors.js";
 import type { HealthReport } from "./core/health.js";
 import { type QuorumPolicy, verdict } from "./core/quorum.js";
 import { HEARTBEAT_MS, policyFor, type Target, targetsOf } from "./core/targets.js";
@@ -36,6 +37,8 @@ export interface IngestResult {
   changed: { target: string; state: VoteState }[];
   /** True when the batch was older than one already seen from this observer. */
   stale: boolean;
+  /** Why the whole batch was refused (it did not validate), or null. */
+  rejected: string | null;
 }
 
 export class Coordinator extends DurableObject<Env> {
@@ -79,10 +82,20 @@ export class Coordinator extends DurableObject<Env> {
 
   /** Takes one batch of votes from one observer. Validates it first: observers are not trusted. */
   async ingest(cluster: string, raw: unknown): Promise<IngestResult> {
-    const batch = VoteBatch.parse(raw);
+    const parsed = VoteBatch.safeParse(raw);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      return {
+        accepted: 0,
+        changed: [],
+        stale: false,
+        rejected: `${formatPath(issue?.path ?? [])}: ${issue?.message}`,
+      };
+    }
+    const batch = parsed.data;
     await this.ensureConfig(cluster);
     const last = this.seqs.get(batch.observer);
-    if (last !== undefined && batch.seq <= last) return { accepted: 0, changed: [], stale: true };
+    if (last !== undefined && batch.seq <= last) return { accepted: 0, changed: [], stale: true, rejected: null };
     this.seqs.set(batch.observer, batch.seq);
     this.sql.exec("INSERT OR REPLACE INTO observers (observer, seq) VALUES (?, ?)", batch.observer, batch.seq);
 
@@ -108,7 +121,7 @@ export class Coordinator extends DurableObject<Env> {
     const changed = this.evaluate(touched, now);
     await this.ensureAlarm();
     await this.flushOutbox();
-    return { accepted, changed, stale: false };
+    return { accepted, changed, stale: false, rejected: null };
   }
 
   /** Targets x observers with votes and verdicts. */

@@ -1,0 +1,109 @@
+/**
+ * The coordinator on its own, fed votes over RPC as agents will send them (agent observers
+ * start no probers, so every vote here is the test's).
+ */
+import { runInDurableObject } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import type { Coordinator } from "../../src/coordinator.js";
+import type { Vote } from "../../src/core/vote.js";
+import { api } from "./http.js";
+
+const CLUSTER = "coord";
+const agents = ["lb1", "lb2", "lb3"];
+let seq = 0;
+
+function vote(state: Vote["state"], error: string | null = null): Vote {
+  return {
+    target: "web/web1",
+    state,
+    since: Date.now(),
+    latencyMs: 3,
+    error,
+    probes: 10,
+    failures: state === "down" ? 3 : 0,
+  };
+}
+
+const stub = () => env.COORDINATOR.getByName(CLUSTER);
+const send = (observer: string, votes: Vote[], batchSeq = ++seq) =>
+  stub().ingest(CLUSTER, { observer, seq: batchSeq, heartbeat: false, votes });
+const events = async () =>
+  (await api("GET", `/v1/clusters/${CLUSTER}/events?target=web/web1`)).body.map((e: { type: string }) => e.type);
+
+describe("Coordinator", () => {
+  it("decides by quorum, ignores stale batches and outsiders, and marks silence as unknown", async () => {
+    const applied = await api("PUT", `/v1/clusters/${CLUSTER}/config`, {
+      body: {
+        cluster: { name: CLUSTER },
+        nodes: agents.map((name, i) => ({ name, address: `10.0.0.${i + 1}` })),
+        checks: [{ name: "tcp", type: "tcp", interval: 5, observers: { agents } }],
+        vipGroups: [
+          {
+            name: "VI_1",
+            vips: [{ cidr: "10.0.0.10/24", interface: "eth0" }],
+            members: [{ node: "lb1", priority: 100 }],
+          },
+        ],
+        virtualServices: [
+          {
+            name: "web",
+            vipGroup: "VI_1",
+            address: "10.0.0.10",
+            port: 80,
+            realServers: [{ name: "web1", address: "10.0.1.1", port: 80, check: "tcp" }],
+          },
+        ],
+      },
+    });
+    expect(applied.status).toBe(200);
+
+    expect((await send("agent:lb1", [vote("up")])).changed).toEqual([]);
+    expect((await send("agent:lb2", [vote("up")])).changed).toEqual([{ target: "web/web1", state: "up" }]);
+    expect((await send("agent:lb1", [vote("down", "refused")])).changed).toEqual([]);
+    expect((await send("agent:lb2", [vote("down", "refused")])).changed).toEqual([
+      { target: "web/web1", state: "down" },
+    ]);
+
+    // A retried old batch does not undo newer votes.
+    expect(await send("agent:lb2", [vote("up")], 1)).toMatchObject({ accepted: 0, stale: true });
+    // An observer the check does not name is not counted, nor a target it does not have.
+    expect((await send("agent:lb9", [vote("up")])).accepted).toBe(0);
+    expect((await send("agent:lb3", [{ ...vote("up"), target: "web/nope" }])).accepted).toBe(0);
+    expect(await send("agent:lb3", [{ ...vote("up"), state: "fine" as never }])).toMatchObject({
+      accepted: 0,
+      rejected: expect.stringMatching(/^votes\[0\]\.state: /),
+    });
+
+    const report = (await api("GET", `/v1/clusters/${CLUSTER}/health`)).body;
+    expect(report.targets[0].verdict).toMatchObject({ state: "down", fresh: 2, required: 2 });
+    expect(report.targets[0].observers).toEqual([
+      expect.objectContaining({
+        observer: "agent:lb1",
+        state: "down",
+        error: "refused",
+        fresh: true,
+        probes: 10,
+        failures: 3,
+      }),
+      expect.objectContaining({ observer: "agent:lb2", state: "down", fresh: true }),
+      expect.objectContaining({ observer: "agent:lb3", state: "unknown", fresh: false, receivedAt: null }),
+    ]);
+
+    // Silence: age every vote past the limit (3 intervals, at least 3 heartbeats) and let the alarm look.
+    await runInDurableObject(stub(), async (instance) => {
+      const votes = (instance as unknown as { votes: Map<string, Map<string, { receivedAt: number }>> }).votes;
+      for (const byObserver of votes.values()) for (const v of byObserver.values()) v.receivedAt -= 16_000;
+      await (instance as Coordinator).alarm();
+    });
+    expect((await api("GET", `/v1/clusters/${CLUSTER}/health`)).body.targets[0].verdict.state).toBe("unknown");
+
+    await send("agent:lb1", [vote("down")]);
+    await send("agent:lb3", [vote("down")]);
+    expect(await events()).toEqual(["quorum.regained", "quorum.lost", "target.down"]);
+    const rows = await env.DB.prepare("SELECT count(*) AS n FROM events WHERE cluster = ?")
+      .bind(CLUSTER)
+      .first<{ n: number }>();
+    expect(rows?.n).toBe(3);
+  });
+});
