@@ -6,7 +6,7 @@
  * in storage, so an evicted prober resumes where it was.
  */
 import { DurableObject } from "cloudflare:workers";
-import { afterAttempt, firstRun, type RunState } from "../src/core/probe-schedule.js";
+import { afterAttempt, firstRun, nextAlarm, type RunState } from "../src/core/probe-schedule.js";
 import { initialObserver, type ObserverState, observe } from "../src/core/rise-fall.js";
 import { HEARTBEAT_MS, regionTargets, type Target } from "../src/core/targets.js";
 import type { Region } from "../src/core/vocabulary.js";
@@ -20,6 +20,8 @@ import { probe, userAgent } from "./probes.js";
 const CONFIG_MAX_AGE_MS = 30_000;
 /** Probes in flight at once. */
 const CONCURRENCY = 64;
+/** Checks due this soon run in the current alarm: fewer alarms, and an early alarm is not wasted. */
+const COALESCE_MS = 10;
 
 interface Running {
   target: Target;
@@ -37,6 +39,8 @@ export class Prober extends DurableObject<Env> {
   private lastHeartbeat = 0;
   private seq = 0;
   private loaded = false;
+  /** The time the alarm was last set for. */
+  private alarmAt = 0;
 
   /** Starts or refreshes this prober; called on every configuration change and by the cron. */
   async configure(cluster: string, region: Region): Promise<{ targets: number }> {
@@ -61,8 +65,9 @@ export class Prober extends DurableObject<Env> {
     await this.load();
     if (this.cluster === null || this.region === null) return;
     await this.refresh(false);
+    const firing = this.alarmAt;
     const now = Date.now();
-    const due = [...this.running.values()].filter((r) => r.run.nextDue <= now);
+    const due = [...this.running.values()].filter((r) => r.run.nextDue <= now + COALESCE_MS);
     const changed: Running[] = [];
     const who = { userAgent: userAgent(VERSION, this.region) };
     for (let i = 0; i < due.length; i += CONCURRENCY) {
@@ -83,7 +88,7 @@ export class Prober extends DurableObject<Env> {
     if (due.length > 0) await this.save(due);
     const heartbeat = Date.now() - this.lastHeartbeat >= HEARTBEAT_MS;
     if (heartbeat || changed.length > 0) await this.send(heartbeat ? [...this.running.values()] : changed, heartbeat);
-    await this.schedule();
+    await this.schedule(firing);
   }
 
   private async send(items: Running[], heartbeat: boolean): Promise<void> {
@@ -92,7 +97,8 @@ export class Prober extends DurableObject<Env> {
     await this.ctx.storage.put("seq", this.seq);
     const batch: VoteBatch = { observer: `region:${this.region}`, seq: this.seq, heartbeat, votes: items.map(voteOf) };
     try {
-      await this.env.COORDINATOR.getByName(this.cluster).ingest(this.cluster, batch);
+      const result = await this.env.COORDINATOR.getByName(this.cluster).ingest(this.cluster, batch);
+      if (result.rejected) console.error(`prober ${this.region}: the coordinator refused votes: ${result.rejected}`);
       if (heartbeat) this.lastHeartbeat = Date.now();
     } catch (err) {
       // The next heartbeat carries every vote again.
@@ -101,13 +107,16 @@ export class Prober extends DurableObject<Env> {
     }
   }
 
-  private async schedule(): Promise<void> {
+  /** Sets the alarm for the next due check or heartbeat; `firing` is the alarm now running, if any. */
+  private async schedule(firing = 0): Promise<void> {
     if (this.running.size === 0) {
       await this.ctx.storage.deleteAlarm();
       return;
     }
-    const next = Math.min(...[...this.running.values()].map((r) => r.run.nextDue), this.lastHeartbeat + HEARTBEAT_MS);
-    await this.ctx.storage.setAlarm(Math.max(next, Date.now()));
+    const due = [...this.running.values()].map((r) => r.run.nextDue);
+    const next = nextAlarm(due, this.lastHeartbeat + HEARTBEAT_MS, Date.now(), firing);
+    this.alarmAt = next;
+    await this.ctx.storage.setAlarm(next);
   }
 
   /** Re-reads the cluster's checks when pushed to, or when the last read is old. */

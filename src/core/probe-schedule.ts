@@ -40,3 +40,14 @@ export function afterAttempt(
   }
   return { run: { attempt: 0, nextDue: now + jittered(timing.interval, random) }, counted: result };
 }
+
+/**
+ * When to set the next alarm: the earliest due check or heartbeat, but in the future, and
+ * never at `firing`, the time of the alarm now running (workerd takes an alarm set to that
+ * time again for the one that just ran, and the loop would stop).
+ */
+export function nextAlarm(dueTimes: Iterable<number>, heartbeatDue: number, now: number, firing: number): number {
+  let next = heartbeatDue;
+  for (const t of dueTimes) if (t < next) next = t;
+  return Math.max(Math.ceil(next), now + 1, firing + 1);
+}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { afterAttempt, firstRun } from "../../src/core/probe-schedule.js";
+import { afterAttempt, firstRun, nextAlarm } from "../../src/core/probe-schedule.js";
 import { initialObserver, observe, type ProbeResult } from "../../src/core/rise-fall.js";
 
 const r = (state: ProbeResult["state"]): ProbeResult => ({
@@ -63,5 +63,17 @@ describe("afterAttempt (retries)", () => {
     const out = afterAttempt(timing, { attempt: 1, nextDue: 0 }, r("up"), 5000, 0);
     expect(out).toEqual({ run: { attempt: 0, nextDue: 5000 + 9000 }, counted: r("up") });
     expect(afterAttempt(timing, { attempt: 0, nextDue: 0 }, r("up"), 0, 0.999).run.nextDue).toBeLessThan(11000);
+  });
+});
+
+describe("nextAlarm", () => {
+  it.each<[string, number[], number, number, number, number]>([
+    ["the earliest due check", [5000, 3000, 4000], 9000, 1000, 0, 3000],
+    ["the heartbeat when it comes first", [5000], 2000, 1000, 0, 2000],
+    ["never in the past", [500], 9000, 1000, 0, 1001],
+    ["never again at the time of the alarm now running", [3000], 9000, 2990, 3000, 3001],
+    ["whole milliseconds", [3000.4], 9000, 1000, 0, 3001],
+  ])("%s", (_name, due, heartbeat, now, firing, expected) => {
+    expect(nextAlarm(due, heartbeat, now, firing)).toBe(expected);
   });
 });

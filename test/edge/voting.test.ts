@@ -2,6 +2,7 @@
  * The whole path in workerd: probers in three regions probe a loopback server, vote, and the
  * coordinator decides. The server fails on demand for the regions named at /control.
  */
+import { env } from "cloudflare:workers";
 import { describe, expect, inject, it } from "vitest";
 import { api } from "../worker/http.js";
 
@@ -107,5 +108,21 @@ describe("the prober's schedule", () => {
     const observer = (await health(cluster)).observers[0];
     expect(observer.failures).toBe(observer.probes);
     expect(observer.probes).toBeLessThanOrEqual(Math.ceil(hits.length / 3));
+  });
+});
+
+describe("a busy prober", () => {
+  it("keeps its alarm loop going with many targets on staggered schedules", async () => {
+    const cluster = "vote-busy";
+    const doc = clusterDocument(cluster, { path: "/ok", observers: { regions: ["oc"] } });
+    const service = doc.virtualServices[0] as (typeof doc.virtualServices)[number];
+    doc.virtualServices = Array.from({ length: 200 }, (_, i) => ({ ...service, name: `web${i}`, port: 1000 + i }));
+    expect((await api("PUT", `/v1/clusters/${cluster}/config`, { body: doc })).status).toBe(200);
+    await sleep(4_500);
+    const observers = await env.PROBER.get(env.PROBER.idFromName(`${cluster}:oc`)).observers();
+    const counts = Object.values(observers).map((o) => o.probes);
+    expect(counts).toHaveLength(200);
+    // Four intervals have passed; each target has run at least three times, none is left behind.
+    expect(Math.min(...counts)).toBeGreaterThanOrEqual(3);
   });
 });

@@ -1,0 +1,29 @@
+import path from "node:path";
+import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-pool-workers";
+import { defineConfig } from "vitest/config";
+
+const root = path.join(import.meta.dirname, "../..");
+const migrations = await readD1Migrations(path.join(root, "migrations"));
+
+export default defineConfig({
+  plugins: [
+    cloudflareTest({
+      main: path.join(root, "src/index.ts"),
+      wrangler: { configPath: path.join(root, "wrangler.toml") },
+      miniflare: {
+        bindings: {
+          TEST_MIGRATIONS: migrations,
+          VIGIL_ADMIN_TOKEN: "vgl_bench-admin-token-0123456789",
+          BENCH: process.env.VIGIL_BENCH ?? "{}",
+        },
+      },
+    }),
+  ],
+  test: {
+    name: "bench-probes",
+    root,
+    include: ["bench/probes/workload.bench-test.ts"],
+    setupFiles: ["./test/setup/apply-migrations.ts"],
+    testTimeout: 600_000,
+  },
+});

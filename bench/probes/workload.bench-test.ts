@@ -1,0 +1,177 @@
+/**
+ * The measured workload, run in workerd by bench/probes/run.mjs (which starts the loopback
+ * servers and reads the BENCH_RESULT line this prints).
+ */
+import { env } from "cloudflare:workers";
+import { expect, it } from "vitest";
+import type { Vote } from "../../src/core/vote.js";
+import { api } from "../../test/worker/http.js";
+
+interface BenchInput {
+  ports: number[];
+  targets: number;
+  seconds: number;
+  batches: number;
+  trials: number;
+}
+const input = JSON.parse((env as unknown as { BENCH: string }).BENCH) as BenchInput;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function document(
+  name: string,
+  targets: number,
+  observers: { regions?: string[]; agents?: string[] },
+  interval: number,
+) {
+  const perService = input.ports.length;
+  const services = [];
+  for (let s = 0; s * perService < targets; s++) {
+    const count = Math.min(perService, targets - s * perService);
+    services.push({
+      name: `svc${s}`,
+      vipGroup: "VI_1",
+      address: "127.0.0.10",
+      port: 1000 + s,
+      minHealthy: 0,
+      realServers: Array.from({ length: count }, (_, i) => ({
+        name: `rs${i}`,
+        address: "127.0.0.1",
+        port: input.ports[i],
+        check: "http",
+      })),
+    });
+  }
+  return {
+    cluster: { name },
+    nodes: ["lb1", "lb2", "lb3"].map((n, i) => ({ name: n, address: `127.0.0.${i + 2}` })),
+    checks: [
+      {
+        name: "http",
+        type: "http",
+        path: "/ok",
+        interval,
+        timeout: Math.min(2, interval / 2),
+        retries: 0,
+        rise: 1,
+        fall: 1,
+        observers,
+      },
+    ],
+    vipGroups: [
+      { name: "VI_1", vips: [{ cidr: "127.0.0.10/8", interface: "lo" }], members: [{ node: "lb1", priority: 100 }] },
+    ],
+    virtualServices: services,
+  };
+}
+
+const d1Rows = async () =>
+  (
+    await env.DB.prepare("SELECT (SELECT count(*) FROM events) + (SELECT count(*) FROM config_revisions) AS n").first<{
+      n: number;
+    }>()
+  )?.n ?? 0;
+
+/** Probes the region's prober has counted so far, over all its targets. */
+async function probesSoFar(cluster: string, region: string): Promise<number> {
+  const observers = await env.PROBER.get(env.PROBER.idFromName(`${cluster}:${region}`)).observers();
+  return Object.values(observers).reduce((n, o) => n + o.probes, 0);
+}
+
+it("measures", async () => {
+  const result: Record<string, unknown> = {};
+
+  // 1. One prober (one region) with more HTTP targets, each probed every second, than the 1000/s target.
+  const prober = "bench-prober";
+  const offered = input.targets;
+  const config = document(prober, offered, { regions: ["weur"] }, 1);
+  expect((await api("PUT", `/v1/clusters/${prober}/config`, { body: config })).status).toBe(200);
+  // Let every target come up (one heartbeat carries all votes), then measure the steady state.
+  await sleep(7_000);
+  const rowsBefore = await d1Rows();
+  const probesBefore = await probesSoFar(prober, "weur");
+  const began = Date.now();
+  console.log(`BENCH_MARK start ${Date.now()}`);
+  await sleep(input.seconds * 1000);
+  console.log(`BENCH_MARK end ${Date.now()}`);
+  const probes = (await probesSoFar(prober, "weur")) - probesBefore;
+  const elapsed = (Date.now() - began) / 1000;
+  result.probe = { targets: offered, seconds: elapsed, probes, checksPerSecond: probes / elapsed };
+  result.d1 = {
+    rowsWritten: (await d1Rows()) - rowsBefore,
+    probes,
+    rowsPer1000Probes: (((await d1Rows()) - rowsBefore) / Math.max(probes, 1)) * 1000,
+  };
+  // Stop the prober before the coordinator measurements.
+  await api("DELETE", `/v1/clusters/${prober}?force=true`);
+  await sleep(1_500);
+
+  // 2. Votes per second into one coordinator, batches of 100, from three agents.
+  const cluster = "bench-votes";
+  expect(
+    (
+      await api("PUT", `/v1/clusters/${cluster}/config`, {
+        body: document(cluster, 1000, { agents: ["lb1", "lb2", "lb3"] }, 5),
+      })
+    ).status,
+  ).toBe(200);
+  const coordinator = env.COORDINATOR.getByName(cluster);
+  const targets = Array.from(
+    { length: 1000 },
+    (_, i) => `svc${Math.floor(i / input.ports.length)}/rs${i % input.ports.length}`,
+  );
+  const vote = (target: string, state: Vote["state"]): Vote => ({
+    target,
+    state,
+    since: 0,
+    latencyMs: 1,
+    error: null,
+    probes: 1,
+    failures: 0,
+  });
+  const seq: Record<string, number> = {};
+  const send = (observer: string, votes: Vote[]) => {
+    seq[observer] = (seq[observer] ?? 0) + 1;
+    return coordinator.ingest(cluster, { observer, seq: seq[observer] as number, heartbeat: true, votes });
+  };
+  // Warm up: every target up.
+  for (const agent of ["agent:lb1", "agent:lb2", "agent:lb3"]) {
+    for (let i = 0; i < targets.length; i += 100)
+      await send(
+        agent,
+        targets.slice(i, i + 100).map((t) => vote(t, "up")),
+      );
+  }
+  const votesBegan = Date.now();
+  for (let b = 0; b < input.batches; b++) {
+    const offset = (b * 100) % targets.length;
+    await send(
+      `agent:lb${(b % 3) + 1}`,
+      targets.slice(offset, offset + 100).map((t) => vote(t, "up")),
+    );
+  }
+  const votesElapsed = (Date.now() - votesBegan) / 1000;
+  result.ingest = {
+    batches: input.batches,
+    batchSize: 100,
+    seconds: votesElapsed,
+    votesPerSecond: (input.batches * 100) / votesElapsed,
+  };
+
+  // 3. Verdict latency: a batch that tips one target over the quorum, until the RPC answers with the change.
+  const latencies: number[] = [];
+  for (let i = 0; i < input.trials; i++) {
+    const target = targets[i % targets.length] as string;
+    const state = Math.floor(i / targets.length) % 2 === 0 ? "down" : "up";
+    await send("agent:lb1", [vote(target, state)]);
+    const t0 = performance.now();
+    const reply = await send("agent:lb2", [vote(target, state)]);
+    latencies.push(performance.now() - t0);
+    expect(reply.changed).toEqual([{ target, state }]);
+  }
+  latencies.sort((a, b) => a - b);
+  const pct = (p: number) =>
+    latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))] as number;
+  result.verdict = { trials: latencies.length, p50Ms: pct(50), p99Ms: pct(99), maxMs: latencies[latencies.length - 1] };
+
+  console.log(`BENCH_RESULT ${JSON.stringify(result)}`);
+});
