@@ -16,6 +16,7 @@ export default defineConfig({
           VIGIL_ADMIN_TOKEN: "vgl_bench-admin-token-0123456789",
           BENCH: process.env.VIGIL_BENCH ?? "{}",
         },
+        outboundService: { network: { allow: ["127.0.0.0/8"] } },
       },
     }),
   ],

@@ -18,10 +18,11 @@ export default defineConfig({
       wrangler: { configPath: path.join(root, "wrangler.toml") },
       miniflare: {
         bindings: { TEST_MIGRATIONS: migrations, VIGIL_ADMIN_TOKEN: "vgl_test-bootstrap-admin-token-0123456789" },
-        // Outbound connections trust the test CA only, so the self-signed server fails verification.
+        // Outbound connections reach loopback only, and trust the test CA only, so the
+        // self-signed server fails verification.
         outboundService: {
           network: {
-            allow: ["private", "local", "public"],
+            allow: ["127.0.0.0/8"],
             tlsOptions: { trustBrowserCas: false, trustedCertificates: [certs.caCert] },
           },
         },

@@ -126,3 +126,19 @@ describe("a busy prober", () => {
     expect(Math.min(...counts)).toBeGreaterThanOrEqual(3);
   });
 });
+
+describe("a configuration change", () => {
+  it("reaches the running prober without a restart", async () => {
+    const cluster = "vote-reconfig";
+    const put = (path: string) =>
+      api("PUT", `/v1/clusters/${cluster}/config`, {
+        body: clusterDocument(cluster, { path, rise: 1, fall: 1, observers: { regions: ["afr"] } }),
+      });
+    expect((await put("/ok")).status).toBe(200);
+    await until(cluster, "up", 4_000);
+    expect((await put("/status/503")).status).toBe(200);
+    await until(cluster, "down", 3_000);
+    const observer = (await health(cluster)).observers[0];
+    expect(observer).toMatchObject({ observer: "region:afr", state: "down", error: "status 503" });
+  });
+});

@@ -23,6 +23,8 @@ describe("GET /v1/openapi.json", () => {
       "createToken",
       "createEnrollmentToken",
       "listEvents",
+      "getHealth",
+      "listRevisions",
     ]) {
       expect(ids).toContain(id);
     }

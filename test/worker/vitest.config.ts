@@ -12,7 +12,11 @@ export default defineConfig({
     cloudflareTest({
       main: path.join(root, "src/index.ts"),
       wrangler: { configPath: path.join(root, "wrangler.toml") },
-      miniflare: { bindings: { TEST_MIGRATIONS: migrations, VIGIL_ADMIN_TOKEN: ADMIN_TOKEN } },
+      miniflare: {
+        bindings: { TEST_MIGRATIONS: migrations, VIGIL_ADMIN_TOKEN: ADMIN_TOKEN },
+        // A prober started by a test may reach loopback and nothing else.
+        outboundService: { network: { allow: ["127.0.0.0/8"] } },
+      },
     }),
   ],
   test: {
