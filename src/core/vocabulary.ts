@@ -55,6 +55,10 @@ export const EVENT_TYPES = [
   "agent.online",
   "command.failed",
   "webhook.failing",
+  /** Sent by `POST /v1/webhooks/{name}/test` only. */
+  "webhook.test",
+  /** One summary of the notifications a subscription's hourly cap held back. */
+  "webhook.summary",
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 

@@ -1,0 +1,55 @@
+/**
+ * What to do after one delivery attempt. Success is done; 408, 429, 5xx, timeouts and
+ * connection errors are retried with exponential backoff and jitter (429's Retry-After is
+ * honoured) until 24 hours after the first attempt; any other answer fails for good.
+ */
+
+export const RETRY_WINDOW_S = 24 * 3600;
+/** The longest wait between two attempts. */
+export const MAX_BACKOFF_S = 3600;
+
+export interface AttemptOutcome {
+  /** HTTP status, or null when there was no answer (timeout, connection error). */
+  status: number | null;
+  /** Seconds from a Retry-After header, if any. */
+  retryAfterS: number | null;
+}
+
+export type RetryDecision =
+  | { action: "done" }
+  | { action: "fail"; reason: string }
+  | { action: "retry"; delayS: number };
+
+/**
+ * @param attempts attempts made so far, including this one
+ * @param baseS the first backoff (doubled on every further attempt)
+ */
+export function afterDelivery(
+  outcome: AttemptOutcome,
+  attempts: number,
+  firstAttemptAt: number,
+  now: number,
+  baseS: number,
+  random: number,
+): RetryDecision {
+  const { status } = outcome;
+  if (status !== null && status >= 200 && status < 300) return { action: "done" };
+  const retryable = status === null || status === 408 || status === 429 || status >= 500;
+  if (!retryable) return { action: "fail", reason: `the receiver answered ${status}; not retried` };
+  const backoff = Math.min(MAX_BACKOFF_S, baseS * 2 ** Math.max(0, attempts - 1));
+  // Jitter keeps many failing deliveries from retrying in step: between half and all of the backoff.
+  let delayS = Math.ceil(backoff * (0.5 + 0.5 * random));
+  if (status === 429 && outcome.retryAfterS !== null) delayS = Math.max(1, Math.ceil(outcome.retryAfterS));
+  if (now + delayS * 1000 > firstAttemptAt + RETRY_WINDOW_S * 1000) {
+    return { action: "fail", reason: "gave up after 24 hours of failed attempts" };
+  }
+  return { action: "retry", delayS };
+}
+
+/** A Retry-After header in seconds, from either of its two forms. */
+export function retryAfterSeconds(header: string | null, now: number): number | null {
+  if (header === null) return null;
+  if (/^\d+$/.test(header.trim())) return Number(header.trim());
+  const at = Date.parse(header);
+  return Number.isNaN(at) ? null : Math.max(0, (at - now) / 1000);
+}

@@ -1,0 +1,107 @@
+import { Webhook as Oracle } from "standardwebhooks";
+import { describe, expect, it } from "vitest";
+import { type EventPayload, render } from "../../src/core/webhook-render.js";
+import { afterDelivery, retryAfterSeconds } from "../../src/core/webhook-retry.js";
+import { signatureHeaders } from "../../src/core/webhook-sign.js";
+import { DiscordMessage, PagerDutyEvent, SlackMessage, TeamsMessage } from "./webhook-shapes.js";
+
+const SECRET = `whsec_${Buffer.from("0123456789abcdef0123456789abcdef").toString("base64")}`;
+const OLD = `whsec_${Buffer.from("fedcba9876543210fedcba9876543210").toString("base64")}`;
+const down: EventPayload = {
+  id: "evt_1",
+  cluster: "classic-lvs",
+  type: "target.down",
+  severity: "critical",
+  subject: "web/web1",
+  details: { from: "up", to: "down", down: 2, fresh: 3 },
+  at: "2026-11-22T06:00:00.000Z",
+};
+const up: EventPayload = {
+  ...down,
+  id: "evt_2",
+  type: "target.up",
+  severity: "info",
+  details: { from: "down", to: "up" },
+};
+
+describe("signatureHeaders", () => {
+  it("is verified by the standardwebhooks package, with either secret during a rotation", async () => {
+    const body = JSON.stringify(render("standard", down));
+    const now = Math.floor(Date.now() / 1000);
+    const headers = await signatureHeaders([SECRET, OLD], "msg_abc", now, body);
+    expect(headers["webhook-signature"].split(" ")).toHaveLength(2);
+    for (const secret of [SECRET, OLD])
+      expect(new Oracle(secret).verify(body, { ...headers })).toEqual(JSON.parse(body));
+    const other = `whsec_${Buffer.from("x".repeat(32)).toString("base64")}`;
+    expect(() => new Oracle(other).verify(body, { ...headers })).toThrow();
+    expect(() => new Oracle(SECRET).verify(`${body} `, { ...headers })).toThrow();
+  });
+});
+
+describe("render", () => {
+  it("follows Standard Webhooks' type/timestamp/data envelope", () => {
+    expect(render("standard", down)).toEqual({ type: "target.down", timestamp: down.at, data: down });
+  });
+
+  it.each([
+    ["slack", SlackMessage],
+    ["discord", DiscordMessage],
+    ["teams", TeamsMessage],
+  ] as const)("%s bodies match the documented shape", (format, schema) => {
+    for (const e of [down, up]) schema.parse(render(format, e));
+  });
+
+  it("PagerDuty triggers on down and resolves on up with the same dedup key", () => {
+    const routingKey = "0123456789abcdef0123456789abcdef";
+    const trigger = PagerDutyEvent.parse(render("pagerduty", down, { routingKey }));
+    const resolve = PagerDutyEvent.parse(render("pagerduty", up, { routingKey }));
+    expect(trigger.event_action).toBe("trigger");
+    expect(resolve.event_action).toBe("resolve");
+    expect(resolve.dedup_key).toBe(trigger.dedup_key);
+    expect(trigger.event_action === "trigger" && trigger.payload.severity).toBe("critical");
+  });
+
+  it("keeps Discord's limits with a very long subject", () => {
+    DiscordMessage.parse(
+      render("discord", { ...down, subject: "s".repeat(5000), details: { note: "n".repeat(5000) } }),
+    );
+  });
+});
+
+describe("afterDelivery", () => {
+  const t0 = 1_000_000;
+  it.each<[string, number | null, number | null, number, string, number | null]>([
+    ["2xx is done", 204, null, 1, "done", null],
+    ["400 fails at once", 400, null, 1, "fail", null],
+    ["404 fails at once", 404, null, 1, "fail", null],
+    ["500 is retried after the base delay", 500, null, 1, "retry", 10],
+    ["the third 500 waits four times as long", 503, null, 3, "retry", 40],
+    ["a timeout is retried", null, null, 1, "retry", 10],
+    ["408 is retried", 408, null, 2, "retry", 20],
+    ["429 waits as long as Retry-After says", 429, 7, 1, "retry", 7],
+    ["backoff is capped at an hour", 500, null, 30, "retry", 3600],
+  ])("%s", (_name, status, retryAfterS, attempts, action, delayS) => {
+    const decision = afterDelivery({ status, retryAfterS }, attempts, t0, t0, 10, 0.999999);
+    expect(decision.action).toBe(action);
+    if (delayS !== null) expect(decision).toMatchObject({ delayS });
+  });
+
+  it("jitters between half and all of the backoff", () => {
+    expect(afterDelivery({ status: 500, retryAfterS: null }, 2, t0, t0, 10, 0)).toEqual({
+      action: "retry",
+      delayS: 10,
+    });
+  });
+
+  it("gives up once the next attempt would fall past 24 hours", () => {
+    const late = t0 + 24 * 3600 * 1000 - 5_000;
+    expect(afterDelivery({ status: 500, retryAfterS: null }, 9, t0, late, 10, 0.5).action).toBe("fail");
+  });
+
+  it("reads Retry-After as seconds or as a date", () => {
+    expect(retryAfterSeconds("120", 0)).toBe(120);
+    expect(retryAfterSeconds("Thu, 01 Jan 1970 00:00:30 GMT", 0)).toBe(30);
+    expect(retryAfterSeconds("soon", 0)).toBeNull();
+    expect(retryAfterSeconds(null, 0)).toBeNull();
+  });
+});
