@@ -14,6 +14,7 @@ import { verdictEvents } from "./core/verdict-events.js";
 import { type Vote, VoteBatch, type VoteState } from "./core/vote.js";
 import type { Env } from "./env.js";
 import { readClusterDocument } from "./storage/cluster-config.js";
+import { enqueueEvents } from "./webhooks/messages.js";
 
 /** Configuration is re-read at least this often, besides the push on every change. */
 const CONFIG_MAX_AGE_MS = 30_000;
@@ -244,6 +245,15 @@ export class Coordinator extends DurableObject<Env> {
       return;
     }
     for (const { id } of rows) this.sql.exec("DELETE FROM outbox WHERE id = ?", id);
+    try {
+      await enqueueEvents(
+        this.env,
+        rows.map((r) => r.id),
+      );
+    } catch (err) {
+      // The events are in D1; the cron's sweep dispatches what was not queued.
+      console.error("coordinator: queueing events for webhooks failed", err);
+    }
   }
 
   private async ensureConfig(cluster: string): Promise<void> {

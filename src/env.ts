@@ -2,12 +2,17 @@
 
 import type { Prober } from "../edge/prober.js";
 import type { Coordinator } from "./coordinator.js";
+import type { WebhookMessage } from "./webhooks/messages.js";
 
 export interface Env {
   DB: D1Database;
   COORDINATOR: DurableObjectNamespace<Coordinator>;
   PROBER: DurableObjectNamespace<Prober>;
-  WEBHOOKS: Queue<unknown>;
+  WEBHOOKS: Queue<WebhookMessage>;
   /** The first admin token (a secret); `npm start` generates one into .dev.vars. */
   VIGIL_ADMIN_TOKEN?: string;
+  /** Webhook delivery tuning (wrangler vars); defaults in src/webhooks/settings.ts. */
+  WEBHOOK_RETRY_BASE_SECONDS?: string;
+  WEBHOOK_TIMEOUT_SECONDS?: string;
+  WEBHOOK_FAILING_AFTER?: string;
 }

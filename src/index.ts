@@ -1,7 +1,7 @@
 /**
  * The Vigil control plane Worker: the /v1 API, the Coordinator and Prober Durable Objects,
- * a cron that tidies expired enrollment tokens and keeps probers running, and the webhook
- * queue's consumer.
+ * a cron that tidies expired enrollment tokens, keeps probers running and re-queues lost
+ * webhook work, and the webhook queue's consumer.
  */
 import { and, isNull, lt } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
@@ -10,6 +10,8 @@ import { announce } from "./api/cluster-ops.js";
 import type { Env } from "./env.js";
 import { readClusterDocument } from "./storage/cluster-config.js";
 import * as t from "./storage/schema.js";
+import { consume, sweep } from "./webhooks/consumer.js";
+import type { WebhookMessage } from "./webhooks/messages.js";
 
 export { Prober } from "../edge/prober.js";
 export { Coordinator } from "./coordinator.js";
@@ -28,14 +30,14 @@ export default {
     await db
       .delete(t.enrollmentTokens)
       .where(and(isNull(t.enrollmentTokens.usedAt), lt(t.enrollmentTokens.expiresAt, cutoff)));
+    await sweep(env);
     // Restart any prober or coordinator whose alarm chain was lost.
     for (const { name } of await db.select({ name: t.clusters.name }).from(t.clusters)) {
       await announce(env, name, [(await readClusterDocument(env.DB, name)) ?? undefined]);
     }
   },
 
-  async queue(batch) {
-    // Webhook delivery arrives with the alerting work; until then nothing is enqueued.
-    batch.ackAll();
+  async queue(batch, env) {
+    await consume(batch, env);
   },
-} satisfies ExportedHandler<Env>;
+} satisfies ExportedHandler<Env, WebhookMessage>;

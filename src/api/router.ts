@@ -29,7 +29,7 @@ export interface RouteSpec<
   bodyDefaults?: (c: Context<AppEnv>) => Record<string, unknown>;
   /** Omitted for 204 responses. */
   response?: z.ZodType;
-  status?: 200 | 201 | 204;
+  status?: 200 | 201 | 202 | 204;
   /** Error codes this route may answer with, beyond the ones every route has. */
   errors?: ErrorCode[];
 }

@@ -30,9 +30,23 @@ const WebhookFields = {
   enabled: z.boolean().default(true),
 };
 
+/** PagerDuty's 32-character integration (routing) key. */
+const RoutingKey = z
+  .string()
+  .regex(/^[A-Za-z0-9]{32}$/, { error: "expected a PagerDuty integration key of 32 letters and digits" });
+
 /** What an operator sends to create or replace a webhook; a secret is made if none is given. */
 export const WebhookInput = z
-  .strictObject({ ...WebhookFields, secret: WebhookSecret.optional() })
+  .strictObject({ ...WebhookFields, secret: WebhookSecret.optional(), routingKey: RoutingKey.optional() })
+  .superRefine((w, ctx) => {
+    if (w.format === "pagerduty" && w.routingKey === undefined) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["routingKey"],
+        message: "the pagerduty format needs the service's integration key",
+      });
+    }
+  })
   .meta({ id: "WebhookInput" });
 export type WebhookInput = z.infer<typeof WebhookInput>;
 
@@ -42,7 +56,73 @@ export const Webhook = z
     id: z.string(),
     /** The start of each active secret; the whole secret is shown only when it is made. */
     secretPrefixes: z.array(z.string()),
+    hasRoutingKey: z.boolean(),
+    consecutiveFailures: z.number().int(),
+    failingSince: z.string().nullable(),
     createdAt: z.string(),
   })
   .meta({ id: "Webhook" });
 export type Webhook = z.infer<typeof Webhook>;
+
+export const DeliveryStatus = z.enum(["pending", "held", "delivered", "failed", "suppressed", "cancelled"]);
+
+export const DeliveryAttempt = z.object({
+  n: z.number().int(),
+  at: z.string(),
+  /** HTTP status, or null when there was no answer. */
+  status: z.number().int().nullable(),
+  latencyMs: z.number().int(),
+  error: z.string().nullable(),
+});
+
+export const Delivery = z
+  .object({
+    /** Also the `webhook-id` header of every attempt. */
+    id: z.string(),
+    eventId: z.string(),
+    eventType: z.enum(EVENT_TYPES),
+    subject: z.string(),
+    status: DeliveryStatus,
+    attempts: z.number().int(),
+    createdAt: z.string(),
+    nextAt: z.string(),
+    deliveredAt: z.string().nullable(),
+    lastError: z.string().nullable(),
+  })
+  .meta({ id: "Delivery" });
+
+export const DeliveryWithAttempts = Delivery.extend({ attemptLog: z.array(DeliveryAttempt) }).meta({
+  id: "DeliveryWithAttempts",
+});
+
+export const DeliveryQuery = z.strictObject({
+  status: DeliveryStatus.optional(),
+  limit: z.coerce.number().int().min(1).max(500).default(100),
+});
+
+export const RotateSecretInput = z
+  .strictObject({
+    /** The new secret; one is made if none is given. */
+    secret: WebhookSecret.optional(),
+    /** Drop the older secrets now instead of signing with both during the switch. */
+    retireOld: z.boolean().default(false),
+  })
+  .meta({ id: "RotateSecretInput" });
+
+const SEVERITY_RANK = Object.fromEntries(SEVERITIES.map((s, i) => [s, i])) as Record<
+  (typeof SEVERITIES)[number],
+  number
+>;
+
+/** Whether a subscription's filter lets an event through. */
+export function filterMatches(
+  filter: z.infer<typeof WebhookFilter>,
+  e: { type: (typeof EVENT_TYPES)[number]; cluster: string; subject: string; severity: (typeof SEVERITIES)[number] },
+): boolean {
+  return (
+    (filter.events.length === 0 || filter.events.includes(e.type)) &&
+    (filter.clusters.length === 0 || filter.clusters.includes(e.cluster)) &&
+    (filter.targets.length === 0 || filter.targets.includes(e.subject)) &&
+    SEVERITY_RANK[e.severity] >= SEVERITY_RANK[filter.minSeverity]
+  );
+}

@@ -170,8 +170,63 @@ export const webhooks = sqliteTable("webhooks", {
   holdDown: real("hold_down").notNull(),
   maxPerHour: integer("max_per_hour").notNull(),
   enabled: integer("enabled", { mode: "boolean" }).notNull(),
+  /** PagerDuty's integration key, for the pagerduty format. */
+  routingKey: text("routing_key"),
+  /** Deliveries that failed in a row; reset by any success. */
+  consecutiveFailures: integer("consecutive_failures").notNull().default(0),
+  /** When the current run of failures raised webhook.failing, if it has. */
+  failingSince: text("failing_since"),
   createdAt: text("created_at").notNull().default(now),
 });
+
+export const DELIVERY_STATUSES = ["pending", "held", "delivered", "failed", "suppressed", "cancelled"] as const;
+
+/**
+ * One event to one subscription. The id is the `webhook-id` every attempt carries. The event
+ * is kept as sent, so a delivery outlives its event and a test event needs no cluster.
+ */
+export const deliveries = sqliteTable(
+  "deliveries",
+  {
+    id: text("id").primaryKey(),
+    webhookId: text("webhook_id")
+      .notNull()
+      .references(() => webhooks.id, { onDelete: "cascade" }),
+    eventId: text("event_id").notNull(),
+    eventType: text("event_type", { enum: EVENT_TYPES }).notNull(),
+    subject: text("subject").notNull(),
+    event: text("event", { mode: "json" }).notNull().$type<Record<string, unknown>>(),
+    status: text("status", { enum: DELIVERY_STATUSES }).notNull(),
+    attempts: integer("attempts").notNull().default(0),
+    createdAt: text("created_at").notNull().default(now),
+    /** When the next attempt is due (held and pending deliveries). */
+    nextAt: text("next_at").notNull(),
+    firstAttemptAt: text("first_attempt_at"),
+    deliveredAt: text("delivered_at"),
+    lastError: text("last_error"),
+  },
+  (t) => [
+    uniqueIndex("deliveries_webhook_event").on(t.webhookId, t.eventId),
+    index("deliveries_webhook_subject").on(t.webhookId, t.subject, t.createdAt),
+    index("deliveries_status_next").on(t.status, t.nextAt),
+  ],
+);
+
+export const deliveryAttempts = sqliteTable(
+  "delivery_attempts",
+  {
+    deliveryId: text("delivery_id")
+      .notNull()
+      .references(() => deliveries.id, { onDelete: "cascade" }),
+    n: integer("n").notNull(),
+    at: text("at").notNull(),
+    /** HTTP status, or null when there was no answer. */
+    status: integer("status"),
+    latencyMs: integer("latency_ms").notNull(),
+    error: text("error"),
+  },
+  (t) => [primaryKey({ columns: [t.deliveryId, t.n] })],
+);
 
 export const apiTokens = sqliteTable("api_tokens", {
   id: text("id").primaryKey(),
@@ -210,6 +265,8 @@ export const events = sqliteTable(
     subject: text("subject").notNull(),
     details: text("details", { mode: "json" }).notNull().$type<Record<string, unknown>>(),
     at: text("at").notNull().default(now),
+    /** When the event was handed to the webhook subscriptions; null until then. */
+    dispatchedAt: text("dispatched_at"),
   },
-  (t) => [index("events_cluster_at").on(t.cluster, t.at)],
+  (t) => [index("events_cluster_at").on(t.cluster, t.at), index("events_undispatched").on(t.dispatchedAt)],
 );

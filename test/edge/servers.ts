@@ -12,8 +12,65 @@ import type { TestCerts } from "./certs.js";
 
 declare module "vitest" {
   export interface ProvidedContext {
-    ports: Record<"http" | "https" | "selfSigned" | "tcp" | "smtp" | "smtp554" | "refused" | "silent", number>;
+    ports: Record<
+      "http" | "https" | "selfSigned" | "tcp" | "smtp" | "smtp554" | "refused" | "silent" | "hooks",
+      number
+    >;
   }
+}
+
+/** What a webhook receiver saw. */
+export interface Received {
+  path: string;
+  id: string;
+  headers: Record<string, string>;
+  body: string;
+  at: number;
+  status: number;
+}
+
+const received: Received[] = [];
+let receiverDown = false;
+
+/**
+ * Webhook receivers by path: /hook/ok; /hook/500; /hook/500-then-ok (two 500s per id);
+ * /hook/timeout-then-ok (the first attempt per id hangs, logged as status 0); /hook/429-then-ok (Retry-After: 2
+ * first); /hook/400; /hook/down (503 while /hook-control?down=1). /hook-log lists requests.
+ */
+function receive(req: IncomingMessage, res: ServerResponse): void {
+  const url = new URL(req.url ?? "/", "http://localhost");
+  if (url.pathname === "/hook-control") {
+    receiverDown = url.searchParams.get("down") === "1";
+    res.end("ok");
+    return;
+  }
+  if (url.pathname === "/hook-log") {
+    res.setHeader("content-type", "application/json");
+    res.end(JSON.stringify(received.filter((r) => r.path === url.searchParams.get("path"))));
+    return;
+  }
+  let body = "";
+  req.on("data", (chunk) => {
+    body += chunk;
+  });
+  req.on("end", () => {
+    const id = String(req.headers["webhook-id"] ?? "");
+    const before = received.filter((r) => r.path === url.pathname && r.id === id).length;
+    let status = 200;
+    const headers: Record<string, string> = {};
+    if (url.pathname === "/hook/500") status = 500;
+    else if (url.pathname === "/hook/500-then-ok") status = before < 2 ? 500 : 200;
+    else if (url.pathname === "/hook/429-then-ok" && before === 0) {
+      status = 429;
+      headers["retry-after"] = "2";
+    } else if (url.pathname === "/hook/400") status = 400;
+    else if (url.pathname === "/hook/down" && receiverDown) status = 503;
+    else if (url.pathname === "/hook/timeout-then-ok" && before === 0) status = 0;
+    const flat = Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, String(v)]));
+    received.push({ path: url.pathname, id, headers: flat, body, at: Date.now(), status });
+    if (status === 0) return; // never answers
+    res.writeHead(status, headers).end();
+  });
 }
 
 const failingRegions = new Set<string>();
@@ -97,6 +154,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
     smtp554: createTcp(smtp(554)),
     silent: createTcp((s) => s.on("error", () => undefined)),
     refused: createTcp(),
+    hooks: createHttp(receive),
   };
   const ports = {} as Record<string, number>;
   for (const [name, server] of Object.entries(servers)) {

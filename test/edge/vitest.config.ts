@@ -17,7 +17,14 @@ export default defineConfig({
       main: path.join(root, "src/index.ts"),
       wrangler: { configPath: path.join(root, "wrangler.toml") },
       miniflare: {
-        bindings: { TEST_MIGRATIONS: migrations, VIGIL_ADMIN_TOKEN: "vgl_test-bootstrap-admin-token-0123456789" },
+        bindings: {
+          TEST_MIGRATIONS: migrations,
+          VIGIL_ADMIN_TOKEN: "vgl_test-bootstrap-admin-token-0123456789",
+          // Fast retries and a short attempt timeout, so retry tests take seconds.
+          WEBHOOK_RETRY_BASE_SECONDS: "1",
+          WEBHOOK_TIMEOUT_SECONDS: "1",
+          WEBHOOK_FAILING_AFTER: "3",
+        },
         // Outbound connections reach loopback only, and trust the test CA only, so the
         // self-signed server fails verification.
         outboundService: {
