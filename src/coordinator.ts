@@ -50,6 +50,7 @@ export class Coordinator extends DurableObject<Env> {
   private readonly votes = new Map<string, Map<string, StoredVote>>();
   private readonly verdicts = new Map<string, StoredVerdict>();
   private readonly seqs = new Map<string, number>();
+  private flushing: Promise<void> = Promise.resolve();
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -121,7 +122,8 @@ export class Coordinator extends DurableObject<Env> {
     }
     const changed = this.evaluate(touched, now);
     await this.ensureAlarm();
-    await this.flushOutbox();
+    // The verdict is decided and stored; its events go out behind the answer (the outbox keeps them).
+    if (changed.length > 0) this.ctx.waitUntil(this.flush());
     return { accepted, changed, stale: false, rejected: null };
   }
 
@@ -130,7 +132,7 @@ export class Coordinator extends DurableObject<Env> {
     await this.ensureConfig(cluster);
     const now = Date.now();
     this.evaluate(new Set(this.targets.keys()), now);
-    await this.flushOutbox();
+    await this.flush();
     const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
     return {
       cluster,
@@ -168,7 +170,7 @@ export class Coordinator extends DurableObject<Env> {
     await this.ensureConfig(cluster);
     this.evaluate(new Set(this.targets.keys()), Date.now());
     await this.ensureAlarm();
-    await this.flushOutbox();
+    await this.flush();
   }
 
   /** Re-evaluates every target, so votes that went stale turn into `unknown` without new input. */
@@ -176,7 +178,7 @@ export class Coordinator extends DurableObject<Env> {
     if (this.cluster === null) return;
     await this.ensureConfig(this.cluster);
     this.evaluate(new Set(this.targets.keys()), Date.now());
-    await this.flushOutbox();
+    await this.flush();
     await this.ensureAlarm();
   }
 
@@ -223,6 +225,12 @@ export class Coordinator extends DurableObject<Env> {
 
   private initialVerdict(now: number): StoredVerdict {
     return { state: "unknown", since: now, lastKnown: null, fresh: 0, required: 0 };
+  }
+
+  /** Runs flushes one after another, so two never write the same rows. */
+  private flush(): Promise<void> {
+    this.flushing = this.flushing.then(() => this.flushOutbox());
+    return this.flushing;
   }
 
   /** Writes pending events to D1 in one batch; on failure they stay for the next try. */

@@ -8,14 +8,10 @@
  *   - D1 rows written per 1000 probes that change nothing
  * Usage: node bench/probes/run.mjs [seconds] [batches] [trials] [targets]. Writes bench/results/probes.json.
  */
-import { spawn } from "node:child_process";
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { createServer } from "node:http";
-import path from "node:path";
-import { fileURLToPath } from "node:url";
+import { report, runWorkload } from "../workerd-run.mjs";
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const root = path.join(here, "../..");
 const [seconds = 10, batches = 1000, trials = 500, targets = 1500] = process.argv.slice(2).map(Number);
 const TARGETS = { checksPerSecond: 1000, votesPerSecond: 10_000, p99Ms: 10, rowsPer1000Probes: 0 };
 
@@ -58,79 +54,47 @@ function treeCpuSeconds(pid) {
   return ticks / 100;
 }
 
-const child = spawn(
-  path.join(root, "node_modules/.bin/vitest"),
-  ["run", "--config", path.join(here, "vitest.config.ts")],
-  {
-    cwd: root,
-    env: {
-      ...process.env,
-      VIGIL_BENCH: JSON.stringify({ ports, seconds, batches, trials, targets }),
-      WRANGLER_SEND_METRICS: "false",
-      WRANGLER_SEND_ERROR_REPORTS: "false",
-      CLOUDFLARE_CF_FETCH_ENABLED: "false",
-    },
-    stdio: ["ignore", "pipe", "pipe"],
-  },
-);
-let output = "";
 let cpuStart = 0;
 let cpuSeconds = 0;
-child.stdout.on("data", (chunk) => {
-  const text = chunk.toString();
-  output += text;
-  if (text.includes("BENCH_MARK start")) cpuStart = treeCpuSeconds(child.pid);
-  if (text.includes("BENCH_MARK end")) cpuSeconds = treeCpuSeconds(child.pid) - cpuStart;
+const r = await runWorkload(
+  "bench/probes/workload.bench-test.ts",
+  { ports, seconds, batches, trials, targets },
+  (mark, pid) => {
+    if (mark === "start") cpuStart = treeCpuSeconds(pid);
+    if (mark === "end") cpuSeconds = treeCpuSeconds(pid) - cpuStart;
+  },
+).finally(() => {
+  for (const s of servers) s.close();
 });
-child.stderr.on("data", (chunk) => {
-  output += chunk.toString();
-});
-const code = await new Promise((resolve) => child.on("exit", resolve));
-mkdirSync(path.join(root, "bench/results"), { recursive: true });
-for (const s of servers) s.close();
-writeFileSync(path.join(root, "bench/results/probes.log"), output, { flag: "w" });
-const line = output.split("\n").find((l) => l.includes("BENCH_RESULT "));
-if (code !== 0 || !line) {
-  console.error(output);
-  console.error(`bench/probes: the workload failed (exit ${code})`);
-  process.exit(1);
-}
-const r = JSON.parse(line.slice(line.indexOf("BENCH_RESULT ") + 13));
+
 const cpuMsPerCheck = (cpuSeconds * 1000) / Math.max(r.probe.probes, 1);
-const rows = [
+report(
+  "probes",
   [
-    `HTTP checks/s, one prober (${r.probe.targets} targets, 1 s interval)`,
-    r.probe.checksPerSecond,
-    `>= ${TARGETS.checksPerSecond}`,
-    r.probe.checksPerSecond >= TARGETS.checksPerSecond,
+    [
+      `HTTP checks/s, one prober (${r.probe.targets} targets, 1 s interval)`,
+      r.probe.checksPerSecond,
+      `>= ${TARGETS.checksPerSecond}`,
+      r.probe.checksPerSecond >= TARGETS.checksPerSecond,
+    ],
+    ["CPU ms per check (workerd + runner)", cpuMsPerCheck],
+    [
+      "votes/s into one coordinator (batches of 100)",
+      r.ingest.votesPerSecond,
+      `>= ${TARGETS.votesPerSecond}`,
+      r.ingest.votesPerSecond >= TARGETS.votesPerSecond,
+    ],
+    ["verdict latency p50 (ms)", r.verdict.p50Ms],
+    ["verdict latency p99 (ms)", r.verdict.p99Ms, `< ${TARGETS.p99Ms}`, r.verdict.p99Ms < TARGETS.p99Ms],
+    [
+      "D1 rows per 1000 probes that change nothing",
+      r.d1.rowsPer1000Probes,
+      `= ${TARGETS.rowsPer1000Probes}`,
+      r.d1.rowsPer1000Probes === 0,
+    ],
   ],
-  ["CPU ms per check (workerd + runner)", cpuMsPerCheck, "-", null],
-  [
-    "votes/s into one coordinator (batches of 100)",
-    r.ingest.votesPerSecond,
-    `>= ${TARGETS.votesPerSecond}`,
-    r.ingest.votesPerSecond >= TARGETS.votesPerSecond,
-  ],
-  ["verdict latency p50 (ms)", r.verdict.p50Ms, "-", null],
-  ["verdict latency p99 (ms)", r.verdict.p99Ms, `< ${TARGETS.p99Ms}`, r.verdict.p99Ms < TARGETS.p99Ms],
-  [
-    "D1 rows per 1000 probes that change nothing",
-    r.d1.rowsPer1000Probes,
-    `= ${TARGETS.rowsPer1000Probes}`,
-    r.d1.rowsPer1000Probes === 0,
-  ],
-];
-console.log("measure                                                    value      target     met");
-for (const [name, value, target, met] of rows) {
-  console.log(
-    `${name.padEnd(58)} ${value.toFixed(2).padStart(10)}  ${target.padEnd(9)}  ${met === null ? "" : met ? "yes" : "NO"}`,
-  );
-}
+  { targets: TARGETS, cpuSeconds, cpuMsPerCheck, ...r },
+);
 console.log(
   `(${r.probe.probes} probes in ${r.probe.seconds.toFixed(1)} s; ${r.verdict.trials} verdict trials; CPU ${cpuSeconds.toFixed(2)} s)`,
-);
-mkdirSync(path.join(root, "bench/results"), { recursive: true });
-writeFileSync(
-  path.join(root, "bench/results/probes.json"),
-  `${JSON.stringify({ bench: "probes", node: process.version, at: new Date().toISOString(), targets: TARGETS, cpuSeconds, cpuMsPerCheck, ...r }, null, 2)}\n`,
 );

@@ -10,7 +10,7 @@ import type { EventPayload } from "../core/webhook-render.js";
 import { closes, opensIncident } from "../core/webhook-render.js";
 import type { Env } from "../env.js";
 import * as t from "../storage/schema.js";
-import { enqueueDelivery } from "./messages.js";
+import { enqueueDeliveries, type Queued } from "./messages.js";
 
 type Db = ReturnType<typeof drizzle<typeof t>>;
 type WebhookRow = typeof t.webhooks.$inferSelect;
@@ -20,6 +20,7 @@ export async function dispatchEvents(env: Env, ids: string[]): Promise<void> {
   const db = drizzle(env.DB, { schema: t });
   const events = await db.select().from(t.events).where(inArray(t.events.id, ids));
   const webhooks = await db.select().from(t.webhooks).where(eq(t.webhooks.enabled, true));
+  const out: Queued[] = [];
   for (const row of events) {
     const event: EventPayload = {
       id: row.id,
@@ -34,13 +35,22 @@ export async function dispatchEvents(env: Env, ids: string[]): Promise<void> {
       // A failing subscription's own alarm goes to the others.
       if (event.type === "webhook.failing" && event.subject === webhook.name) continue;
       if (!filterMatches(webhook.filter, event)) continue;
-      await dispatchOne(env, db, webhook, event);
+      await dispatchOne(env, db, webhook, event, out);
     }
-    await db.update(t.events).set({ dispatchedAt: new Date().toISOString() }).where(eq(t.events.id, row.id));
   }
+  await enqueueDeliveries(env, out);
+  await db
+    .update(t.events)
+    .set({ dispatchedAt: new Date().toISOString() })
+    .where(
+      inArray(
+        t.events.id,
+        events.map((e) => e.id),
+      ),
+    );
 }
 
-async function dispatchOne(env: Env, db: Db, webhook: WebhookRow, event: EventPayload): Promise<void> {
+async function dispatchOne(env: Env, db: Db, webhook: WebhookRow, event: EventPayload, out: Queued[]): Promise<void> {
   const now = Date.now();
   const base = {
     webhookId: webhook.id,
@@ -71,12 +81,12 @@ async function dispatchOne(env: Env, db: Db, webhook: WebhookRow, event: EventPa
   }
   if (webhook.holdDown > 0 && opensIncident(event.type)) {
     const id = await insert(db, { ...base, status: "held", nextAt: iso(now + webhook.holdDown * 1000) });
-    if (id) await enqueueDelivery(env, id, webhook.holdDown);
+    if (id) out.push({ id, delayS: webhook.holdDown });
     return;
   }
   if (webhook.maxPerHour > 0) {
     const capped = await insertUnderCap(env, webhook, base, now);
-    if (capped?.status === "pending") await enqueueDelivery(env, capped.id);
+    if (capped?.status === "pending") out.push({ id: capped.id, delayS: 0 });
     if (capped?.status === "suppressed") {
       const [first] = await db
         .select({ createdAt: t.deliveries.createdAt })
@@ -91,12 +101,12 @@ async function dispatchOne(env: Env, db: Db, webhook: WebhookRow, event: EventPa
         )
         .orderBy(t.deliveries.createdAt)
         .limit(1);
-      await scheduleSummary(env, db, webhook, event, Date.parse(first?.createdAt ?? iso(now)) + 3600_000);
+      await scheduleSummary(db, webhook, event, Date.parse(first?.createdAt ?? iso(now)) + 3600_000, out);
     }
     return;
   }
   const id = await insert(db, { ...base, status: "pending", nextAt: iso(now) });
-  if (id) await enqueueDelivery(env, id);
+  if (id) out.push({ id, delayS: 0 });
 }
 
 /** Deliveries that count against the hourly cap. */
@@ -138,7 +148,13 @@ async function insertUnderCap(
 }
 
 /** One summary per subscription and subject, sent when the hour that filled the cap is over. */
-async function scheduleSummary(env: Env, db: Db, webhook: WebhookRow, event: EventPayload, at: number): Promise<void> {
+async function scheduleSummary(
+  db: Db,
+  webhook: WebhookRow,
+  event: EventPayload,
+  at: number,
+  out: Queued[],
+): Promise<void> {
   const window = new Date(at).toISOString();
   const id = await insert(db, {
     webhookId: webhook.id,
@@ -155,7 +171,7 @@ async function scheduleSummary(env: Env, db: Db, webhook: WebhookRow, event: Eve
     status: "held",
     nextAt: window,
   });
-  if (id) await enqueueDelivery(env, id, (at - Date.now()) / 1000);
+  if (id) out.push({ id, delayS: (at - Date.now()) / 1000 });
 }
 
 /** Inserts a delivery unless one exists for the same (webhook, event); returns its id if new. */

@@ -100,6 +100,8 @@ describe("Coordinator", () => {
 
     await send("agent:lb1", [vote("down")]);
     await send("agent:lb3", [vote("down")]);
+    // Events are written just after the answer; give them a moment.
+    for (let i = 0; i < 50 && (await events()).length < 3; i++) await new Promise((r) => setTimeout(r, 20));
     expect(await events()).toEqual(["quorum.regained", "quorum.lost", "target.down"]);
     const rows = await env.DB.prepare("SELECT count(*) AS n FROM events WHERE cluster = ?")
       .bind(CLUSTER)

@@ -2,7 +2,8 @@ import path from "node:path";
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-pool-workers";
 import { defineConfig } from "vitest/config";
 
-const root = path.join(import.meta.dirname, "../..");
+/** Runs one bench workload (VIGIL_BENCH_FILE) in workerd; see bench/workerd-run.mjs. */
+const root = path.join(import.meta.dirname, "..");
 const migrations = await readD1Migrations(path.join(root, "migrations"));
 
 export default defineConfig({
@@ -21,9 +22,9 @@ export default defineConfig({
     }),
   ],
   test: {
-    name: "bench-probes",
+    name: "bench",
     root,
-    include: ["bench/probes/workload.bench-test.ts"],
+    include: [process.env.VIGIL_BENCH_FILE ?? "bench/none"],
     setupFiles: ["./test/setup/apply-migrations.ts"],
     testTimeout: 600_000,
   },
