@@ -21,25 +21,24 @@ export function makeCerts(): TestCerts {
   const file = (name: string) => path.join(dir, name);
   const openssl = (...args: string[]) => execFileSync("openssl", args, { stdio: ["ignore", "pipe", "pipe"] });
   const san = "subjectAltName=DNS:localhost,IP:127.0.0.1";
-  openssl(
-    "req",
-    "-x509",
-    "-newkey",
-    "rsa:2048",
-    "-nodes",
-    "-days",
-    "2",
-    "-subj",
-    "/CN=Vigil Test CA",
-    "-keyout",
-    file("ca.key"),
-    "-out",
-    file("ca.crt"),
-    "-addext",
-    "basicConstraints=critical,CA:TRUE",
-    "-addext",
-    "keyUsage=critical,keyCertSign,cRLSign",
-  );
+  const selfSigned = (cn: string, name: string, ...extensions: string[]) =>
+    openssl(
+      "req",
+      "-x509",
+      "-newkey",
+      "rsa:2048",
+      "-nodes",
+      "-days",
+      "2",
+      "-subj",
+      `/CN=${cn}`,
+      "-keyout",
+      file(`${name}.key`),
+      "-out",
+      file(`${name}.crt`),
+      ...extensions.flatMap((e) => ["-addext", e]),
+    );
+  selfSigned("Vigil Test CA", "ca", "basicConstraints=critical,CA:TRUE", "keyUsage=critical,keyCertSign,cRLSign");
   openssl(
     "req",
     "-newkey",
@@ -69,23 +68,7 @@ export function makeCerts(): TestCerts {
     "-extfile",
     writeExt(dir, san),
   );
-  openssl(
-    "req",
-    "-x509",
-    "-newkey",
-    "rsa:2048",
-    "-nodes",
-    "-days",
-    "2",
-    "-subj",
-    "/CN=localhost",
-    "-keyout",
-    file("self.key"),
-    "-out",
-    file("self.crt"),
-    "-addext",
-    san,
-  );
+  selfSigned("localhost", "self", san);
   const read = (name: string) => readFileSync(file(name), "utf8");
   return {
     dir,
