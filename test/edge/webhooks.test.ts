@@ -159,6 +159,18 @@ describe("webhook delivery", () => {
     const summary = deliveries.find((d: { eventType: string }) => d.eventType === "webhook.summary");
     expect(summary).toMatchObject({ status: "held" });
     expect(Date.parse(summary.nextAt) - Date.now()).toBeGreaterThan(3_500_000);
+    // When the hour is over (brought forward here), one summary says what was held back.
+    await env.DB.prepare("UPDATE deliveries SET next_at = ? WHERE id = ?")
+      .bind(new Date().toISOString(), summary.id)
+      .run();
+    await env.WEBHOOKS.send({ kind: "delivery", id: summary.id });
+    const [sent] = (await waitFor("/hook/ok", (r) => r.some((x) => x.id === summary.id))).filter(
+      (x) => x.id === summary.id,
+    );
+    expect(JSON.parse((sent as Received).body)).toMatchObject({
+      type: "webhook.summary",
+      data: { subject: "noisy/1", details: { suppressed: 3, byType: { "target.degraded": 3 } } },
+    });
   });
 
   it.each([
