@@ -10,6 +10,8 @@ import { report, runWorkload } from "../workerd-run.mjs";
 
 const [spaced = 200, burst = 2000] = process.argv.slice(2).map(Number);
 const latencies = [];
+/** Latencies in the order events arrived, to see a trend. */
+const arrivalOrder = [];
 const seen = new Set();
 let phase = "spaced";
 
@@ -29,6 +31,7 @@ const server = createServer((req, res) => {
     if (!seen.has(event.id)) {
       seen.add(event.id);
       if (phase === "spaced") latencies.push(arrived - event.details.emittedAt);
+      if (phase === "spaced") arrivalOrder.push(arrived - event.details.emittedAt);
     }
     res.statusCode = 204;
     res.end();
@@ -50,5 +53,5 @@ report(
     ["added latency, event to first attempt, p50 (ms)", pct(50)],
     ["added latency, event to first attempt, p99 (ms)", pct(99)],
   ],
-  { ...r, spaced: latencies.length, latencyMs: { p50: pct(50), p99: pct(99), max: latencies.at(-1) } },
+  { ...r, spaced: latencies.length, latencyMs: { p50: pct(50), p99: pct(99), max: latencies.at(-1) }, arrivalOrder },
 );
