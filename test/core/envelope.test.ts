@@ -1,0 +1,3 @@
+import { defineEnvelopeTests } from "../shared/envelope-cases.js";
+
+defineEnvelopeTests("Node (the agent's runtime)");

@@ -1,0 +1,3 @@
+import { defineEnvelopeTests } from "../shared/envelope-cases.js";
+
+defineEnvelopeTests("workerd (the Worker's runtime)");
