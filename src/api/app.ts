@@ -12,6 +12,7 @@ import { openApiDocument } from "./openapi.js";
 import { Router } from "./router.js";
 import { registerClusterResources } from "./routes/cluster-resources.js";
 import { registerClusters, registerRevisions } from "./routes/clusters.js";
+import { registerEnrollment } from "./routes/enroll.js";
 import { registerEvents } from "./routes/events.js";
 import { registerHealth } from "./routes/health.js";
 import { registerTokens } from "./routes/tokens.js";
@@ -40,6 +41,7 @@ export function createApp(): Hono<AppEnv> {
   registerWebhooks(router);
   registerEvents(router);
   registerHealth(router);
+  registerEnrollment(router);
 
   app.notFound((c) => {
     const allowed = router.methodsFor(c.req.path);

@@ -48,3 +48,26 @@ export const EnrollmentToken = z
   })
   .meta({ id: "EnrollmentToken" });
 export type EnrollmentToken = z.infer<typeof EnrollmentToken>;
+
+/** What an agent sends to enroll: the single-use token and the public half of the key it made. */
+export const EnrollRequest = z
+  .strictObject({
+    token: z.string().min(10).max(200),
+    node: Ident,
+    /** Ed25519 public key: 32 bytes, base64url. */
+    publicKey: z.string().regex(/^[A-Za-z0-9_-]{43}$/, { error: "expected a 32-byte Ed25519 public key in base64url" }),
+  })
+  .meta({ id: "EnrollRequest" });
+export type EnrollRequest = z.infer<typeof EnrollRequest>;
+
+export const Enrollment = z
+  .object({
+    cluster: z.string(),
+    node: z.string(),
+    /** The key id the agent signs its acks with. */
+    agentKid: z.string(),
+    /** Coordinator keys to pin; the first signs today. */
+    coordinatorKeys: z.array(z.object({ kid: z.string(), publicKey: z.string() })),
+  })
+  .meta({ id: "Enrollment" });
+export type Enrollment = z.infer<typeof Enrollment>;

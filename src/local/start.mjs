@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 /**
  * `npm start`: run the control plane locally on workerd with its embedded D1 and Durable
- * Objects, state kept under .wrangler/state. Applies migrations, makes the admin token once
- * (kept in .dev.vars), starts `wrangler dev` on 127.0.0.1:8787 and prints how to use it.
+ * Objects, state kept under .wrangler/state. Applies migrations, makes the admin token and
+ * the coordinator key once (kept in .dev.vars), starts `wrangler dev` on 127.0.0.1:8787 and
+ * prints how to use it.
  * `--demo` also applies examples/classic-lvs.json. Nothing but localhost is contacted.
  */
 import { spawn, spawnSync } from "node:child_process";
@@ -32,18 +33,19 @@ function fail(message) {
   process.exit(1);
 }
 
-/** The admin token lives in .dev.vars, which wrangler dev reads as secrets; made once. */
-function adminToken() {
+/**
+ * Secrets live in .dev.vars, which wrangler dev reads: the admin token and the coordinator's
+ * signing key are made once and kept, so tokens and enrolled agents survive restarts.
+ */
+function devVar(name, make) {
   const file = path.join(root, ".dev.vars");
   const text = existsSync(file) ? readFileSync(file, "utf8") : "";
-  const found = text.match(/^VIGIL_ADMIN_TOKEN=(\S+)$/m);
+  const found = text.match(new RegExp(`^${name}=(\\S+)$`, "m"));
   if (found) return found[1];
-  const token = `vgl_${randomBytes(32).toString("base64url")}`;
-  writeFileSync(file, `${text}${text && !text.endsWith("\n") ? "\n" : ""}VIGIL_ADMIN_TOKEN=${token}\n`, {
-    mode: 0o600,
-  });
+  const value = make();
+  writeFileSync(file, `${text}${text && !text.endsWith("\n") ? "\n" : ""}${name}=${value}\n`, { mode: 0o600 });
   chmodSync(file, 0o600);
-  return token;
+  return value;
 }
 
 async function listening() {
@@ -58,7 +60,11 @@ async function listening() {
 if (!existsSync(wrangler)) fail("dependencies are missing: run `npm install` first");
 if (await listening()) fail(`something already answers on ${url}; stop it or set VIGIL_PORT`);
 
-const token = adminToken();
+const token = devVar("VIGIL_ADMIN_TOKEN", () => `vgl_${randomBytes(32).toString("base64url")}`);
+devVar(
+  "VIGIL_COORDINATOR_KEY",
+  () => `coord-${new Date().toISOString().slice(0, 10).replace(/-/g, "")}:${randomBytes(32).toString("base64url")}`,
+);
 const migrate = spawnSync(wrangler, ["d1", "migrations", "apply", "DB", "--local", "--persist-to", persist], {
   cwd: root,
   env,

@@ -9,6 +9,8 @@ import { defineConfig } from "vitest/config";
 
 export const root = path.join(import.meta.dirname, "../..");
 export const ADMIN_TOKEN = "vgl_test-bootstrap-admin-token-0123456789";
+/** The coordinator's test signing key: kid `coord-test`, seed of 32 bytes of 0x07. */
+export const COORDINATOR_KEY = "coord-test:BwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwc";
 
 export interface ProjectOptions {
   name: string;
@@ -31,7 +33,12 @@ export async function workersProject(options: ProjectOptions) {
         main: path.join(root, "src/index.ts"),
         wrangler: { configPath: path.join(root, "wrangler.toml") },
         miniflare: {
-          bindings: { TEST_MIGRATIONS: migrations, VIGIL_ADMIN_TOKEN: ADMIN_TOKEN, ...options.bindings },
+          bindings: {
+            TEST_MIGRATIONS: migrations,
+            VIGIL_ADMIN_TOKEN: ADMIN_TOKEN,
+            VIGIL_COORDINATOR_KEY: COORDINATOR_KEY,
+            ...options.bindings,
+          },
           // Whatever a test starts (probers, webhook deliveries) reaches loopback and nothing else.
           outboundService: { network: { allow: ["127.0.0.0/8"], ...tlsOptions } },
         },
