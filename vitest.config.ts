@@ -15,6 +15,7 @@ export default defineConfig({
       "test/core/vitest.config.ts",
       "test/worker/vitest.config.ts",
       "test/edge/vitest.config.ts",
+      "test/agent/vitest.config.ts",
       "test/local/vitest.config.ts",
     ],
     reporters: ["default", new SummaryReporter()],

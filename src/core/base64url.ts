@@ -7,7 +7,7 @@ export function toBase64url(bytes: Uint8Array): string {
 }
 
 /** Decodes base64url; throws on characters outside the alphabet. */
-export function fromBase64url(text: string): Uint8Array {
+export function fromBase64url(text: string): Uint8Array<ArrayBuffer> {
   if (!/^[A-Za-z0-9_-]*$/.test(text)) throw new Error("not base64url");
   const padded = text.replace(/-/g, "+").replace(/_/g, "/") + "=".repeat((4 - (text.length % 4)) % 4);
   return Uint8Array.from(atob(padded), (ch) => ch.charCodeAt(0));

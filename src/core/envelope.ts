@@ -123,7 +123,7 @@ export async function open(
 }
 
 /** PKCS#8 for an Ed25519 private key from its 32-byte seed. */
-function pkcs8(seed: Uint8Array): Uint8Array {
+function pkcs8(seed: Uint8Array): Uint8Array<ArrayBuffer> {
   const prefix = [0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20];
   return Uint8Array.from([...prefix, ...seed]);
 }

@@ -29,7 +29,7 @@ export async function signatureHeaders(
   return { "webhook-id": id, "webhook-timestamp": String(timestampS), "webhook-signature": signatures.join(" ") };
 }
 
-function secretBytes(secret: string): Uint8Array {
+function secretBytes(secret: string): Uint8Array<ArrayBuffer> {
   const raw = atob(secret.startsWith("whsec_") ? secret.slice(6) : secret);
   return Uint8Array.from(raw, (ch) => ch.charCodeAt(0));
 }

@@ -1,0 +1,99 @@
+/**
+ * vigil-agent: the daemon on each load balancer. Subcommands: enroll, check-config, status,
+ * version. Exit codes: 0 ok, 1 failure, 2 usage error. Runs on Node 18 or newer.
+ */
+import { webcrypto } from "node:crypto";
+import { parseArgs } from "node:util";
+import { VERSION } from "../../src/version.js";
+import { ConfigError, DEFAULT_CONFIG_PATH, DEFAULT_STATE_DIR, loadConfig } from "./config.js";
+import { EnrollError, enroll } from "./enroll.js";
+import { StateStore } from "./state.js";
+
+// Node 18 has WebCrypto, but not as the global the shared envelope code uses.
+if (!globalThis.crypto) Object.defineProperty(globalThis, "crypto", { value: webcrypto });
+
+const USAGE = `usage: vigil-agent <command> [options]
+  enroll --url URL --token TOKEN --node NAME   register this host with the control plane
+  check-config                                  validate the configuration file
+  status [--json]                               enrollment, pinned keys and replay cursor
+  version                                       print the version
+options: --config PATH (default ${DEFAULT_CONFIG_PATH}), --state-dir DIR (default ${DEFAULT_STATE_DIR})`;
+
+class UsageError extends Error {}
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  const { values } = parseArgs({
+    args: rest,
+    options: {
+      config: { type: "string" },
+      "state-dir": { type: "string" },
+      url: { type: "string" },
+      token: { type: "string" },
+      node: { type: "string" },
+      json: { type: "boolean" },
+    },
+    strict: true,
+  });
+  const configPath = values.config ?? process.env.VIGIL_AGENT_CONFIG ?? DEFAULT_CONFIG_PATH;
+  switch (command) {
+    case "version":
+      console.log(`vigil-agent ${VERSION}`);
+      return 0;
+    case "check-config": {
+      const config = loadConfig(configPath);
+      console.log(`${configPath}: ok (cluster ${config.cluster}, node ${config.node}, control plane ${config.url})`);
+      return 0;
+    }
+    case "enroll": {
+      if (!values.url || !values.token || !values.node) throw new UsageError("enroll needs --url, --token and --node");
+      const stateDir = values["state-dir"] ?? DEFAULT_STATE_DIR;
+      const enrolled = await enroll(
+        { url: values.url, token: values.token, node: values.node, configPath, stateDir },
+        new StateStore(stateDir),
+      );
+      const kids = enrolled.coordinatorKeys.map((k) => k.kid).join(", ");
+      console.log(`enrolled ${enrolled.node} in cluster ${enrolled.cluster}; pinned coordinator key ${kids}`);
+      return 0;
+    }
+    case "status": {
+      const stateDir = values["state-dir"] ?? loadConfig(configPath).stateDir;
+      const state = new StateStore(stateDir);
+      const identity = state.identity();
+      const status = {
+        enrolled: identity !== null,
+        cluster: identity?.cluster ?? null,
+        node: identity?.node ?? null,
+        publicKey: identity?.publicKey ?? null,
+        coordinatorKeys: Object.keys(identity?.coordinatorKeys ?? {}),
+        cursor: state.cursor(),
+      };
+      if (values.json) console.log(JSON.stringify(status));
+      else {
+        console.log(
+          identity
+            ? `enrolled: ${identity.node} in cluster ${identity.cluster} since ${identity.enrolledAt}`
+            : "enrolled: no",
+        );
+        console.log(`coordinator keys: ${status.coordinatorKeys.join(", ") || "none"}`);
+        console.log(`last accepted seq: ${status.cursor.seq}`);
+      }
+      return 0;
+    }
+    default:
+      throw new UsageError(command ? `unknown command ${command}` : "no command given");
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    if (err instanceof UsageError || (err as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")) {
+      console.error(`vigil-agent: ${(err as Error).message}\n${USAGE}`);
+      process.exit(2);
+    }
+    const known = err instanceof ConfigError || err instanceof EnrollError;
+    console.error(`vigil-agent: ${known ? (err as Error).message : (err as Error).stack}`);
+    process.exit(1);
+  },
+);

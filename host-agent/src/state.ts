@@ -1,0 +1,76 @@
+/**
+ * The agent's state in /var/lib/vigil: its private key, the pinned coordinator keys and the
+ * replay cursor. Every write goes to a temporary file, is fsynced, renamed over the old one
+ * and the directory fsynced, with mode 0600: a crash leaves the old file or the new, never half.
+ */
+import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from "node:fs";
+import path from "node:path";
+import { z } from "zod";
+import { type Cursor, EMPTY_CURSOR } from "../../src/core/envelope.js";
+
+export const Identity = z.object({
+  cluster: z.string(),
+  node: z.string(),
+  agentKid: z.string(),
+  /** Ed25519 seed, base64url. Never leaves this host. */
+  seed: z.string(),
+  publicKey: z.string(),
+  /** Coordinator keys this agent trusts, by key id. */
+  coordinatorKeys: z.record(z.string(), z.string()),
+  enrolledAt: z.string(),
+});
+export type Identity = z.infer<typeof Identity>;
+
+const CursorFile = z.object({ seq: z.number().int(), epochs: z.record(z.string(), z.number().int()) });
+
+export class StateStore {
+  constructor(readonly dir: string) {}
+
+  identity(): Identity | null {
+    const raw = this.read("identity.json");
+    return raw === null ? null : Identity.parse(raw);
+  }
+
+  saveIdentity(identity: Identity): void {
+    this.write("identity.json", identity);
+  }
+
+  cursor(): Cursor {
+    const raw = this.read("cursor.json");
+    return raw === null ? EMPTY_CURSOR : CursorFile.parse(raw);
+  }
+
+  saveCursor(cursor: Cursor): void {
+    this.write("cursor.json", cursor);
+  }
+
+  private read(name: string): unknown {
+    try {
+      return JSON.parse(readFileSync(path.join(this.dir, name), "utf8"));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === "ENOENT") return null;
+      throw new Error(`${path.join(this.dir, name)}: ${(err as Error).message}`);
+    }
+  }
+
+  /** Atomic: temp file, fsync, rename, fsync of the directory. */
+  private write(name: string, value: unknown): void {
+    mkdirSync(this.dir, { recursive: true, mode: 0o700 });
+    const target = path.join(this.dir, name);
+    const temp = `${target}.${process.pid}.tmp`;
+    const fd = openSync(temp, "w", 0o600);
+    try {
+      writeSync(fd, `${JSON.stringify(value, null, 2)}\n`);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(temp, target);
+    const dirFd = openSync(this.dir, "r");
+    try {
+      fsyncSync(dirFd);
+    } finally {
+      closeSync(dirFd);
+    }
+  }
+}

@@ -1,0 +1,124 @@
+/**
+ * The built agent bundle enrolls against `npm start`: keys made on the host, the public half
+ * registered, the coordinator key pinned, config and state written 0600; a second enroll refuses.
+ */
+import { type ChildProcess, execFileSync, spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { freePort, freshCheckout, startVigil, stopVigil } from "../../bench/local-run.mjs";
+
+const root = path.join(import.meta.dirname, "../..");
+const agent = path.join(root, "host-agent/dist/vigil-agent.cjs");
+let checkout: ReturnType<typeof freshCheckout>;
+let child: ChildProcess;
+let url = "";
+let admin = "";
+let host = "";
+
+const call = async (method: string, route: string, body?: unknown) =>
+  (
+    await fetch(`${url}${route}`, {
+      method,
+      headers: { authorization: `Bearer ${admin}`, "content-type": "application/json" },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    })
+  ).json() as Promise<any>;
+
+const run = (...args: string[]) => spawnSync("node", [agent, ...args], { encoding: "utf8" });
+
+beforeAll(async () => {
+  execFileSync("node", [path.join(root, "host-agent/build.mjs")]);
+  checkout = freshCheckout();
+  const port = await freePort();
+  url = `http://127.0.0.1:${port}`;
+  const started = startVigil(checkout.dir, port);
+  child = started.child;
+  admin = await started.ready;
+  host = mkdtempSync(path.join(tmpdir(), "vigil-host-"));
+  await call("POST", "/v1/clusters", { name: "lab" });
+  await call("POST", "/v1/clusters/lab/nodes", { name: "lb1", address: "10.0.0.1" });
+});
+
+afterAll(async () => {
+  await stopVigil(child);
+  checkout.remove();
+  rmSync(host, { recursive: true, force: true });
+});
+
+describe("vigil-agent enroll", () => {
+  it("enrolls once, keeps its private key at home, and refuses to enroll twice", async () => {
+    const token = (await call("POST", "/v1/clusters/lab/enrollment-tokens", { node: "lb1" })).token;
+    const config = path.join(host, "etc/agent.json");
+    const state = path.join(host, "lib");
+    const enrolled = run(
+      "enroll",
+      "--url",
+      url,
+      "--token",
+      token,
+      "--node",
+      "lb1",
+      "--config",
+      config,
+      "--state-dir",
+      state,
+    );
+    expect(enrolled.status, enrolled.stderr).toBe(0);
+    expect(enrolled.stdout).toMatch(/^enrolled lb1 in cluster lab; pinned coordinator key coord-\d{8}\n$/);
+
+    const identity = JSON.parse(readFileSync(path.join(state, "identity.json"), "utf8"));
+    expect(statSync(path.join(state, "identity.json")).mode & 0o777).toBe(0o600);
+    expect(statSync(config).mode & 0o777).toBe(0o600);
+    const node = await call("GET", "/v1/clusters/lab/nodes/lb1");
+    expect(node.status).toMatchObject({ enrolled: true, agentPublicKey: identity.publicKey });
+    expect(JSON.stringify(node)).not.toContain(identity.seed);
+
+    expect(run("check-config", "--config", config).status).toBe(0);
+    const status = JSON.parse(run("status", "--config", config, "--json").stdout);
+    expect(status).toMatchObject({ enrolled: true, cluster: "lab", node: "lb1", cursor: { seq: -1 } });
+
+    const again = run(
+      "enroll",
+      "--url",
+      url,
+      "--token",
+      token,
+      "--node",
+      "lb1",
+      "--config",
+      config,
+      "--state-dir",
+      state,
+    );
+    expect(again.status).toBe(1);
+    expect(again.stderr).toContain("already enrolled as lb1 in cluster lab");
+  });
+
+  it("says why the control plane refused", () => {
+    const refused = run(
+      "enroll",
+      "--url",
+      url,
+      "--token",
+      "vge_wrong-token-123",
+      "--node",
+      "lb1",
+      "--state-dir",
+      path.join(host, "other"),
+      "--config",
+      path.join(host, "other.json"),
+    );
+    expect(refused.status).toBe(1);
+    expect(refused.stderr).toContain(
+      "the control plane refused the enrollment (401): the enrollment token is not valid",
+    );
+  });
+
+  it("exits 2 with usage on a bad command line", () => {
+    const bad = run("enroll", "--url", url);
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toContain("enroll needs --url, --token and --node");
+  });
+});
