@@ -44,6 +44,14 @@ export class StateStore {
     this.write("cursor.json", cursor);
   }
 
+  /** The next sequence number for a message this agent sends; persisted before it is used. */
+  nextOutSeq(): number {
+    const raw = this.read("out-seq.json") as { seq: number } | null;
+    const seq = (raw?.seq ?? 0) + 1;
+    this.write("out-seq.json", { seq });
+    return seq;
+  }
+
   private read(name: string): unknown {
     try {
       return JSON.parse(readFileSync(path.join(this.dir, name), "utf8"));

@@ -52,6 +52,9 @@ export const Ack = z.strictObject({
   result: z.record(z.string(), z.unknown()).nullable(),
 });
 
+/** The agent's answer to a connection's challenge, signed with its key. */
+export const Hello = z.strictObject({ type: z.literal("hello"), nonce: z.string().min(16).max(64) });
+
 export const Command = z.discriminatedUnion("type", [
   Ping,
   VipClaim,
@@ -60,14 +63,6 @@ export const Command = z.discriminatedUnion("type", [
   HookRun,
   KeyRotate,
   Ack,
+  Hello,
 ]);
 export type Command = z.infer<typeof Command>;
-export const COMMAND_TYPES = [
-  "ping",
-  "vip.claim",
-  "vip.release",
-  "backends.sync",
-  "hook.run",
-  "key.rotate",
-  "ack",
-] as const;

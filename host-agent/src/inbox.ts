@@ -1,0 +1,119 @@
+/**
+ * The agent's side of every command: verify the frame (src/core/envelope.ts), persist the
+ * new replay cursor before acting, run the command, and build the signed ack. Persisting first
+ * means a message accepted once is refused after any restart, kill -9 included.
+ */
+
+import { fromBase64url } from "../../src/core/base64url.js";
+import type { Command } from "../../src/core/command.js";
+import { type Envelope, importPublicKey, keyPairFromSeed, open, seal } from "../../src/core/envelope.js";
+import type { Identity, StateStore } from "./state.js";
+
+/** How long an ack stays valid. */
+const ACK_TTL_MS = 60_000;
+
+export interface Executors {
+  run(command: Command): Promise<Record<string, unknown>>;
+}
+
+/** Only `ping` is executed so far; the other commands arrive with their executors. */
+export const pingOnly: Executors = {
+  async run(command) {
+    if (command.type === "ping") return { pong: command.nonce };
+    throw new Error(`${command.type} is not supported by this agent yet`);
+  },
+};
+
+export class Inbox {
+  private constructor(
+    private readonly state: StateStore,
+    private readonly identity: Identity,
+    private readonly keys: Map<string, CryptoKey>,
+    private readonly privateKey: CryptoKey,
+    private readonly executors: Executors,
+  ) {}
+
+  static async load(state: StateStore, executors: Executors = pingOnly): Promise<Inbox> {
+    const identity = state.identity();
+    if (!identity) throw new Error(`not enrolled: no identity in ${state.dir}; run vigil-agent enroll first`);
+    const keys = new Map<string, CryptoKey>();
+    for (const [kid, publicKey] of Object.entries(identity.coordinatorKeys))
+      keys.set(kid, await importPublicKey(publicKey));
+    const { privateKey } = await keyPairFromSeed(fromBase64url(identity.seed));
+    return new Inbox(state, identity, keys, privateKey, executors);
+  }
+
+  /** Handles one frame; returns the signed ack to send back (a refusal is acked too, with its reason). */
+  async receive(frame: string, now = Date.now()): Promise<{ ack: string; accepted: boolean; reason: string | null }> {
+    const opened = await open(
+      frame,
+      (kid) => this.keys.get(kid),
+      { cluster: this.identity.cluster, agent: this.identity.node },
+      this.state.cursor(),
+      now,
+    );
+    if (!opened.ok) {
+      const of = peekId(frame);
+      return {
+        ack: await this.ack(of, false, `${opened.reason}: ${opened.detail}`, null),
+        accepted: false,
+        reason: opened.reason,
+      };
+    }
+    this.state.saveCursor(opened.cursor);
+    const e = opened.envelope;
+    try {
+      if (e.command.type === "key.rotate") return await this.rotate(e);
+      const result = await this.executors.run(e.command);
+      return { ack: await this.ack(e.id, true, null, result), accepted: true, reason: null };
+    } catch (err) {
+      return { ack: await this.ack(e.id, false, (err as Error).message, null), accepted: true, reason: null };
+    }
+  }
+
+  /** A new coordinator key, signed by a pinned one: pin it, forget the retired ones. */
+  private async rotate(e: Envelope): Promise<{ ack: string; accepted: boolean; reason: string | null }> {
+    if (e.command.type !== "key.rotate") throw new Error("not a key rotation");
+    const pinned = { ...this.identity.coordinatorKeys, [e.command.kid]: e.command.publicKey };
+    for (const kid of e.command.retire) if (kid !== e.command.kid) delete pinned[kid];
+    this.state.saveIdentity({ ...this.identity, coordinatorKeys: pinned });
+    this.identity.coordinatorKeys = pinned;
+    this.keys.set(e.command.kid, await importPublicKey(e.command.publicKey));
+    for (const kid of e.command.retire) if (kid !== e.command.kid) this.keys.delete(kid);
+    return { ack: await this.ack(e.id, true, null, { pinned: Object.keys(pinned) }), accepted: true, reason: null };
+  }
+
+  /** Seals a message from this agent (acks, and the hello that answers a challenge). */
+  async sign(command: Command, now = Date.now()): Promise<string> {
+    const seq = this.state.nextOutSeq();
+    return seal(
+      {
+        v: 1,
+        kid: this.identity.agentKid,
+        cluster: this.identity.cluster,
+        agent: this.identity.node,
+        id: `${this.identity.node}-${seq}`,
+        seq,
+        epoch: 0,
+        issuedAt: now,
+        notAfter: now + ACK_TTL_MS,
+        command,
+      },
+      this.privateKey,
+    );
+  }
+
+  private ack(of: string, ok: boolean, error: string | null, result: Record<string, unknown> | null): Promise<string> {
+    return this.sign({ type: "ack", of, ok, error, result });
+  }
+}
+
+/** The id a frame claims, for acking a refusal; unauthenticated, so only echoed back. */
+function peekId(frame: string): string {
+  try {
+    const payload = JSON.parse(new TextDecoder().decode(fromBase64url(frame.split(".")[2] ?? "")));
+    return typeof payload.id === "string" ? payload.id.slice(0, 64) : "unknown";
+  } catch {
+    return "unknown";
+  }
+}
