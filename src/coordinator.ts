@@ -6,11 +6,13 @@
  * carry rollups (latency, last error, counts).
  */
 import { DurableObject } from "cloudflare:workers";
+import { AgentChannel, type CommandResult } from "./agent-channel.js";
+import type { Command } from "./core/command.js";
 import { formatPath } from "./core/errors.js";
 import type { HealthReport } from "./core/health.js";
 import { type QuorumPolicy, verdict } from "./core/quorum.js";
 import { HEARTBEAT_MS, policyFor, type Target, targetsOf } from "./core/targets.js";
-import { verdictEvents } from "./core/verdict-events.js";
+import { type EventDraft, verdictEvents } from "./core/verdict-events.js";
 import { type Vote, VoteBatch, type VoteState } from "./core/vote.js";
 import type { Env } from "./env.js";
 import { readClusterDocument } from "./storage/cluster-config.js";
@@ -51,6 +53,7 @@ export class Coordinator extends DurableObject<Env> {
   private readonly verdicts = new Map<string, StoredVerdict>();
   private readonly seqs = new Map<string, number>();
   private flushing: Promise<void> = Promise.resolve();
+  private readonly channel: AgentChannel;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -80,6 +83,47 @@ export class Coordinator extends DurableObject<Env> {
     for (const row of this.sql.exec<{ observer: string; seq: number }>("SELECT * FROM observers")) {
       this.seqs.set(row.observer, row.seq);
     }
+    this.channel = new AgentChannel(ctx, env, this.sql, (event) => {
+      this.enqueueEvent(event, Date.now());
+      this.ctx.waitUntil(this.flush());
+    });
+  }
+
+  /** Agent connections: `/connect?cluster=...&node=...` with a WebSocket upgrade. */
+  override async fetch(request: Request): Promise<Response> {
+    const url = new URL(request.url);
+    const cluster = url.searchParams.get("cluster") ?? "";
+    const node = url.searchParams.get("node") ?? "";
+    if (request.headers.get("upgrade")?.toLowerCase() !== "websocket")
+      return new Response("expected a WebSocket upgrade", { status: 426 });
+    if (this.cluster !== cluster) {
+      this.cluster = cluster;
+      this.sql.exec("INSERT OR REPLACE INTO meta (key, value) VALUES ('cluster', ?)", cluster);
+    }
+    return this.channel.accept(cluster, node);
+  }
+
+  override async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
+    await this.channel.message(ws, message);
+  }
+
+  override async webSocketClose(ws: WebSocket): Promise<void> {
+    await this.channel.closed(ws);
+  }
+
+  override async webSocketError(ws: WebSocket): Promise<void> {
+    await this.channel.closed(ws);
+  }
+
+  /** Sends a signed command to a node's agent and returns its signed ack. */
+  async sendCommand(cluster: string, node: string, command: Command): Promise<CommandResult> {
+    await this.ensureConfig(cluster);
+    return this.channel.send(cluster, node, command);
+  }
+
+  /** Drops a node's connections after its enrollment was reset. */
+  async revokeAgent(node: string): Promise<void> {
+    this.channel.revoke(node);
   }
 
   /** Takes one batch of votes from one observer. Validates it first: observers are not trusted. */
@@ -206,14 +250,8 @@ export class Coordinator extends DurableObject<Env> {
           down: v.down,
           healthy: v.healthy,
         };
-        for (const event of verdictEvents(id, prev.state, next.state, prev.lastKnown, details)) {
-          const id = crypto.randomUUID();
-          this.sql.exec(
-            "INSERT INTO outbox (id, body) VALUES (?, ?)",
-            id,
-            JSON.stringify({ ...event, id, at: new Date(now).toISOString() }),
-          );
-        }
+        for (const event of verdictEvents(id, prev.state, next.state, prev.lastKnown, details))
+          this.enqueueEvent(event, now);
       }
       if (next.state !== prev.state || next.fresh !== prev.fresh || !this.verdicts.has(id)) {
         this.verdicts.set(id, next);
@@ -221,6 +259,16 @@ export class Coordinator extends DurableObject<Env> {
       }
     }
     return changed;
+  }
+
+  /** Puts an event in the outbox; flush() writes it to D1 and queues it for webhooks. */
+  private enqueueEvent(event: EventDraft, now: number): void {
+    const id = crypto.randomUUID();
+    this.sql.exec(
+      "INSERT INTO outbox (id, body) VALUES (?, ?)",
+      id,
+      JSON.stringify({ ...event, id, at: new Date(now).toISOString() }),
+    );
   }
 
   private initialVerdict(now: number): StoredVerdict {

@@ -1,18 +1,21 @@
 /**
- * vigil-agent: the daemon on each load balancer. Subcommands: enroll, check-config, status,
- * version. Exit codes: 0 ok, 1 failure, 2 usage error. Runs on Node 18 or newer.
+ * vigil-agent: the daemon on each load balancer. Subcommands: run, enroll, check-config,
+ * status, version. Exit codes: 0 ok, 1 failure, 2 usage error. Runs on Node 18 or newer.
  */
 import { webcrypto } from "node:crypto";
 import { parseArgs } from "node:util";
 import { VERSION } from "../../src/version.js";
+import { Channel } from "./channel.js";
 import { ConfigError, DEFAULT_CONFIG_PATH, DEFAULT_STATE_DIR, loadConfig } from "./config.js";
 import { EnrollError, enroll } from "./enroll.js";
+import { Inbox } from "./inbox.js";
 import { StateStore } from "./state.js";
 
 // Node 18 has WebCrypto, but not as the global the shared envelope code uses.
 if (!globalThis.crypto) Object.defineProperty(globalThis, "crypto", { value: webcrypto });
 
 const USAGE = `usage: vigil-agent <command> [options]
+  run                                           connect to the coordinator and take commands
   enroll --url URL --token TOKEN --node NAME   register this host with the control plane
   check-config                                  validate the configuration file
   status [--json]                               enrollment, pinned keys and replay cursor
@@ -37,6 +40,23 @@ async function main(argv: string[]): Promise<number> {
   });
   const configPath = values.config ?? process.env.VIGIL_AGENT_CONFIG ?? DEFAULT_CONFIG_PATH;
   switch (command) {
+    case "run": {
+      const config = loadConfig(configPath);
+      const inbox = await Inbox.load(new StateStore(config.stateDir));
+      const log = (line: string) => console.log(`${new Date().toISOString()} ${line}`);
+      const channel = new Channel(config, inbox, log);
+      channel.start();
+      await new Promise<void>((resolve) => {
+        for (const signal of ["SIGINT", "SIGTERM"] as const) {
+          process.once(signal, () => {
+            log(`${signal}: stopping`);
+            channel.stop();
+            resolve();
+          });
+        }
+      });
+      return 0;
+    }
     case "version":
       console.log(`vigil-agent ${VERSION}`);
       return 0;

@@ -10,6 +10,7 @@ import type { AppEnv } from "./context.js";
 import { ApiError, sendError } from "./errors.js";
 import { openApiDocument } from "./openapi.js";
 import { Router } from "./router.js";
+import { registerAgents } from "./routes/agents.js";
 import { registerClusterResources } from "./routes/cluster-resources.js";
 import { registerClusters, registerRevisions } from "./routes/clusters.js";
 import { registerEnrollment } from "./routes/enroll.js";
@@ -42,6 +43,7 @@ export function createApp(): Hono<AppEnv> {
   registerEvents(router);
   registerHealth(router);
   registerEnrollment(router);
+  registerAgents(router);
 
   app.notFound((c) => {
     const allowed = router.methodsFor(c.req.path);

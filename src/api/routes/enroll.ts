@@ -102,6 +102,7 @@ export function registerEnrollment(router: Router): void {
         .where(and(eq(t.nodes.cluster, cluster), eq(t.nodes.name, param(c, "name"))))
         .returning({ name: t.nodes.name });
       if (reset.length === 0) throw new ApiError("not_found", `no node named ${param(c, "name")}`);
+      await c.env.COORDINATOR.getByName(cluster).revokeAgent(param(c, "name"));
       return c.body(null, 204);
     },
   );

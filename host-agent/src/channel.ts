@@ -1,0 +1,98 @@
+/**
+ * `vigil-agent run`: keep one outbound WebSocket to the cluster's coordinator. Answer its
+ * challenge with a signed hello, send heartbeats and expect them answered, hand every
+ * command to the Inbox and send back its signed ack. Reconnect with capped exponential
+ * backoff and jitter, forever; a refusal of this node's key is logged with its reason.
+ */
+import WebSocket from "ws";
+import type { AgentConfig } from "./config.js";
+import type { Inbox } from "./inbox.js";
+
+const MIN_BACKOFF_MS = 500;
+const MAX_BACKOFF_MS = 30_000;
+
+export type Log = (line: string) => void;
+
+export function backoffMs(attempt: number, random: number): number {
+  const ceiling = Math.min(MAX_BACKOFF_MS, MIN_BACKOFF_MS * 2 ** attempt);
+  return Math.round(ceiling * (0.5 + 0.5 * random));
+}
+
+export class Channel {
+  private socket: WebSocket | null = null;
+  private attempt = 0;
+  private stopped = false;
+  private heartbeat: ReturnType<typeof setInterval> | null = null;
+  private retry: ReturnType<typeof setTimeout> | null = null;
+  private lastPong = 0;
+
+  constructor(
+    private readonly config: AgentConfig,
+    private readonly inbox: Inbox,
+    private readonly log: Log,
+  ) {}
+
+  start(): void {
+    this.connect();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.retry) clearTimeout(this.retry);
+    this.socket?.close(1000, "agent stopping");
+  }
+
+  private connect(): void {
+    const url = new URL(`/v1/clusters/${this.config.cluster}/agents/${this.config.node}/connect`, this.config.url);
+    url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
+    const socket = new WebSocket(url, { handshakeTimeout: 10_000 });
+    this.socket = socket;
+    socket.on("open", () => this.log(`connected to ${url.host}`));
+    socket.on("message", (data) => void this.onMessage(socket, data.toString()));
+    socket.on("close", (code, reason) => this.onClose(code, reason.toString()));
+    socket.on("error", (err) => this.log(`connection error: ${err.message}`));
+  }
+
+  private async onMessage(socket: WebSocket, text: string): Promise<void> {
+    if (text === "pong") {
+      this.lastPong = Date.now();
+      return;
+    }
+    if (text.startsWith("{")) {
+      const challenge = JSON.parse(text) as { t?: string; nonce?: string };
+      if (challenge.t !== "challenge" || !challenge.nonce) return;
+      socket.send(await this.inbox.sign({ type: "hello", nonce: challenge.nonce }));
+      this.attempt = 0;
+      this.startHeartbeat(socket);
+      this.log("authenticated");
+      return;
+    }
+    const { ack, accepted, reason } = await this.inbox.receive(text);
+    if (!accepted) this.log(`refused a command: ${reason}`);
+    socket.send(ack);
+  }
+
+  private startHeartbeat(socket: WebSocket): void {
+    if (this.heartbeat) clearInterval(this.heartbeat);
+    this.lastPong = Date.now();
+    const everyMs = this.config.heartbeat * 1000;
+    this.heartbeat = setInterval(() => {
+      if (Date.now() - this.lastPong > 3 * everyMs) {
+        this.log("no heartbeat answer; reconnecting");
+        socket.terminate();
+        return;
+      }
+      socket.send("ping");
+    }, everyMs);
+  }
+
+  private onClose(code: number, reason: string): void {
+    if (this.heartbeat) clearInterval(this.heartbeat);
+    this.heartbeat = null;
+    if (this.stopped) return;
+    const wait = backoffMs(this.attempt, Math.random());
+    this.attempt += 1;
+    this.log(`disconnected (${code}${reason ? `: ${reason}` : ""}); reconnecting in ${wait} ms`);
+    this.retry = setTimeout(() => this.connect(), wait);
+  }
+}

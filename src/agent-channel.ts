@@ -1,0 +1,190 @@
+/**
+ * The coordinator's side of the agent channel (WebSocket hibernation API). A connection
+ * starts with a challenge; the agent answers with a `hello` signed by its enrolled key, and
+ * only then is it trusted. Commands go out sealed with the coordinator key; acks come back
+ * sealed with the agent's key and are checked the same way, replay cursor included.
+ */
+import { and, eq } from "drizzle-orm";
+import { drizzle } from "drizzle-orm/d1";
+import { coordinatorKeys } from "./coordinator-keys.js";
+import { toBase64url } from "./core/base64url.js";
+import type { Command } from "./core/command.js";
+import { type Cursor, EMPTY_CURSOR, importPublicKey, open, seal } from "./core/envelope.js";
+import type { EventDraft } from "./core/verdict-events.js";
+import type { Env } from "./env.js";
+import * as t from "./storage/schema.js";
+
+/** How long a sealed command stays valid, and how long the coordinator waits for its ack. */
+const COMMAND_TTL_MS = 10_000;
+
+interface Attachment {
+  cluster: string;
+  node: string;
+  nonce: string;
+  authenticated: boolean;
+}
+
+export interface CommandResult {
+  ok: boolean;
+  error: string | null;
+  result: Record<string, unknown> | null;
+  rttMs: number;
+}
+
+export class NotConnected extends Error {}
+
+export class AgentChannel {
+  private readonly pending = new Map<string, (ack: Omit<CommandResult, "rttMs">) => void>();
+
+  constructor(
+    private readonly ctx: DurableObjectState,
+    private readonly env: Env,
+    private readonly sql: SqlStorage,
+    /** Records an event (through the coordinator's outbox). */
+    private readonly record: (event: EventDraft) => void,
+  ) {
+    sql.exec(`
+      CREATE TABLE IF NOT EXISTS agent_cursors (node TEXT PRIMARY KEY, cursor TEXT NOT NULL);
+      CREATE TABLE IF NOT EXISTS command_seq (node TEXT PRIMARY KEY, seq INTEGER NOT NULL);
+    `);
+    // Heartbeats are answered without waking the object.
+    ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair("ping", "pong"));
+  }
+
+  /** Accepts a connection and sends the challenge. */
+  accept(cluster: string, node: string): Response {
+    const pair = new WebSocketPair();
+    const [client, server] = [pair[0], pair[1]];
+    const nonce = toBase64url(crypto.getRandomValues(new Uint8Array(24)));
+    this.ctx.acceptWebSocket(server, [`node:${node}`]);
+    server.serializeAttachment({ cluster, node, nonce, authenticated: false } satisfies Attachment);
+    server.send(JSON.stringify({ t: "challenge", cluster, node, nonce }));
+    return new Response(null, { status: 101, webSocket: client });
+  }
+
+  async message(ws: WebSocket, data: string | ArrayBuffer): Promise<void> {
+    const att = ws.deserializeAttachment() as Attachment;
+    const frame = typeof data === "string" ? data : new TextDecoder().decode(data);
+    const publicKey = await this.agentKey(att.cluster, att.node);
+    if (!publicKey) {
+      ws.close(4401, "UNKNOWN_KEY: this node is not enrolled (or was reset); enroll it again");
+      return;
+    }
+    const opened = await open(
+      frame,
+      (kid) => (kid === `agent:${att.node}` ? publicKey : undefined),
+      { cluster: att.cluster, agent: att.node },
+      this.cursor(att.node),
+      Date.now(),
+    );
+    if (!opened.ok) {
+      ws.close(4401, `${opened.reason}: ${opened.detail}`.slice(0, 120));
+      return;
+    }
+    this.sql.exec(
+      "INSERT OR REPLACE INTO agent_cursors (node, cursor) VALUES (?, ?)",
+      att.node,
+      JSON.stringify(opened.cursor),
+    );
+    const command = opened.envelope.command;
+    if (!att.authenticated) {
+      if (command.type !== "hello" || command.nonce !== att.nonce) {
+        ws.close(4401, "BAD_MESSAGE: the first message must be a hello with this connection's nonce");
+        return;
+      }
+      ws.serializeAttachment({ ...att, authenticated: true } satisfies Attachment);
+      await this.setOnline(att, true);
+      return;
+    }
+    if (command.type === "ack")
+      this.pending.get(command.of)?.({ ok: command.ok, error: command.error, result: command.result });
+  }
+
+  async closed(ws: WebSocket): Promise<void> {
+    const att = ws.deserializeAttachment() as Attachment | null;
+    if (!att?.authenticated) return;
+    const others = this.ctx
+      .getWebSockets(`node:${att.node}`)
+      .filter((s) => s !== ws && (s.deserializeAttachment() as Attachment).authenticated);
+    if (others.length === 0) await this.setOnline(att, false);
+  }
+
+  /** Seals a command for one node, sends it and waits for the signed ack. */
+  async send(cluster: string, node: string, command: Command): Promise<CommandResult> {
+    const ws = this.ctx
+      .getWebSockets(`node:${node}`)
+      .find((s) => (s.deserializeAttachment() as Attachment).authenticated);
+    if (!ws) throw new NotConnected(`the agent of ${node} is not connected`);
+    const [key] = await coordinatorKeys(this.env.VIGIL_COORDINATOR_KEY);
+    if (!key) throw new Error("no coordinator key");
+    const seq =
+      (this.sql.exec<{ seq: number }>("SELECT seq FROM command_seq WHERE node = ?", node).toArray()[0]?.seq ?? 0) + 1;
+    this.sql.exec("INSERT OR REPLACE INTO command_seq (node, seq) VALUES (?, ?)", node, seq);
+    const now = Date.now();
+    const id = `${node}-c${seq}`;
+    const frame = await seal(
+      {
+        v: 1,
+        kid: key.kid,
+        cluster,
+        agent: node,
+        id,
+        seq,
+        epoch: 0,
+        issuedAt: now,
+        notAfter: now + COMMAND_TTL_MS,
+        command,
+      },
+      key.privateKey,
+    );
+    const begun = performance.now();
+    const ack = new Promise<Omit<CommandResult, "rttMs">>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(id);
+        reject(new NotConnected(`no ack from ${node} within ${COMMAND_TTL_MS} ms`));
+      }, COMMAND_TTL_MS);
+      this.pending.set(id, (value) => {
+        clearTimeout(timer);
+        this.pending.delete(id);
+        resolve(value);
+      });
+    });
+    ws.send(frame);
+    const result = await ack;
+    return { ...result, rttMs: performance.now() - begun };
+  }
+
+  /** Closes a node's connections, after an admin reset of its enrollment. */
+  revoke(node: string): void {
+    for (const ws of this.ctx.getWebSockets(`node:${node}`))
+      ws.close(4401, "UNKNOWN_KEY: this node's enrollment was reset");
+    this.sql.exec("DELETE FROM agent_cursors WHERE node = ?", node);
+  }
+
+  private cursor(node: string): Cursor {
+    const row = this.sql.exec<{ cursor: string }>("SELECT cursor FROM agent_cursors WHERE node = ?", node).toArray()[0];
+    return row ? JSON.parse(row.cursor) : EMPTY_CURSOR;
+  }
+
+  private async agentKey(cluster: string, node: string): Promise<CryptoKey | null> {
+    const [row] = await drizzle(this.env.DB, { schema: t })
+      .select({ key: t.nodes.agentPublicKey })
+      .from(t.nodes)
+      .where(and(eq(t.nodes.cluster, cluster), eq(t.nodes.name, node)));
+    return row?.key ? importPublicKey(row.key) : null;
+  }
+
+  private async setOnline(att: Attachment, online: boolean): Promise<void> {
+    const now = new Date().toISOString();
+    await drizzle(this.env.DB, { schema: t })
+      .update(t.nodes)
+      .set({ online, lastSeenAt: now })
+      .where(and(eq(t.nodes.cluster, att.cluster), eq(t.nodes.name, att.node)));
+    this.record({
+      type: online ? "agent.online" : "agent.offline",
+      severity: online ? "info" : "warning",
+      subject: att.node,
+      details: { node: att.node },
+    });
+  }
+}

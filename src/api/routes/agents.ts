@@ -1,0 +1,65 @@
+/** The agent channel's entry point, and a signed ping an operator can send to any agent. */
+import { z } from "zod";
+import { loadCluster } from "../cluster-ops.js";
+import { param } from "../context.js";
+import { ApiError } from "../errors.js";
+import type { Router } from "../router.js";
+
+const PingResult = z
+  .object({
+    ok: z.boolean(),
+    /** Round trip of the signed ping and the agent's signed ack, in milliseconds. */
+    rttMs: z.number(),
+    error: z.string().nullable(),
+    result: z.record(z.string(), z.unknown()).nullable(),
+  })
+  .meta({ id: "PingResult" });
+
+export function registerAgents(router: Router): void {
+  router.add(
+    {
+      method: "get",
+      path: "/v1/clusters/:cluster/agents/:node/connect",
+      operationId: "connectAgent",
+      summary: "The agent's WebSocket; it is trusted once it answers the challenge with its enrolled key",
+      tag: "agents",
+      role: "public",
+    },
+    async (c) => {
+      if (c.req.header("upgrade")?.toLowerCase() !== "websocket") {
+        throw new ApiError("invalid_field", "this endpoint takes a WebSocket upgrade");
+      }
+      const cluster = param(c, "cluster");
+      const url = new URL(c.req.url);
+      url.search = new URLSearchParams({ cluster, node: param(c, "node") }).toString();
+      return c.env.COORDINATOR.getByName(cluster).fetch(new Request(url, c.req.raw));
+    },
+  );
+
+  router.add(
+    {
+      method: "post",
+      path: "/v1/clusters/:cluster/nodes/:name/ping",
+      operationId: "pingAgent",
+      summary: "Send a signed ping to a node's agent and wait for its signed ack",
+      tag: "agents",
+      role: "admin",
+      response: PingResult,
+      errors: ["conflict"],
+    },
+    async (c) => {
+      const cluster = param(c, "cluster");
+      await loadCluster(c.get("db"), cluster);
+      const nonce = crypto.randomUUID();
+      try {
+        const reply = await c.env.COORDINATOR.getByName(cluster).sendCommand(cluster, param(c, "name"), {
+          type: "ping",
+          nonce,
+        });
+        return c.json(reply);
+      } catch (err) {
+        throw new ApiError("conflict", (err as Error).message);
+      }
+    },
+  );
+}
