@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -33,5 +33,19 @@ describe("agent state", () => {
     state.saveCursor({ seq: 1, epochs: {} });
     writeFileSync(path.join(dir, "cursor.json"), "{half a file");
     expect(() => state.cursor()).toThrow(path.join(dir, "cursor.json"));
+  });
+});
+
+describe("outgoing sequence numbers", () => {
+  it("only grow, across restarts, with one write per block", () => {
+    const dir = fresh();
+    const first = new StateStore(dir);
+    const before = [first.nextOutSeq(), first.nextOutSeq(), first.nextOutSeq()];
+    expect(before).toEqual([1, 2, 3]);
+    const reserved = JSON.parse(readFileSync(path.join(dir, "out-seq.json"), "utf8")).reserved;
+    expect(reserved).toBe(1001);
+    const afterRestart = new StateStore(dir).nextOutSeq();
+    expect(afterRestart).toBeGreaterThan(3);
+    expect(afterRestart).toBe(1002);
   });
 });
