@@ -16,12 +16,15 @@ import * as t from "./storage/schema.js";
 
 /** How long a sealed command stays valid, and how long the coordinator waits for its ack. */
 const COMMAND_TTL_MS = 10_000;
+/** An agent whose heartbeat has not been heard for this long is taken for gone. */
+export const SILENT_AFTER_MS = 45_000;
 
 interface Attachment {
   cluster: string;
   node: string;
   nonce: string;
   authenticated: boolean;
+  connectedAt: number;
 }
 
 export interface CommandResult {
@@ -57,7 +60,13 @@ export class AgentChannel {
     const [client, server] = [pair[0], pair[1]];
     const nonce = toBase64url(crypto.getRandomValues(new Uint8Array(24)));
     this.ctx.acceptWebSocket(server, [`node:${node}`]);
-    server.serializeAttachment({ cluster, node, nonce, authenticated: false } satisfies Attachment);
+    server.serializeAttachment({
+      cluster,
+      node,
+      nonce,
+      authenticated: false,
+      connectedAt: Date.now(),
+    } satisfies Attachment);
     server.send(JSON.stringify({ t: "challenge", cluster, node, nonce }));
     return new Response(null, { status: 101, webSocket: client });
   }
@@ -103,6 +112,12 @@ export class AgentChannel {
   async closed(ws: WebSocket): Promise<void> {
     const att = ws.deserializeAttachment() as Attachment | null;
     if (!att?.authenticated) return;
+    // Handle each connection's end once, whether it closed or was found silent.
+    try {
+      ws.serializeAttachment({ ...att, authenticated: false } satisfies Attachment);
+    } catch {
+      // A socket already closed keeps its last attachment; `others` below excludes it anyway.
+    }
     const others = this.ctx
       .getWebSockets(`node:${att.node}`)
       .filter((s) => s !== ws && (s.deserializeAttachment() as Attachment).authenticated);
@@ -152,6 +167,22 @@ export class AgentChannel {
     ws.send(frame);
     const result = await ack;
     return { ...result, rttMs: performance.now() - begun };
+  }
+
+  /**
+   * The coordinator's half of the heartbeat: a connection whose agent has sent no ping for
+   * SILENT_AFTER_MS (three of its default heartbeats and a half) is closed, and the node
+   * goes offline.
+   */
+  closeSilent(now: number): void {
+    for (const ws of this.ctx.getWebSockets()) {
+      const att = ws.deserializeAttachment() as Attachment | null;
+      const heard = this.ctx.getWebSocketAutoResponseTimestamp(ws)?.getTime() ?? att?.connectedAt ?? now;
+      if (now - heard <= SILENT_AFTER_MS) continue;
+      // A silent peer may never answer the close, so the node is marked offline here.
+      ws.close(4408, "no heartbeat from the agent");
+      this.ctx.waitUntil(this.closed(ws));
+    }
   }
 
   /** Closes a node's connections, after an admin reset of its enrollment. */

@@ -6,7 +6,7 @@
  * carry rollups (latency, last error, counts).
  */
 import { DurableObject } from "cloudflare:workers";
-import { AgentChannel, type CommandResult } from "./agent-channel.js";
+import { AgentChannel, type CommandResult, NotConnected } from "./agent-channel.js";
 import type { Command } from "./core/command.js";
 import { formatPath } from "./core/errors.js";
 import type { HealthReport } from "./core/health.js";
@@ -100,7 +100,9 @@ export class Coordinator extends DurableObject<Env> {
       this.cluster = cluster;
       this.sql.exec("INSERT OR REPLACE INTO meta (key, value) VALUES ('cluster', ?)", cluster);
     }
-    return this.channel.accept(cluster, node);
+    const response = this.channel.accept(cluster, node);
+    await this.ensureAlarm();
+    return response;
   }
 
   override async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
@@ -115,10 +117,20 @@ export class Coordinator extends DurableObject<Env> {
     await this.channel.closed(ws);
   }
 
-  /** Sends a signed command to a node's agent and returns its signed ack. */
-  async sendCommand(cluster: string, node: string, command: Command): Promise<CommandResult> {
+  /** Sends a signed command to a node's agent and returns its signed ack, or why there is none. */
+  async sendCommand(
+    cluster: string,
+    node: string,
+    command: Command,
+  ): Promise<CommandResult | { notConnected: string }> {
     await this.ensureConfig(cluster);
-    return this.channel.send(cluster, node, command);
+    try {
+      return await this.channel.send(cluster, node, command);
+    } catch (err) {
+      // Answered, not thrown: an RPC exception would be logged as uncaught on this side.
+      if (err instanceof NotConnected) return { notConnected: err.message };
+      throw err;
+    }
   }
 
   /** Drops a node's connections after its enrollment was reset. */
@@ -222,6 +234,7 @@ export class Coordinator extends DurableObject<Env> {
     if (this.cluster === null) return;
     await this.ensureConfig(this.cluster);
     this.evaluate(new Set(this.targets.keys()), Date.now());
+    this.channel.closeSilent(Date.now());
     await this.flush();
     await this.ensureAlarm();
   }
@@ -335,7 +348,8 @@ export class Coordinator extends DurableObject<Env> {
   }
 
   private async ensureAlarm(): Promise<void> {
-    if (this.targets.size > 0 && (await this.ctx.storage.getAlarm()) === null) {
+    const busy = this.targets.size > 0 || this.ctx.getWebSockets().length > 0;
+    if (busy && (await this.ctx.storage.getAlarm()) === null) {
       await this.ctx.storage.setAlarm(Date.now() + HEARTBEAT_MS);
     }
   }

@@ -53,7 +53,20 @@ try {
     const dir = path.join(host, name);
     mkdirSync(dir, { recursive: true });
     const config = path.join(dir, "agent.json");
-    const enrolled = spawnSync("node", [bundle, "enroll", "--url", base, "--token", token, "--node", name, "--config", config, "--state-dir", path.join(dir, "state")]);
+    const enrolled = spawnSync("node", [
+      bundle,
+      "enroll",
+      "--url",
+      base,
+      "--token",
+      token,
+      "--node",
+      name,
+      "--config",
+      config,
+      "--state-dir",
+      path.join(dir, "state"),
+    ]);
     if (enrolled.status !== 0) throw new Error(`enroll ${name}: ${enrolled.stderr}`);
     agents.push({ name, child: spawn("node", [bundle, "run", "--config", config], { stdio: "ignore" }) });
   }
@@ -98,7 +111,9 @@ try {
   ];
   console.log(`${"measure".padEnd(72)} ${"value".padStart(10)}  target  met`);
   for (const [label, value, target, met] of rows) {
-    console.log(`${label.padEnd(72)} ${value.toFixed(2).padStart(10)}  ${target.padEnd(6)}  ${met === null ? "" : met ? "yes" : "NO"}`);
+    console.log(
+      `${label.padEnd(72)} ${value.toFixed(2).padStart(10)}  ${target.padEnd(6)}  ${met === null ? "" : met ? "yes" : "NO"}`,
+    );
   }
   mkdirSync(path.join(root, "bench/results"), { recursive: true });
   writeFileSync(

@@ -51,15 +51,12 @@ export function registerAgents(router: Router): void {
       const cluster = param(c, "cluster");
       await loadCluster(c.get("db"), cluster);
       const nonce = crypto.randomUUID();
-      try {
-        const reply = await c.env.COORDINATOR.getByName(cluster).sendCommand(cluster, param(c, "name"), {
-          type: "ping",
-          nonce,
-        });
-        return c.json(reply);
-      } catch (err) {
-        throw new ApiError("conflict", (err as Error).message);
-      }
+      const reply = await c.env.COORDINATOR.getByName(cluster).sendCommand(cluster, param(c, "name"), {
+        type: "ping",
+        nonce,
+      });
+      if ("notConnected" in reply) throw new ApiError("conflict", reply.notConnected);
+      return c.json(reply);
     },
   );
 }

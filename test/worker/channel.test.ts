@@ -1,0 +1,110 @@
+/**
+ * The coordinator's side of the agent channel in workerd: the challenge, a hello that must be
+ * signed by the enrolled key with the connection's nonce, and a silent agent taken offline.
+ */
+import { runInDurableObject } from "cloudflare:test";
+import { env, exports } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { type KeyPair, newKeyPair, seal } from "../../src/core/envelope.js";
+import { newCluster, node } from "./fixtures.js";
+import { api } from "./http.js";
+
+async function enrolled(): Promise<{ cluster: string; keys: KeyPair }> {
+  const { name, base } = await newCluster("chan");
+  await api("POST", `${base}/nodes`, { body: node("lb1") });
+  const token = (await api("POST", `${base}/enrollment-tokens`, { body: { node: "lb1" } })).body.token;
+  const keys = await newKeyPair();
+  expect(
+    (await api("POST", "/v1/enroll", { body: { token, node: "lb1", publicKey: keys.publicKey }, token: null })).status,
+  ).toBe(201);
+  return { cluster: name, keys };
+}
+
+/** Opens the agent WebSocket and returns it with the challenge it was sent first. */
+async function connect(
+  cluster: string,
+): Promise<{ ws: WebSocket; challenge: { nonce: string }; closed: Promise<CloseEvent> }> {
+  const response = await exports.default.fetch(
+    new Request(`http://vigil.test/v1/clusters/${cluster}/agents/lb1/connect`, { headers: { upgrade: "websocket" } }),
+  );
+  const ws = response.webSocket as WebSocket;
+  expect(response.status).toBe(101);
+  const first = new Promise<string>((resolve) =>
+    ws.addEventListener("message", (e) => resolve(e.data as string), { once: true }),
+  );
+  const closed = new Promise<CloseEvent>((resolve) => ws.addEventListener("close", resolve, { once: true }));
+  ws.accept();
+  return { ws, challenge: JSON.parse(await first), closed };
+}
+
+const hello = (cluster: string, keys: KeyPair, nonce: string, seq = 1) =>
+  seal(
+    {
+      v: 1,
+      kid: "agent:lb1",
+      cluster,
+      agent: "lb1",
+      id: `h-${seq}`,
+      seq,
+      epoch: 0,
+      issuedAt: Date.now(),
+      notAfter: Date.now() + 60_000,
+      command: { type: "hello", nonce },
+    },
+    keys.privateKey,
+  );
+
+const online = async (cluster: string) => (await api("GET", `/v1/clusters/${cluster}/nodes/lb1`)).body.status.online;
+
+async function until(check: () => Promise<boolean>): Promise<void> {
+  for (let i = 0; i < 100 && !(await check()); i++) await new Promise((r) => setTimeout(r, 20));
+}
+
+describe("the coordinator's agent channel", () => {
+  it("trusts a hello signed by the enrolled key, and takes a silent agent offline", async () => {
+    const { cluster, keys } = await enrolled();
+    const { ws, challenge } = await connect(cluster);
+    expect(challenge).toMatchObject({ t: "challenge", cluster, node: "lb1" });
+    ws.send(await hello(cluster, keys, challenge.nonce));
+    await until(() => online(cluster));
+    expect(await online(cluster)).toBe(true);
+
+    await runInDurableObject(env.COORDINATOR.getByName(cluster), async (instance) => {
+      (instance as unknown as { channel: { closeSilent(now: number): void } }).channel.closeSilent(Date.now() + 60_000);
+    });
+    await until(async () => !(await online(cluster)));
+    expect(await online(cluster)).toBe(false);
+    const events = (await api("GET", `/v1/clusters/${cluster}/events?subject=lb1`)).body.map(
+      (e: { type: string }) => e.type,
+    );
+    expect(events).toEqual(["agent.offline", "agent.online"]);
+  });
+
+  it.each([
+    [
+      "a hello with another connection's nonce",
+      async (cluster: string, keys: KeyPair) => hello(cluster, keys, "x".repeat(32)),
+      "BAD_MESSAGE",
+    ],
+    [
+      "a hello signed by another key",
+      async (cluster: string, _keys: KeyPair, nonce: string) => hello(cluster, await newKeyPair(), nonce),
+      "BAD_SIGNATURE",
+    ],
+  ])("closes the connection on %s", async (_name, make, reason) => {
+    const { cluster, keys } = await enrolled();
+    const { ws, challenge, closed } = await connect(cluster);
+    ws.send(await make(cluster, keys, challenge.nonce));
+    const event = await closed;
+    expect(event.code).toBe(4401);
+    expect(event.reason).toContain(reason);
+    expect(await online(cluster)).toBe(false);
+  });
+
+  it("answers a ping to an agent that is not connected with a conflict", async () => {
+    const { cluster } = await enrolled();
+    const reply = await api("POST", `/v1/clusters/${cluster}/nodes/lb1/ping`);
+    expect(reply.status).toBe(409);
+    expect(reply.body.error.message).toBe("the agent of lb1 is not connected");
+  });
+});
