@@ -11,6 +11,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort, freshCheckout, startVigil, stopVigil } from "../../bench/local-run.mjs";
 
 const root = path.join(import.meta.dirname, "../..");
+/** The Node that runs the agent: CI sets Node 18, the oldest the agent supports. */
+const agentNode = process.env.VIGIL_AGENT_NODE ?? "node";
 const agentBundle = path.join(root, "host-agent/dist/vigil-agent.cjs");
 let checkout: ReturnType<typeof freshCheckout>;
 let port = 0;
@@ -39,7 +41,7 @@ async function startControlPlane(): Promise<void> {
 }
 
 function startAgent(): ChildProcess {
-  const child = spawn("node", [agentBundle, "run", "--config", config], { stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(agentNode, [agentBundle, "run", "--config", config], { stdio: ["ignore", "pipe", "pipe"] });
   child.stdout?.on("data", (d) => {
     agentLog += d.toString();
   });
@@ -83,7 +85,7 @@ beforeAll(async () => {
   await call("POST", "/v1/clusters/lab/nodes", { name: "lb1", address: "10.0.0.1" });
   const token = (await call("POST", "/v1/clusters/lab/enrollment-tokens", { node: "lb1" })).body.token;
   const enrolled = spawnSync(
-    "node",
+    agentNode,
     [
       agentBundle,
       "enroll",

@@ -10,6 +10,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort, freshCheckout, startVigil, stopVigil } from "../../bench/local-run.mjs";
 
 const root = path.join(import.meta.dirname, "../..");
+/** The Node that runs the agent: CI sets Node 18, the oldest the agent supports. */
+const agentNode = process.env.VIGIL_AGENT_NODE ?? "node";
 const agent = path.join(root, "host-agent/dist/vigil-agent.cjs");
 let checkout: ReturnType<typeof freshCheckout>;
 let child: ChildProcess;
@@ -26,7 +28,7 @@ const call = async (method: string, route: string, body?: unknown) =>
     })
   ).json() as Promise<any>;
 
-const run = (...args: string[]) => spawnSync("node", [agent, ...args], { encoding: "utf8" });
+const run = (...args: string[]) => spawnSync(agentNode, [agent, ...args], { encoding: "utf8" });
 
 beforeAll(async () => {
   execFileSync("node", [path.join(root, "host-agent/build.mjs")]);
