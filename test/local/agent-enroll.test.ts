@@ -29,6 +29,8 @@ const call = async (method: string, route: string, body?: unknown) =>
   ).json() as Promise<any>;
 
 const run = (...args: string[]) => spawnSync(agentNode, [agent, ...args], { encoding: "utf8" });
+const enrollLb1 = (token: string, config: string, state: string) =>
+  run("enroll", "--url", url, "--token", token, "--node", "lb1", "--config", config, "--state-dir", state);
 
 beforeAll(async () => {
   execFileSync("node", [path.join(root, "host-agent/build.mjs")]);
@@ -54,19 +56,7 @@ describe("vigil-agent enroll", () => {
     const token = (await call("POST", "/v1/clusters/lab/enrollment-tokens", { node: "lb1" })).token;
     const config = path.join(host, "etc/agent.json");
     const state = path.join(host, "lib");
-    const enrolled = run(
-      "enroll",
-      "--url",
-      url,
-      "--token",
-      token,
-      "--node",
-      "lb1",
-      "--config",
-      config,
-      "--state-dir",
-      state,
-    );
+    const enrolled = enrollLb1(token, config, state);
     expect(enrolled.status, enrolled.stderr).toBe(0);
     expect(enrolled.stdout).toMatch(/^enrolled lb1 in cluster lab; pinned coordinator key coord-\d{8}\n$/);
 
@@ -81,19 +71,7 @@ describe("vigil-agent enroll", () => {
     const status = JSON.parse(run("status", "--config", config, "--json").stdout);
     expect(status).toMatchObject({ enrolled: true, cluster: "lab", node: "lb1", cursor: { seq: -1 } });
 
-    const again = run(
-      "enroll",
-      "--url",
-      url,
-      "--token",
-      token,
-      "--node",
-      "lb1",
-      "--config",
-      config,
-      "--state-dir",
-      state,
-    );
+    const again = enrollLb1(token, config, state);
     expect(again.status).toBe(1);
     expect(again.stderr).toContain("already enrolled as lb1 in cluster lab");
   });

@@ -72,6 +72,14 @@ async function keys(): Promise<{
 
 const expectLb1 = { cluster: "classic-lvs", agent: "lb1" };
 
+/** A frame with a valid signature over any payload text, as seal() would never make. */
+async function signRaw(privateKey: CryptoKey, text: string): Promise<string> {
+  const payload = toBase64url(new TextEncoder().encode(text));
+  const signed = new TextEncoder().encode(`v1.coord-1.${payload}`);
+  const signature = new Uint8Array(await crypto.subtle.sign("Ed25519", privateKey, signed));
+  return `v1.coord-1.${payload}.${toBase64url(signature)}`;
+}
+
 export function defineEnvelopeTests(runtime: string): void {
   describe(`envelope in ${runtime}`, () => {
     it("produces the golden frames byte for byte and accepts them", async () => {
@@ -142,34 +150,17 @@ export function defineEnvelopeTests(runtime: string): void {
       ["three parts", async () => ({ frame: golden.ping.split(".").slice(0, 3).join(".") }), "BAD_FORMAT"],
       [
         "signed bytes that are not JSON",
-        async (k) => {
-          const payload = toBase64url(new TextEncoder().encode("not json"));
-          const sig = new Uint8Array(
-            await crypto.subtle.sign(
-              "Ed25519",
-              k.coordinator.privateKey,
-              new TextEncoder().encode(`v1.coord-1.${payload}`),
-            ),
-          );
-          return { frame: `v1.coord-1.${payload}.${toBase64url(sig)}` };
-        },
+        async (k) => ({ frame: await signRaw(k.coordinator.privateKey, "not json") }),
         "BAD_MESSAGE",
       ],
       [
         "a signed command outside the closed set",
-        async (k) => {
-          const payload = toBase64url(
-            new TextEncoder().encode(JSON.stringify({ ...ping, command: { type: "shell", line: "reboot" } })),
-          );
-          const sig = new Uint8Array(
-            await crypto.subtle.sign(
-              "Ed25519",
-              k.coordinator.privateKey,
-              new TextEncoder().encode(`v1.coord-1.${payload}`),
-            ),
-          );
-          return { frame: `v1.coord-1.${payload}.${toBase64url(sig)}` };
-        },
+        async (k) => ({
+          frame: await signRaw(
+            k.coordinator.privateKey,
+            JSON.stringify({ ...ping, command: { type: "shell", line: "reboot" } }),
+          ),
+        }),
         "BAD_MESSAGE",
       ],
     ])("refuses %s", async (_name, make, reason) => {
