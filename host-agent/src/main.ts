@@ -9,7 +9,9 @@ import { Channel } from "./channel.js";
 import { ConfigError, DEFAULT_CONFIG_PATH, DEFAULT_STATE_DIR, loadConfig } from "./config.js";
 import { EnrollError, enroll } from "./enroll.js";
 import { Inbox } from "./inbox.js";
+import { ProcessRunner } from "./runner.js";
 import { StateStore } from "./state.js";
+import { runWatchdog } from "./watchdog.js";
 
 // Node 18 has WebCrypto, but not as the global the shared envelope code uses.
 if (!globalThis.crypto) Object.defineProperty(globalThis, "crypto", { value: webcrypto });
@@ -55,6 +57,11 @@ async function main(argv: string[]): Promise<number> {
           });
         }
       });
+      return 0;
+    }
+    case "watchdog": {
+      // Internal: started beside the agent by WatchdogClient (watchdog.ts), not by operators.
+      await runWatchdog(process.stdin, new ProcessRunner(), (line) => console.error(`vigil-agent watchdog: ${line}`));
       return 0;
     }
     case "version":
