@@ -5,6 +5,7 @@
  * server. Each probe is bounded by the check's timeout as a whole and never throws.
  */
 import { connect } from "cloudflare:sockets";
+import { toHex } from "../src/core/bytes.js";
 import type { Check } from "../src/core/check.js";
 import { parseResponse, requestText } from "../src/core/http1.js";
 import {
@@ -122,7 +123,7 @@ function httpProbe(
       response = parseResponse(io.bytes(), ended);
       if (response.complete) break;
     }
-    const md5 = hex(await crypto.subtle.digest("MD5", response.body));
+    const md5 = toHex(await crypto.subtle.digest("MD5", response.body));
     return judgeHttp(check, {
       status: response.status,
       headers: response.headers,
@@ -213,8 +214,4 @@ async function withDeadline<T>(deadline: number, work: (signal: AbortSignal) => 
   } finally {
     clearTimeout(timer);
   }
-}
-
-function hex(buffer: ArrayBuffer): string {
-  return [...new Uint8Array(buffer)].map((b) => b.toString(16).padStart(2, "0")).join("");
 }

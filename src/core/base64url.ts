@@ -1,9 +1,14 @@
-/** base64url without padding, for envelope frames and keys; no Buffer, so it runs anywhere. */
+/** base64 and base64url (no padding, for envelope frames and keys); no Buffer, so it runs anywhere. */
 
-export function toBase64url(bytes: Uint8Array): string {
+/** Standard base64 with padding (Standard Webhooks secrets and signatures). */
+export function toBase64(bytes: Uint8Array): string {
   let binary = "";
   for (const b of bytes) binary += String.fromCharCode(b);
-  return btoa(binary).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+  return btoa(binary);
+}
+
+export function toBase64url(bytes: Uint8Array): string {
+  return toBase64(bytes).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
 }
 
 /** Decodes base64url; throws on characters outside the alphabet. */

@@ -1,4 +1,9 @@
-/** Reading a byte stream with a bound, in any runtime with web streams. */
+/** Bytes: reading a stream with a bound, and hex, in any runtime with web streams. */
+
+/** Lowercase hex, as digests are shown and stored. */
+export function toHex(bytes: ArrayBuffer | Uint8Array): string {
+  return [...new Uint8Array(bytes)].map((b) => b.toString(16).padStart(2, "0")).join("");
+}
 
 /** Reads at most `max` bytes; `truncated` says whether the stream had more (the rest is cancelled). */
 export async function readAtMost(

@@ -4,6 +4,8 @@
  * keep verifying while a secret is rotated.
  */
 
+import { toBase64 } from "./base64url.js";
+
 export interface SignedHeaders {
   "webhook-id": string;
   "webhook-timestamp": string;
@@ -23,7 +25,7 @@ export async function signatureHeaders(
         "sign",
       ]);
       const mac = new Uint8Array(await crypto.subtle.sign("HMAC", key, content));
-      return `v1,${btoa(String.fromCharCode(...mac))}`;
+      return `v1,${toBase64(mac)}`;
     }),
   );
   return { "webhook-id": id, "webhook-timestamp": String(timestampS), "webhook-signature": signatures.join(" ") };

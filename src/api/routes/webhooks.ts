@@ -20,8 +20,8 @@ import { ApiError, requireSameName } from "../errors.js";
 import type { Router } from "../router.js";
 import { newWebhookSecret } from "../secrets.js";
 
-const CreatedWebhook = Webhook.extend({ secret: z.string() }).meta({ id: "CreatedWebhook" });
-const RotatedSecret = Webhook.extend({ secret: z.string() }).meta({ id: "RotatedSecret" });
+/** A webhook with its whole newest secret: answered once, when the secret is made. */
+const WebhookWithSecret = Webhook.extend({ secret: z.string() }).meta({ id: "WebhookWithSecret" });
 
 type WebhookRow = typeof t.webhooks.$inferSelect;
 
@@ -73,7 +73,7 @@ export function registerWebhooks(router: Router): void {
       tag: "webhooks",
       role: "admin",
       body: WebhookInput,
-      response: CreatedWebhook,
+      response: WebhookWithSecret,
       status: 201,
       errors: ["already_exists"],
     },
@@ -296,7 +296,7 @@ function registerDeliveries(router: Router): void {
       tag: "webhooks",
       role: "admin",
       body: RotateSecretInput,
-      response: RotatedSecret,
+      response: WebhookWithSecret,
     },
     async (c, { body }) => {
       const webhook = await webhookOf(c);
