@@ -9,7 +9,7 @@ import { drizzle } from "drizzle-orm/d1";
 import { coordinatorKeys } from "./coordinator-keys.js";
 import { toBase64url } from "./core/base64url.js";
 import type { Command } from "./core/command.js";
-import { type Cursor, EMPTY_CURSOR, importPublicKey, open, seal } from "./core/envelope.js";
+import { type Cursor, EMPTY_CURSOR, type Envelope, importPublicKey, open, seal } from "./core/envelope.js";
 import type { EventDraft } from "./core/verdict-events.js";
 import type { Env } from "./env.js";
 import * as t from "./storage/schema.js";
@@ -36,15 +36,25 @@ export interface CommandResult {
 
 export class NotConnected extends Error {}
 
+/** What the coordinator does with what arrives on the channel. */
+export interface ChannelHooks {
+  /** Records an event (through the coordinator's outbox). */
+  record(event: EventDraft): void;
+  /** A node's agent authenticated, or its last connection ended. */
+  presence(node: string, online: boolean): Promise<void>;
+  /** A signed message from an agent that is not an ack (lease requests, releases, votes). */
+  message(node: string, envelope: Envelope): Promise<void>;
+}
+
 export class AgentChannel {
   private readonly pending = new Map<string, (ack: Omit<CommandResult, "rttMs">) => void>();
+  private readonly keys = new Map<string, CryptoKey>();
 
   constructor(
     private readonly ctx: DurableObjectState,
     private readonly env: Env,
     private readonly sql: SqlStorage,
-    /** Records an event (through the coordinator's outbox). */
-    private readonly record: (event: EventDraft) => void,
+    private readonly hooks: ChannelHooks,
   ) {
     sql.exec(`
       CREATE TABLE IF NOT EXISTS agent_cursors (node TEXT PRIMARY KEY, cursor TEXT NOT NULL);
@@ -107,6 +117,12 @@ export class AgentChannel {
     }
     if (command.type === "ack")
       this.pending.get(command.of)?.({ ok: command.ok, error: command.error, result: command.result });
+    else await this.hooks.message(att.node, opened.envelope);
+  }
+
+  /** Whether a node's agent has an authenticated connection. */
+  connected(node: string): boolean {
+    return this.socketOf(node) !== undefined;
   }
 
   async closed(ws: WebSocket): Promise<void> {
@@ -126,32 +142,9 @@ export class AgentChannel {
 
   /** Seals a command for one node, sends it and waits for the signed ack. */
   async send(cluster: string, node: string, command: Command): Promise<CommandResult> {
-    const ws = this.ctx
-      .getWebSockets(`node:${node}`)
-      .find((s) => (s.deserializeAttachment() as Attachment).authenticated);
+    const ws = this.socketOf(node);
     if (!ws) throw new NotConnected(`the agent of ${node} is not connected`);
-    const [key] = await coordinatorKeys(this.env.VIGIL_COORDINATOR_KEY);
-    if (!key) throw new Error("no coordinator key");
-    const seq =
-      (this.sql.exec<{ seq: number }>("SELECT seq FROM command_seq WHERE node = ?", node).toArray()[0]?.seq ?? 0) + 1;
-    this.sql.exec("INSERT OR REPLACE INTO command_seq (node, seq) VALUES (?, ?)", node, seq);
-    const now = Date.now();
-    const id = `${node}-c${seq}`;
-    const frame = await seal(
-      {
-        v: 1,
-        kid: key.kid,
-        cluster,
-        agent: node,
-        id,
-        seq,
-        epoch: 0,
-        issuedAt: now,
-        notAfter: now + COMMAND_TTL_MS,
-        command,
-      },
-      key.privateKey,
-    );
+    const { id, frame } = await this.seal(cluster, node, command, 0);
     const begun = performance.now();
     const ack = new Promise<Omit<CommandResult, "rttMs">>((resolve, reject) => {
       const timer = setTimeout(() => {
@@ -167,6 +160,50 @@ export class AgentChannel {
     ws.send(frame);
     const result = await ack;
     return { ...result, rttMs: performance.now() - begun };
+  }
+
+  /** Seals and sends a command if the node is connected; its ack is not awaited. */
+  async post(cluster: string, node: string, command: Command, epoch: number): Promise<void> {
+    const ws = this.socketOf(node);
+    if (!ws) return;
+    const { frame } = await this.seal(cluster, node, command, epoch);
+    try {
+      ws.send(frame);
+    } catch {
+      // Closed meanwhile: its close handler takes the node offline.
+    }
+  }
+
+  private async seal(
+    cluster: string,
+    node: string,
+    command: Command,
+    epoch: number,
+  ): Promise<{ id: string; frame: string }> {
+    const [key] = await coordinatorKeys(this.env.VIGIL_COORDINATOR_KEY);
+    if (!key) throw new Error("no coordinator key");
+    const seq =
+      (this.sql.exec<{ seq: number }>("SELECT seq FROM command_seq WHERE node = ?", node).toArray()[0]?.seq ?? 0) + 1;
+    this.sql.exec("INSERT OR REPLACE INTO command_seq (node, seq) VALUES (?, ?)", node, seq);
+    const now = Date.now();
+    const id = `${node}-c${seq}`;
+    const envelope = {
+      v: 1,
+      kid: key.kid,
+      cluster,
+      agent: node,
+      id,
+      seq,
+      epoch,
+      issuedAt: now,
+      notAfter: now + COMMAND_TTL_MS,
+      command,
+    } as const;
+    return { id, frame: await seal(envelope, key.privateKey) };
+  }
+
+  private socketOf(node: string): WebSocket | undefined {
+    return this.ctx.getWebSockets(`node:${node}`).find((s) => (s.deserializeAttachment() as Attachment).authenticated);
   }
 
   /**
@@ -190,6 +227,7 @@ export class AgentChannel {
     for (const ws of this.ctx.getWebSockets(`node:${node}`))
       ws.close(4401, "UNKNOWN_KEY: this node's enrollment was reset");
     this.sql.exec("DELETE FROM agent_cursors WHERE node = ?", node);
+    this.keys.delete(node);
   }
 
   private cursor(node: string): Cursor {
@@ -197,12 +235,18 @@ export class AgentChannel {
     return row ? JSON.parse(row.cursor) : EMPTY_CURSOR;
   }
 
+  /** The node's enrolled key, read once per node while this object lives; revoke() forgets it. */
   private async agentKey(cluster: string, node: string): Promise<CryptoKey | null> {
+    const cached = this.keys.get(node);
+    if (cached) return cached;
     const [row] = await drizzle(this.env.DB, { schema: t })
       .select({ key: t.nodes.agentPublicKey })
       .from(t.nodes)
       .where(and(eq(t.nodes.cluster, cluster), eq(t.nodes.name, node)));
-    return row?.key ? importPublicKey(row.key) : null;
+    if (!row?.key) return null;
+    const key = await importPublicKey(row.key);
+    this.keys.set(node, key);
+    return key;
   }
 
   private async setOnline(att: Attachment, online: boolean): Promise<void> {
@@ -211,7 +255,8 @@ export class AgentChannel {
       .update(t.nodes)
       .set({ online, lastSeenAt: now })
       .where(and(eq(t.nodes.cluster, att.cluster), eq(t.nodes.name, att.node)));
-    this.record({
+    await this.hooks.presence(att.node, online);
+    this.hooks.record({
       type: online ? "agent.online" : "agent.offline",
       severity: online ? "info" : "warning",
       subject: att.node,

@@ -7,14 +7,18 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import { AgentChannel, type CommandResult, NotConnected } from "./agent-channel.js";
-import type { Command } from "./core/command.js";
+import type { ClusterDocument } from "./core/cluster.js";
+import type { AgentWork, Command } from "./core/command.js";
+import type { Envelope } from "./core/envelope.js";
 import { formatPath } from "./core/errors.js";
 import type { HealthReport } from "./core/health.js";
+import type { LeaseView } from "./core/lease-view.js";
 import { type QuorumPolicy, verdict } from "./core/quorum.js";
-import { HEARTBEAT_MS, policyFor, type Target, targetsOf } from "./core/targets.js";
+import { agentTargets, HEARTBEAT_MS, policyFor, type Target, targetsOf } from "./core/targets.js";
 import { type EventDraft, verdictEvents } from "./core/verdict-events.js";
 import { type Vote, VoteBatch, type VoteState } from "./core/vote.js";
 import type { Env } from "./env.js";
+import { LeaseKeeper } from "./leases.js";
 import { readClusterDocument } from "./storage/cluster-config.js";
 import { enqueueEvents } from "./webhooks/messages.js";
 
@@ -54,6 +58,11 @@ export class Coordinator extends DurableObject<Env> {
   private readonly seqs = new Map<string, number>();
   private flushing: Promise<void> = Promise.resolve();
   private readonly channel: AgentChannel;
+  private readonly leases: LeaseKeeper;
+  private doc: ClusterDocument | null = null;
+  /** The agent.work last sent to each node, so an unchanged one is not sent again. */
+  private readonly work = new Map<string, string>();
+  private workRevision = 0;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -83,10 +92,119 @@ export class Coordinator extends DurableObject<Env> {
     for (const row of this.sql.exec<{ observer: string; seq: number }>("SELECT * FROM observers")) {
       this.seqs.set(row.observer, row.seq);
     }
-    this.channel = new AgentChannel(ctx, env, this.sql, (event) => {
+    const record = (event: EventDraft) => {
       this.enqueueEvent(event, Date.now());
       this.ctx.waitUntil(this.flush());
+    };
+    this.channel = new AgentChannel(ctx, env, this.sql, {
+      record,
+      presence: (node, online) => this.presence(node, online),
+      message: (node, envelope) => this.agentMessage(node, envelope),
     });
+    this.leases = new LeaseKeeper(this.sql, {
+      post: (node, command, epoch) =>
+        this.cluster === null ? Promise.resolve() : this.channel.post(this.cluster, node, command, epoch),
+      record,
+      connected: (node) => this.channel.connected(node),
+      verdict: (target) => this.verdicts.get(target)?.state ?? "unknown",
+    });
+  }
+
+  private async presence(node: string, online: boolean): Promise<void> {
+    if (this.cluster === null) return;
+    await this.ensureConfig(this.cluster);
+    if (online) {
+      this.work.delete(node);
+      await this.sendWork(node);
+    }
+    await this.leases.refresh(Date.now());
+    await this.ensureAlarm();
+  }
+
+  /** Lease requests and releases, and the votes of the agent's own checks. */
+  private async agentMessage(node: string, envelope: Envelope): Promise<void> {
+    if (this.cluster === null) return;
+    const cluster = this.cluster;
+    await this.ensureConfig(cluster);
+    const command = envelope.command;
+    const now = Date.now();
+    if (command.type === "lease.request") await this.leases.request(node, command.group, envelope.id, now);
+    else if (command.type === "lease.released")
+      await this.leases.released(node, command.group, command.leaseEpoch, now);
+    else if (command.type === "votes")
+      await this.ingest(cluster, {
+        observer: `agent:${node}`,
+        seq: envelope.seq,
+        heartbeat: command.heartbeat,
+        votes: command.votes,
+      });
+    await this.ensureAlarm();
+  }
+
+  /** Sends a node its lease units and checks, when they differ from what it last got. */
+  private async sendWork(node: string): Promise<void> {
+    if (this.cluster === null || !this.channel.connected(node)) return;
+    const units = this.leases.unitsOf(node).map((u) => u.spec);
+    const probes = this.doc
+      ? agentTargets(this.doc, node).map((t) => ({ target: t.id, check: t.check, address: t.address, port: t.port }))
+      : [];
+    const key = JSON.stringify({ units, probes });
+    if (this.work.get(node) === key) return;
+    this.work.set(node, key);
+    this.workRevision += 1;
+    const work: AgentWork = { type: "agent.work", revision: this.workRevision, units, probes };
+    await this.channel.post(this.cluster, node, work, 0);
+  }
+
+  /** Every lease unit: holder, epoch, time left, members with effective priority and why not eligible. */
+  async leaseViews(cluster: string): Promise<LeaseView[]> {
+    await this.ensureConfig(cluster);
+    await this.leases.refresh(Date.now());
+    return this.leases.view(Date.now());
+  }
+
+  /**
+   * Moves a VIP group (or sync group) to a member and waits until that member holds it, up
+   * to `waitMs`. Answers the view, or why it cannot.
+   */
+  async switchover(
+    cluster: string,
+    group: string,
+    to: string,
+    waitMs: number,
+  ): Promise<{ view: LeaseView | null; error: "not_found" | "conflict" | null; message: string | null }> {
+    await this.ensureConfig(cluster);
+    const refused = await this.leases.switchover(group, to, Date.now());
+    const view = () => this.leases.view(Date.now()).find((v) => v.group === group) ?? null;
+    if (refused !== null) return { view: view(), error: view() === null ? "not_found" : "conflict", message: refused };
+    await this.ensureAlarm();
+    const done = await this.waitFor(() => this.leases.holder(group) === to, waitMs);
+    return done
+      ? { view: view(), error: null, message: null }
+      : { view: view(), error: "conflict", message: `${to} did not take ${group} within ${waitMs} ms` };
+  }
+
+  /** Drains a node (or undoes it) and waits until it holds nothing, up to `waitMs`. */
+  async drain(cluster: string, node: string, drained: boolean, waitMs: number): Promise<{ holding: string[] }> {
+    await this.ensureConfig(cluster);
+    await this.leases.drain(node, drained, Date.now());
+    await this.ensureAlarm();
+    const holding = () =>
+      this.leases
+        .view(Date.now())
+        .filter((v) => v.holder === node)
+        .map((v) => v.group);
+    if (drained) await this.waitFor(() => holding().length === 0, waitMs);
+    return { holding: holding() };
+  }
+
+  private async waitFor(done: () => boolean, waitMs: number): Promise<boolean> {
+    const until = Date.now() + waitMs;
+    while (!done()) {
+      if (Date.now() >= until) return false;
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    return true;
   }
 
   /** Agent connections: `/connect?cluster=...&node=...` with a WebSocket upgrade. */
@@ -177,6 +295,7 @@ export class Coordinator extends DurableObject<Env> {
       accepted += 1;
     }
     const changed = this.evaluate(touched, now);
+    if (changed.length > 0) await this.leases.refresh(now);
     await this.ensureAlarm();
     // The verdict is decided and stored; its events go out behind the answer (the outbox keeps them).
     if (changed.length > 0) this.ctx.waitUntil(this.flush());
@@ -225,6 +344,7 @@ export class Coordinator extends DurableObject<Env> {
     this.configReadAt = 0;
     await this.ensureConfig(cluster);
     this.evaluate(new Set(this.targets.keys()), Date.now());
+    await this.leases.refresh(Date.now());
     await this.ensureAlarm();
     await this.flush();
   }
@@ -235,6 +355,7 @@ export class Coordinator extends DurableObject<Env> {
     await this.ensureConfig(this.cluster);
     this.evaluate(new Set(this.targets.keys()), Date.now());
     this.channel.closeSilent(Date.now());
+    await this.leases.refresh(Date.now());
     await this.flush();
     await this.ensureAlarm();
   }
@@ -334,8 +455,12 @@ export class Coordinator extends DurableObject<Env> {
     if (Date.now() - this.configReadAt < CONFIG_MAX_AGE_MS) return;
     const doc = await readClusterDocument(this.env.DB, cluster);
     this.configReadAt = Date.now();
+    this.doc = doc;
+    await this.leases.configure(doc, Date.now());
+    const members = new Set([...(doc?.nodes ?? []).map((n) => n.name)]);
+    for (const node of members) this.ctx.waitUntil(this.sendWork(node));
     const targets = doc ? targetsOf(doc) : [];
-    this.targets = new Map(targets.map((t) => [t.id, { target: t, policy: policyFor(t.check) }]));
+    this.targets = new Map(targets.map((t) => [t.id, { target: t, policy: policyFor(t) }]));
     // Forget what no longer exists; keep votes of observers that are still eligible.
     for (const id of [...this.votes.keys()]) {
       if (!this.targets.has(id)) {
@@ -347,11 +472,15 @@ export class Coordinator extends DurableObject<Env> {
     }
   }
 
+  /** The next alarm: a heartbeat from now, or sooner when a lease expires or becomes grantable. */
   private async ensureAlarm(): Promise<void> {
-    const busy = this.targets.size > 0 || this.ctx.getWebSockets().length > 0;
-    if (busy && (await this.ctx.storage.getAlarm()) === null) {
-      await this.ctx.storage.setAlarm(Date.now() + HEARTBEAT_MS);
-    }
+    const now = Date.now();
+    const lease = this.leases.nextWake(now);
+    const busy = this.targets.size > 0 || this.ctx.getWebSockets().length > 0 || lease !== null;
+    if (!busy) return;
+    const at = Math.max(now + 10, Math.min(now + HEARTBEAT_MS, lease ?? Number.POSITIVE_INFINITY));
+    const current = await this.ctx.storage.getAlarm();
+    if (current === null || current > at) await this.ctx.storage.setAlarm(at);
   }
 
   private voteMap(target: string): Map<string, StoredVote> {

@@ -16,6 +16,7 @@ import { registerClusters, registerRevisions } from "./routes/clusters.js";
 import { registerEnrollment } from "./routes/enroll.js";
 import { registerEvents } from "./routes/events.js";
 import { registerHealth } from "./routes/health.js";
+import { registerLeases } from "./routes/leases.js";
 import { registerTokens } from "./routes/tokens.js";
 import { registerWebhooks } from "./routes/webhooks.js";
 
@@ -42,6 +43,7 @@ export function createApp(): Hono<AppEnv> {
   registerWebhooks(router);
   registerEvents(router);
   registerHealth(router);
+  registerLeases(router);
   registerEnrollment(router);
   registerAgents(router);
 

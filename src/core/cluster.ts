@@ -55,7 +55,19 @@ export function validateCluster(doc: ClusterDocument): FieldIssue[] {
   }
   for (const [i, group] of doc.vipGroups.entries()) {
     for (const [j, m] of group.members.entries()) refer(nodes, "node", m.node, ["vipGroups", i, "members", j, "node"]);
-    for (const [j, t] of group.track.entries()) refer(checks, "check", t.check, ["vipGroups", i, "track", j, "check"]);
+    for (const [j, t] of group.track.entries()) {
+      refer(checks, "check", t.check, ["vipGroups", i, "track", j, "check"]);
+      const check = doc.checks.find((c) => c.name === t.check);
+      if (check?.type === "tcp" && check.connectPort === undefined) {
+        issues.push(
+          fieldIssue(
+            "invalid_field",
+            ["vipGroups", i, "track", j, "check"],
+            `tracked check ${check.name} runs on each member's own address: give it a connectPort`,
+          ),
+        );
+      }
+    }
   }
   const syncedIn = new Map<string, string>();
   for (const [i, sync] of doc.syncGroups.entries()) {

@@ -3,8 +3,11 @@
  * name and address is narrowed here, before an executor turns it into argv.
  */
 import { z } from "zod";
-import { Exec, Ident } from "./primitives.js";
-import { Garp, Vip } from "./vip-group.js";
+import { Check } from "./check.js";
+import { Exec, Ident, IpAddress, Port } from "./primitives.js";
+import { Garp, NotifyHooks, Vip } from "./vip-group.js";
+import { COORDINATOR_LOSS_POLICIES } from "./vocabulary.js";
+import { Vote } from "./vote.js";
 
 export const Ping = z.strictObject({ type: z.literal("ping"), nonce: z.string().max(64) });
 
@@ -15,9 +18,61 @@ export const VipClaim = z.strictObject({
   garp: Garp,
   /** Milliseconds the lease lasts from when the agent sent its renewal. */
   leaseMs: z.number().int().min(100).max(120_000),
+  /** The id of the agent's lease.request this grant answers: the lease runs from when that was sent. */
+  request: z.string().min(1).max(64),
 });
 
 export const VipRelease = z.strictObject({ type: z.literal("vip.release"), group: Ident, vips: z.array(Vip).max(64) });
+
+/** The lease is free and this node should have it: ask now rather than at the next renewal. */
+export const LeaseOffer = z.strictObject({ type: z.literal("lease.offer"), group: Ident });
+
+/** What one VIP group (or sync group, whose groups move together) asks of a member's agent. */
+export const LeaseUnitSpec = z.strictObject({
+  name: Ident,
+  vips: z.array(Vip).min(1).max(256),
+  garp: Garp,
+  leaseMs: z.number().int().min(100).max(120_000),
+  onCoordinatorLoss: z.enum(COORDINATOR_LOSS_POLICIES),
+  /** Hooks to run on each change, in order; the agent runs only paths its own config allows. */
+  notify: z.array(NotifyHooks).max(33),
+});
+export type LeaseUnitSpec = z.infer<typeof LeaseUnitSpec>;
+
+/** A check the agent runs itself, voting as `agent:<node>`. */
+export const AgentProbe = z.strictObject({
+  target: z.string().min(1).max(200),
+  check: Check,
+  address: IpAddress,
+  port: Port.or(z.literal(0)),
+});
+export type AgentProbe = z.infer<typeof AgentProbe>;
+
+/** Everything an agent must do for its cluster: leases to ask for and checks to run. Replaces the last one. */
+export const AgentWork = z.strictObject({
+  type: z.literal("agent.work"),
+  revision: z.number().int().nonnegative(),
+  units: z.array(LeaseUnitSpec).max(256),
+  probes: z.array(AgentProbe).max(10_000),
+});
+export type AgentWork = z.infer<typeof AgentWork>;
+
+/** From an agent: grant or renew the lease on a group. The lease runs from when this was sent. */
+export const LeaseRequest = z.strictObject({ type: z.literal("lease.request"), group: Ident });
+
+/** From an agent: it no longer holds the group's VIPs (released on request, stopping, or at its deadline). */
+export const LeaseReleased = z.strictObject({
+  type: z.literal("lease.released"),
+  group: Ident,
+  leaseEpoch: z.number().int().nonnegative(),
+});
+
+/** From an agent: its votes on the targets it probes (all of them on a heartbeat). */
+export const AgentVotes = z.strictObject({
+  type: z.literal("votes"),
+  heartbeat: z.boolean(),
+  votes: z.array(Vote).max(10_000),
+});
 
 export const BackendsSync = z.strictObject({
   type: z.literal("backends.sync"),
@@ -59,6 +114,11 @@ export const Command = z.discriminatedUnion("type", [
   Ping,
   VipClaim,
   VipRelease,
+  LeaseOffer,
+  AgentWork,
+  LeaseRequest,
+  LeaseReleased,
+  AgentVotes,
   BackendsSync,
   HookRun,
   KeyRotate,

@@ -35,7 +35,7 @@ export interface LeaseState {
   grantableAt: number;
   /** Asked the holder to release (switchover, preemption, ineligible holder). */
   revoking: boolean;
-  /** An operator's switchover target, until it holds the lease. */
+  /** An operator's switchover target: holds the lease while it is eligible, preempt or not. */
   target: string | null;
   /** The last node that held the lease, for vip.moved events. */
   last: string | null;
@@ -112,7 +112,9 @@ export function step(
         if (!c.eligible) delete since[c.node];
         else since[c.node] ??= now;
       }
-      s = { ...s, candidates: input.candidates, eligibleSince: since };
+      // A switchover pins the group to its target until the target cannot hold it any more.
+      const pinned = s.target !== null && input.candidates.some((c) => c.node === s.target && c.eligible);
+      s = { ...s, candidates: input.candidates, eligibleSince: since, target: pinned ? s.target : null };
       break;
     }
     case "switchover":
@@ -147,7 +149,6 @@ export function step(
         epoch,
         expiresAt: now + config.ttlMs,
         revoking: false,
-        target: s.target === node ? null : s.target,
       };
       effects.push({ type: "grant", node, epoch, ttlMs: config.ttlMs });
     } else {

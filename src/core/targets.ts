@@ -1,6 +1,9 @@
 /**
  * Targets: what is probed. Each real server with a check is one target, named
  * `service/server`, probed at the real server's address on the check's port (or its own).
+ * Each check a VIP group tracks (keepalived's track_script) is one target per member,
+ * named `node:<node>/<check>`, probed at the node's address by the node's own agent and by
+ * the check's regions.
  */
 import type { Check } from "./check.js";
 import type { ClusterDocument } from "./cluster.js";
@@ -12,10 +15,19 @@ export interface Target {
   check: Check;
   address: string;
   port: number;
+  /** `region:<r>` and `agent:<node>` observers whose votes count. */
+  observers: string[];
 }
 
 /** Observers send every current vote at least this often. */
 export const HEARTBEAT_MS = 5_000;
+
+/** The port a check uses when it names none and its target has none (a tracked check on a node). */
+const DEFAULT_PORTS: Partial<Record<Check["type"], number>> = { http: 80, https: 443, tls: 443, smtp: 25 };
+
+export function trackedTargetId(node: string, check: string): string {
+  return `node:${node}/${check}`;
+}
 
 export function targetsOf(doc: ClusterDocument): Target[] {
   const checks = new Map(doc.checks.map((c) => [c.name, c]));
@@ -24,16 +36,50 @@ export function targetsOf(doc: ClusterDocument): Target[] {
     for (const rs of vs.realServers) {
       const check = rs.check === undefined ? undefined : checks.get(rs.check);
       if (!check) continue;
-      const port = "connectPort" in check && check.connectPort !== undefined ? check.connectPort : rs.port;
-      out.push({ id: `${vs.name}/${rs.name}`, check, address: rs.address, port });
+      out.push({
+        id: `${vs.name}/${rs.name}`,
+        check,
+        address: rs.address,
+        port: portOf(check) ?? rs.port,
+        observers: observersOf(check),
+      });
+    }
+  }
+  const nodes = new Map(doc.nodes.map((n) => [n.name, n]));
+  const seen = new Set<string>();
+  for (const group of doc.vipGroups) {
+    for (const member of group.members) {
+      const node = nodes.get(member.node);
+      for (const tracked of group.track) {
+        const check = checks.get(tracked.check);
+        const id = trackedTargetId(member.node, tracked.check);
+        if (!node || !check || seen.has(id)) continue;
+        seen.add(id);
+        out.push({
+          id,
+          check,
+          address: node.address,
+          port: portOf(check) ?? DEFAULT_PORTS[check.type] ?? 0,
+          observers: [...check.observers.regions.map((r) => `region:${r}`), `agent:${member.node}`],
+        });
+      }
     }
   }
   return out;
 }
 
+function portOf(check: Check): number | undefined {
+  return "connectPort" in check ? check.connectPort : undefined;
+}
+
 /** The targets one edge region probes. */
 export function regionTargets(doc: ClusterDocument, region: Region): Target[] {
-  return targetsOf(doc).filter((t) => t.check.observers.regions.includes(region));
+  return targetsOf(doc).filter((t) => t.observers.includes(`region:${region}`));
+}
+
+/** The targets one node's agent probes. */
+export function agentTargets(doc: ClusterDocument, node: string): Target[] {
+  return targetsOf(doc).filter((t) => t.observers.includes(`agent:${node}`));
 }
 
 export function observersOf(check: Check): string[] {
@@ -45,6 +91,6 @@ export function staleAfterMs(check: Check): number {
   return 3 * Math.max(check.interval * 1000, HEARTBEAT_MS);
 }
 
-export function policyFor(check: Check): QuorumPolicy {
-  return { eligible: observersOf(check), quorum: check.quorum, maxAgeMs: staleAfterMs(check) };
+export function policyFor(target: Target): QuorumPolicy {
+  return { eligible: target.observers, quorum: target.check.quorum, maxAgeMs: staleAfterMs(target.check) };
 }

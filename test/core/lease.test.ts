@@ -85,7 +85,24 @@ describe("lease reducer", () => {
       [150, { type: "release", node: "lb1", epoch: 1 }],
       [160, { type: "request", node: "lb2" }],
     ]);
-    expect(state).toMatchObject({ holder: "lb2", epoch: 2, target: null });
+    expect(state).toMatchObject({ holder: "lb2", epoch: 2, target: "lb2" });
+  });
+
+  it("keeps a switchover against preemption until its target cannot hold the group", () => {
+    const pinned = run([
+      [0, { type: "candidates", candidates: both(100, 50) }],
+      [0, { type: "request", node: "lb1" }],
+      [100, { type: "switchover", to: "lb2" }],
+      [150, { type: "release", node: "lb1", epoch: 1 }],
+      [160, { type: "request", node: "lb2" }],
+      [200, { type: "request", node: "lb1" }],
+      [1000, { type: "request", node: "lb2" }],
+    ]);
+    expect(pinned.state).toMatchObject({ holder: "lb2", epoch: 2, revoking: false });
+    expect(pinned.effects.filter((e) => e.type === "revoke")).toEqual([{ type: "revoke", node: "lb1", epoch: 1 }]);
+    const failed = step(pinned.state, { type: "candidates", candidates: both(100, 0) }, 1100, config);
+    expect(failed.state.target).toBeNull();
+    expect(failed.effects).toEqual([{ type: "revoke", node: "lb2", epoch: 2 }]);
   });
 
   it("ignores a release for an old epoch", () => {

@@ -11,6 +11,7 @@ function target(port: number, check: Record<string, unknown>, address = "127.0.0
     id: "svc/rs",
     address,
     port,
+    observers: ["region:weur"],
     check: Check.parse({ name: "c", timeout: 1, interval: 5, observers: { regions: ["weur"] }, ...check }),
   };
 }

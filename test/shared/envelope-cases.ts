@@ -50,6 +50,7 @@ const claim = (epoch: number, seq: number): Envelope => ({
     vips: [{ cidr: "192.168.88.15/24", interface: "eth0" }],
     garp: { count: 5, interval: 0.2, refresh: 0 },
     leaseMs: 3000,
+    request: "lb1-7",
   },
 });
 

@@ -1,0 +1,109 @@
+/**
+ * Lease units: what one lease covers. A VIP group on its own is one unit; the VIP groups of a
+ * sync group are one unit named after the sync group, so they always move together (keepalived's
+ * vrrp_sync_group). And who may hold each unit now: the candidates the lease reducer chooses from.
+ */
+import type { ClusterDocument } from "./cluster.js";
+import type { LeaseUnitSpec } from "./command.js";
+import { type Candidate, effectivePriority, type LeaseConfig } from "./lease.js";
+import { trackedTargetId } from "./targets.js";
+import type { VipGroup } from "./vip-group.js";
+import type { VoteState } from "./vote.js";
+
+/** Added to an expired lease before another node is granted: covers timers firing late and `ip addr del`. */
+export const LEASE_GRACE_MS = 300;
+
+export interface LeaseUnit {
+  name: string;
+  groups: VipGroup[];
+  /** Nodes that are members of every group of the unit, with each group's base priority. */
+  members: { node: string; priorities: number[] }[];
+  config: LeaseConfig;
+  spec: LeaseUnitSpec;
+}
+
+export function leaseUnits(doc: ClusterDocument): LeaseUnit[] {
+  const byName = new Map(doc.vipGroups.map((g) => [g.name, g]));
+  const synced = new Set(doc.syncGroups.flatMap((s) => s.vipGroups));
+  const units: LeaseUnit[] = [];
+  for (const sync of doc.syncGroups) {
+    const groups = sync.vipGroups.flatMap((name) => byName.get(name) ?? []);
+    if (groups.length > 0) units.push(unitOf(sync.name, groups, [...groups.map((g) => g.notify), sync.notify]));
+  }
+  for (const group of doc.vipGroups) {
+    if (!synced.has(group.name)) units.push(unitOf(group.name, [group], [group.notify]));
+  }
+  return units;
+}
+
+function unitOf(name: string, groups: VipGroup[], notify: LeaseUnitSpec["notify"]): LeaseUnit {
+  const [first, ...rest] = groups as [VipGroup, ...VipGroup[]];
+  const nodes = first.members.map((m) => m.node).filter((n) => rest.every((g) => g.members.some((m) => m.node === n)));
+  const ttlMs = Math.min(...groups.map((g) => g.leaseTtl)) * 1000;
+  return {
+    name,
+    groups,
+    members: nodes.map((node) => ({
+      node,
+      priorities: groups.map((g) => g.members.find((m) => m.node === node)?.priority ?? 0),
+    })),
+    config: {
+      ttlMs,
+      graceMs: LEASE_GRACE_MS,
+      preempt: groups.every((g) => g.preempt),
+      preemptDelayMs: Math.max(...groups.map((g) => g.preemptDelay)) * 1000,
+    },
+    spec: {
+      name,
+      vips: groups.flatMap((g) => g.vips),
+      garp: first.garp,
+      leaseMs: ttlMs,
+      onCoordinatorLoss: groups.some((g) => g.onCoordinatorLoss === "release") ? "release" : "hold",
+      notify,
+    },
+  };
+}
+
+/** What the coordinator knows about a node when it picks holders. */
+export interface NodeFacts {
+  /** Its agent is connected and has asked for this unit's lease within one TTL. */
+  live: boolean;
+  /** An operator drained it. */
+  drained: boolean;
+}
+
+export interface CandidateView extends Candidate {
+  /** Why the node may not hold the unit now; empty when eligible. */
+  reasons: string[];
+}
+
+/**
+ * Each member's eligibility and effective priority: live, not drained, no tracked check with
+ * weight 0 down, and the tracked checks' weights applied to each group's priority. Across a
+ * sync group's groups the priorities add up, so the order is the same as in each group alone
+ * when they agree.
+ */
+export function candidates(
+  unit: LeaseUnit,
+  facts: (node: string) => NodeFacts,
+  verdict: (target: string) => VoteState,
+): CandidateView[] {
+  return unit.members.map(({ node, priorities }) => {
+    const { live, drained } = facts(node);
+    const reasons: string[] = [];
+    if (!live) reasons.push("agent not connected or not asking for the lease");
+    if (drained) reasons.push("drained");
+    let priority = 0;
+    for (const [i, group] of unit.groups.entries()) {
+      const tracks = group.track.map((t) => {
+        const state = verdict(trackedTargetId(node, t.check));
+        // unknown neither faults a node nor earns a bonus: only a verdict moves the priority.
+        const up = t.weight > 0 ? state === "up" || state === "degraded" : state !== "down";
+        if (t.weight === 0 && !up) reasons.push(`tracked check ${t.check} is down`);
+        return { weight: t.weight, up };
+      });
+      priority += effectivePriority(priorities[i] ?? 0, tracks).priority;
+    }
+    return { node, eligible: reasons.length === 0, priority, reasons };
+  });
+}

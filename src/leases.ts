@@ -1,0 +1,246 @@
+/**
+ * The coordinator's leases: runs the lease reducer (src/core/lease.ts) for every lease unit of
+ * the cluster, stores each new state in the Durable Object's SQLite before it sends anything
+ * (so a grant is never out before its deadline is on disk, and a restarted coordinator waits
+ * out what it granted), and turns the reducer's effects into signed commands and events.
+ */
+import type { ClusterDocument } from "./core/cluster.js";
+import type { Command } from "./core/command.js";
+import {
+  afterRestart,
+  desiredHolder,
+  initialLease,
+  type LeaseEffect,
+  type LeaseInput,
+  type LeaseState,
+  step,
+} from "./core/lease.js";
+import { type CandidateView, candidates, LEASE_GRACE_MS, type LeaseUnit, leaseUnits } from "./core/lease-units.js";
+import type { LeaseView } from "./core/lease-view.js";
+import type { EventDraft } from "./core/verdict-events.js";
+import type { VoteState } from "./core/vote.js";
+
+export interface LeaseIo {
+  /** Seals and sends a command to a node's agent if it is connected; never waits for an ack. */
+  post(node: string, command: Command, epoch: number): Promise<void>;
+  record(event: EventDraft): void;
+  connected(node: string): boolean;
+  verdict(target: string): VoteState;
+}
+
+export class LeaseKeeper {
+  private units = new Map<string, LeaseUnit>();
+  private readonly states = new Map<string, LeaseState>();
+  /** `unit node` -> when that node last asked for the unit's lease. */
+  private readonly asked = new Map<string, number>();
+  private readonly drained = new Set<string>();
+  /** The last offer sent per unit, so an alarm does not repeat it. */
+  private readonly offered = new Map<string, string>();
+
+  constructor(
+    private readonly sql: SqlStorage,
+    private readonly io: LeaseIo,
+  ) {
+    sql.exec(`
+      CREATE TABLE IF NOT EXISTS leases (unit TEXT PRIMARY KEY, body TEXT NOT NULL);
+      CREATE TABLE IF NOT EXISTS drained (node TEXT PRIMARY KEY);
+    `);
+    const now = Date.now();
+    for (const row of sql.exec<{ unit: string; body: string }>("SELECT unit, body FROM leases")) {
+      // A restart forgets nothing it granted: nobody new before the stored lease and grace ran out.
+      const state = afterRestart(JSON.parse(row.body), now, {
+        ttlMs: 0,
+        graceMs: LEASE_GRACE_MS,
+        preempt: true,
+        preemptDelayMs: 0,
+      });
+      this.states.set(row.unit, state);
+      this.save(row.unit, state);
+    }
+    for (const row of sql.exec<{ node: string }>("SELECT node FROM drained")) this.drained.add(row.node);
+  }
+
+  /** Takes the cluster's current configuration; units that are gone are released and forgotten. */
+  async configure(doc: ClusterDocument | null, now: number): Promise<void> {
+    const units = new Map((doc ? leaseUnits(doc) : []).map((u) => [u.name, u]));
+    const sends: Promise<void>[] = [];
+    for (const [name, state] of this.states) {
+      if (units.has(name)) continue;
+      if (state.holder !== null) {
+        const old = this.units.get(name);
+        sends.push(
+          this.io.post(state.holder, { type: "vip.release", group: name, vips: old?.spec.vips ?? [] }, state.epoch),
+        );
+      }
+      this.states.delete(name);
+      this.sql.exec("DELETE FROM leases WHERE unit = ?", name);
+    }
+    this.units = units;
+    await Promise.all(sends);
+    await this.refresh(now);
+  }
+
+  /** The lease units a node is a member of, as its agent needs them. */
+  unitsOf(node: string): LeaseUnit[] {
+    return [...this.units.values()].filter((u) => u.members.some((m) => m.node === node));
+  }
+
+  async request(node: string, unit: string, requestId: string, now: number): Promise<void> {
+    if (!this.units.get(unit)?.members.some((m) => m.node === node)) return;
+    this.asked.set(`${unit} ${node}`, now);
+    await this.apply(unit, { type: "request", node }, now, requestId);
+  }
+
+  async released(node: string, unit: string, epoch: number, now: number): Promise<void> {
+    await this.apply(unit, { type: "release", node, epoch }, now);
+  }
+
+  /** Moves a unit to a member; returns why not when it cannot. */
+  async switchover(unit: string, to: string, now: number): Promise<string | null> {
+    const u = this.units.get(unit);
+    if (!u) return `no VIP group or sync group named ${unit}`;
+    const member = this.view(now)
+      .find((v) => v.group === unit)
+      ?.members.find((m) => m.node === to);
+    if (!member) return `${to} is not a member of ${unit}`;
+    if (!member.eligible) return `${to} cannot hold ${unit}: ${member.reasons.join(", ")}`;
+    await this.apply(unit, { type: "switchover", to }, now);
+    return null;
+  }
+
+  async drain(node: string, drained: boolean, now: number): Promise<void> {
+    if (drained) {
+      this.drained.add(node);
+      this.sql.exec("INSERT OR IGNORE INTO drained (node) VALUES (?)", node);
+    } else {
+      this.drained.delete(node);
+      this.sql.exec("DELETE FROM drained WHERE node = ?", node);
+    }
+    await this.refresh(now);
+  }
+
+  isDrained(node: string): boolean {
+    return this.drained.has(node);
+  }
+
+  /** Re-evaluates every unit: candidates, expiries, offers. */
+  async refresh(now: number): Promise<void> {
+    await Promise.all([...this.units.keys()].map((name) => this.apply(name, { type: "tick" }, now)));
+  }
+
+  view(now: number): LeaseView[] {
+    return [...this.units.values()].map((unit) => {
+      const state = this.states.get(unit.name) ?? initialLease(now);
+      const members = this.candidatesOf(unit, now);
+      return {
+        group: unit.name,
+        vipGroups: unit.groups.map((g) => g.name),
+        holder: state.holder,
+        epoch: state.epoch,
+        remainingMs: state.holder === null ? null : Math.max(0, state.expiresAt - now),
+        desired: desiredHolder({ ...state, candidates: members }, now, unit.config),
+        switchoverTo: state.target,
+        members,
+      };
+    });
+  }
+
+  holder(unit: string): string | null {
+    return this.states.get(unit)?.holder ?? null;
+  }
+
+  /** When the next lease expires, becomes grantable, or a holder's silence should be noticed. */
+  nextWake(now: number): number | null {
+    let next: number | null = null;
+    for (const unit of this.units.values()) {
+      const s = this.states.get(unit.name);
+      const at = s?.holder
+        ? Math.min(s.expiresAt, now + unit.config.ttlMs / 2)
+        : Math.max(s?.grantableAt ?? now, now + unit.config.ttlMs / 2);
+      next = next === null ? at : Math.min(next, at);
+    }
+    return next;
+  }
+
+  private candidatesOf(unit: LeaseUnit, now: number): CandidateView[] {
+    const window = unit.config.ttlMs + unit.config.graceMs;
+    return candidates(
+      unit,
+      (node) => ({
+        live: this.io.connected(node) && now - (this.asked.get(`${unit.name} ${node}`) ?? -Infinity) <= window,
+        drained: this.drained.has(node),
+      }),
+      (target) => this.io.verdict(target),
+    );
+  }
+
+  private async apply(name: string, input: LeaseInput, now: number, requestId?: string): Promise<void> {
+    const unit = this.units.get(name);
+    if (!unit) return;
+    const before = this.states.get(name) ?? initialLease(now);
+    const fresh = step(
+      before,
+      { type: "candidates", candidates: this.candidatesOf(unit, now).map(({ reasons: _, ...c }) => c) },
+      now,
+      unit.config,
+    );
+    const out = step(fresh.state, input, now, unit.config);
+    const state = out.state;
+    const effects = [...fresh.effects, ...out.effects];
+    if (JSON.stringify(state) !== JSON.stringify(before)) this.save(name, state);
+    this.states.set(name, state);
+    // Stored first; only now does anything leave.
+    const sends = effects.map((e) => this.perform(unit, e, requestId));
+    const desired = state.holder === null ? desiredHolder(state, now, unit.config) : null;
+    if (desired !== null && now >= state.grantableAt) {
+      const offer = `${desired} ${state.epoch} ${state.grantableAt}`;
+      if (this.offered.get(name) !== offer) {
+        this.offered.set(name, offer);
+        sends.push(this.io.post(desired, { type: "lease.offer", group: name }, state.epoch));
+      }
+    }
+    await Promise.all(sends);
+  }
+
+  private perform(unit: LeaseUnit, effect: LeaseEffect, requestId: string | undefined): Promise<void> {
+    switch (effect.type) {
+      case "grant":
+        return this.io.post(
+          effect.node,
+          {
+            type: "vip.claim",
+            group: unit.name,
+            vips: unit.spec.vips,
+            garp: unit.spec.garp,
+            leaseMs: effect.ttlMs,
+            request: requestId ?? "",
+          },
+          effect.epoch,
+        );
+      case "revoke":
+        return this.io.post(effect.node, { type: "vip.release", group: unit.name, vips: unit.spec.vips }, effect.epoch);
+      case "moved":
+        this.io.record({
+          type: "vip.moved",
+          severity: effect.from === null ? "info" : "warning",
+          subject: unit.name,
+          details: { from: effect.from, to: effect.to, epoch: effect.epoch, vipGroups: unit.groups.map((g) => g.name) },
+        });
+        return Promise.resolve();
+      case "expired":
+        this.io.record({
+          type: "lease.expired",
+          severity: "warning",
+          subject: unit.name,
+          details: { node: effect.node, epoch: effect.epoch },
+        });
+        return Promise.resolve();
+      default:
+        return Promise.resolve();
+    }
+  }
+
+  private save(name: string, state: LeaseState): void {
+    this.sql.exec("INSERT OR REPLACE INTO leases (unit, body) VALUES (?, ?)", name, JSON.stringify(state));
+  }
+}
