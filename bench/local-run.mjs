@@ -45,10 +45,12 @@ export function freePort() {
  * Starts `npm start` (or `npm run demo`) in `dir`; `ready` resolves with the admin token once
  * it is printed, and for the demo once the example cluster is applied.
  */
-export function startVigil(dir, port, { demo = false, timeoutMs = 60_000 } = {}) {
-  const child = spawn("npm", demo ? ["run", "demo"] : ["start"], {
+export function startVigil(dir, port, { demo = false, timeoutMs = 60_000, netns = null, host = null } = {}) {
+  const npm = ["npm", demo ? "run" : "start", ...(demo ? ["demo"] : [])];
+  const argv = netns ? ["ip", "netns", "exec", netns, ...npm] : npm;
+  const child = spawn(argv[0], argv.slice(1), {
     cwd: dir,
-    env: { ...process.env, VIGIL_PORT: String(port) },
+    env: { ...process.env, VIGIL_PORT: String(port), ...(host ? { VIGIL_HOST: host } : {}) },
     stdio: ["ignore", "pipe", "pipe"],
     detached: true,
   });

@@ -49,6 +49,11 @@ export interface ChannelHooks {
 export class AgentChannel {
   private readonly pending = new Map<string, (ack: Omit<CommandResult, "rttMs">) => void>();
   private readonly keys = new Map<string, CryptoKey>();
+  /**
+   * Frames are handled one at a time, in arrival order: awaiting D1 lets the next frame in,
+   * and a lease request must not overtake the hello that authenticates its connection.
+   */
+  private serial: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly ctx: DurableObjectState,
@@ -81,7 +86,13 @@ export class AgentChannel {
     return new Response(null, { status: 101, webSocket: client });
   }
 
-  async message(ws: WebSocket, data: string | ArrayBuffer): Promise<void> {
+  message(ws: WebSocket, data: string | ArrayBuffer): Promise<void> {
+    const next = this.serial.then(() => this.handle(ws, data));
+    this.serial = next.catch((err) => console.error("agent channel: handling a frame failed", err));
+    return next;
+  }
+
+  private async handle(ws: WebSocket, data: string | ArrayBuffer): Promise<void> {
     const att = ws.deserializeAttachment() as Attachment;
     const frame = typeof data === "string" ? data : new TextDecoder().decode(data);
     const publicKey = await this.agentKey(att.cluster, att.node);

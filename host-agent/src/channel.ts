@@ -5,6 +5,7 @@
  * backoff and jitter, forever; a refusal of this node's key is logged with its reason.
  */
 import WebSocket from "ws";
+import type { Command } from "../../src/core/command.js";
 import type { AgentConfig } from "./config.js";
 import type { Inbox } from "./inbox.js";
 
@@ -25,6 +26,7 @@ export class Channel {
   private heartbeat: ReturnType<typeof setInterval> | null = null;
   private retry: ReturnType<typeof setTimeout> | null = null;
   private lastPong = 0;
+  private authenticated: WebSocket | null = null;
 
   constructor(
     private readonly config: AgentConfig,
@@ -34,6 +36,19 @@ export class Channel {
 
   start(): void {
     this.connect();
+  }
+
+  connected(): boolean {
+    return this.authenticated !== null && this.authenticated.readyState === WebSocket.OPEN;
+  }
+
+  /** Signs and sends a message from the agent; answers its id, or null when not connected. */
+  async send(command: Command, group: string | null): Promise<string | null> {
+    const socket = this.authenticated;
+    if (!socket || socket.readyState !== WebSocket.OPEN) return null;
+    const { id, frame } = await this.inbox.signed(command, group);
+    socket.send(frame);
+    return id;
   }
 
   stop(): void {
@@ -62,6 +77,7 @@ export class Channel {
       const challenge = JSON.parse(text) as { t?: string; nonce?: string };
       if (challenge.t !== "challenge" || !challenge.nonce) return;
       socket.send(await this.inbox.sign({ type: "hello", nonce: challenge.nonce }));
+      this.authenticated = socket;
       this.attempt = 0;
       this.startHeartbeat(socket);
       this.log("authenticated");
@@ -69,7 +85,7 @@ export class Channel {
     }
     const { ack, accepted, reason } = await this.inbox.receive(text);
     if (!accepted) this.log(`refused a command: ${reason}`);
-    socket.send(ack);
+    if (socket.readyState === WebSocket.OPEN) socket.send(ack);
   }
 
   private startHeartbeat(socket: WebSocket): void {
@@ -87,6 +103,7 @@ export class Channel {
   }
 
   private onClose(code: number, reason: string): void {
+    this.authenticated = null;
     if (this.heartbeat) clearInterval(this.heartbeat);
     this.heartbeat = null;
     if (this.stopped) return;

@@ -4,7 +4,7 @@
  */
 import { readFileSync } from "node:fs";
 import { z } from "zod";
-import { Ident } from "../../src/core/primitives.js";
+import { ExecPath, Ident } from "../../src/core/primitives.js";
 
 export const DEFAULT_CONFIG_PATH = "/etc/vigil/agent.json";
 export const DEFAULT_STATE_DIR = "/var/lib/vigil";
@@ -18,6 +18,8 @@ export const AgentConfig = z.strictObject({
   /** Seconds between heartbeats on the channel. */
   heartbeat: z.number().min(1).max(60).default(10),
   logLevel: z.enum(["debug", "info", "warn", "error"]).default("info"),
+  /** Notify hooks the coordinator may ask for: absolute paths of programs on this host. Nothing else runs. */
+  hooks: z.array(ExecPath).max(64).default([]),
 });
 export type AgentConfig = z.infer<typeof AgentConfig>;
 

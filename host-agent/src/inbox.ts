@@ -13,18 +13,22 @@ import type { Identity, StateStore } from "./state.js";
 const ACK_TTL_MS = 60_000;
 
 export interface Executors {
-  run(command: Command): Promise<Record<string, unknown>>;
+  /** Runs an accepted command; `epoch` is its envelope's lease epoch. */
+  run(command: Command, epoch: number): Promise<Record<string, unknown>>;
 }
 
-/** Only `ping` is executed so far; the other commands arrive with their executors. */
+/** Answers pings only: for tools and tests that need no host actions. */
 export const pingOnly: Executors = {
   async run(command) {
     if (command.type === "ping") return { pong: command.nonce };
-    throw new Error(`${command.type} is not supported by this agent yet`);
+    throw new Error(`${command.type} is not supported here`);
   },
 };
 
 export class Inbox {
+  /** Frames are verified and their cursor stored one at a time, so the cursor never goes back. */
+  private opening: Promise<unknown> = Promise.resolve();
+
   private constructor(
     private readonly state: StateStore,
     private readonly identity: Identity,
@@ -45,13 +49,19 @@ export class Inbox {
 
   /** Handles one frame; returns the signed ack to send back (a refusal is acked too, with its reason). */
   async receive(frame: string, now = Date.now()): Promise<{ ack: string; accepted: boolean; reason: string | null }> {
-    const opened = await open(
-      frame,
-      (kid) => this.keys.get(kid),
-      { cluster: this.identity.cluster, agent: this.identity.node },
-      this.state.cursor(),
-      now,
-    );
+    const opening = this.opening.then(async () => {
+      const result = await open(
+        frame,
+        (kid) => this.keys.get(kid),
+        { cluster: this.identity.cluster, agent: this.identity.node },
+        this.state.cursor(),
+        now,
+      );
+      if (result.ok) this.state.saveCursor(result.cursor);
+      return result;
+    });
+    this.opening = opening.catch(() => undefined);
+    const opened = await opening;
     if (!opened.ok) {
       const of = peekId(frame);
       return {
@@ -60,11 +70,10 @@ export class Inbox {
         reason: opened.reason,
       };
     }
-    this.state.saveCursor(opened.cursor);
     const e = opened.envelope;
     try {
       if (e.command.type === "key.rotate") return await this.rotate(e);
-      const result = await this.executors.run(e.command);
+      const result = await this.executors.run(e.command, e.epoch);
       return { ack: await this.ack(e.id, true, null, result), accepted: true, reason: null };
     } catch (err) {
       return { ack: await this.ack(e.id, false, (err as Error).message, null), accepted: true, reason: null };
@@ -85,22 +94,33 @@ export class Inbox {
 
   /** Seals a message from this agent (acks, and the hello that answers a challenge). */
   async sign(command: Command, now = Date.now()): Promise<string> {
+    return (await this.signed(command, null, now)).frame;
+  }
+
+  /**
+   * Seals a message about a lease unit (or none), under the highest epoch seen for it, and
+   * answers the id it carries: a grant names the request it answers by that id.
+   */
+  async signed(command: Command, group: string | null, now = Date.now()): Promise<{ id: string; frame: string }> {
     const seq = this.state.nextOutSeq();
-    return seal(
+    const id = `${this.identity.node}-${seq}`;
+    const epoch = group === null ? 0 : (this.state.cursor().epochs[group] ?? 0);
+    const frame = await seal(
       {
         v: 1,
         kid: this.identity.agentKid,
         cluster: this.identity.cluster,
         agent: this.identity.node,
-        id: `${this.identity.node}-${seq}`,
+        id,
         seq,
-        epoch: 0,
+        epoch,
         issuedAt: now,
         notAfter: now + ACK_TTL_MS,
         command,
       },
       this.privateKey,
     );
+    return { id, frame };
   }
 
   private ack(of: string, ok: boolean, error: string | null, result: Record<string, unknown> | null): Promise<string> {

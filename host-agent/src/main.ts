@@ -5,10 +5,9 @@
 import { webcrypto } from "node:crypto";
 import { parseArgs } from "node:util";
 import { VERSION } from "../../src/version.js";
-import { Channel } from "./channel.js";
 import { ConfigError, DEFAULT_CONFIG_PATH, DEFAULT_STATE_DIR, loadConfig } from "./config.js";
+import { startDaemon } from "./daemon.js";
 import { EnrollError, enroll } from "./enroll.js";
-import { Inbox } from "./inbox.js";
 import { ProcessRunner } from "./runner.js";
 import { StateStore } from "./state.js";
 import { runWatchdog } from "./watchdog.js";
@@ -44,16 +43,13 @@ async function main(argv: string[]): Promise<number> {
   switch (command) {
     case "run": {
       const config = loadConfig(configPath);
-      const inbox = await Inbox.load(new StateStore(config.stateDir));
       const log = (line: string) => console.log(`${new Date().toISOString()} ${line}`);
-      const channel = new Channel(config, inbox, log);
-      channel.start();
+      const daemon = await startDaemon(config, process.argv[1] ?? "", log);
       await new Promise<void>((resolve) => {
         for (const signal of ["SIGINT", "SIGTERM"] as const) {
           process.once(signal, () => {
-            log(`${signal}: stopping`);
-            channel.stop();
-            resolve();
+            log(`${signal}: giving the VIPs back and stopping`);
+            void daemon.stop().then(resolve);
           });
         }
       });

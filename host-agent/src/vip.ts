@@ -41,7 +41,9 @@ export function garpArgv(raw: Vip): string[] {
 
 /**
  * A burst of gratuitous ARP, `count` packets `intervalS` apart. The agent paces the burst
- * itself: iputils arping takes whole seconds between packets, keepalived's default is 200 ms.
+ * itself: iputils arping takes whole seconds between packets and lingers a second after its
+ * last one, so each packet is its own arping, started on time without waiting for the one
+ * before to exit. The burst stops early once `holding()` turns false.
  */
 export async function announce(
   runner: Runner,
@@ -49,11 +51,15 @@ export async function announce(
   count: number,
   intervalS: number,
   sleep = (ms: number) => new Promise((r) => setTimeout(r, ms)),
+  holding: () => boolean = () => true,
 ): Promise<void> {
+  const sent: Promise<unknown>[] = [];
   for (let i = 0; i < count; i++) {
     if (i > 0) await sleep(intervalS * 1000);
-    await must(runner, garpArgv(vip));
+    if (!holding()) break;
+    sent.push(must(runner, garpArgv(vip)));
   }
+  await Promise.all(sent);
 }
 
 export async function ensureVip(runner: Runner, vip: Vip, present: boolean): Promise<Outcome> {

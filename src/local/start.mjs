@@ -13,9 +13,10 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
-const host = "127.0.0.1";
+/** VIGIL_HOST=0.0.0.0 serves every interface (the network lab's control-plane namespace). */
+const host = process.env.VIGIL_HOST ?? "127.0.0.1";
 const port = Number(process.env.VIGIL_PORT ?? 8787);
-const url = `http://${host}:${port}`;
+const url = `http://${host === "0.0.0.0" ? "127.0.0.1" : host}:${port}`;
 const wrangler = path.join(root, "node_modules/.bin/wrangler");
 const persist = path.join(root, ".wrangler/state");
 const demo = process.argv.includes("--demo");

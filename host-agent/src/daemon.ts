@@ -1,0 +1,73 @@
+/**
+ * `vigil-agent run`, assembled: the channel to the coordinator, the inbox that verifies every
+ * command, the lease client that holds VIPs, the agent's own checks, and the VIP watchdog that
+ * outlives it.
+ */
+import { performance } from "node:perf_hooks";
+import type { Command } from "../../src/core/command.js";
+import { Channel, type Log } from "./channel.js";
+import type { AgentConfig } from "./config.js";
+import { type Executors, Inbox } from "./inbox.js";
+import { LeaseClient } from "./leases.js";
+import { LocalProbes } from "./probes.js";
+import { ProcessRunner } from "./runner.js";
+import { StateStore } from "./state.js";
+import { WatchdogClient } from "./watchdog.js";
+
+export interface Daemon {
+  /** Gives every VIP back, then closes the channel. */
+  stop(): Promise<void>;
+}
+
+export async function startDaemon(config: AgentConfig, bundle: string, log: Log): Promise<Daemon> {
+  const runner = new ProcessRunner();
+  const watchdog = WatchdogClient.start(bundle);
+  let channel: Channel | null = null;
+  const leases = new LeaseClient({
+    runner,
+    send: (command, group) => channel?.send(command, group) ?? Promise.resolve(null),
+    connected: () => channel?.connected() ?? false,
+    watchdog: (vips, remainingMs) => watchdog.hold(vips, remainingMs),
+    hooks: config.hooks,
+    log,
+    now: () => performance.now(),
+  });
+  const probes = new LocalProbes(runner, async (votes, heartbeat) => {
+    await channel?.send({ type: "votes", heartbeat, votes }, null);
+  });
+  const inbox = await Inbox.load(new StateStore(config.stateDir), executors(leases, probes));
+  channel = new Channel(config, inbox, log);
+  channel.start();
+  return {
+    async stop() {
+      probes.stop();
+      await leases.stop();
+      watchdog.release();
+      channel?.stop();
+    },
+  };
+}
+
+function executors(leases: LeaseClient, probes: LocalProbes): Executors {
+  return {
+    async run(command: Command, epoch: number) {
+      switch (command.type) {
+        case "ping":
+          return { pong: command.nonce };
+        case "vip.claim":
+          return leases.claim(command, epoch);
+        case "vip.release":
+          return leases.release(command.group);
+        case "lease.offer":
+          await leases.offered(command.group);
+          return {};
+        case "agent.work":
+          leases.setUnits(command.units);
+          probes.set(command.probes);
+          return { revision: command.revision, units: command.units.length, probes: command.probes.length };
+        default:
+          throw new Error(`${command.type} is not supported by this agent`);
+      }
+    },
+  };
+}

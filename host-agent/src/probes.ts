@@ -1,0 +1,227 @@
+/**
+ * Checks the agent runs itself (tracked checks on its own node, and checks that name it as an
+ * observer): TCP port, HTTP(S), TLS, ICMP and script exit status. Each result goes through the
+ * same rise/fall as the edge probers', and the agent votes as `agent:<node>`: on every change
+ * at once, and all its votes on every heartbeat.
+ */
+import { createHash } from "node:crypto";
+import http from "node:http";
+import https from "node:https";
+import net from "node:net";
+import tls from "node:tls";
+import type { AgentProbe } from "../../src/core/command.js";
+import { connectionFailure, judgeHttp, judgeTcpReply } from "../../src/core/probe-judge.js";
+import { initialObserver, type ObserverState, observe, type ProbeResult } from "../../src/core/rise-fall.js";
+import { HEARTBEAT_MS } from "../../src/core/targets.js";
+import type { Vote } from "../../src/core/vote.js";
+import type { Runner } from "./runner.js";
+
+const BODY_LIMIT = 1024 * 1024;
+
+type SendVotes = (votes: Vote[], heartbeat: boolean) => Promise<void>;
+
+export class LocalProbes {
+  private probes: { probe: AgentProbe; state: ObserverState; timer: ReturnType<typeof setInterval> }[] = [];
+  private heartbeat: ReturnType<typeof setInterval> | null = null;
+
+  constructor(
+    private readonly runner: Runner,
+    private readonly send: SendVotes,
+  ) {}
+
+  set(probes: AgentProbe[]): void {
+    this.stop();
+    const now = Date.now();
+    this.probes = probes.map((probe) => {
+      const entry = {
+        probe,
+        state: initialObserver(now),
+        timer: setInterval(() => void this.tick(entry), probe.check.interval * 1000),
+      };
+      void this.tick(entry);
+      return entry;
+    });
+    if (probes.length > 0)
+      this.heartbeat = setInterval(
+        () => void this.send(this.probes.map(voteOf), true).catch(() => undefined),
+        HEARTBEAT_MS,
+      );
+  }
+
+  stop(): void {
+    for (const p of this.probes) clearInterval(p.timer);
+    this.probes = [];
+    if (this.heartbeat) clearInterval(this.heartbeat);
+    this.heartbeat = null;
+  }
+
+  private async tick(entry: (typeof this.probes)[number]): Promise<void> {
+    const result = await probeWithRetries(entry.probe, this.runner);
+    if (!this.probes.includes(entry)) return;
+    const { next, changed } = observe(entry.state, result, entry.probe.check, Date.now());
+    entry.state = next;
+    if (changed) await this.send([voteOf(entry)], false).catch(() => undefined);
+  }
+}
+
+function voteOf({ probe, state }: { probe: AgentProbe; state: ObserverState }): Vote {
+  return {
+    target: probe.target,
+    state: state.state,
+    since: state.since,
+    latencyMs: state.latencyMs,
+    error: state.error,
+    probes: state.probes,
+    failures: state.failed,
+  };
+}
+
+/** keepalived's retry and delay_before_retry: a failure counts only after the retries failed too. */
+export async function probeWithRetries(p: AgentProbe, runner: Runner): Promise<ProbeResult> {
+  let result = await probeOnce(p, runner);
+  for (let i = 0; i < p.check.retries && result.state === "down"; i++) {
+    await new Promise((r) => setTimeout(r, p.check.delayBeforeRetry * 1000));
+    result = await probeOnce(p, runner);
+  }
+  return result;
+}
+
+export async function probeOnce(p: AgentProbe, runner: Runner): Promise<ProbeResult> {
+  const started = performance.now();
+  const elapsed = () => performance.now() - started;
+  const timeoutMs = p.check.timeout * 1000;
+  const check = p.check;
+  try {
+    switch (check.type) {
+      case "tcp": {
+        const reply = await tcpExchange(p.address, p.port, timeoutMs, check.send, check.expect?.length ?? 0);
+        return judgeTcpReply(check.expect, reply, elapsed());
+      }
+      case "http":
+      case "https":
+        return judgeHttp(check, await httpGet(p, timeoutMs, started));
+      case "tls":
+        await tlsHandshake(p.address, p.port, timeoutMs, check.serverName, check.verify);
+        return { state: "up", reason: null, latencyMs: elapsed() };
+      case "icmp": {
+        const out = await runner.run([
+          "ping",
+          "-n",
+          "-c",
+          "1",
+          "-W",
+          String(Math.max(1, Math.ceil(check.timeout))),
+          p.address,
+        ]);
+        return out.code === 0
+          ? { state: "up", reason: null, latencyMs: elapsed() }
+          : { state: "down", reason: "no echo reply", latencyMs: null };
+      }
+      case "script": {
+        const out = await runner.run([check.exec.path, ...check.exec.args]);
+        return out.code === 0
+          ? { state: "up", reason: null, latencyMs: elapsed() }
+          : { state: "down", reason: `exit status ${out.code}`, latencyMs: elapsed() };
+      }
+      default:
+        return { state: "down", reason: `${check.type} checks are run by edge regions, not agents`, latencyMs: null };
+    }
+  } catch (err) {
+    return { state: "down", reason: connectionFailure(err), latencyMs: null };
+  }
+}
+
+function tcpExchange(
+  host: string,
+  port: number,
+  timeoutMs: number,
+  send: string | undefined,
+  want: number,
+): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect({ host, port });
+    let reply = "";
+    const done = (err: Error | null) => {
+      socket.destroy();
+      if (err) reject(err);
+      else resolve(reply);
+    };
+    socket.setTimeout(timeoutMs, () => done(new Error("timeout")));
+    socket.on("error", done);
+    socket.on("connect", () => {
+      if (send === undefined) return done(null);
+      socket.write(send);
+    });
+    socket.on("data", (chunk) => {
+      reply += chunk.toString("utf8");
+      if (reply.length >= want) done(null);
+    });
+    socket.on("end", () => done(null));
+  });
+}
+
+function httpGet(p: AgentProbe, timeoutMs: number, started: number) {
+  const check = p.check as Extract<AgentProbe["check"], { type: "http" | "https" }>;
+  const secure = check.type === "https";
+  return new Promise<Parameters<typeof judgeHttp>[1]>((resolve, reject) => {
+    const request = (secure ? https : http).request(
+      {
+        host: p.address,
+        port: p.port,
+        path: check.path,
+        method: "GET",
+        headers: { host: check.host ?? p.address, "user-agent": "vigil-agent", ...check.headers },
+        timeout: timeoutMs,
+        ...(check.type === "https" ? { rejectUnauthorized: check.tls.verify, servername: check.tls.serverName } : {}),
+      },
+      (response) => {
+        const chunks: Buffer[] = [];
+        let size = 0;
+        response.on("data", (chunk: Buffer) => {
+          size += chunk.length;
+          if (size <= BODY_LIMIT) chunks.push(chunk);
+        });
+        response.on("end", () => {
+          const body = Buffer.concat(chunks);
+          resolve({
+            status: response.statusCode ?? 0,
+            headers: Object.fromEntries(Object.entries(response.headers).map(([k, v]) => [k, String(v)])),
+            body: body.toString("utf8"),
+            md5: createHash("md5").update(body).digest("hex"),
+            latencyMs: performance.now() - started,
+          });
+        });
+        response.on("error", reject);
+      },
+    );
+    request.on("timeout", () => request.destroy(new Error("timeout")));
+    request.on("error", reject);
+    request.end();
+  });
+}
+
+function tlsHandshake(
+  host: string,
+  port: number,
+  timeoutMs: number,
+  servername: string | undefined,
+  verify: boolean,
+): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const socket = tls.connect({
+      host,
+      port,
+      servername: servername ?? (net.isIP(host) ? undefined : host),
+      rejectUnauthorized: verify,
+    });
+    socket.setTimeout(timeoutMs, () => {
+      socket.destroy();
+      reject(new Error("timeout"));
+    });
+    socket.on("secureConnect", () => {
+      socket.destroy();
+      resolve();
+    });
+    socket.on("error", reject);
+  });
+}

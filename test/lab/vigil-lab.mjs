@@ -1,0 +1,250 @@
+/**
+ * Vigil in the network lab: the control plane (`npm start` on a fresh copy of the tree) in the
+ * cp namespace, the built agent enrolled and running in each director, each director serving
+ * HTTP on :80 (its tracked service), the client loop and the ARP capture. The API is reached
+ * over a Unix socket forwarded inside cp, so the host needs no route into the lab.
+ */
+import { spawnSync } from "node:child_process";
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import http from "node:http";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { freshCheckout, startVigil, stopVigil } from "../../bench/local-run.mjs";
+import { addressOf, Lab, VIP } from "./lab.mjs";
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const root = path.resolve(here, "../..");
+const bundle = path.join(root, "host-agent/dist/vigil-agent.cjs");
+/** The Node that runs the agent: CI sets Node 18, the oldest the agent supports. */
+const agentNode = process.env.VIGIL_AGENT_NODE ?? process.execPath;
+const PORT = 8787;
+export const CLUSTER = "lab";
+const NOTIFY = path.join(here, "notify.sh");
+
+/** The lab's cluster: two (or three) directors sharing the VIP, each tracking its own :80. */
+export function labCluster(directors, group = {}) {
+  return {
+    cluster: { name: CLUSTER },
+    nodes: directors.map((name) => ({ name, address: addressOf(name) })),
+    checks: [
+      {
+        name: "lb-http",
+        type: "tcp",
+        connectPort: 80,
+        interval: 1,
+        timeout: 0.5,
+        retries: 0,
+        rise: 1,
+        fall: 2,
+        observers: { agents: directors },
+      },
+    ],
+    vipGroups: [
+      {
+        name: "VI_1",
+        vips: [{ cidr: `${VIP}/24`, interface: "eth0", label: "eth0:vip" }],
+        members: directors.map((node, i) => ({ node, priority: 100 - 50 * i })),
+        leaseTtl: 1,
+        track: [{ check: "lb-http", weight: 0 }],
+        notify: {
+          master: { path: NOTIFY, args: [] },
+          backup: { path: NOTIFY, args: [] },
+        },
+        ...group,
+      },
+    ],
+  };
+}
+
+export class VigilLab {
+  constructor(directors) {
+    this.directors = directors;
+    this.lab = Lab.create(["cp", ...directors, "client"]);
+    this.dir = mkdtempSync(path.join(tmpdir(), "vigil-lab-"));
+    this.socket = path.join(this.dir, "api.sock");
+    this.agents = new Map();
+    this.servers = new Map();
+    this.clientLog = [];
+  }
+
+  static async start({ directors = ["lb1", "lb2"], group = {} } = {}) {
+    const v = new VigilLab(directors);
+    try {
+      v.checkout = freshCheckout();
+      await v.startControlPlane();
+      v.lab.spawn("cp", [process.execPath, path.join(here, "unix-proxy.mjs"), v.socket, "127.0.0.1", String(PORT)]);
+      await v.until("the API over the lab socket", async () => (await v.api("GET", "/v1/clusters")).status === 200);
+      const applied = await v.api("PUT", `/v1/clusters/${CLUSTER}/config`, labCluster(directors, group));
+      if (applied.status !== 200) throw new Error(`the lab cluster was refused: ${JSON.stringify(applied.body)}`);
+      for (const d of directors) {
+        v.startServer(d);
+        await v.enroll(d);
+        v.startAgent(d);
+      }
+    } catch (err) {
+      await v.stop();
+      throw err;
+    }
+    return v;
+  }
+
+  async startControlPlane() {
+    const started = startVigil(this.checkout.dir, PORT, { netns: this.lab.ns("cp"), host: "0.0.0.0" });
+    this.controlPlane = this.lab.adopt(started.child, true);
+    this.admin = await started.ready;
+  }
+
+  async restartControlPlane() {
+    await stopVigil(this.controlPlane);
+    await this.startControlPlane();
+  }
+
+  async stopControlPlane() {
+    await stopVigil(this.controlPlane);
+  }
+
+  /** Calls the API as admin, through the socket forwarded into cp. */
+  api(method, route, body) {
+    return new Promise((resolve, reject) => {
+      const request = http.request(
+        {
+          socketPath: this.socket,
+          path: route,
+          method,
+          headers: { authorization: `Bearer ${this.admin}`, "content-type": "application/json", host: "vigil" },
+          timeout: 30_000,
+        },
+        (response) => {
+          let text = "";
+          response.on("data", (c) => {
+            text += c;
+          });
+          response.on("end", () => resolve({ status: response.statusCode, body: text ? JSON.parse(text) : null }));
+        },
+      );
+      request.on("error", reject);
+      request.on("timeout", () => request.destroy(new Error(`${method} ${route}: timeout`)));
+      request.end(body === undefined ? undefined : JSON.stringify(body));
+    });
+  }
+
+  async enroll(node) {
+    const token = (await this.api("POST", `/v1/clusters/${CLUSTER}/enrollment-tokens`, { node })).body.token;
+    const config = path.join(this.dir, `${node}.json`);
+    const state = path.join(this.dir, `${node}-state`);
+    const out = spawnSync(
+      "ip",
+      [
+        "netns",
+        "exec",
+        this.lab.ns(node),
+        agentNode,
+        bundle,
+        "enroll",
+        "--url",
+        `http://${addressOf("cp")}:${PORT}`,
+        "--token",
+        token,
+        "--node",
+        node,
+        "--config",
+        config,
+        "--state-dir",
+        state,
+      ],
+      { encoding: "utf8" },
+    );
+    if (out.status !== 0) throw new Error(`enrolling ${node} failed: ${out.stderr}`);
+    const written = JSON.parse(readFileSync(config, "utf8"));
+    writeFileSync(config, JSON.stringify({ ...written, heartbeat: 2, hooks: [NOTIFY] }, null, 2), { mode: 0o600 });
+    chmodSync(NOTIFY, 0o755);
+  }
+
+  startAgent(node) {
+    const log = path.join(this.dir, `${node}-agent.log`);
+    const child = this.lab.spawn(node, [agentNode, bundle, "run", "--config", path.join(this.dir, `${node}.json`)], {
+      log,
+      env: { VIGIL_NOTIFY_LOG: path.join(this.dir, "notify.log"), VIGIL_NODE: node },
+    });
+    this.agents.set(node, child);
+    return child;
+  }
+
+  /** Stops a director's agent: gracefully (SIGTERM) or as a crash (SIGKILL). */
+  async stopAgent(node, signal = "SIGTERM") {
+    const child = this.agents.get(node);
+    if (child) await this.lab.signal(child, signal);
+    this.agents.delete(node);
+  }
+
+  startServer(node) {
+    this.servers.set(node, this.lab.spawn(node, [process.execPath, path.join(here, "name-server.mjs"), node, "80"]));
+  }
+
+  async stopServer(node) {
+    const child = this.servers.get(node);
+    if (child) await this.lab.signal(child);
+    this.servers.delete(node);
+  }
+
+  /** Starts the client loop against the VIP (every 50 ms) and returns its answers as they come. */
+  startClient() {
+    const answers = [];
+    this.client = this.lab.spawn(
+      "client",
+      [process.execPath, path.join(here, "client.mjs"), `http://${VIP}/`, "50", "200"],
+      {
+        onLine: (line, stream) => {
+          if (stream !== "stderr" && line.startsWith("{")) answers.push(JSON.parse(line));
+        },
+      },
+    );
+    return answers;
+  }
+
+  async stopClient() {
+    if (this.client) await this.lab.signal(this.client);
+  }
+
+  async leases() {
+    return (await this.api("GET", `/v1/clusters/${CLUSTER}/leases`)).body;
+  }
+
+  /** Who holds the VIP, as the directors' own interfaces say. */
+  async holders() {
+    const held = await Promise.all(this.directors.map((d) => this.lab.holds(d)));
+    return this.directors.filter((_, i) => held[i]);
+  }
+
+  notifications() {
+    try {
+      return readFileSync(path.join(this.dir, "notify.log"), "utf8").trim().split("\n").filter(Boolean);
+    } catch {
+      return [];
+    }
+  }
+
+  agentLog(node) {
+    try {
+      return readFileSync(path.join(this.dir, `${node}-agent.log`), "utf8");
+    } catch {
+      return "";
+    }
+  }
+
+  async until(what, check, limitMs = 30_000, everyMs = 50) {
+    const begun = Date.now();
+    while (!(await check().catch(() => false))) {
+      if (Date.now() - begun > limitMs) throw new Error(`${what} did not happen within ${limitMs} ms`);
+      await new Promise((r) => setTimeout(r, everyMs));
+    }
+    return Date.now() - begun;
+  }
+
+  async stop() {
+    await this.lab.down();
+    this.checkout?.remove();
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
