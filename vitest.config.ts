@@ -17,6 +17,7 @@ export default defineConfig({
       "test/edge/vitest.config.ts",
       "test/agent/vitest.config.ts",
       "test/local/vitest.config.ts",
+      "test/lab/vitest.config.ts",
     ],
     reporters: ["default", new SummaryReporter()],
   },

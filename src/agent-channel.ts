@@ -108,6 +108,7 @@ export class AgentChannel {
       Date.now(),
     );
     if (!opened.ok) {
+      console.warn(`agent channel: refused a frame from ${att.node}: ${opened.reason}: ${opened.detail}`);
       ws.close(4401, `${opened.reason}: ${opened.detail}`.slice(0, 120));
       return;
     }
@@ -136,7 +137,20 @@ export class AgentChannel {
     return this.socketOf(node) !== undefined;
   }
 
-  async closed(ws: WebSocket): Promise<void> {
+  /** A connection ended; handled after the frames that arrived before its close. */
+  closed(ws: WebSocket): Promise<void> {
+    try {
+      // Complete the close handshake, so an agent that waits for it can exit at once.
+      ws.close(1000, "closed");
+    } catch {
+      // Already closed.
+    }
+    const next = this.serial.then(() => this.handleClose(ws));
+    this.serial = next.catch((err) => console.error("agent channel: handling a close failed", err));
+    return next;
+  }
+
+  private async handleClose(ws: WebSocket): Promise<void> {
     const att = ws.deserializeAttachment() as Attachment | null;
     if (!att?.authenticated) return;
     // Handle each connection's end once, whether it closed or was found silent.

@@ -91,7 +91,12 @@ export class LeaseKeeper {
     await this.apply(unit, { type: "request", node }, now, requestId);
   }
 
+  /**
+   * A node gave the unit up (asked to, stopping, or its deadline passed). It is not taken for
+   * live again until it asks anew: a stopping agent is not offered back what it just released.
+   */
   async released(node: string, unit: string, epoch: number, now: number): Promise<void> {
+    this.asked.delete(`${unit} ${node}`);
     await this.apply(unit, { type: "release", node, epoch }, now);
   }
 

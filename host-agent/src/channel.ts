@@ -51,10 +51,22 @@ export class Channel {
     return id;
   }
 
-  stop(): void {
+  /**
+   * Closes the channel and waits (up to 2 s) for the close handshake: exiting with unread
+   * frames in the socket would reset the connection, and the coordinator could lose the last
+   * messages sent, such as the release of a lease.
+   */
+  async stop(): Promise<void> {
     this.stopped = true;
     if (this.retry) clearTimeout(this.retry);
-    this.socket?.close(1000, "agent stopping");
+    const socket = this.socket;
+    if (!socket || socket.readyState === WebSocket.CLOSED) return;
+    const closed = new Promise<void>((resolve) => {
+      socket.once("close", () => resolve());
+      setTimeout(resolve, 2000).unref();
+    });
+    socket.close(1000, "agent stopping");
+    await closed;
   }
 
   private connect(): void {

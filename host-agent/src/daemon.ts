@@ -43,7 +43,7 @@ export async function startDaemon(config: AgentConfig, bundle: string, log: Log)
       probes.stop();
       await leases.stop();
       watchdog.release();
-      channel?.stop();
+      await channel?.stop();
     },
   };
 }

@@ -51,7 +51,10 @@ function unitOf(name: string, groups: VipGroup[], notify: LeaseUnitSpec["notify"
       ttlMs,
       graceMs: LEASE_GRACE_MS,
       preempt: groups.every((g) => g.preempt),
-      preemptDelayMs: Math.max(...groups.map((g) => g.preemptDelay)) * 1000,
+      // A node that comes back must stay eligible for one TTL before it preempts: a healed
+      // link may still be draining TCP retransmissions, and the holder should not step down
+      // for a node that cannot take over at once.
+      preemptDelayMs: Math.max(ttlMs, ...groups.map((g) => g.preemptDelay * 1000)),
     },
     spec: {
       name,

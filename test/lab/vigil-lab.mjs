@@ -5,7 +5,7 @@
  * over a Unix socket forwarded inside cp, so the host needs no route into the lab.
  */
 import { spawnSync } from "node:child_process";
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, createWriteStream, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import http from "node:http";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -92,6 +92,9 @@ export class VigilLab {
   async startControlPlane() {
     const started = startVigil(this.checkout.dir, PORT, { netns: this.lab.ns("cp"), host: "0.0.0.0" });
     this.controlPlane = this.lab.adopt(started.child, true);
+    const log = createWriteStream(path.join(this.dir, "control-plane.log"), { flags: "a" });
+    started.child.stdout.pipe(log);
+    started.child.stderr.pipe(log);
     this.admin = await started.ready;
   }
 
@@ -215,6 +218,14 @@ export class VigilLab {
   async holders() {
     const held = await Promise.all(this.directors.map((d) => this.lab.holds(d)));
     return this.directors.filter((_, i) => held[i]);
+  }
+
+  controlPlaneLog() {
+    try {
+      return readFileSync(path.join(this.dir, "control-plane.log"), "utf8");
+    } catch {
+      return "";
+    }
   }
 
   notifications() {

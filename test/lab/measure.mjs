@@ -1,0 +1,63 @@
+/**
+ * What a failover run shows, computed from the lab's records: the sampler's holders, the
+ * client's answers, the gratuitous ARPs seen on the wire.
+ */
+
+/** Samples in which more than one director held the VIP. */
+export function splitSamples(samples) {
+  return samples.filter((s) => s.holders.length > 1);
+}
+
+/** Seconds during which two directors held the VIP at once (sum of the sampling intervals). */
+export function twoHolderSeconds(samples) {
+  let ms = 0;
+  for (let i = 1; i < samples.length; i++) if (samples[i - 1].holders.length > 1) ms += samples[i].t - samples[i - 1].t;
+  return ms / 1000;
+}
+
+/** Every moment a director started holding the VIP: {t, node}. */
+export function claims(samples) {
+  const out = [];
+  let before = [];
+  for (const s of samples) {
+    for (const node of s.holders) if (!before.includes(node)) out.push({ t: s.t, node });
+    before = s.holders;
+  }
+  return out;
+}
+
+/** Claims with no gratuitous ARP from the claiming director within 2 s after it (or shortly before the sample saw it). */
+export function claimsWithoutGarp(samples, garps, from = 0) {
+  return claims(samples).filter(
+    (c) => c.t >= from && !garps.some((g) => g.from === c.node && g.t >= c.t - 1000 && g.t <= c.t + 2000),
+  );
+}
+
+/** Milliseconds from `t0` until the sampler first saw exactly `node` holding the VIP, or null. */
+export function failoverMs(samples, t0, node) {
+  const hit = samples.find((s) => s.t >= t0 && s.holders.length === 1 && s.holders[0] === node);
+  return hit ? hit.t - t0 : null;
+}
+
+/**
+ * The client's outage around a fault: the longest time between two answered requests sent
+ * in [from, to] (requests go out every 50 ms, so an unbroken service shows about 50 ms).
+ */
+export function outageMs(answers, from, to) {
+  const ok = answers.filter((a) => a.who && a.t >= from && a.t <= to).map((a) => a.t);
+  if (ok.length === 0) return to - from;
+  let gap = ok[0] - from;
+  for (let i = 1; i < ok.length; i++) gap = Math.max(gap, ok[i] - ok[i - 1]);
+  return Math.max(gap, to - ok[ok.length - 1]);
+}
+
+/** The directors that answered requests sent in [from, to]. */
+export function whoAnswered(answers, from, to) {
+  return [...new Set(answers.filter((a) => a.who && a.t >= from && a.t <= to).map((a) => a.who))];
+}
+
+export function median(values) {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}

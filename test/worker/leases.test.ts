@@ -1,0 +1,256 @@
+/**
+ * Leases through the real coordinator in workerd, with two scripted agents on the channel:
+ * a grant answers a request and names it, a standby is offered the lease when the holder
+ * releases it, a holder that goes quiet is replaced only after its lease and the grace ran
+ * out, and the operator's switchover and drain move the group.
+ */
+
+import { runInDurableObject } from "cloudflare:test";
+import { env, exports } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import type { Command } from "../../src/core/command.js";
+import {
+  type Cursor,
+  EMPTY_CURSOR,
+  type Envelope,
+  importPublicKey,
+  type KeyPair,
+  keyPairFromSeed,
+  newKeyPair,
+  open,
+  seal,
+} from "../../src/core/envelope.js";
+import { newCluster, node } from "./fixtures.js";
+import { api } from "./http.js";
+
+const coordinator = keyPairFromSeed(new Uint8Array(32).fill(7));
+
+/** An agent played by the test: signs what it sends, verifies what it gets. */
+class ScriptedAgent {
+  readonly received: Envelope[] = [];
+  private seq = 0;
+  private cursor: Cursor = EMPTY_CURSOR;
+  private ws!: WebSocket;
+  private waiters: (() => void)[] = [];
+
+  constructor(
+    readonly cluster: string,
+    readonly name: string,
+    private readonly keys: KeyPair,
+  ) {}
+
+  async connect(): Promise<void> {
+    const response = await exports.default.fetch(
+      new Request(`http://vigil.test/v1/clusters/${this.cluster}/agents/${this.name}/connect`, {
+        headers: { upgrade: "websocket" },
+      }),
+    );
+    this.ws = response.webSocket as WebSocket;
+    const challenge = new Promise<string>((resolve) =>
+      this.ws.addEventListener("message", (e) => resolve(e.data as string), { once: true }),
+    );
+    this.ws.accept();
+    const { nonce } = JSON.parse(await challenge);
+    this.ws.addEventListener("message", (e) => void this.take(e.data as string));
+    await this.send({ type: "hello", nonce });
+  }
+
+  private async take(frame: string): Promise<void> {
+    const pub = await importPublicKey((await coordinator).publicKey);
+    const opened = await open(frame, () => pub, { cluster: this.cluster, agent: this.name }, this.cursor, Date.now());
+    if (!opened.ok) throw new Error(`${this.name} refused a frame: ${opened.reason}`);
+    this.cursor = opened.cursor;
+    this.received.push(opened.envelope);
+    for (const w of this.waiters.splice(0)) w();
+  }
+
+  async send(command: Command, epoch = 0): Promise<string> {
+    this.seq += 1;
+    const id = `${this.name}-${this.seq}`;
+    const now = Date.now();
+    this.ws.send(
+      await seal(
+        {
+          v: 1,
+          kid: `agent:${this.name}`,
+          cluster: this.cluster,
+          agent: this.name,
+          id,
+          seq: this.seq,
+          epoch,
+          issuedAt: now,
+          notAfter: now + 60_000,
+          command,
+        },
+        this.keys.privateKey,
+      ),
+    );
+    return id;
+  }
+
+  /** Waits for a command of `type` received after the first `after` ones. */
+  async next(type: Command["type"], after = 0, limitMs = 5000): Promise<Envelope> {
+    const until = Date.now() + limitMs;
+    for (;;) {
+      const found = this.received.slice(after).find((e) => e.command.type === type);
+      if (found) return found;
+      if (Date.now() > until) throw new Error(`${this.name} got no ${type} within ${limitMs} ms`);
+      await new Promise<void>((resolve) => {
+        this.waiters.push(resolve);
+        setTimeout(resolve, 50);
+      });
+    }
+  }
+
+  close(): void {
+    this.ws.close(1000, "done");
+  }
+}
+
+async function pair(
+  group: Record<string, unknown> = {},
+): Promise<{ cluster: string; lb1: ScriptedAgent; lb2: ScriptedAgent }> {
+  const { name, base } = await newCluster("lease");
+  const agents: ScriptedAgent[] = [];
+  for (const [n, last] of [
+    ["lb1", 11],
+    ["lb2", 12],
+  ] as const) {
+    await api("POST", `${base}/nodes`, { body: node(n, last) });
+  }
+  const created = await api("POST", `${base}/vip-groups`, {
+    body: {
+      name: "VI_1",
+      vips: [{ cidr: "192.168.88.15/24", interface: "eth0" }],
+      members: [
+        { node: "lb1", priority: 100 },
+        { node: "lb2", priority: 50 },
+      ],
+      leaseTtl: 1,
+      ...group,
+    },
+  });
+  expect(created.status).toBe(201);
+  for (const n of ["lb1", "lb2"]) {
+    const token = (await api("POST", `${base}/enrollment-tokens`, { body: { node: n } })).body.token;
+    const keys = await newKeyPair();
+    await api("POST", "/v1/enroll", { body: { token, node: n, publicKey: keys.publicKey }, token: null });
+    const agent = new ScriptedAgent(name, n, keys);
+    await agent.connect();
+    agents.push(agent);
+  }
+  const [lb1, lb2] = agents as [ScriptedAgent, ScriptedAgent];
+  await lb1.next("agent.work");
+  await lb2.next("agent.work");
+  return { cluster: name, lb1, lb2 };
+}
+
+const leases = async (cluster: string) => (await api("GET", `/v1/clusters/${cluster}/leases`)).body;
+
+describe("leases through the coordinator", () => {
+  it("sends each member its lease units, then grants the highest priority and names the request", async () => {
+    const { cluster, lb1, lb2 } = await pair();
+    const work = (await lb1.next("agent.work")).command;
+    expect(work).toMatchObject({ units: [{ name: "VI_1", leaseMs: 1000, onCoordinatorLoss: "release" }], probes: [] });
+    const asked = await lb1.send({ type: "lease.request", group: "VI_1" });
+    await lb2.send({ type: "lease.request", group: "VI_1" });
+    const grant = await lb1.next("vip.claim");
+    expect(grant.epoch).toBe(1);
+    expect(grant.command).toMatchObject({ group: "VI_1", leaseMs: 1000, request: asked });
+    expect(lb2.received.some((e) => e.command.type === "vip.claim")).toBe(false);
+    const [view] = await leases(cluster);
+    expect(view).toMatchObject({ group: "VI_1", holder: "lb1", epoch: 1, desired: "lb1" });
+    expect(view.remainingMs).toBeGreaterThan(0);
+    expect(view.remainingMs).toBeLessThanOrEqual(1000);
+  });
+
+  it("offers the lease to the standby as soon as the holder releases it", async () => {
+    const { cluster, lb1, lb2 } = await pair();
+    await lb1.send({ type: "lease.request", group: "VI_1" });
+    await lb1.next("vip.claim");
+    await lb2.send({ type: "lease.request", group: "VI_1" });
+    const seen = lb2.received.length;
+    await lb1.send({ type: "lease.released", group: "VI_1", leaseEpoch: 1 }, 1);
+    lb1.close();
+    await lb2.next("lease.offer", seen);
+    const asked = await lb2.send({ type: "lease.request", group: "VI_1" });
+    const grant = await lb2.next("vip.claim", seen);
+    expect(grant).toMatchObject({ epoch: 2, command: { request: asked } });
+    expect((await leases(cluster))[0]).toMatchObject({ holder: "lb2", epoch: 2 });
+  });
+
+  it("grants nobody else while a silent holder's lease and the grace period last", async () => {
+    const { cluster, lb1, lb2 } = await pair();
+    await lb1.send({ type: "lease.request", group: "VI_1" });
+    await lb1.next("vip.claim");
+    const granted = Date.now();
+    const seen = lb2.received.length;
+    // lb1 goes quiet; lb2 keeps asking every third of the TTL.
+    let claim: Envelope | null = null;
+    while (claim === null && Date.now() - granted < 4000) {
+      await lb2.send({ type: "lease.request", group: "VI_1" });
+      await new Promise((r) => setTimeout(r, 100));
+      claim = lb2.received.slice(seen).find((e) => e.command.type === "vip.claim") ?? null;
+    }
+    expect(claim?.epoch).toBe(2);
+    expect(Date.now() - granted).toBeGreaterThanOrEqual(1000 + 300);
+    const events = (await api("GET", `/v1/clusters/${cluster}/events?subject=VI_1`)).body.map(
+      (e: { type: string }) => e.type,
+    );
+    expect(events).toEqual(["vip.moved", "lease.expired", "vip.moved"]);
+  });
+
+  it("has the lease on disk by the time its grant arrives", async () => {
+    const { cluster, lb1 } = await pair();
+    await lb1.send({ type: "lease.request", group: "VI_1" });
+    await lb1.next("vip.claim");
+    await runInDurableObject(env.COORDINATOR.getByName(cluster), async (_instance, state) => {
+      const [row] = state.storage.sql.exec<{ body: string }>("SELECT body FROM leases WHERE unit = 'VI_1'").toArray();
+      expect(JSON.parse(row?.body ?? "{}")).toMatchObject({ holder: "lb1", epoch: 1 });
+    });
+  });
+
+  it("switches over on the operator's word and drains a node", async () => {
+    const { cluster, lb1, lb2 } = await pair();
+    const renew = setInterval(() => {
+      void lb1.send({ type: "lease.request", group: "VI_1" }, lb1.received.at(-1)?.epoch ?? 0).catch(() => undefined);
+      void lb2.send({ type: "lease.request", group: "VI_1" }, lb2.received.at(-1)?.epoch ?? 0).catch(() => undefined);
+    }, 100);
+    // The scripted agents release whatever they are asked to.
+    const releaseOn = (agent: ScriptedAgent) => {
+      let handled = 0;
+      return setInterval(() => {
+        const asks = agent.received.filter((e) => e.command.type === "vip.release");
+        for (const e of asks.slice(handled))
+          void agent.send({ type: "lease.released", group: "VI_1", leaseEpoch: e.epoch }, e.epoch);
+        handled = asks.length;
+      }, 20);
+    };
+    const releasing = [releaseOn(lb1), releaseOn(lb2)];
+    try {
+      await lb1.next("vip.claim");
+      const moved = await api("POST", `/v1/clusters/${cluster}/vip-groups/VI_1/switchover`, { body: { to: "lb2" } });
+      expect(moved.status).toBe(200);
+      expect(moved.body).toMatchObject({ holder: "lb2", switchoverTo: "lb2" });
+      const unknown = await api("POST", `/v1/clusters/${cluster}/vip-groups/VI_9/switchover`, { body: { to: "lb2" } });
+      expect(unknown).toMatchObject({ status: 404, body: { error: { code: "not_found" } } });
+      const bad = await api("POST", `/v1/clusters/${cluster}/vip-groups/VI_1/switchover`, { body: { to: "lb 1" } });
+      expect(bad).toMatchObject({ status: 400, body: { error: { code: "invalid_field" } } });
+
+      const drained = await api("POST", `/v1/clusters/${cluster}/nodes/lb2/drain`);
+      expect(drained.body).toEqual({ node: "lb2", drained: true, holding: [] });
+      for (let i = 0; i < 50 && (await leases(cluster))[0].holder !== "lb1"; i++)
+        await new Promise((r) => setTimeout(r, 50));
+      const [view] = await leases(cluster);
+      expect(view.holder).toBe("lb1");
+      expect(view.members.find((m: { node: string }) => m.node === "lb2")).toMatchObject({
+        eligible: false,
+        reasons: ["drained"],
+      });
+      expect((await api("POST", `/v1/clusters/${cluster}/nodes/lb7/drain`)).status).toBe(404);
+    } finally {
+      clearInterval(renew);
+      for (const r of releasing) clearInterval(r);
+    }
+  });
+});
