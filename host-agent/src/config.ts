@@ -4,6 +4,7 @@
  */
 import { readFileSync } from "node:fs";
 import { z } from "zod";
+import { formatPath } from "../../src/core/errors.js";
 import { ExecPath, Ident } from "../../src/core/primitives.js";
 
 export const DEFAULT_CONFIG_PATH = "/etc/vigil/agent.json";
@@ -52,7 +53,7 @@ export function parseConfig(file: string, text: string): AgentConfig {
   const issue = parsed.error.issues[0];
   const path = (issue?.path ?? []).map(String);
   const field = issue?.code === "unrecognized_keys" ? [...path, issue.keys[0] ?? ""] : path;
-  const name = field.join(".") || "(top level)";
+  const name = formatPath(field.map((k) => (/^\d+$/.test(k) ? Number(k) : k))).replace("(body)", "(top level)");
   const line = locate(text, field);
   const reason = issue?.code === "unrecognized_keys" ? "unknown field" : issue?.message;
   throw new ConfigError(`${file}${line ? `:${line}` : ""}: ${name}: ${reason}`);
@@ -62,13 +63,44 @@ function lineOf(text: string, offset: number): number {
   return text.slice(0, offset).split("\n").length;
 }
 
-/** The line where a field's key appears, following the path through nested objects. */
+/** The line where a field's key (or array element) appears, following the path through the text. */
 function locate(text: string, path: string[]): number | null {
   let at = 0;
   for (const key of path) {
+    if (/^\d+$/.test(key)) {
+      const found = element(text, at, Number(key));
+      if (found < 0) return null;
+      at = found;
+      continue;
+    }
     const found = text.indexOf(`"${key}"`, at);
     if (found < 0) return null;
     at = found;
   }
   return path.length > 0 ? lineOf(text, at) : null;
+}
+
+/** Where the index-th element of the first array after `from` starts, or -1. */
+function element(text: string, from: number, index: number): number {
+  let i = text.indexOf("[", from);
+  if (i < 0) return -1;
+  let depth = 0;
+  let seen = 0;
+  let inString = false;
+  for (i += 1; i < text.length; i++) {
+    const c = text[i];
+    if (inString) {
+      if (c === "\\") i += 1;
+      else if (c === '"') inString = false;
+      continue;
+    }
+    if (depth === 0 && seen === index && !/\s/.test(c ?? "")) return i;
+    if (c === '"') inString = true;
+    else if (c === "[" || c === "{") depth += 1;
+    else if (c === "]" || c === "}") {
+      if (depth === 0) return -1;
+      depth -= 1;
+    } else if (c === "," && depth === 0) seen += 1;
+  }
+  return -1;
 }

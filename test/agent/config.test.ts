@@ -14,6 +14,7 @@ describe("agent configuration", () => {
       stateDir: "/var/lib/vigil",
       heartbeat: 10,
       logLevel: "info",
+      hooks: [],
     });
   });
 
@@ -33,6 +34,11 @@ describe("agent configuration", () => {
       "a relative state dir",
       { ...good, stateDir: "state" },
       "/etc/vigil/agent.json:5: stateDir: expected an absolute path",
+    ],
+    [
+      "a relative notify hook",
+      { ...good, hooks: ["notify.sh"] },
+      "/etc/vigil/agent.json:6: hooks[0]: expected an absolute path",
     ],
     ["a missing cluster", { url: good.url, node: "lb1" }, "/etc/vigil/agent.json: cluster: "],
   ])("refuses %s with file, line, field and reason", (_name, value, message) => {
