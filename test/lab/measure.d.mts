@@ -13,3 +13,4 @@ export function failoverMs(samples: Sample[], t0: number, node: string): number 
 export function outageMs(answers: Answer[], from: number, to: number): number;
 export function whoAnswered(answers: Answer[], from: number, to: number): string[];
 export function median(values: number[]): number;
+export function reachedMs(samples: Sample[], t0: number, node: string): number | null;

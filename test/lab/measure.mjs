@@ -61,3 +61,9 @@ export function median(values) {
   const mid = Math.floor(sorted.length / 2);
   return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
+
+/** Milliseconds from `t0` until the sampler first saw `node` holding the VIP, alone or not, or null. */
+export function reachedMs(samples, t0, node) {
+  const hit = samples.find((s) => s.t >= t0 && s.holders.includes(node));
+  return hit ? hit.t - t0 : null;
+}
