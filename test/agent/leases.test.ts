@@ -1,0 +1,148 @@
+/**
+ * The agent's lease client against a recording host (no root needed): grants are tied to the
+ * request they answer and refused when late, the VIPs go at the deadline without any network,
+ * a release and a stop give them back and say so, and only allowed hooks run. The network lab
+ * (test/lab) runs the same client with the real `ip` and `arping`.
+ */
+import { performance } from "node:perf_hooks";
+import { describe, expect, it } from "vitest";
+import { LeaseClient } from "../../host-agent/src/leases.js";
+import type { Runner, RunResult } from "../../host-agent/src/runner.js";
+import type { Command, LeaseUnitSpec } from "../../src/core/command.js";
+
+class RecordingHost implements Runner {
+  readonly calls: string[][] = [];
+  readonly addresses = new Set<string>();
+  async run(argv: readonly string[]): Promise<RunResult> {
+    this.calls.push([...argv]);
+    if (argv[1] === "-j") {
+      const addr_info = [...this.addresses].map((a) => ({ local: a.split("/")[0], prefixlen: 24 }));
+      return { code: 0, stdout: JSON.stringify([{ ifname: "eth0", addr_info }]), stderr: "" };
+    }
+    if (argv[1] === "addr" && argv[2] === "add") this.addresses.add(argv[3] as string);
+    if (argv[1] === "addr" && argv[2] === "del") this.addresses.delete(argv[3] as string);
+    return { code: 0, stdout: "", stderr: "" };
+  }
+}
+
+const spec = (leaseMs: number, notifyPath = "/etc/vigil/hooks/notify"): LeaseUnitSpec => ({
+  name: "VI_1",
+  vips: [{ cidr: "10.77.0.100/24", interface: "eth0", label: "eth0:vip" }],
+  garp: { count: 2, interval: 0.01, refresh: 0 },
+  leaseMs,
+  onCoordinatorLoss: "release",
+  notify: [{ master: { path: notifyPath, args: ["--from-vigil"] }, backup: { path: notifyPath, args: [] } }],
+});
+
+function client(host: RecordingHost, allowed = ["/etc/vigil/hooks/notify"]) {
+  const sent: { command: Command; id: string }[] = [];
+  const watched: { vips: number; remainingMs: number }[] = [];
+  const log: string[] = [];
+  let n = 0;
+  const leases = new LeaseClient({
+    runner: host,
+    send: async (command) => {
+      n += 1;
+      sent.push({ command, id: `lb1-${n}` });
+      return `lb1-${n}`;
+    },
+    connected: () => true,
+    watchdog: (vips, remainingMs) => watched.push({ vips: vips.length, remainingMs }),
+    hooks: allowed,
+    log: (line) => log.push(line),
+    now: () => performance.now(),
+  });
+  const lastRequest = () => [...sent].reverse().find((s) => s.command.type === "lease.request")?.id ?? "";
+  const grant = (leaseMs: number, epoch = 1, request = lastRequest()) =>
+    leases.claim(
+      { type: "vip.claim", group: "VI_1", vips: spec(leaseMs).vips, garp: spec(leaseMs).garp, leaseMs, request },
+      epoch,
+    );
+  return { leases, sent, watched, log, grant };
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe("the agent's lease client", () => {
+  it("asks at once, and claims on a grant: ip addr add with the label, the ARP burst, the master hook", async () => {
+    const host = new RecordingHost();
+    const c = client(host);
+    c.leases.setUnits([spec(600)]);
+    await sleep(5);
+    expect(c.sent[0]?.command).toEqual({ type: "lease.request", group: "VI_1" });
+    const result = await c.grant(600);
+    expect(result).toMatchObject({ holding: true, epoch: 1 });
+    expect(result.remainingMs as number).toBeLessThanOrEqual(600 - 100);
+    expect(host.addresses.has("10.77.0.100/24")).toBe(true);
+    expect(host.calls).toContainEqual(["ip", "addr", "add", "10.77.0.100/24", "dev", "eth0", "label", "eth0:vip"]);
+    await sleep(50);
+    expect(host.calls.filter((a) => a[0] === "arping")).toHaveLength(2);
+    expect(host.calls).toContainEqual(["/etc/vigil/hooks/notify", "--from-vigil", "VI_1", "master", "1"]);
+    expect(c.watched.at(-1)).toMatchObject({ vips: 1 });
+
+    await c.leases.stop();
+  });
+
+  it("removes the VIP at its own deadline when no renewal is granted, without any network", async () => {
+    const host = new RecordingHost();
+    const c = client(host);
+    c.leases.setUnits([spec(600)]);
+    await sleep(5);
+    await c.grant(600);
+    expect(host.addresses.size).toBe(1);
+    await sleep(420);
+    expect(host.addresses.size).toBe(1);
+    // Renewal requests kept going out every 200 ms; none was granted.
+    expect(c.sent.filter((s) => s.command.type === "lease.request").length).toBeGreaterThanOrEqual(3);
+    await sleep(250);
+    expect(host.addresses.size).toBe(0);
+    expect(c.sent.some((s) => s.command.type === "lease.released")).toBe(true);
+    await c.leases.stop();
+  });
+
+  it("refuses a grant for a request it never sent, and one that arrives after its deadline", async () => {
+    const c = client(new RecordingHost());
+    c.leases.setUnits([spec(300)]);
+    await sleep(5);
+    await expect(c.grant(300, 1, "lb1-999")).rejects.toThrow(/unknown or old request/);
+    const request = c.sent[0]?.id ?? "";
+    await sleep(250);
+    await expect(c.grant(300, 1, request)).rejects.toThrow(/after its deadline/);
+    await c.leases.stop();
+  });
+
+  it("gives the VIP back on request and when stopping, and says so with the epoch", async () => {
+    const host = new RecordingHost();
+    const c = client(host);
+    c.leases.setUnits([spec(3000)]);
+    await sleep(5);
+    await c.grant(3000, 4);
+    await c.leases.release("VI_1");
+    expect(host.addresses.size).toBe(0);
+    expect(c.sent.find((s) => s.command.type === "lease.released")?.command).toEqual({
+      type: "lease.released",
+      group: "VI_1",
+      leaseEpoch: 4,
+    });
+    expect(host.calls).toContainEqual(["/etc/vigil/hooks/notify", "VI_1", "backup", "4"]);
+    await c.leases.offered("VI_1");
+    await c.grant(3000, 5);
+    expect(host.addresses.size).toBe(1);
+    await c.leases.stop();
+    expect(host.addresses.size).toBe(0);
+    expect(c.watched.at(-1)).toEqual({ vips: 0, remainingMs: 0 });
+  });
+
+  it("runs no hook whose path the agent's config does not list", async () => {
+    const host = new RecordingHost();
+    const c = client(host, []);
+    c.leases.setUnits([spec(3000, "/tmp/evil")]);
+    await sleep(5);
+    await c.grant(3000);
+    expect(host.calls.some((a) => a[0] === "/tmp/evil")).toBe(false);
+    expect(c.log.join("\n")).toMatch(
+      /notify master hook \/tmp\/evil refused: not listed in the agent config's "hooks"/,
+    );
+    await c.leases.stop();
+  });
+});
