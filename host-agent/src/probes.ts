@@ -5,6 +5,7 @@
  * at once, and all its votes on every heartbeat.
  */
 import { createHash } from "node:crypto";
+import { readdir, readFile } from "node:fs/promises";
 import http from "node:http";
 import https from "node:https";
 import net from "node:net";
@@ -123,6 +124,10 @@ export async function probeOnce(p: AgentProbe, runner: Runner): Promise<ProbeRes
           ? { state: "up", reason: null, latencyMs: elapsed() }
           : { state: "down", reason: `exit status ${out.code}`, latencyMs: elapsed() };
       }
+      case "process":
+        return (await processRunning(check.name))
+          ? { state: "up", reason: null, latencyMs: elapsed() }
+          : { state: "down", reason: `no process named ${check.name}`, latencyMs: elapsed() };
       default:
         return { state: "down", reason: `${check.type} checks are run by edge regions, not agents`, latencyMs: null };
     }
@@ -224,4 +229,20 @@ function tlsHandshake(
     });
     socket.on("error", reject);
   });
+}
+
+/** Whether a live process has this name in /proc/<pid>/comm (zombies do not count). */
+export async function processRunning(name: string): Promise<boolean> {
+  for (const entry of await readdir("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const comm = (await readFile(`/proc/${entry}/comm`, "utf8")).trim();
+      if (comm !== name) continue;
+      const stat = await readFile(`/proc/${entry}/stat`, "utf8");
+      if (stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) !== "Z") return true;
+    } catch {
+      // The process ended while we looked.
+    }
+  }
+  return false;
 }

@@ -75,6 +75,12 @@ const ScriptParams = z.strictObject({
   exec: Exec,
 });
 
+/** A process is alive on the agent's host: its name as /proc/<pid>/comm shows it (at most 15 characters). */
+const ProcessParams = z.strictObject({
+  type: z.literal("process"),
+  name: z.string().regex(/^[^/\0\n]{1,15}$/, { error: "expected a process name of 1-15 characters, as ps shows it" }),
+});
+
 export const CheckParams = z.discriminatedUnion("type", [
   HttpParams,
   HttpsParams,
@@ -83,6 +89,7 @@ export const CheckParams = z.discriminatedUnion("type", [
   SmtpParams,
   IcmpParams,
   ScriptParams,
+  ProcessParams,
 ]);
 export type CheckParams = z.infer<typeof CheckParams>;
 
@@ -123,6 +130,7 @@ export const Check = z
     SmtpParams.extend(Schedule),
     IcmpParams.extend(Schedule),
     ScriptParams.extend(Schedule),
+    ProcessParams.extend(Schedule),
   ])
   .superRefine((check, ctx) => {
     if (check.timeout >= check.interval) {

@@ -1,0 +1,94 @@
+/**
+ * The checks the agent runs itself, against real loopback servers and real processes: TCP
+ * connect, HTTP status, script exit status, ICMP echo, a process by name. Then rise/fall and
+ * the votes they send.
+ */
+import { spawn } from "node:child_process";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { LocalProbes, probeOnce, processRunning } from "../../host-agent/src/probes.js";
+import { ProcessRunner } from "../../host-agent/src/runner.js";
+import { Check } from "../../src/core/check.js";
+import type { Vote } from "../../src/core/vote.js";
+
+let server: Server;
+let port = 0;
+let status = 200;
+const runner = new ProcessRunner(5000);
+
+beforeAll(async () => {
+  server = createServer((_req, res) => {
+    res.statusCode = status;
+    res.end("ok");
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  port = (server.address() as AddressInfo).port;
+});
+afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+const probe = (check: Record<string, unknown>, p = port) => ({
+  target: "node:lb1/c",
+  address: "127.0.0.1",
+  port: p,
+  check: Check.parse({ name: "c", interval: 1, timeout: 0.5, observers: { agents: ["lb1"] }, ...check }),
+});
+
+describe("the agent's own checks", () => {
+  it.each([
+    ["tcp to a listening port", "up", null, () => probe({ type: "tcp" })],
+    ["tcp to a closed port", "down", "refused", () => probe({ type: "tcp" }, 1)],
+    ["http answering 200", "up", null, () => probe({ type: "http", path: "/" })],
+    ["a script exiting 0", "up", null, () => probe({ type: "script", exec: { path: "/bin/true" } })],
+    ["a script exiting 1", "down", "exit status 1", () => probe({ type: "script", exec: { path: "/bin/false" } })],
+    ["icmp to loopback", "up", null, () => probe({ type: "icmp" })],
+    [
+      "a process that is not running",
+      "down",
+      "no process named no-such-proc",
+      () => probe({ type: "process", name: "no-such-proc" }),
+    ],
+  ])("%s is %s", async (_name, state, reason, make) => {
+    const result = await probeOnce(make(), runner);
+    expect(result.state).toBe(state);
+    expect(result.reason).toBe(reason);
+  });
+
+  it("judges an HTTP status it was not told to expect as down", async () => {
+    status = 503;
+    try {
+      expect(await probeOnce(probe({ type: "http" }), runner)).toMatchObject({ state: "down", reason: "status 503" });
+    } finally {
+      status = 200;
+    }
+  });
+
+  it("sees a process by name while it runs, and not after it ended", async () => {
+    const child = spawn("sleep", ["30"]);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(await processRunning("sleep")).toBe(true);
+    const exited = new Promise((r) => child.once("exit", r));
+    child.kill("SIGKILL");
+    await exited;
+    await new Promise((r) => setTimeout(r, 50));
+    expect(await processRunning("sleep")).toBe(false);
+  });
+
+  it("votes on a change at once, after fall failures in a row", async () => {
+    const votes: Vote[][] = [];
+    const probes = new LocalProbes(runner, async (batch) => {
+      votes.push(batch);
+    });
+    probes.set([probe({ type: "tcp", rise: 1, fall: 2, interval: 1, retries: 0 }, 1)]);
+    await new Promise((r) => setTimeout(r, 1300));
+    probes.stop();
+    expect(votes).toHaveLength(1);
+    expect(votes[0]?.[0]).toMatchObject({
+      target: "node:lb1/c",
+      state: "down",
+      error: "refused",
+      probes: 2,
+      failures: 2,
+    });
+  });
+});
