@@ -1,0 +1,108 @@
+import { describe, expect, it } from "vitest";
+import { ClusterDocument } from "../../src/core/cluster.js";
+import { candidates, leaseUnits } from "../../src/core/lease-units.js";
+import { trackedTargetId } from "../../src/core/targets.js";
+import type { VoteState } from "../../src/core/vote.js";
+
+const doc = ClusterDocument.parse({
+  cluster: { name: "c" },
+  nodes: [
+    { name: "lb1", address: "10.0.0.11" },
+    { name: "lb2", address: "10.0.0.12" },
+    { name: "lb3", address: "10.0.0.13" },
+  ],
+  checks: [
+    { name: "haproxy", type: "process", observers: { agents: ["lb1"] } },
+    { name: "uplink", type: "icmp", observers: { agents: ["lb1"] } },
+  ],
+  vipGroups: [
+    {
+      name: "VI_1",
+      vips: [{ cidr: "10.0.0.100/24", interface: "eth0" }],
+      members: [
+        { node: "lb1", priority: 100 },
+        { node: "lb2", priority: 90 },
+      ],
+      track: [
+        { check: "haproxy", weight: 0 },
+        { check: "uplink", weight: -20 },
+      ],
+      leaseTtl: 2,
+    },
+    {
+      name: "VI_2",
+      vips: [{ cidr: "10.0.1.100/24", interface: "eth1" }],
+      members: [
+        { node: "lb1", priority: 100 },
+        { node: "lb2", priority: 90 },
+        { node: "lb3", priority: 80 },
+      ],
+      preempt: false,
+      leaseTtl: 3,
+    },
+    {
+      name: "VI_3",
+      vips: [{ cidr: "10.0.2.100/24", interface: "eth0" }],
+      members: [{ node: "lb3", priority: 50 }],
+      preemptDelay: 10,
+    },
+  ],
+  syncGroups: [{ name: "SG", vipGroups: ["VI_1", "VI_2"] }],
+  virtualServices: [],
+});
+
+describe("lease units", () => {
+  it("makes a sync group one unit of all its VIPs, with the members they share", () => {
+    const units = leaseUnits(doc);
+    expect(units.map((u) => u.name)).toEqual(["SG", "VI_3"]);
+    const [sg, vi3] = units;
+    expect(sg?.spec.vips.map((v) => v.cidr)).toEqual(["10.0.0.100/24", "10.0.1.100/24"]);
+    expect(sg?.members).toEqual([
+      { node: "lb1", priorities: [100, 100] },
+      { node: "lb2", priorities: [90, 90] },
+    ]);
+    // The shortest TTL, preempt only if every group preempts, a node must be eligible one TTL first.
+    expect(sg?.config).toEqual({ ttlMs: 2000, graceMs: 300, preempt: false, preemptDelayMs: 2000 });
+    expect(vi3?.config).toMatchObject({ ttlMs: 3000, preempt: true, preemptDelayMs: 10_000 });
+  });
+
+  it.each<[string, Record<string, VoteState>, { lb1: [boolean, number]; lb2: [boolean, number] }]>([
+    ["nothing known yet", {}, { lb1: [true, 200], lb2: [true, 180] }],
+    ["lb1's haproxy down (weight 0: fault)", { "lb1/haproxy": "down" }, { lb1: [false, 200], lb2: [true, 180] }],
+    ["lb1's uplink down (weight -20)", { "lb1/uplink": "down" }, { lb1: [true, 180], lb2: [true, 180] }],
+    [
+      "everything up",
+      { "lb1/haproxy": "up", "lb1/uplink": "up", "lb2/uplink": "up" },
+      { lb1: [true, 200], lb2: [true, 180] },
+    ],
+  ])("candidates when %s", (_name, states, want) => {
+    const [sg] = leaseUnits(doc);
+    if (!sg) throw new Error("no unit");
+    const verdict = (target: string) => {
+      const key = Object.keys(states).find((k) => {
+        const [node, check] = k.split("/");
+        return trackedTargetId(node ?? "", check ?? "") === target;
+      });
+      return key ? (states[key] ?? "unknown") : "unknown";
+    };
+    const view = candidates(sg, () => ({ live: true, drained: false }), verdict);
+    expect(view.map((c) => [c.node, c.eligible, c.priority])).toEqual([
+      ["lb1", ...want.lb1],
+      ["lb2", ...want.lb2],
+    ]);
+  });
+
+  it("says why a member cannot hold the unit", () => {
+    const [sg] = leaseUnits(doc);
+    if (!sg) throw new Error("no unit");
+    const view = candidates(
+      sg,
+      (node) => ({ live: node !== "lb2", drained: node === "lb2" }),
+      (target) => (target === trackedTargetId("lb1", "haproxy") ? "down" : "up"),
+    );
+    expect(view.map((c) => c.reasons)).toEqual([
+      ["tracked check haproxy is down"],
+      ["agent not connected or not asking for the lease", "drained"],
+    ]);
+  });
+});
