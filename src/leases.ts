@@ -56,6 +56,9 @@ export class LeaseKeeper {
       });
       this.states.set(row.unit, state);
       this.save(row.unit, state);
+      // Who asked before the restart is forgotten; the holder is taken as asking, so a standby's
+      // request arriving first does not revoke a holder that is about to renew.
+      if (state.holder !== null) this.asked.set(`${row.unit} ${state.holder}`, now);
     }
     for (const row of sql.exec<{ node: string }>("SELECT node FROM drained")) this.drained.add(row.node);
   }

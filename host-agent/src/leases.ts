@@ -94,6 +94,10 @@ export class LeaseClient {
     const now = this.deps.now();
     if (deadline <= now) throw new Error(`grant arrived after its deadline (${Math.round(now - deadline)} ms late)`);
     const fresh = !unit.holding || unit.epoch !== epoch;
+    const dropped = unit.spec.vips.filter(
+      (v) => !command.vips.some((c) => c.cidr === v.cidr && c.interface === v.interface),
+    );
+    const changed = dropped.length > 0 || command.vips.length !== unit.spec.vips.length;
     unit.spec = { ...unit.spec, vips: command.vips, garp: command.garp };
     unit.holding = true;
     unit.epoch = epoch;
@@ -101,6 +105,7 @@ export class LeaseClient {
     this.armExpiry(unit);
     this.tellWatchdog();
     if (fresh) await this.queue(unit, () => this.take(unit));
+    else if (changed) await this.queue(unit, () => this.reconcile(unit, dropped));
     return { holding: true, epoch, remainingMs: Math.round(unit.deadline - now) };
   }
 
@@ -190,6 +195,24 @@ export class LeaseClient {
       }, refresh * 1000);
     }
     await this.notify(unit, "master");
+  }
+
+  /** The group's VIPs changed while held: add the new ones (and announce them), remove the old. */
+  private async reconcile(unit: Unit, dropped: Vip[]): Promise<void> {
+    if (!unit.holding) return;
+    for (const vip of dropped) await ensureVip(this.deps.runner, vip, false);
+    for (const vip of unit.spec.vips) {
+      if ((await ensureVip(this.deps.runner, vip, true)) === "changed")
+        void announce(
+          this.deps.runner,
+          vip,
+          unit.spec.garp.count,
+          unit.spec.garp.interval,
+          undefined,
+          () => unit.holding,
+        );
+    }
+    this.tellWatchdog();
   }
 
   private async drop(unit: Unit, state: NotifyState, why: string): Promise<void> {

@@ -146,3 +146,28 @@ describe("the agent's lease client", () => {
     await c.leases.stop();
   });
 });
+
+describe("a held group whose VIPs change", () => {
+  it("adds the new VIP and removes the old one on the next grant, without letting go", async () => {
+    const host = new RecordingHost();
+    const c = client(host);
+    c.leases.setUnits([spec(3000)]);
+    await new Promise((r) => setTimeout(r, 5));
+    await c.grant(3000, 2);
+    const request = await c.leases.offered("VI_1").then(() => c.sent.at(-1)?.id ?? "");
+    await c.leases.claim(
+      {
+        type: "vip.claim",
+        group: "VI_1",
+        vips: [{ cidr: "10.77.0.101/24", interface: "eth0" }],
+        garp: { count: 1, interval: 0.01, refresh: 0 },
+        leaseMs: 3000,
+        request,
+      },
+      2,
+    );
+    expect([...host.addresses]).toEqual(["10.77.0.101/24"]);
+    expect(c.sent.some((s) => s.command.type === "lease.released")).toBe(false);
+    await c.leases.stop();
+  });
+});
