@@ -3,6 +3,7 @@
  * status, version. Exit codes: 0 ok, 1 failure, 2 usage error. Runs on Node 18 or newer.
  */
 import { webcrypto } from "node:crypto";
+import { accessSync, constants } from "node:fs";
 import { parseArgs } from "node:util";
 import { VERSION } from "../../src/version.js";
 import { ConfigError, DEFAULT_CONFIG_PATH, DEFAULT_STATE_DIR, loadConfig } from "./config.js";
@@ -65,6 +66,18 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     case "check-config": {
       const config = loadConfig(configPath);
+      const unusable = config.hooks.flatMap((hook, i) => {
+        try {
+          accessSync(hook, constants.X_OK);
+          return [];
+        } catch {
+          return [`${configPath}: hooks[${i}]: ${hook} is not an executable file on this host`];
+        }
+      });
+      if (unusable.length > 0) {
+        for (const line of unusable) console.error(line);
+        return 1;
+      }
       console.log(`${configPath}: ok (cluster ${config.cluster}, node ${config.node}, control plane ${config.url})`);
       return 0;
     }

@@ -3,7 +3,7 @@
  * registered, the coordinator key pinned, config and state written 0600; a second enroll refuses.
  */
 import { type ChildProcess, execFileSync, spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -68,6 +68,12 @@ describe("vigil-agent enroll", () => {
     expect(JSON.stringify(node)).not.toContain(identity.seed);
 
     expect(run("check-config", "--config", config).status).toBe(0);
+    const written = JSON.parse(readFileSync(config, "utf8"));
+    writeFileSync(config, JSON.stringify({ ...written, hooks: ["/bin/true", "/no/such/hook"] }));
+    const hooks = run("check-config", "--config", config);
+    expect(hooks.status).toBe(1);
+    expect(hooks.stderr).toBe(`${config}: hooks[1]: /no/such/hook is not an executable file on this host\n`);
+    writeFileSync(config, JSON.stringify(written));
     const status = JSON.parse(run("status", "--config", config, "--json").stdout);
     expect(status).toMatchObject({ enrolled: true, cluster: "lab", node: "lb1", cursor: { seq: -1 } });
 
