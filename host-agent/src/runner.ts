@@ -11,7 +11,8 @@ export interface RunResult {
 }
 
 export interface Runner {
-  run(argv: readonly string[]): Promise<RunResult>;
+  /** Runs argv; `input`, when given, is written to its stdin. */
+  run(argv: readonly string[], input?: string): Promise<RunResult>;
 }
 
 export class CommandError extends Error {
@@ -31,12 +32,12 @@ export class ProcessRunner implements Runner {
     private readonly prefix: readonly string[] = [],
   ) {}
 
-  run(argv: readonly string[]): Promise<RunResult> {
+  run(argv: readonly string[], input?: string): Promise<RunResult> {
     const full = [...this.prefix, ...argv];
     const [file, ...args] = full;
     if (!file) return Promise.reject(new Error("empty argv"));
     return new Promise((resolve) => {
-      execFile(
+      const child = execFile(
         file,
         args,
         { env: { ...process.env, LC_ALL: "C" }, timeout: this.timeoutMs, maxBuffer: 4 * 1024 * 1024 },
@@ -49,6 +50,7 @@ export class ProcessRunner implements Runner {
           });
         },
       );
+      if (input !== undefined) child.stdin?.end(input);
     });
   }
 }

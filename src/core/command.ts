@@ -3,6 +3,7 @@
  * name and address is narrowed here, before an executor turns it into argv.
  */
 import { z } from "zod";
+import { DesiredService } from "./backends.js";
 import { Check } from "./check.js";
 import { Exec, Ident, IpAddress, Port } from "./primitives.js";
 import { Garp, NotifyHooks, Vip } from "./vip-group.js";
@@ -74,10 +75,11 @@ export const AgentVotes = z.strictObject({
   votes: z.array(Vote).max(10_000),
 });
 
+/** The tables a director should have for its virtual services (all of them: a full replacement). */
 export const BackendsSync = z.strictObject({
   type: z.literal("backends.sync"),
-  /** Desired tables per virtual service; the executors come with the backend drivers. */
-  services: z.array(z.strictObject({ name: Ident, revision: z.number().int().nonnegative() })).max(1000),
+  revision: z.number().int().nonnegative(),
+  services: z.array(DesiredService).max(1000),
 });
 
 export const HookRun = z.strictObject({
