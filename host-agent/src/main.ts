@@ -9,6 +9,7 @@ import { VERSION } from "../../src/version.js";
 import { ConfigError, DEFAULT_CONFIG_PATH, DEFAULT_STATE_DIR, loadConfig } from "./config.js";
 import { startDaemon } from "./daemon.js";
 import { EnrollError, enroll } from "./enroll.js";
+import { RealServerError, realServer } from "./realserver.js";
 import { ProcessRunner } from "./runner.js";
 import { StateStore } from "./state.js";
 import { runWatchdog } from "./watchdog.js";
@@ -21,6 +22,8 @@ const USAGE = `usage: vigil-agent <command> [options]
   enroll --url URL --token TOKEN --node NAME   register this host with the control plane
   check-config                                  validate the configuration file
   status [--json]                               enrollment, pinned keys and replay cursor
+  realserver --vip ADDR [--interface IF] [--remove]
+                                                LVS-DR real server: VIP on lo, no ARP for it
   version                                       print the version
 options: --config PATH (default ${DEFAULT_CONFIG_PATH}), --state-dir DIR (default ${DEFAULT_STATE_DIR})`;
 
@@ -37,6 +40,9 @@ async function main(argv: string[]): Promise<number> {
       token: { type: "string" },
       node: { type: "string" },
       json: { type: "boolean" },
+      vip: { type: "string", multiple: true },
+      interface: { type: "string", multiple: true },
+      remove: { type: "boolean" },
     },
     strict: true,
   });
@@ -59,6 +65,17 @@ async function main(argv: string[]): Promise<number> {
     case "watchdog": {
       // Internal: started beside the agent by WatchdogClient (watchdog.ts), not by operators.
       await runWatchdog(process.stdin, new ProcessRunner(), (line) => console.error(`vigil-agent watchdog: ${line}`));
+      return 0;
+    }
+    case "realserver": {
+      if (!values.vip || values.vip.length === 0) throw new UsageError("realserver needs at least one --vip");
+      const stateDir = values["state-dir"] ?? DEFAULT_STATE_DIR;
+      const done = await realServer(new ProcessRunner(), new StateStore(stateDir), {
+        vips: values.vip,
+        interfaces: values.interface ?? [],
+        remove: values.remove ?? false,
+      });
+      for (const line of done) console.log(line);
       return 0;
     }
     case "version":
@@ -128,7 +145,7 @@ main(process.argv.slice(2)).then(
       console.error(`vigil-agent: ${(err as Error).message}\n${USAGE}`);
       process.exit(2);
     }
-    const known = err instanceof ConfigError || err instanceof EnrollError;
+    const known = err instanceof ConfigError || err instanceof EnrollError || err instanceof RealServerError;
     console.error(`vigil-agent: ${known ? (err as Error).message : (err as Error).stack}`);
     process.exit(1);
   },

@@ -3,7 +3,7 @@
  * replay cursor. Every write goes to a temporary file, is fsynced, renamed over the old one
  * and the directory fsynced, with mode 0600: a crash leaves the old file or the new, never half.
  */
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from "node:fs";
+import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from "node:fs";
 import path from "node:path";
 import { z } from "zod";
 import { type Cursor, EMPTY_CURSOR } from "../../src/core/envelope.js";
@@ -67,6 +67,19 @@ export class StateStore {
       this.write("out-seq.json", { reserved: this.reserved });
     }
     return this.outSeq;
+  }
+
+  /** A named JSON document of the agent's own (null when absent), and its atomic save and removal. */
+  load(name: string): unknown {
+    return this.read(name);
+  }
+
+  save(name: string, value: unknown): void {
+    this.write(name, value);
+  }
+
+  remove(name: string): void {
+    rmSync(path.join(this.dir, name), { force: true });
   }
 
   private read(name: string): unknown {
