@@ -7,6 +7,13 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import { AgentChannel, type CommandResult, NotConnected } from "./agent-channel.js";
+import {
+  type BackendReport,
+  type BackendsView,
+  type DesiredService,
+  desiredBackends,
+  desiredService,
+} from "./core/backends.js";
 import type { ClusterDocument } from "./core/cluster.js";
 import type { AgentWork, Command } from "./core/command.js";
 import type { Envelope } from "./core/envelope.js";
@@ -63,6 +70,9 @@ export class Coordinator extends DurableObject<Env> {
   /** The agent.work last sent to each node, so an unchanged one is not sent again. */
   private readonly work = new Map<string, string>();
   private workRevision = 0;
+  /** The backends.sync last sent to each node, and what each node answered. */
+  private readonly backendsSent = new Map<string, string>();
+  private backendsRevision = 0;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -74,6 +84,7 @@ export class Coordinator extends DurableObject<Env> {
       CREATE TABLE IF NOT EXISTS verdicts (target TEXT PRIMARY KEY, body TEXT NOT NULL);
       CREATE TABLE IF NOT EXISTS observers (observer TEXT PRIMARY KEY, seq INTEGER NOT NULL);
       CREATE TABLE IF NOT EXISTS outbox (id TEXT PRIMARY KEY, body TEXT NOT NULL);
+      CREATE TABLE IF NOT EXISTS backend_reports (node TEXT PRIMARY KEY, body TEXT NOT NULL);
     `);
     for (const row of this.sql.exec<{ value: string }>("SELECT value FROM meta WHERE key = 'cluster'"))
       this.cluster = row.value;
@@ -115,7 +126,9 @@ export class Coordinator extends DurableObject<Env> {
     await this.ensureConfig(this.cluster);
     if (online) {
       this.work.delete(node);
+      this.backendsSent.delete(node);
       await this.sendWork(node);
+      this.syncBackends();
     }
     await this.leases.refresh(Date.now());
     await this.ensureAlarm();
@@ -154,6 +167,74 @@ export class Coordinator extends DurableObject<Env> {
     this.workRevision += 1;
     const work: AgentWork = { type: "agent.work", revision: this.workRevision, units, probes };
     await this.channel.post(this.cluster, node, work, 0);
+  }
+
+  /**
+   * Sends each connected director the tables of its VIP groups' services when they differ
+   * from what it last got; its signed ack carries the table it actually has.
+   */
+  private syncBackends(): void {
+    if (this.cluster === null || this.doc === null) return;
+    const tables = desiredBackends(this.doc, (t) => this.verdicts.get(t)?.state ?? "unknown");
+    for (const [node, services] of tables) {
+      if (!this.channel.connected(node)) continue;
+      const key = JSON.stringify(services);
+      if (this.backendsSent.get(node) === key) continue;
+      if (services.length === 0 && !this.backendsSent.has(node)) continue;
+      this.backendsSent.set(node, key);
+      this.ctx.waitUntil(this.pushBackends(this.cluster, node, services));
+    }
+  }
+
+  private async pushBackends(cluster: string, node: string, services: DesiredService[]): Promise<void> {
+    this.backendsRevision += 1;
+    const revision = this.backendsRevision;
+    const at = new Date().toISOString();
+    let report: BackendReport;
+    try {
+      const reply = await this.channel.send(cluster, node, { type: "backends.sync", revision, services });
+      report = { revision, at, ok: reply.ok, error: reply.error, result: reply.result };
+    } catch (err) {
+      report = { revision, at, ok: false, error: (err as Error).message, result: null };
+    }
+    if (!report.ok) {
+      // Sent again at the next alarm.
+      this.backendsSent.delete(node);
+      this.enqueueEvent(
+        {
+          type: "command.failed",
+          severity: "warning",
+          subject: node,
+          details: { command: "backends.sync", revision, error: report.error },
+        },
+        Date.now(),
+      );
+      await this.flush();
+    }
+    this.sql.exec("INSERT OR REPLACE INTO backend_reports (node, body) VALUES (?, ?)", node, JSON.stringify(report));
+  }
+
+  /** Per virtual service: the desired table, and per director what it last reported having. */
+  async backends(cluster: string): Promise<BackendsView> {
+    await this.ensureConfig(cluster);
+    const reports = new Map(
+      this.sql
+        .exec<{ node: string; body: string }>("SELECT node, body FROM backend_reports")
+        .toArray()
+        .map((r) => [r.node, JSON.parse(r.body) as BackendReport]),
+    );
+    const doc = this.doc;
+    if (!doc) return { services: [] };
+    const verdict = (t: string) => this.verdicts.get(t)?.state ?? "unknown";
+    return {
+      services: doc.virtualServices.map((vs) => {
+        const members = doc.vipGroups.find((g) => g.name === vs.vipGroup)?.members.map((m) => m.node) ?? [];
+        return {
+          desired: desiredService(vs, verdict),
+          directors: members.map((node) => ({ node, report: reports.get(node) ?? null })),
+        };
+      }),
+    };
   }
 
   /** Every lease unit: holder, epoch, time left, members with effective priority and why not eligible. */
@@ -295,7 +376,10 @@ export class Coordinator extends DurableObject<Env> {
       accepted += 1;
     }
     const changed = this.evaluate(touched, now);
-    if (changed.length > 0) await this.leases.refresh(now);
+    if (changed.length > 0) {
+      await this.leases.refresh(now);
+      this.syncBackends();
+    }
     await this.ensureAlarm();
     // The verdict is decided and stored; its events go out behind the answer (the outbox keeps them).
     if (changed.length > 0) this.ctx.waitUntil(this.flush());
@@ -345,6 +429,7 @@ export class Coordinator extends DurableObject<Env> {
     await this.ensureConfig(cluster);
     this.evaluate(new Set(this.targets.keys()), Date.now());
     await this.leases.refresh(Date.now());
+    this.syncBackends();
     await this.ensureAlarm();
     await this.flush();
   }
@@ -356,6 +441,7 @@ export class Coordinator extends DurableObject<Env> {
     this.evaluate(new Set(this.targets.keys()), Date.now());
     this.channel.closeSilent(Date.now());
     await this.leases.refresh(Date.now());
+    this.syncBackends();
     await this.flush();
     await this.ensureAlarm();
   }

@@ -21,6 +21,8 @@ export const AgentConfig = z.strictObject({
   logLevel: z.enum(["debug", "info", "warn", "error"]).default("info"),
   /** Notify hooks the coordinator may ask for: absolute paths of programs on this host. Nothing else runs. */
   hooks: z.array(ExecPath).max(64).default([]),
+  /** HAProxy's admin stats socket (`stats socket ... level admin`), for services with the haproxy driver. */
+  haproxySocket: z.string().regex(/^\//, { error: "expected an absolute path" }).default("/run/haproxy/admin.sock"),
 });
 export type AgentConfig = z.infer<typeof AgentConfig>;
 

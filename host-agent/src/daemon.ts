@@ -5,9 +5,12 @@
  */
 import { performance } from "node:perf_hooks";
 import type { Command } from "../../src/core/command.js";
+import { Backends } from "./backends.js";
 import { Channel, type Log } from "./channel.js";
 import type { AgentConfig } from "./config.js";
+import { HaproxyDriver, socketSender } from "./haproxy.js";
 import { type Executors, Inbox } from "./inbox.js";
+import { IpvsDriver } from "./ipvs.js";
 import { LeaseClient } from "./leases.js";
 import { LocalProbes } from "./probes.js";
 import { ProcessRunner } from "./runner.js";
@@ -35,7 +38,8 @@ export async function startDaemon(config: AgentConfig, bundle: string, log: Log)
   const probes = new LocalProbes(runner, async (votes, heartbeat) => {
     await channel?.send({ type: "votes", heartbeat, votes }, null);
   });
-  const inbox = await Inbox.load(new StateStore(config.stateDir), executors(leases, probes));
+  const backends = new Backends(new IpvsDriver(runner), new HaproxyDriver(socketSender(config.haproxySocket)));
+  const inbox = await Inbox.load(new StateStore(config.stateDir), executors(leases, probes, backends));
   channel = new Channel(config, inbox, log);
   channel.start();
   return {
@@ -48,7 +52,7 @@ export async function startDaemon(config: AgentConfig, bundle: string, log: Log)
   };
 }
 
-function executors(leases: LeaseClient, probes: LocalProbes): Executors {
+function executors(leases: LeaseClient, probes: LocalProbes, backends: Backends): Executors {
   return {
     async run(command: Command, epoch: number) {
       switch (command.type) {
@@ -61,6 +65,8 @@ function executors(leases: LeaseClient, probes: LocalProbes): Executors {
         case "lease.offer":
           await leases.offered(command.group);
           return {};
+        case "backends.sync":
+          return backends.sync(command.services);
         case "agent.work":
           leases.setUnits(command.units);
           probes.set(command.probes);

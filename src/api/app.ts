@@ -11,6 +11,7 @@ import { ApiError, sendError } from "./errors.js";
 import { openApiDocument } from "./openapi.js";
 import { Router } from "./router.js";
 import { registerAgents } from "./routes/agents.js";
+import { registerBackends } from "./routes/backends.js";
 import { registerClusterResources } from "./routes/cluster-resources.js";
 import { registerClusters, registerRevisions } from "./routes/clusters.js";
 import { registerEnrollment } from "./routes/enroll.js";
@@ -44,6 +45,7 @@ export function createApp(): Hono<AppEnv> {
   registerEvents(router);
   registerHealth(router);
   registerLeases(router);
+  registerBackends(router);
   registerEnrollment(router);
   registerAgents(router);
 

@@ -15,6 +15,7 @@ describe("agent configuration", () => {
       heartbeat: 10,
       logLevel: "info",
       hooks: [],
+      haproxySocket: "/run/haproxy/admin.sock",
     });
   });
 

@@ -1,0 +1,25 @@
+/** Virtual services as the directors have them: the desired table and what each director reported. */
+import { BackendsView } from "../../core/backends.js";
+import { loadCluster } from "../cluster-ops.js";
+import { param } from "../context.js";
+import type { Router } from "../router.js";
+
+export function registerBackends(router: Router): void {
+  router.add(
+    {
+      method: "get",
+      path: "/v1/clusters/:cluster/backends",
+      operationId: "getBackends",
+      summary:
+        "Per virtual service: the real servers and weights each director should have, and what it reported having",
+      tag: "virtual-services",
+      role: "read",
+      response: BackendsView,
+    },
+    async (c) => {
+      const cluster = param(c, "cluster");
+      await loadCluster(c.get("db"), cluster);
+      return c.json(await c.env.COORDINATOR.getByName(cluster).backends(cluster));
+    },
+  );
+}

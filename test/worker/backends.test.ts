@@ -1,0 +1,97 @@
+/**
+ * backends.sync through the real coordinator in workerd: a director gets its VIP group's
+ * tables when it connects, a real server voted down leaves the table at once, and what the
+ * director acks comes back in GET .../backends.
+ */
+import { describe, expect, it } from "vitest";
+import { type Envelope, newKeyPair } from "../../src/core/envelope.js";
+import { newCluster, node } from "./fixtures.js";
+import { api } from "./http.js";
+import { ScriptedAgent } from "./scripted-agent.js";
+
+async function director(): Promise<{ cluster: string; lb1: ScriptedAgent }> {
+  const { name, base } = await newCluster("be");
+  const doc = {
+    cluster: { name },
+    nodes: [node("lb1", 11)],
+    checks: [
+      { name: "web-tcp", type: "tcp", interval: 1, timeout: 0.5, rise: 1, fall: 1, observers: { agents: ["lb1"] } },
+    ],
+    vipGroups: [
+      {
+        name: "VI_1",
+        vips: [{ cidr: "192.168.88.15/24", interface: "eth0" }],
+        members: [{ node: "lb1", priority: 100 }],
+      },
+    ],
+    virtualServices: [
+      {
+        name: "web",
+        vipGroup: "VI_1",
+        address: "192.168.88.15",
+        port: 80,
+        scheduler: "wrr",
+        forwarding: "dr",
+        realServers: [
+          { name: "web1", address: "192.168.88.21", port: 80, weight: 3, check: "web-tcp" },
+          { name: "web2", address: "192.168.88.22", port: 80, weight: 1, check: "web-tcp" },
+        ],
+      },
+    ],
+  };
+  expect((await api("PUT", `${base}/config`, { body: doc })).status).toBe(200);
+  const token = (await api("POST", `${base}/enrollment-tokens`, { body: { node: "lb1" } })).body.token;
+  const keys = await newKeyPair();
+  await api("POST", "/v1/enroll", { body: { token, node: "lb1", publicKey: keys.publicKey }, token: null });
+  const lb1 = new ScriptedAgent(name, "lb1", keys);
+  await lb1.connect();
+  return { cluster: name, lb1 };
+}
+
+const servers = (e: Envelope) =>
+  e.command.type === "backends.sync" ? e.command.services[0]?.servers.map((s) => `${s.name}:${s.weight}`) : [];
+
+describe("backends through the coordinator", () => {
+  it("sends the director its tables, drops a server voted down at once, and shows what the director acked", async () => {
+    const { cluster, lb1 } = await director();
+    const first = await lb1.next("backends.sync");
+    expect(servers(first)).toEqual(["web1:3", "web2:1"]);
+    await lb1.send({
+      type: "ack",
+      of: first.id,
+      ok: true,
+      error: null,
+      result: { ipvs: { sent: ["-A -t 192.168.88.15:80 -s wrr"], actual: ["-A -t 192.168.88.15:80 -s wrr"] } },
+    });
+
+    const seen = lb1.received.length;
+    const now = Date.now();
+    await lb1.send({
+      type: "votes",
+      heartbeat: false,
+      votes: [
+        { target: "web/web1", state: "down", since: now, latencyMs: null, error: "refused", probes: 3, failures: 3 },
+      ],
+    });
+    const second = await lb1.next("backends.sync", seen, 2000);
+    expect(servers(second)).toEqual(["web2:1"]);
+
+    const view = (await api("GET", `/v1/clusters/${cluster}/backends`)).body;
+    expect(view.services[0].desired).toMatchObject({ name: "web", healthy: 1, belowMinimum: false });
+    expect(view.services[0].desired.servers.map((s: { name: string }) => s.name)).toEqual(["web2"]);
+    const revision = first.command.type === "backends.sync" ? first.command.revision : -1;
+    expect(view.services[0].directors).toEqual([
+      {
+        node: "lb1",
+        report: {
+          revision,
+          at: expect.any(String),
+          ok: true,
+          error: null,
+          result: { ipvs: { sent: ["-A -t 192.168.88.15:80 -s wrr"], actual: ["-A -t 192.168.88.15:80 -s wrr"] } },
+        },
+      },
+    ]);
+    lb1.close();
+  });
+});

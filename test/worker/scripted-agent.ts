@@ -1,0 +1,97 @@
+/** An agent played by a worker test: signs what it sends, verifies what it gets, acks on request. */
+import { exports } from "cloudflare:workers";
+import type { Command } from "../../src/core/command.js";
+import {
+  type Cursor,
+  EMPTY_CURSOR,
+  type Envelope,
+  importPublicKey,
+  type KeyPair,
+  keyPairFromSeed,
+  open,
+  seal,
+} from "../../src/core/envelope.js";
+
+const coordinator = keyPairFromSeed(new Uint8Array(32).fill(7));
+
+/** An agent played by the test: signs what it sends, verifies what it gets. */
+export class ScriptedAgent {
+  readonly received: Envelope[] = [];
+  private seq = 0;
+  private cursor: Cursor = EMPTY_CURSOR;
+  private ws!: WebSocket;
+  private waiters: (() => void)[] = [];
+
+  constructor(
+    readonly cluster: string,
+    readonly name: string,
+    private readonly keys: KeyPair,
+  ) {}
+
+  async connect(): Promise<void> {
+    const response = await exports.default.fetch(
+      new Request(`http://vigil.test/v1/clusters/${this.cluster}/agents/${this.name}/connect`, {
+        headers: { upgrade: "websocket" },
+      }),
+    );
+    this.ws = response.webSocket as WebSocket;
+    const challenge = new Promise<string>((resolve) =>
+      this.ws.addEventListener("message", (e) => resolve(e.data as string), { once: true }),
+    );
+    this.ws.accept();
+    const { nonce } = JSON.parse(await challenge);
+    this.ws.addEventListener("message", (e) => void this.take(e.data as string));
+    await this.send({ type: "hello", nonce });
+  }
+
+  private async take(frame: string): Promise<void> {
+    const pub = await importPublicKey((await coordinator).publicKey);
+    const opened = await open(frame, () => pub, { cluster: this.cluster, agent: this.name }, this.cursor, Date.now());
+    if (!opened.ok) throw new Error(`${this.name} refused a frame: ${opened.reason}`);
+    this.cursor = opened.cursor;
+    this.received.push(opened.envelope);
+    for (const w of this.waiters.splice(0)) w();
+  }
+
+  async send(command: Command, epoch = 0): Promise<string> {
+    this.seq += 1;
+    const id = `${this.name}-${this.seq}`;
+    const now = Date.now();
+    this.ws.send(
+      await seal(
+        {
+          v: 1,
+          kid: `agent:${this.name}`,
+          cluster: this.cluster,
+          agent: this.name,
+          id,
+          seq: this.seq,
+          epoch,
+          issuedAt: now,
+          notAfter: now + 60_000,
+          command,
+        },
+        this.keys.privateKey,
+      ),
+    );
+    return id;
+  }
+
+  /** Waits for a command of `type` received after the first `after` ones. */
+  async next(type: Command["type"], after = 0, limitMs = 5000): Promise<Envelope> {
+    const until = Date.now() + limitMs;
+    for (;;) {
+      const found = this.received.slice(after).find((e) => e.command.type === type);
+      if (found) return found;
+      if (Date.now() > until) throw new Error(`${this.name} got no ${type} within ${limitMs} ms`);
+      await new Promise<void>((resolve) => {
+        this.waiters.push(resolve);
+        setTimeout(resolve, 50);
+      });
+    }
+  }
+
+  close(): void {
+    this.ws.close(1000, "done");
+  }
+}
