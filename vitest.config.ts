@@ -18,6 +18,7 @@ export default defineConfig({
       "test/agent/vitest.config.ts",
       "test/local/vitest.config.ts",
       "test/lab/vitest.config.ts",
+      "test/ipvs/vitest.config.ts",
     ],
     reporters: ["default", new SummaryReporter()],
   },

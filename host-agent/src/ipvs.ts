@@ -132,6 +132,14 @@ export class IpvsDriver {
 
   constructor(private readonly runner: Runner) {}
 
+  /** Feeds lines to `ipvsadm -R`. It exits 0 when the kernel refuses a line: any stderr is the failure. */
+  async apply(lines: string[]): Promise<void> {
+    if (lines.length === 0) return;
+    const argv = ["ipvsadm", "-R"];
+    const result = await this.runner.run(argv, `${lines.join("\n")}\n`);
+    if (result.code !== 0 || result.stderr.trim() !== "") throw new CommandError(argv, { ...result, code: result.code || 1 });
+  }
+
   async read(): Promise<IpvsTable> {
     return parseSave((await must(this.runner, ["ipvsadm", "-S", "-n"])).stdout);
   }
@@ -141,13 +149,7 @@ export class IpvsDriver {
     const desired = tableOf(validated);
     const live = await this.read();
     const sent = editLines(live, desired, this.managed);
-    if (sent.length > 0) {
-      const argv = ["ipvsadm", "-R"];
-      const result = await this.runner.run(argv, `${sent.join("\n")}\n`);
-      // ipvsadm -R exits 0 when the kernel refuses a line: its complaint on stderr is the failure.
-      if (result.code !== 0 || result.stderr.trim() !== "")
-        throw new CommandError(argv, { ...result, code: result.code || 1 });
-    }
+    await this.apply(sent);
     for (const key of this.managed) if (!desired.has(key)) this.managed.delete(key);
     for (const key of desired.keys()) this.managed.add(key);
     const after = await this.read();

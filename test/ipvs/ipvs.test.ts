@@ -1,0 +1,81 @@
+/**
+ * IPVS for real: Debian's kernel under qemu (test/ipvs/vm.sh), the agent's own IPVS driver
+ * running inside the guest with node and the real ipvsadm (test/ipvs/guest.ts). The rules it
+ * writes are accepted and read back as intended, edits are minimal, a kernel-rejected line is
+ * a failure, and NAT traffic follows rr and wrr weights and stops reaching a removed server.
+ * Needs qemu-system-x86, busybox-static, ipvsadm, cpio and kmod (CI's .ci/run installs them)
+ * and downloads the kernel package once.
+ */
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { build } from "esbuild";
+import { beforeAll, describe, expect, it } from "vitest";
+
+let observed: Record<string, any> = {};
+
+beforeAll(async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), "vigil-ipvs-"));
+  try {
+    const guest = path.join(dir, "guest.cjs");
+    await build({
+      entryPoints: [path.join(import.meta.dirname, "guest.ts")],
+      outfile: guest,
+      bundle: true,
+      platform: "node",
+      target: "node18",
+      format: "cjs",
+      logLevel: "warning",
+    });
+    const run = spawnSync(path.join(import.meta.dirname, "vm.sh"), [guest], { encoding: "utf8", timeout: 600_000 });
+    const line = run.stdout.split("\n").find((l) => l.startsWith("OBSERVED "));
+    if (!line) throw new Error(`the guest reported nothing (vm.sh exit ${run.status}):\n${run.stdout}\n${run.stderr}`);
+    observed = JSON.parse(line.slice("OBSERVED ".length));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}, 600_000);
+
+describe("the IPVS driver against a real kernel (qemu)", () => {
+  it("builds a service from empty and reads it back as written", () => {
+    expect(observed.fromEmpty).toEqual({
+      sent: [
+        "-A -t 10.77.0.100:80 -s rr",
+        "-a -t 10.77.0.100:80 -r 10.77.1.21:80 -m -w 1",
+        "-a -t 10.77.0.100:80 -r 10.77.2.22:80 -m -w 1",
+      ],
+      actual: [
+        "-A -t 10.77.0.100:80 -s rr",
+        "-a -t 10.77.0.100:80 -r 10.77.1.21:80 -m -w 1",
+        "-a -t 10.77.0.100:80 -r 10.77.2.22:80 -m -w 1",
+      ],
+    });
+  });
+
+  it("edits minimally: weight, add, remove, scheduler with persistence, and nothing when nothing changed", () => {
+    expect(observed.weight.sent).toEqual([
+      "-E -t 10.77.0.100:80 -s wrr",
+      "-e -t 10.77.0.100:80 -r 10.77.1.21:80 -m -w 3",
+    ]);
+    expect(observed.add.sent).toEqual(["-a -t 10.77.0.100:80 -r 10.77.2.23:80 -m -w 1"]);
+    expect(observed.remove.sent).toEqual(["-d -t 10.77.0.100:80 -r 10.77.2.23:80"]);
+    expect(observed.scheduler.sent).toEqual(["-E -t 10.77.0.100:80 -s wlc -p 50"]);
+    expect(observed.unchanged.sent).toEqual([]);
+    expect(observed.saved).toContain("-A -t 10.77.0.100:80 -s wlc -p 50");
+  });
+
+  it("reports a line the kernel refused inside ipvsadm -R, though ipvsadm exits 0", () => {
+    // ipvsadm itself exited 0 here: the driver reads its stderr, and reports code 1.
+    expect(observed.rejected).toMatch(/^ipvsadm -R exited 1: .*No such destination/);
+  });
+
+  it("balances NAT traffic per rr and wrr weights, and a removed server gets none", () => {
+    const rr = observed.rr as string[];
+    expect(rr.filter((w) => w === "rs1")).toHaveLength(3);
+    expect(rr.filter((w) => w === "rs2")).toHaveLength(3);
+    for (let i = 1; i < rr.length; i++) expect(rr[i]).not.toBe(rr[i - 1]);
+    expect(observed.wrr).toEqual({ rs1: 6, rs2: 2 });
+    expect(observed.removed).toEqual({ rs1: 4 });
+  });
+});
