@@ -137,7 +137,8 @@ export class IpvsDriver {
     if (lines.length === 0) return;
     const argv = ["ipvsadm", "-R"];
     const result = await this.runner.run(argv, `${lines.join("\n")}\n`);
-    if (result.code !== 0 || result.stderr.trim() !== "") throw new CommandError(argv, { ...result, code: result.code || 1 });
+    if (result.code !== 0 || result.stderr.trim() !== "")
+      throw new CommandError(argv, { ...result, code: result.code || 1 });
   }
 
   async read(): Promise<IpvsTable> {

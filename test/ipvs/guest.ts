@@ -94,7 +94,10 @@ async function main(): Promise<void> {
   observed.saved = sh("ipvsadm", "-S", "-n");
   try {
     // A kernel refusal in the middle: ipvsadm prints it, applies the next line and exits 0.
-    await driver.apply(["-e -t 10.77.0.100:80 -r 10.77.0.99:80 -m -w 5", "-a -t 10.77.0.100:80 -r 10.77.2.24:80 -m -w 1"]);
+    await driver.apply([
+      "-e -t 10.77.0.100:80 -r 10.77.0.99:80 -m -w 5",
+      "-a -t 10.77.0.100:80 -r 10.77.2.24:80 -m -w 1",
+    ]);
     observed.rejected = null;
   } catch (err) {
     observed.rejected = (err as Error).message;
