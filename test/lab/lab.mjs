@@ -5,6 +5,7 @@
  *   <prefix>-sw      the switch: bridge br0, one port p-<node> per node, nftables table bridge vglab
  *   <prefix>-cp      the control plane (wrangler dev)    10.77.0.2
  *   <prefix>-lb1..3  directors running the agent         10.77.0.11..13
+ *   <prefix>-web1..2 real servers                        10.77.0.21..22
  *   <prefix>-client  the client and the ARP capture      10.77.0.50
  *
  * Faults are nftables bridge rules in the switch: they drop ARP too, and the node's carrier stays up
@@ -19,7 +20,7 @@ import { createInterface } from "node:readline";
 
 export const SUBNET = "10.77.0";
 export const VIP = `${SUBNET}.100`;
-const OCTETS = { cp: 2, lb1: 11, lb2: 12, lb3: 13, client: 50 };
+const OCTETS = { cp: 2, lb1: 11, lb2: 12, lb3: 13, web1: 21, web2: 22, client: 50 };
 
 export const addressOf = (node) => `${SUBNET}.${OCTETS[node]}`;
 export const macOf = (node) => `02:77:00:00:00:${OCTETS[node].toString(16).padStart(2, "0")}`;

@@ -22,7 +22,15 @@ export interface Lease {
 export class VigilLab {
   readonly directors: string[];
   readonly lab: Lab;
-  static start(options?: { directors?: string[]; group?: Record<string, unknown> }): Promise<VigilLab>;
+  readonly dir: string;
+  static start(options?: {
+    directors?: string[];
+    group?: Record<string, unknown>;
+    cluster?: Record<string, unknown> | null;
+    extra?: string[];
+    agent?: Record<string, unknown>;
+    directorServers?: boolean;
+  }): Promise<VigilLab>;
   api(method: string, route: string, body?: unknown): Promise<{ status: number; body: any }>;
   restartControlPlane(): Promise<void>;
   stopControlPlane(): Promise<void>;

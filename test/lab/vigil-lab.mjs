@@ -58,9 +58,9 @@ export function labCluster(directors, group = {}) {
 }
 
 export class VigilLab {
-  constructor(directors) {
+  constructor(directors, extra = []) {
     this.directors = directors;
-    this.lab = Lab.create(["cp", ...directors, "client"]);
+    this.lab = Lab.create(["cp", ...directors, ...extra, "client"]);
     this.dir = mkdtempSync(path.join(tmpdir(), "vigil-lab-"));
     this.socket = path.join(this.dir, "api.sock");
     this.agents = new Map();
@@ -68,17 +68,29 @@ export class VigilLab {
     this.clientLog = [];
   }
 
-  static async start({ directors = ["lb1", "lb2"], group = {} } = {}) {
-    const v = new VigilLab(directors);
+  /**
+   * `cluster` replaces the default document, `extra` adds nodes (web1, web2), `agent` adds
+   * fields to each agent's config, `directorServers: false` leaves :80 on the directors free.
+   */
+  static async start({
+    directors = ["lb1", "lb2"],
+    group = {},
+    cluster = null,
+    extra = [],
+    agent = {},
+    directorServers = true,
+  } = {}) {
+    const v = new VigilLab(directors, extra);
+    v.agentExtra = agent;
     try {
       v.checkout = freshCheckout();
       await v.startControlPlane();
       v.lab.spawn("cp", [process.execPath, path.join(here, "unix-proxy.mjs"), v.socket, "127.0.0.1", String(PORT)]);
       await v.until("the API over the lab socket", async () => (await v.api("GET", "/v1/clusters")).status === 200);
-      const applied = await v.api("PUT", `/v1/clusters/${CLUSTER}/config`, labCluster(directors, group));
+      const applied = await v.api("PUT", `/v1/clusters/${CLUSTER}/config`, cluster ?? labCluster(directors, group));
       if (applied.status !== 200) throw new Error(`the lab cluster was refused: ${JSON.stringify(applied.body)}`);
       for (const d of directors) {
-        v.startServer(d);
+        if (directorServers) v.startServer(d);
         await v.enroll(d);
         v.startAgent(d);
       }
@@ -160,7 +172,11 @@ export class VigilLab {
     );
     if (out.status !== 0) throw new Error(`enrolling ${node} failed: ${out.stderr}`);
     const written = JSON.parse(readFileSync(config, "utf8"));
-    writeFileSync(config, JSON.stringify({ ...written, heartbeat: 2, hooks: [NOTIFY] }, null, 2), { mode: 0o600 });
+    writeFileSync(
+      config,
+      JSON.stringify({ ...written, heartbeat: 2, hooks: [NOTIFY], ...(this.agentExtra ?? {}) }, null, 2),
+      { mode: 0o600 },
+    );
     chmodSync(NOTIFY, 0o755);
   }
 
