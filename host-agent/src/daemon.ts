@@ -4,6 +4,7 @@
  * outlives it.
  */
 import { performance } from "node:perf_hooks";
+import { z } from "zod";
 import type { Command } from "../../src/core/command.js";
 import { Backends } from "./backends.js";
 import { Channel, type Log } from "./channel.js";
@@ -13,7 +14,7 @@ import { type Executors, Inbox } from "./inbox.js";
 import { IpvsDriver } from "./ipvs.js";
 import { LeaseClient } from "./leases.js";
 import { LocalProbes } from "./probes.js";
-import { ProcessRunner } from "./runner.js";
+import { ProcessRunner, type Remembered } from "./runner.js";
 import { StateStore } from "./state.js";
 import { WatchdogClient } from "./watchdog.js";
 
@@ -38,8 +39,12 @@ export async function startDaemon(config: AgentConfig, bundle: string, log: Log)
   const probes = new LocalProbes(runner, async (votes, heartbeat) => {
     await channel?.send({ type: "votes", heartbeat, votes }, null);
   });
-  const backends = new Backends(new IpvsDriver(runner), new HaproxyDriver(socketSender(config.haproxySocket)));
-  const inbox = await Inbox.load(new StateStore(config.stateDir), executors(leases, probes, backends));
+  const state = new StateStore(config.stateDir);
+  const backends = new Backends(
+    new IpvsDriver(runner, remembered(state, "ipvs-managed.json")),
+    new HaproxyDriver(socketSender(config.haproxySocket), remembered(state, "haproxy-added.json")),
+  );
+  const inbox = await Inbox.load(state, executors(leases, probes, backends));
   channel = new Channel(config, inbox, log);
   channel.start();
   return {
@@ -49,6 +54,14 @@ export async function startDaemon(config: AgentConfig, bundle: string, log: Log)
       watchdog.release();
       await channel?.stop();
     },
+  };
+}
+
+/** A list of names kept in the agent's state directory (0600, written atomically). */
+function remembered(state: StateStore, file: string): Remembered {
+  return {
+    load: () => z.array(z.string()).catch([]).parse(state.load(file)),
+    save: (names) => state.save(file, names),
   };
 }
 

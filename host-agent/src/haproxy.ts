@@ -8,6 +8,7 @@
 import net from "node:net";
 import type { DesiredServer, DesiredService } from "../../src/core/backends.js";
 import { DesiredService as DesiredServiceSchema } from "../../src/core/backends.js";
+import { forgetful, type Remembered } from "./runner.js";
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 const ADDRESS = /^[0-9A-Fa-f.:]{2,45}$/;
@@ -151,10 +152,15 @@ export interface BackendResult {
 }
 
 export class HaproxyDriver {
-  /** `backend/server` names this driver added at runtime, so only those are ever deleted. */
-  readonly added = new Set<string>();
+  /** `backend/server` names this driver added at runtime, so only those are ever deleted; kept across restarts. */
+  readonly added: Set<string>;
 
-  constructor(private readonly send: Send) {}
+  constructor(
+    private readonly send: Send,
+    private readonly memory: Remembered = forgetful,
+  ) {
+    this.added = new Set(memory.load());
+  }
 
   async read(backend: string): Promise<LiveServer[]> {
     return parseServersState(await this.send(command(["show", "servers", "state", name(backend, "backend")])));
@@ -177,6 +183,7 @@ export class HaproxyDriver {
         )
           throw new HaproxyError(`${line}: ${answer.split("\n")[0]}`);
       }
+      this.memory.save([...this.added]);
       const after = await this.read(backend);
       results.push({
         backend,

@@ -6,7 +6,7 @@
  */
 import type { DesiredService } from "../../src/core/backends.js";
 import { DesiredService as DesiredServiceSchema } from "../../src/core/backends.js";
-import { CommandError, must, type Runner } from "./runner.js";
+import { CommandError, forgetful, must, type Remembered, type Runner } from "./runner.js";
 
 /** One virtual service as ipvsadm prints it: the key is `-t 10.0.0.1:80`, `-u [fd00::1]:53` or `-f 5`. */
 export interface IpvsService {
@@ -127,10 +127,15 @@ export interface SyncResult {
 }
 
 export class IpvsDriver {
-  /** Service keys this driver has programmed, so it removes only what it added. */
-  readonly managed = new Set<string>();
+  /** Service keys this driver has programmed, so it removes only what it added; kept across restarts. */
+  readonly managed: Set<string>;
 
-  constructor(private readonly runner: Runner) {}
+  constructor(
+    private readonly runner: Runner,
+    private readonly memory: Remembered = forgetful,
+  ) {
+    this.managed = new Set(memory.load());
+  }
 
   /** Feeds lines to `ipvsadm -R`. It exits 0 when the kernel refuses a line: any stderr is the failure. */
   async apply(lines: string[]): Promise<void> {
@@ -153,6 +158,7 @@ export class IpvsDriver {
     await this.apply(sent);
     for (const key of this.managed) if (!desired.has(key)) this.managed.delete(key);
     for (const key of desired.keys()) this.managed.add(key);
+    this.memory.save([...this.managed]);
     const after = await this.read();
     const mine = new Map([...after].filter(([key]) => desired.has(key)));
     const actual = renderTable(mine);

@@ -61,3 +61,11 @@ export async function must(runner: Runner, argv: readonly string[]): Promise<Run
   if (result.code !== 0) throw new CommandError(argv, result);
   return result;
 }
+
+/** A set of names a driver must remember across restarts (what it added, so it removes only that). */
+export interface Remembered {
+  load(): string[];
+  save(names: string[]): void;
+}
+
+export const forgetful: Remembered = { load: () => [], save: () => undefined };

@@ -154,6 +154,28 @@ describe("the HAProxy driver", () => {
     expect(removed?.servers.map((s) => s.name)).toEqual(["web1", "web2"]);
   });
 
+  it("remembers across a restart which servers it added, and deletes only those", async () => {
+    let kept: string[] = [];
+    const memory = {
+      load: () => kept,
+      save: (names: string[]) => {
+        kept = names;
+      },
+    };
+    const before = new HaproxyDriver(socketSender(path.join(dir, "admin.sock")), memory);
+    await before.sync(table([rs(1, 1), rs(2, 1), rs(3, 1)]));
+    expect(kept).toEqual(["be/web3"]);
+    const after = new HaproxyDriver(socketSender(path.join(dir, "admin.sock")), memory);
+    const [result] = await after.sync(table([rs(1, 1)]));
+    expect(result?.sent).toEqual([
+      "set server be/web2 state maint",
+      "set server be/web3 state maint",
+      "del server be/web3",
+    ]);
+    expect(kept).toEqual([]);
+    await after.sync(table([rs(1, 1), rs(2, 1)]));
+  });
+
   it("refuses a name with a newline before anything is sent", async () => {
     const sent: string[] = [];
     const driver = new HaproxyDriver(async (line) => {
