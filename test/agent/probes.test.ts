@@ -4,8 +4,11 @@
  * the votes they send.
  */
 import { spawn } from "node:child_process";
+import { chmodSync, copyFileSync, mkdtempSync, rmSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LocalProbes, probeOnce, processRunning } from "../../host-agent/src/probes.js";
 import { ProcessRunner } from "../../host-agent/src/runner.js";
@@ -64,14 +67,25 @@ describe("the agent's own checks", () => {
   });
 
   it("sees a process by name while it runs, and not after it ended", async () => {
-    const child = spawn("sleep", ["30"]);
-    await new Promise((r) => setTimeout(r, 100));
-    expect(await processRunning("sleep")).toBe(true);
-    const exited = new Promise((r) => child.once("exit", r));
-    child.kill("SIGKILL");
-    await exited;
-    await new Promise((r) => setTimeout(r, 50));
-    expect(await processRunning("sleep")).toBe(false);
+    // A copy of sleep under a name no other test uses (comm holds 15 characters).
+    const name = `vgl${process.pid}`.slice(0, 15);
+    const dir = mkdtempSync(path.join(tmpdir(), "vigil-proc-"));
+    const binary = path.join(dir, name);
+    copyFileSync("/bin/sleep", binary);
+    chmodSync(binary, 0o755);
+    const child = spawn(binary, ["30"]);
+    try {
+      await new Promise((r) => setTimeout(r, 100));
+      expect(await processRunning(name)).toBe(true);
+      const exited = new Promise((r) => child.once("exit", r));
+      child.kill("SIGKILL");
+      await exited;
+      await new Promise((r) => setTimeout(r, 50));
+      expect(await processRunning(name)).toBe(false);
+    } finally {
+      child.kill("SIGKILL");
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("votes on a change at once, after fall failures in a row", async () => {
