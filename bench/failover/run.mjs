@@ -57,7 +57,6 @@ class KeepalivedLab {
     this.lab = Lab.create(["lb1", "lb2", "client"]);
     this.dir = mkdtempSync(path.join(tmpdir(), "vigil-keepalived-"));
     this.daemons = new Map();
-    this.servers = new Map();
   }
 
   config(node) {
@@ -125,31 +124,19 @@ vrrp_instance VI_1 {
   }
 
   startServer(node) {
-    this.servers.set(
-      node,
-      this.lab.spawn(node, [process.execPath, path.join(root, "test/lab/name-server.mjs"), node, "80"]),
-    );
+    this.lab.startServer(node);
   }
 
-  async stopServer(node) {
-    const child = this.servers.get(node);
-    if (child) await this.lab.signal(child);
-    this.servers.delete(node);
+  stopServer(node) {
+    return this.lab.stopServer(node);
   }
 
   startClient() {
-    const answers = [];
-    this.client = this.lab.spawn(
-      "client",
-      [process.execPath, path.join(root, "test/lab/client.mjs"), `http://${VIP}/`, "50", "200"],
-      { onLine: (line, stream) => stream !== "stderr" && line.startsWith("{") && answers.push(JSON.parse(line)) },
-    );
-    return answers;
+    return this.lab.startClient();
   }
 
-  async holders() {
-    const held = await Promise.all(this.directors.map((d) => this.lab.holds(d)));
-    return this.directors.filter((_, i) => held[i]);
+  holders() {
+    return this.lab.holders(this.directors);
   }
 
   async stop() {

@@ -34,6 +34,11 @@ export class Lab {
   ): ChildProcess;
   adopt(child: ChildProcess, group?: boolean): ChildProcess;
   signal(child: ChildProcess, signal?: NodeJS.Signals, waitMs?: number): Promise<void>;
+  startServer(node: string): void;
+  stopServer(node: string): Promise<void>;
+  startClient(): { t: number; who?: string; error?: string }[];
+  stopClient(): Promise<void>;
+  holders(directors: string[]): Promise<string[]>;
   isolate(node: string): void;
   partition(a: string, b: string): void;
   heal(): void;

@@ -16,8 +16,11 @@
 import { execFile, execFileSync, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { createWriteStream } from "node:fs";
+import path from "node:path";
 import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
 
+const here = path.dirname(fileURLToPath(import.meta.url));
 export const SUBNET = "10.77.0";
 export const VIP = `${SUBNET}.100`;
 const OCTETS = { cp: 2, lb1: 11, lb2: 12, lb3: 13, web1: 21, web2: 22, client: 50 };
@@ -47,6 +50,7 @@ export class Lab {
     this.prefix = `vg${randomBytes(3).toString("hex")}`;
     this.nodes = nodes;
     this.children = new Set();
+    this.servers = new Map();
     this.cleanup = () => this.destroy();
     process.once("exit", this.cleanup);
   }
@@ -143,6 +147,42 @@ export class Lab {
     const timer = setTimeout(() => send("SIGKILL"), waitMs);
     await exited;
     clearTimeout(timer);
+  }
+
+  /** Starts the HTTP server on a node's :80 that answers with the node's name. */
+  startServer(node) {
+    this.servers.set(node, this.spawn(node, [process.execPath, path.join(here, "name-server.mjs"), node, "80"]));
+  }
+
+  async stopServer(node) {
+    const child = this.servers.get(node);
+    if (child) await this.signal(child);
+    this.servers.delete(node);
+  }
+
+  /** Starts the client loop against the VIP (every 50 ms) and returns its answers as they come. */
+  startClient() {
+    const answers = [];
+    this.client = this.spawn(
+      "client",
+      [process.execPath, path.join(here, "client.mjs"), `http://${VIP}/`, "50", "200"],
+      {
+        onLine: (line, stream) => {
+          if (stream !== "stderr" && line.startsWith("{")) answers.push(JSON.parse(line));
+        },
+      },
+    );
+    return answers;
+  }
+
+  async stopClient() {
+    if (this.client) await this.signal(this.client);
+  }
+
+  /** Which of `directors` hold the VIP, as their own interfaces say. */
+  async holders(directors) {
+    const held = await Promise.all(directors.map((d) => this.holds(d)));
+    return directors.filter((_, i) => held[i]);
   }
 
   /** Drops every frame to and from a node at the switch; its link stays up. */

@@ -64,8 +64,6 @@ export class VigilLab {
     this.dir = mkdtempSync(path.join(tmpdir(), "vigil-lab-"));
     this.socket = path.join(this.dir, "api.sock");
     this.agents = new Map();
-    this.servers = new Map();
-    this.clientLog = [];
   }
 
   /**
@@ -198,32 +196,19 @@ export class VigilLab {
   }
 
   startServer(node) {
-    this.servers.set(node, this.lab.spawn(node, [process.execPath, path.join(here, "name-server.mjs"), node, "80"]));
+    this.lab.startServer(node);
   }
 
-  async stopServer(node) {
-    const child = this.servers.get(node);
-    if (child) await this.lab.signal(child);
-    this.servers.delete(node);
+  stopServer(node) {
+    return this.lab.stopServer(node);
   }
 
-  /** Starts the client loop against the VIP (every 50 ms) and returns its answers as they come. */
   startClient() {
-    const answers = [];
-    this.client = this.lab.spawn(
-      "client",
-      [process.execPath, path.join(here, "client.mjs"), `http://${VIP}/`, "50", "200"],
-      {
-        onLine: (line, stream) => {
-          if (stream !== "stderr" && line.startsWith("{")) answers.push(JSON.parse(line));
-        },
-      },
-    );
-    return answers;
+    return this.lab.startClient();
   }
 
-  async stopClient() {
-    if (this.client) await this.lab.signal(this.client);
+  stopClient() {
+    return this.lab.stopClient();
   }
 
   async leases() {
@@ -231,9 +216,8 @@ export class VigilLab {
   }
 
   /** Who holds the VIP, as the directors' own interfaces say. */
-  async holders() {
-    const held = await Promise.all(this.directors.map((d) => this.lab.holds(d)));
-    return this.directors.filter((_, i) => held[i]);
+  holders() {
+    return this.lab.holders(this.directors);
   }
 
   controlPlaneLog() {
