@@ -7,13 +7,8 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import { AgentChannel, type CommandResult, NotConnected } from "./agent-channel.js";
-import {
-  type BackendReport,
-  type BackendsView,
-  type DesiredService,
-  desiredBackends,
-  desiredService,
-} from "./core/backends.js";
+import { BackendKeeper } from "./backend-keeper.js";
+import type { BackendsView } from "./core/backend-status.js";
 import type { ClusterDocument } from "./core/cluster.js";
 import type { AgentWork, Command } from "./core/command.js";
 import type { Envelope } from "./core/envelope.js";
@@ -70,9 +65,7 @@ export class Coordinator extends DurableObject<Env> {
   /** The agent.work last sent to each node, so an unchanged one is not sent again. */
   private readonly work = new Map<string, string>();
   private workRevision = 0;
-  /** The backends.sync last sent to each node, and what each node answered. */
-  private readonly backendsSent = new Map<string, string>();
-  private backendsRevision = 0;
+  private readonly backends: BackendKeeper;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -84,7 +77,6 @@ export class Coordinator extends DurableObject<Env> {
       CREATE TABLE IF NOT EXISTS verdicts (target TEXT PRIMARY KEY, body TEXT NOT NULL);
       CREATE TABLE IF NOT EXISTS observers (observer TEXT PRIMARY KEY, seq INTEGER NOT NULL);
       CREATE TABLE IF NOT EXISTS outbox (id TEXT PRIMARY KEY, body TEXT NOT NULL);
-      CREATE TABLE IF NOT EXISTS backend_reports (node TEXT PRIMARY KEY, body TEXT NOT NULL);
     `);
     for (const row of this.sql.exec<{ value: string }>("SELECT value FROM meta WHERE key = 'cluster'"))
       this.cluster = row.value;
@@ -119,6 +111,15 @@ export class Coordinator extends DurableObject<Env> {
       connected: (node) => this.channel.connected(node),
       verdict: (target) => this.verdicts.get(target)?.state ?? "unknown",
     });
+    this.backends = new BackendKeeper(this.sql, {
+      send: (node, command) => {
+        if (this.cluster === null) return Promise.reject(new NotConnected("no cluster yet"));
+        return this.channel.send(this.cluster, node, command);
+      },
+      connected: (node) => this.channel.connected(node),
+      record,
+      background: (work) => this.ctx.waitUntil(work),
+    });
   }
 
   private async presence(node: string, online: boolean): Promise<void> {
@@ -126,7 +127,7 @@ export class Coordinator extends DurableObject<Env> {
     await this.ensureConfig(this.cluster);
     if (online) {
       this.work.delete(node);
-      this.backendsSent.delete(node);
+      this.backends.forget(node);
       await this.sendWork(node);
       this.syncBackends();
     }
@@ -169,72 +170,17 @@ export class Coordinator extends DurableObject<Env> {
     await this.channel.post(this.cluster, node, work, 0);
   }
 
-  /**
-   * Sends each connected director the tables of its VIP groups' services when they differ
-   * from what it last got; its signed ack carries the table it actually has.
-   */
   private syncBackends(): void {
-    if (this.cluster === null || this.doc === null) return;
-    const tables = desiredBackends(this.doc, (t) => this.verdicts.get(t)?.state ?? "unknown");
-    for (const [node, services] of tables) {
-      if (!this.channel.connected(node)) continue;
-      const key = JSON.stringify(services);
-      if (this.backendsSent.get(node) === key) continue;
-      if (services.length === 0 && !this.backendsSent.has(node)) continue;
-      this.backendsSent.set(node, key);
-      this.ctx.waitUntil(this.pushBackends(this.cluster, node, services));
-    }
+    if (this.doc === null) return;
+    this.backends.sync(this.doc, (t) => this.verdicts.get(t)?.state ?? "unknown");
   }
 
-  private async pushBackends(cluster: string, node: string, services: DesiredService[]): Promise<void> {
-    this.backendsRevision += 1;
-    const revision = this.backendsRevision;
-    const at = new Date().toISOString();
-    let report: BackendReport;
-    try {
-      const reply = await this.channel.send(cluster, node, { type: "backends.sync", revision, services });
-      report = { revision, at, ok: reply.ok, error: reply.error, result: reply.result };
-    } catch (err) {
-      report = { revision, at, ok: false, error: (err as Error).message, result: null };
-    }
-    if (!report.ok) {
-      // Sent again at the next alarm.
-      this.backendsSent.delete(node);
-      this.enqueueEvent(
-        {
-          type: "command.failed",
-          severity: "warning",
-          subject: node,
-          details: { command: "backends.sync", revision, error: report.error },
-        },
-        Date.now(),
-      );
-      await this.flush();
-    }
-    this.sql.exec("INSERT OR REPLACE INTO backend_reports (node, body) VALUES (?, ?)", node, JSON.stringify(report));
-  }
-
-  /** Per virtual service: the desired table, and per director what it last reported having. */
-  async backends(cluster: string): Promise<BackendsView> {
+  /** Per virtual service: the desired table, and per director its last sync and live table. */
+  async backendsView(cluster: string): Promise<BackendsView> {
     await this.ensureConfig(cluster);
-    const reports = new Map(
-      this.sql
-        .exec<{ node: string; body: string }>("SELECT node, body FROM backend_reports")
-        .toArray()
-        .map((r) => [r.node, JSON.parse(r.body) as BackendReport]),
-    );
     const doc = this.doc;
-    if (!doc) return { services: [] };
-    const verdict = (t: string) => this.verdicts.get(t)?.state ?? "unknown";
-    return {
-      services: doc.virtualServices.map((vs) => {
-        const members = doc.vipGroups.find((g) => g.name === vs.vipGroup)?.members.map((m) => m.node) ?? [];
-        return {
-          desired: desiredService(vs, verdict),
-          directors: members.map((node) => ({ node, report: reports.get(node) ?? null })),
-        };
-      }),
-    };
+    if (!doc) return { at: new Date().toISOString(), services: [] };
+    return this.backends.view(doc, (t) => this.verdicts.get(t)?.state ?? "unknown");
   }
 
   /** Every lease unit: holder, epoch, time left, members with effective priority and why not eligible. */

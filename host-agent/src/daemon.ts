@@ -80,6 +80,8 @@ function executors(leases: LeaseClient, probes: LocalProbes, backends: Backends)
           return {};
         case "backends.sync":
           return backends.sync(command.services);
+        case "backends.status":
+          return backends.status();
         case "agent.work":
           leases.setUnits(command.units);
           probes.set(command.probes);

@@ -6,6 +6,7 @@
  * before it is written: a newline or a semicolon would be a second command.
  */
 import net from "node:net";
+import type { ActualService } from "../../src/core/backend-status.js";
 import type { DesiredServer, DesiredService } from "../../src/core/backends.js";
 import { DesiredService as DesiredServiceSchema } from "../../src/core/backends.js";
 import { forgetful, type Remembered } from "./runner.js";
@@ -83,6 +84,24 @@ export function parseServersState(text: string): LiveServer[] {
         weight: Number(v[at("srv_uweight")]),
       };
     });
+}
+
+/** Current sessions per server from `show stat` CSV (`# pxname,svname,qcur,qmax,scur,...`). */
+export function parseSessions(text: string): Map<string, number> {
+  const lines = text.split("\n");
+  const header = lines.find((l) => l.startsWith("# "));
+  if (!header) throw new HaproxyError(`show stat: ${lines.find((l) => l.trim() !== "") ?? "empty answer"}`);
+  const fields = header.slice(2).split(",");
+  const sv = fields.indexOf("svname");
+  const scur = fields.indexOf("scur");
+  const out = new Map<string, number>();
+  for (const line of lines) {
+    if (line.startsWith("#") || line.trim() === "") continue;
+    const v = line.split(",");
+    const server = v[sv];
+    if (server && server !== "FRONTEND" && server !== "BACKEND") out.set(server, Number(v[scur] ?? 0));
+  }
+  return out;
 }
 
 export type AdminState = "ready" | "drain" | "maint";
@@ -164,6 +183,31 @@ export class HaproxyDriver {
 
   async read(backend: string): Promise<LiveServer[]> {
     return parseServersState(await this.send(command(["show", "servers", "state", name(backend, "backend")])));
+  }
+
+  /** Each backend's servers as HAProxy has them now, with their current sessions. */
+  async status(services: DesiredService[]): Promise<ActualService[]> {
+    const out: ActualService[] = [];
+    for (const s of services) {
+      if (s.driver.type !== "haproxy") continue;
+      const backend = name(s.driver.backend, "backend");
+      const servers = await this.read(backend);
+      const sessions = parseSessions(await this.send(command(["show", "stat", backend, "4", "-1"])));
+      out.push({
+        service: s.name,
+        present: true,
+        servers: servers.map((x) => ({
+          name: x.name,
+          address: x.address,
+          port: x.port,
+          weight: x.weight,
+          state: adminStateOf(x),
+          up: x.operational === 2,
+          sessions: sessions.get(x.name) ?? 0,
+        })),
+      });
+    }
+    return out;
   }
 
   async sync(services: DesiredService[]): Promise<BackendResult[]> {

@@ -12,6 +12,16 @@ import type { Identity, StateStore } from "./state.js";
 /** How long an ack stays valid. */
 const ACK_TTL_MS = 60_000;
 
+/** A command that failed part-way: the ack says why and still carries what was done. */
+export class PartialFailure extends Error {
+  constructor(
+    message: string,
+    readonly result: Record<string, unknown>,
+  ) {
+    super(message);
+  }
+}
+
 export interface Executors {
   /** Runs an accepted command; `epoch` is its envelope's lease epoch. */
   run(command: Command, epoch: number): Promise<Record<string, unknown>>;
@@ -76,7 +86,8 @@ export class Inbox {
       const result = await this.executors.run(e.command, e.epoch);
       return { ack: await this.ack(e.id, true, null, result), accepted: true, reason: null };
     } catch (err) {
-      return { ack: await this.ack(e.id, false, (err as Error).message, null), accepted: true, reason: null };
+      const result = err instanceof PartialFailure ? err.result : null;
+      return { ack: await this.ack(e.id, false, (err as Error).message, result), accepted: true, reason: null };
     }
   }
 

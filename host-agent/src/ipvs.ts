@@ -4,6 +4,7 @@
  * then reads back and compares. ipvsadm exits 0 even when the kernel rejects a line inside
  * `-R`, so any stderr output is a failure. Services Vigil never managed are left alone.
  */
+import type { ActualServer, ActualService } from "../../src/core/backend-status.js";
 import type { DesiredService } from "../../src/core/backends.js";
 import { DesiredService as DesiredServiceSchema } from "../../src/core/backends.js";
 import { CommandError, forgetful, must, type Remembered, type Runner } from "./runner.js";
@@ -54,15 +55,55 @@ export function parseSave(text: string): IpvsTable {
   return table;
 }
 
+const LIST_PROTOCOL: Record<string, string> = { TCP: "-t", UDP: "-u", FWM: "-f" };
+
+/** A live service as `ipvsadm -L -n` prints it, with connection counts, under its `-S` key. */
+export type IpvsListing = Map<string, { scheduler: string; servers: ActualServer[] }>;
+
+/**
+ * Parses `ipvsadm -L -n`: `TCP  10.0.0.1:80 wrr persistent 360` starts a service, and
+ * `  -> 10.0.0.21:80  Masq  3  1  7` is a real server with weight, active and inactive
+ * connections.
+ */
+export function parseList(text: string): IpvsListing {
+  const listing: IpvsListing = new Map();
+  let current: { scheduler: string; servers: ActualServer[] } | undefined;
+  for (const line of text.split("\n")) {
+    const words = line.trim().split(/\s+/);
+    const flag = LIST_PROTOCOL[words[0] ?? ""];
+    if (flag && words[1] && words[2]) {
+      current = { scheduler: words[2], servers: [] };
+      listing.set(`${flag} ${words[1]}`, current);
+      continue;
+    }
+    const [arrow, server, forward, weight, active, inactive] = words;
+    if (arrow !== "->" || !current || !server || !/^\d+$/.test(weight ?? "")) continue;
+    const at = server.lastIndexOf(":");
+    current.servers.push({
+      address: server.slice(0, at).replace(/^\[|\]$/g, ""),
+      port: Number(server.slice(at + 1)),
+      weight: Number(weight),
+      ...(forward ? { forward } : {}),
+      activeConns: Number(active ?? 0),
+      inactiveConns: Number(inactive ?? 0),
+    });
+  }
+  return listing;
+}
+
+/** The `-S` key of a desired service: `-t 10.0.0.1:80`, `-u [fd00::1]:53` or `-f 5`. */
+export function serviceKey(s: DesiredService): string {
+  return s.fwmark !== undefined
+    ? `-f ${s.fwmark}`
+    : `${s.protocol === "udp" ? "-u" : "-t"} ${endpoint(s.address ?? "", s.port ?? 0)}`;
+}
+
 /** The table the desired services make, in the same form as a read-back. */
 export function tableOf(services: DesiredService[]): IpvsTable {
   const table: IpvsTable = new Map();
   for (const s of services) {
     if (s.driver.type !== "ipvs") continue;
-    const key =
-      s.fwmark !== undefined
-        ? `-f ${s.fwmark}`
-        : `${s.protocol === "udp" ? "-u" : "-t"} ${endpoint(s.address ?? "", s.port ?? 0)}`;
+    const key = serviceKey(s);
     const netmask = s.persistence?.netmask;
     const persistence = s.persistence
       ? [`-p ${s.persistence.timeout}`, netmask !== undefined && typeof netmask === "string" ? `-M ${netmask}` : ""]
@@ -148,6 +189,17 @@ export class IpvsDriver {
 
   async read(): Promise<IpvsTable> {
     return parseSave((await must(this.runner, ["ipvsadm", "-S", "-n"])).stdout);
+  }
+
+  /** What the kernel has for these services now, with connection counts. */
+  async status(services: DesiredService[]): Promise<ActualService[]> {
+    const listing = parseList((await must(this.runner, ["ipvsadm", "-L", "-n"])).stdout);
+    return services.map((s) => {
+      const live = listing.get(serviceKey(s));
+      return live
+        ? { service: s.name, present: true, scheduler: live.scheduler, servers: live.servers }
+        : { service: s.name, present: false, servers: [] };
+    });
   }
 
   async sync(services: DesiredService[]): Promise<SyncResult> {

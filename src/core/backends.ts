@@ -89,26 +89,3 @@ export function desiredBackends(
   }
   return out;
 }
-
-/** What a director answered to its last backends.sync. */
-export const BackendReport = z.object({
-  revision: z.number().int(),
-  at: z.string(),
-  ok: z.boolean(),
-  error: z.string().nullable(),
-  /** Per driver: the commands sent and the table read back (IPVS lines, HAProxy servers). */
-  result: z.record(z.string(), z.unknown()).nullable(),
-});
-export type BackendReport = z.infer<typeof BackendReport>;
-
-export const BackendsView = z
-  .object({
-    services: z.array(
-      z.object({
-        desired: DesiredService,
-        directors: z.array(z.object({ node: z.string(), report: BackendReport.nullable() })),
-      }),
-    ),
-  })
-  .meta({ id: "BackendsView" });
-export type BackendsView = z.infer<typeof BackendsView>;

@@ -82,6 +82,9 @@ export const BackendsSync = z.strictObject({
   services: z.array(DesiredService).max(1000),
 });
 
+/** Asks a director for the tables it has now, with connection counts (answered in the ack's result). */
+export const BackendsStatusRequest = z.strictObject({ type: z.literal("backends.status") });
+
 export const HookRun = z.strictObject({
   type: z.literal("hook.run"),
   group: Ident,
@@ -122,6 +125,7 @@ export const Command = z.discriminatedUnion("type", [
   LeaseReleased,
   AgentVotes,
   BackendsSync,
+  BackendsStatusRequest,
   HookRun,
   KeyRotate,
   Ack,

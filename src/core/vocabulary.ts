@@ -54,6 +54,9 @@ export const EVENT_TYPES = [
   "agent.offline",
   "agent.online",
   "command.failed",
+  /** A virtual service has fewer healthy real servers than its minHealthy (keepalived's quorum). */
+  "service.below_minimum",
+  "service.restored",
   "webhook.failing",
   /** Sent by `POST /v1/webhooks/{name}/test` only. */
   "webhook.test",

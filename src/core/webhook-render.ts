@@ -26,6 +26,8 @@ const HEADLINE: Partial<Record<EventType, string>> = {
   "agent.offline": "agent is offline",
   "agent.online": "agent is online",
   "command.failed": "command failed",
+  "service.below_minimum": "has fewer healthy real servers than its minimum",
+  "service.restored": "has enough healthy real servers again",
   "webhook.failing": "webhook deliveries are failing",
   "webhook.test": "test notification from Vigil",
   "webhook.summary": "notifications were held back by the hourly cap",
@@ -45,6 +47,7 @@ export const RECOVERY_OF: Partial<Record<EventType, EventType>> = {
   "target.degraded": "target.up",
   "quorum.lost": "quorum.regained",
   "agent.offline": "agent.online",
+  "service.below_minimum": "service.restored",
 };
 
 export function opensIncident(type: EventType): boolean {

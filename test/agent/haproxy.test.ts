@@ -11,7 +11,10 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Backends } from "../../host-agent/src/backends.js";
 import { HaproxyDriver, socketSender } from "../../host-agent/src/haproxy.js";
+import { PartialFailure } from "../../host-agent/src/inbox.js";
+import { IpvsDriver } from "../../host-agent/src/ipvs.js";
 import type { DesiredService } from "../../src/core/backends.js";
 
 let dir = "";
@@ -19,11 +22,14 @@ let haproxy: ChildProcess;
 const servers: Server[] = [];
 const ports: number[] = [];
 let front = 0;
+/** Requests to /hold wait here until the test lets them go. */
+const held: (() => void)[] = [];
 
 async function listen(name: string): Promise<number> {
-  const server = createServer((_req, res) => {
+  const server = createServer((req, res) => {
     res.setHeader("connection", "close");
-    res.end(name);
+    if (req.url === "/hold") held.push(() => res.end(name));
+    else res.end(name);
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   servers.push(server);
@@ -127,6 +133,29 @@ describe("the HAProxy driver", () => {
     expect((await driver.sync(table([rs(1, 3), rs(2, 1)])))[0]?.sent).toEqual([]);
   });
 
+  it("reports each server's weight, state and current sessions, as the stats page does", async () => {
+    const driver = new HaproxyDriver(socketSender(path.join(dir, "admin.sock")));
+    await driver.sync(table([rs(1, 3), rs(2, 1)]));
+    const request = new Promise<string>((resolve, reject) => {
+      get({ host: "127.0.0.1", port: front, path: "/hold", agent: false }, (res) => {
+        let body = "";
+        res.on("data", (c) => {
+          body += c;
+        });
+        res.on("end", () => resolve(body));
+      }).on("error", reject);
+    });
+    while (held.length === 0) await new Promise((r) => setTimeout(r, 20));
+    const [web] = await driver.status(table([rs(1, 3), rs(2, 1)]));
+    held.shift()?.();
+    const who = await request;
+    expect(web?.service).toBe("web");
+    expect(web?.servers.map((x) => [x.name, x.weight, x.state, x.sessions])).toEqual([
+      ["web1", 3, "ready", who === "web1" ? 1 : 0],
+      ["web2", 1, "ready", who === "web2" ? 1 : 0],
+    ]);
+  });
+
   it("puts a server left out of the table in maintenance, drains an inhibited one, and brings them back", async () => {
     const driver = new HaproxyDriver(socketSender(path.join(dir, "admin.sock")));
     expect((await driver.sync(table([rs(1, 1)])))[0]?.sent).toEqual([
@@ -190,5 +219,21 @@ describe("the HAProxy driver", () => {
     }));
     await expect(driver.sync(badBackend)).rejects.toThrow(/backend/);
     expect(sent).toEqual([]);
+  });
+
+  it("keeps what HAProxy did when the IPVS driver fails, and reads status per driver", async () => {
+    // No IPVS on this host: an ipvsadm that fails the way a missing module does (the qemu test drives the real one).
+    const ipvs = new IpvsDriver({
+      run: async () => ({ code: 2, stdout: "", stderr: "Can't initialize ipvs: Protocol not available" }),
+    });
+    const backends = new Backends(ipvs, new HaproxyDriver(socketSender(path.join(dir, "admin.sock"))));
+    const ipvsService = { ...table([])[0], name: "dns", driver: { type: "ipvs" as const } } as DesiredService;
+    const error = await backends.sync([ipvsService, ...table([rs(1, 2), rs(2, 1)])]).catch((e) => e);
+    expect(error).toBeInstanceOf(PartialFailure);
+    expect(error.message).toMatch(/^ipvs: ipvsadm -S -n exited 2: Can't initialize ipvs/);
+    expect(error.result.haproxy[0].servers.map((x: { weight: number }) => x.weight)).toEqual([2, 1]);
+    const status = await backends.status();
+    expect(status.errors).toEqual({ ipvs: expect.stringMatching(/^ipvsadm -L -n exited 2/) });
+    expect(status.services.map((x) => [x.service, x.servers.map((y) => y.weight)])).toEqual([["web", [2, 1]]]);
   });
 });

@@ -10,7 +10,7 @@ import { build } from "esbuild";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { StateStore } from "../../host-agent/src/state.js";
 import { toBase64url } from "../../src/core/base64url.js";
-import { type Envelope, keyPairFromSeed, seal } from "../../src/core/envelope.js";
+import { EMPTY_CURSOR, type Envelope, importPublicKey, keyPairFromSeed, open, seal } from "../../src/core/envelope.js";
 import { NOW, ping } from "../shared/envelope-cases.js";
 import golden from "../shared/envelope-golden.json";
 
@@ -126,5 +126,32 @@ describe("coordinator key rotation", () => {
     expect(await inbox.receive(byOld, NOW)).toMatchObject({ accepted: false, reason: "UNKNOWN_KEY" });
     const byNew = await seal({ ...ping, kid: "coord-2", id: "m-22", seq: 22 }, next.privateKey);
     expect(await inbox.receive(byNew, NOW)).toMatchObject({ accepted: true });
+  });
+});
+
+describe("acks", () => {
+  it("carries what a command did before it failed part-way, with the reason", async () => {
+    const { Inbox, PartialFailure } = await import("../../host-agent/src/inbox.js");
+    const partial = path.join(dir, "partial");
+    const store = new StateStore(partial);
+    store.saveIdentity({ ...(new StateStore(state).identity() as NonNullable<ReturnType<StateStore["identity"]>>) });
+    const inbox = await Inbox.load(store, {
+      run: async () => {
+        throw new PartialFailure("ipvs: no module", { haproxy: { sent: ["set weight be/web1 2"] } });
+      },
+    });
+    const coordinator = await keyPairFromSeed(new Uint8Array(32).fill(7));
+    const frame = await seal({ ...ping, id: "s-1", seq: 30 }, coordinator.privateKey);
+    const { ack } = await inbox.receive(frame, NOW);
+    const agentKey = await importPublicKey(store.identity()?.publicKey ?? "");
+    const opened = await open(ack, () => agentKey, { cluster: "classic-lvs", agent: "lb1" }, EMPTY_CURSOR, Date.now());
+    if (!opened.ok) throw new Error(`ack did not open: ${opened.reason} ${opened.detail}`);
+    expect(opened.envelope.command).toEqual({
+      type: "ack",
+      of: "s-1",
+      ok: false,
+      error: "ipvs: no module",
+      result: { haproxy: { sent: ["set weight be/web1 2"] } },
+    });
   });
 });

@@ -3,7 +3,7 @@
  * the smallest `ipvsadm -R` edit between them.
  */
 import { describe, expect, it } from "vitest";
-import { editLines, parseSave, renderTable, tableOf } from "../../host-agent/src/ipvs.js";
+import { editLines, parseList, parseSave, renderTable, serviceKey, tableOf } from "../../host-agent/src/ipvs.js";
 import { type DesiredService, desiredService } from "../../src/core/backends.js";
 import { VirtualService } from "../../src/core/virtual-service.js";
 
@@ -35,7 +35,34 @@ const SAVED = `-A -t 10.77.0.100:80 -s wrr -p 50
 -a -f 7 -r 10.77.0.21:0 -g -w 1
 `;
 
+const LISTED = `IP Virtual Server version 1.2.1 (size=4096)
+Prot LocalAddress:Port Scheduler Flags
+  -> RemoteAddress:Port           Forward Weight ActiveConn InActConn
+TCP  10.77.0.100:80 wrr persistent 50
+  -> 10.77.0.21:8080              Masq    3      2          7
+  -> 10.77.0.22:8080              Masq    1      0          1
+UDP  [fd00::100]:53 sh
+  -> [fd00::23]:53                Route   2      0          0
+FWM  7 rr
+`;
+
 describe("IPVS tables", () => {
+  it("reads ipvsadm -L -n with connection counts, keyed as ipvsadm -S -n keys services", () => {
+    const listing = parseList(LISTED);
+    expect([...listing.keys()]).toEqual(["-t 10.77.0.100:80", "-u [fd00::100]:53", "-f 7"]);
+    expect(listing.get(serviceKey(web()))).toEqual({
+      scheduler: "wrr",
+      servers: [
+        { address: "10.77.0.21", port: 8080, weight: 3, forward: "Masq", activeConns: 2, inactiveConns: 7 },
+        { address: "10.77.0.22", port: 8080, weight: 1, forward: "Masq", activeConns: 0, inactiveConns: 1 },
+      ],
+    });
+    expect(listing.get("-u [fd00::100]:53")?.servers).toEqual([
+      { address: "fd00::23", port: 53, weight: 2, forward: "Route", activeConns: 0, inactiveConns: 0 },
+    ]);
+    expect(listing.get("-f 7")?.servers).toEqual([]);
+  });
+
   it("reads ipvsadm -S -n back into the same table the desired service makes", () => {
     const live = parseSave(SAVED);
     expect([...live.keys()]).toEqual(["-t 10.77.0.100:80", "-u 10.77.0.100:53", "-f 7"]);

@@ -104,6 +104,7 @@ async function main(): Promise<void> {
   }
   await driver.sync([service({})]);
   observed.rr = fetch(6);
+  observed.status = await driver.status([service({})]);
   await driver.sync([service({ realServers: rs([3, 1]), scheduler: "wrr" })]);
   observed.wrr = count(fetch(8));
   await driver.sync([service({ realServers: rs([1]) })]);

@@ -70,6 +70,17 @@ describe("the IPVS driver against a real kernel (qemu)", () => {
     expect(observed.rejected).toMatch(/^ipvsadm -R exited 1: .*No such destination/);
   });
 
+  it("reports the live table like ipvsadm -Ln, with each real server's connections", () => {
+    const [web] = observed.status;
+    expect(web).toMatchObject({ service: "web", present: true, scheduler: "rr" });
+    const conns = web.servers.map((s: any) => [s.address, s.forward, s.weight, s.activeConns + s.inactiveConns]);
+    // Three requests each under rr; a finished connection stays as inactive for a while.
+    expect(conns).toEqual([
+      ["10.77.1.21", "Masq", 1, 3],
+      ["10.77.2.22", "Masq", 1, 3],
+    ]);
+  });
+
   it("balances NAT traffic per rr and wrr weights, and a removed server gets none", () => {
     const rr = observed.rr as string[];
     expect(rr.filter((w) => w === "rs1")).toHaveLength(3);

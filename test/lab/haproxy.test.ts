@@ -130,6 +130,18 @@ describe("HAProxy kept in step with quorum health", () => {
     const [service] = (await v.api("GET", `/v1/clusters/${CLUSTER}/backends`)).body.services;
     expect(service.desired.servers.map((s: { name: string }) => s.name)).toEqual(["web2"]);
     expect(service.directors[0].report).toMatchObject({ ok: true });
+    // lb1's live table, read from HAProxy when asked: web1 in maintenance, in step with the desired table.
+    expect(service.directors[0]).toMatchObject({ online: true, error: null, differences: [] });
+    expect(
+      service.directors[0].actual.servers.map((s: { name: string; state: string; weight: number }) => [
+        s.name,
+        s.state,
+        s.weight,
+      ]),
+    ).toEqual([
+      ["web1", "maint", 1],
+      ["web2", "ready", 1],
+    ]);
 
     v.startServer("web1");
     const back = await until("web1 back", (c) => (c.web1 ?? 0) > 0, 10_000);

@@ -1,7 +1,8 @@
 /**
  * backends.sync through the real coordinator in workerd: a director gets its VIP group's
- * tables when it connects, a real server voted down leaves the table at once, and what the
- * director acks comes back in GET .../backends.
+ * tables when it connects, a real server voted down leaves the table at once, what the
+ * director acks comes back in GET .../backends with its live table read on the spot, and a
+ * service below its minimum is an event.
  */
 import { describe, expect, it } from "vitest";
 import { type Envelope, newKeyPair } from "../../src/core/envelope.js";
@@ -76,13 +77,51 @@ describe("backends through the coordinator", () => {
     const second = await lb1.next("backends.sync", seen, 2000);
     expect(servers(second)).toEqual(["web2:1"]);
 
-    const view = (await api("GET", `/v1/clusters/${cluster}/backends`)).body;
+    // The view asks the director for its live table; the scripted director answers with web1 still in.
+    const asked = lb1.received.length;
+    const pending = api("GET", `/v1/clusters/${cluster}/backends`);
+    const status = await lb1.next("backends.status", asked);
+    const live = (address: string, weight: number, conns: number) => ({
+      address,
+      port: 80,
+      weight,
+      forward: "Route",
+      activeConns: conns,
+      inactiveConns: 0,
+    });
+    await lb1.send({
+      type: "ack",
+      of: status.id,
+      ok: true,
+      error: null,
+      result: {
+        services: [
+          {
+            service: "web",
+            present: true,
+            scheduler: "wrr",
+            servers: [live("192.168.88.21", 3, 4), live("192.168.88.22", 1, 2)],
+          },
+        ],
+        errors: {},
+      },
+    });
+    const view = (await pending).body;
     expect(view.services[0].desired).toMatchObject({ name: "web", healthy: 1, belowMinimum: false });
     expect(view.services[0].desired.servers.map((s: { name: string }) => s.name)).toEqual(["web2"]);
     const revision = first.command.type === "backends.sync" ? first.command.revision : -1;
     expect(view.services[0].directors).toEqual([
       {
         node: "lb1",
+        online: true,
+        actual: {
+          service: "web",
+          present: true,
+          scheduler: "wrr",
+          servers: [live("192.168.88.21", 3, 4), live("192.168.88.22", 1, 2)],
+        },
+        error: null,
+        differences: ["192.168.88.21:80 not wanted"],
         report: {
           revision,
           at: expect.any(String),
@@ -92,6 +131,50 @@ describe("backends through the coordinator", () => {
         },
       },
     ]);
+    lb1.close();
+  });
+
+  it("shows a director that does not answer, and keeps what a driver did when the other failed", async () => {
+    const { cluster, lb1 } = await director();
+    const first = await lb1.next("backends.sync");
+    const done = { ipvs: { sent: [], actual: ["-A -t 192.168.88.15:80 -s wrr"] } };
+    await lb1.send({ type: "ack", of: first.id, ok: false, error: "haproxy: no socket", result: done });
+    // The failure is an event, and the sync goes out again at the next alarm.
+    await expect
+      .poll(async () => (await api("GET", `/v1/clusters/${cluster}/events?type=command.failed`)).body.length, {
+        timeout: 5000,
+      })
+      .toBe(1);
+    const view = (await api("GET", `/v1/clusters/${cluster}/backends`)).body;
+    const [lb] = view.services[0].directors;
+    expect(lb.report).toMatchObject({ ok: false, error: "haproxy: no socket", result: done });
+    // lb1 never answered the status read.
+    expect(lb).toMatchObject({ online: true, actual: null, error: "no answer within 3000 ms", differences: [] });
+    lb1.close();
+  });
+
+  it("records when a service falls below its minimum healthy real servers, and when it is back", async () => {
+    const { cluster, lb1 } = await director();
+    const vote = (target: string, state: "up" | "down") => ({
+      target,
+      state,
+      since: Date.now(),
+      latencyMs: null,
+      error: null,
+      probes: 1,
+      failures: state === "down" ? 1 : 0,
+    });
+    await lb1.send({ type: "votes", heartbeat: false, votes: [vote("web/web1", "down"), vote("web/web2", "down")] });
+    const events = async (type: string) => (await api("GET", `/v1/clusters/${cluster}/events?type=${type}`)).body;
+    await expect.poll(async () => (await events("service.below_minimum")).length, { timeout: 5000 }).toBe(1);
+    expect((await events("service.below_minimum"))[0]).toMatchObject({
+      subject: "web",
+      severity: "critical",
+      details: { healthy: 0, minHealthy: 1, sorry: false },
+    });
+    await lb1.send({ type: "votes", heartbeat: false, votes: [vote("web/web2", "up")] });
+    await expect.poll(async () => (await events("service.restored")).length, { timeout: 5000 }).toBe(1);
+    expect(await events("service.below_minimum")).toHaveLength(1);
     lb1.close();
   });
 });

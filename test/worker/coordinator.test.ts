@@ -103,9 +103,20 @@ describe("Coordinator", () => {
     // Events are written just after the answer; give them a moment.
     for (let i = 0; i < 50 && (await events()).length < 3; i++) await new Promise((r) => setTimeout(r, 20));
     expect(await events()).toEqual(["quorum.regained", "quorum.lost", "target.down"]);
-    const rows = await env.DB.prepare("SELECT count(*) AS n FROM events WHERE cluster = ?")
+    // The service's only real server follows the verdict: below its minimum, back (unknown counts as healthy), below.
+    const rows = await env.DB.prepare(
+      "SELECT type FROM events WHERE cluster = ? AND subject = 'web' ORDER BY at, rowid",
+    )
+      .bind(CLUSTER)
+      .all<{ type: string }>();
+    expect(rows.results.map((r) => r.type)).toEqual([
+      "service.below_minimum",
+      "service.restored",
+      "service.below_minimum",
+    ]);
+    const all = await env.DB.prepare("SELECT count(*) AS n FROM events WHERE cluster = ?")
       .bind(CLUSTER)
       .first<{ n: number }>();
-    expect(rows?.n).toBe(3);
+    expect(all?.n).toBe(6);
   });
 });

@@ -1,5 +1,5 @@
 /** Virtual services as the directors have them: the desired table and what each director reported. */
-import { BackendsView } from "../../core/backends.js";
+import { BackendsView } from "../../core/backend-status.js";
 import { loadCluster } from "../cluster-ops.js";
 import { param } from "../context.js";
 import type { Router } from "../router.js";
@@ -19,7 +19,7 @@ export function registerBackends(router: Router): void {
     async (c) => {
       const cluster = param(c, "cluster");
       await loadCluster(c.get("db"), cluster);
-      return c.json(await c.env.COORDINATOR.getByName(cluster).backends(cluster));
+      return c.json(await c.env.COORDINATOR.getByName(cluster).backendsView(cluster));
     },
   );
 }
