@@ -155,6 +155,8 @@ describe("backends through the coordinator", () => {
 
   it("records when a service falls below its minimum healthy real servers, and when it is back", async () => {
     const { cluster, lb1 } = await director();
+    // Votes count once the director's connection is fully set up, which its first sync shows.
+    await lb1.next("backends.sync");
     const vote = (target: string, state: "up" | "down") => ({
       target,
       state,
@@ -166,14 +168,14 @@ describe("backends through the coordinator", () => {
     });
     await lb1.send({ type: "votes", heartbeat: false, votes: [vote("web/web1", "down"), vote("web/web2", "down")] });
     const events = async (type: string) => (await api("GET", `/v1/clusters/${cluster}/events?type=${type}`)).body;
-    await expect.poll(async () => (await events("service.below_minimum")).length, { timeout: 5000 }).toBe(1);
+    await expect.poll(async () => (await events("service.below_minimum")).length, { timeout: 10_000 }).toBe(1);
     expect((await events("service.below_minimum"))[0]).toMatchObject({
       subject: "web",
       severity: "critical",
       details: { healthy: 0, minHealthy: 1, sorry: false },
     });
     await lb1.send({ type: "votes", heartbeat: false, votes: [vote("web/web2", "up")] });
-    await expect.poll(async () => (await events("service.restored")).length, { timeout: 5000 }).toBe(1);
+    await expect.poll(async () => (await events("service.restored")).length, { timeout: 10_000 }).toBe(1);
     expect(await events("service.below_minimum")).toHaveLength(1);
     lb1.close();
   });
