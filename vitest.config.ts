@@ -1,3 +1,4 @@
+import { execFileSync } from "node:child_process";
 import { defineConfig } from "vitest/config";
 import SummaryReporter from "./test/summary-reporter.js";
 
@@ -8,6 +9,9 @@ Object.assign(process.env, {
   CLOUDFLARE_CF_FETCH_ENABLED: "false",
   WRANGLER_HIDE_BANNER: "true",
 });
+
+// The agent bundles and the files the Worker serves for installs (wrangler.toml's [assets]).
+execFileSync("node", ["host-agent/build.mjs"], { stdio: "inherit" });
 
 export default defineConfig({
   test: {

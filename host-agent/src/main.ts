@@ -20,6 +20,7 @@ if (!globalThis.crypto) Object.defineProperty(globalThis, "crypto", { value: web
 const USAGE = `usage: vigil-agent <command> [options]
   run                                           connect to the coordinator and take commands
   enroll --url URL --token TOKEN --node NAME   register this host with the control plane
+                                                (the token may come from VIGIL_ENROLL_TOKEN instead)
   check-config                                  validate the configuration file
   status [--json]                               enrollment, pinned keys and replay cursor
   realserver --vip ADDR [--interface IF] [--remove]
@@ -99,10 +100,13 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case "enroll": {
-      if (!values.url || !values.token || !values.node) throw new UsageError("enroll needs --url, --token and --node");
+      // VIGIL_ENROLL_TOKEN keeps the token out of argv (install.sh passes it that way).
+      const token = values.token ?? process.env.VIGIL_ENROLL_TOKEN;
+      if (!values.url || !token || !values.node)
+        throw new UsageError("enroll needs --url, --token (or VIGIL_ENROLL_TOKEN) and --node");
       const stateDir = values["state-dir"] ?? DEFAULT_STATE_DIR;
       const enrolled = await enroll(
-        { url: values.url, token: values.token, node: values.node, configPath, stateDir },
+        { url: values.url, token, node: values.node, configPath, stateDir },
         new StateStore(stateDir),
       );
       const kids = enrolled.coordinatorKeys.map((k) => k.kid).join(", ");

@@ -61,6 +61,10 @@ async function listening() {
 if (!existsSync(wrangler)) fail("dependencies are missing: run `npm install` first");
 if (await listening()) fail(`something already answers on ${url}; stop it or set VIGIL_PORT`);
 
+// The agent bundle and install script that the Worker serves (wrangler.toml's [assets]).
+const built = spawnSync(process.execPath, [path.join(root, "host-agent/build.mjs")], { stdio: "inherit" });
+if (built.status !== 0) fail("building the agent bundle failed (see above)");
+
 const token = devVar("VIGIL_ADMIN_TOKEN", () => `vgl_${randomBytes(32).toString("base64url")}`);
 devVar(
   "VIGIL_COORDINATOR_KEY",

@@ -105,6 +105,6 @@ describe("vigil-agent enroll", () => {
   it("exits 2 with usage on a bad command line", () => {
     const bad = run("enroll", "--url", url);
     expect(bad.status).toBe(2);
-    expect(bad.stderr).toContain("enroll needs --url, --token and --node");
+    expect(bad.stderr).toContain("enroll needs --url, --token (or VIGIL_ENROLL_TOKEN) and --node");
   });
 });

@@ -1,0 +1,316 @@
+#!/bin/sh
+# Installs, upgrades or removes the Vigil agent on one load balancer.
+#
+#   curl -fsSL URL/install.sh | sudo sh -s -- --url URL --token TOKEN --node NAME
+#
+# Options:
+#   --url URL           the control plane (required to install)
+#   --token TOKEN       a single-use enrollment token (not needed once enrolled)
+#   --token-stdin       read the token from the first line of stdin instead
+#   --node NAME         this host's node name in the cluster (default: short hostname)
+#   --version V         install this agent version (default: the control plane's current one)
+#   --haproxy-socket P  HAProxy's admin socket, writable by the agent (default /run/haproxy/admin.sock)
+#   --install-deps      install missing iproute2 / arping / Node.js with apt, dnf or yum
+#   --no-start          install and enroll, but do not enable or start the service
+#   --uninstall         remove everything this script added (the node's key included)
+#   --dry-run           print what would be done, change nothing
+#   --root DIR          install under DIR instead of / (staging and tests): the files written
+#                       point into DIR, and systemctl is not called
+# Every failure exits non-zero with the reason and what to do about it.
+set -eu
+
+URL=""
+TOKEN=""
+TOKEN_STDIN=0
+NODE_NAME=""
+VERSION=""
+HAPROXY_SOCKET="/run/haproxy/admin.sock"
+INSTALL_DEPS=0
+START=1
+UNINSTALL=0
+DRY_RUN=0
+ROOT=""
+
+say() { printf 'vigil-install: %s\n' "$*"; }
+die() {
+  printf 'vigil-install: error: %s\n' "$*" >&2
+  exit 1
+}
+usage() {
+  printf 'vigil-install: %s\n' "$*" >&2
+  printf 'usage: install.sh --url URL [--token TOKEN | --token-stdin] [--node NAME] [--version V]\n' >&2
+  printf '                  [--haproxy-socket PATH] [--install-deps] [--no-start] [--dry-run] [--root DIR]\n' >&2
+  printf '       install.sh --uninstall [--dry-run] [--root DIR]\n' >&2
+  exit 2
+}
+# Runs a command, or only prints it with --dry-run.
+act() {
+  if [ "$DRY_RUN" = 1 ]; then
+    printf 'would run: %s\n' "$*"
+  else
+    "$@"
+  fi
+}
+need_value() {
+  if [ $# -lt 2 ] || [ -z "$2" ]; then usage "$1 needs a value"; fi
+}
+
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --url) need_value "$@"; URL=$2; shift 2 ;;
+    --token) need_value "$@"; TOKEN=$2; shift 2 ;;
+    --token-stdin) TOKEN_STDIN=1; shift ;;
+    --node) need_value "$@"; NODE_NAME=$2; shift 2 ;;
+    --version) need_value "$@"; VERSION=$2; shift 2 ;;
+    --haproxy-socket) need_value "$@"; HAPROXY_SOCKET=$2; shift 2 ;;
+    --install-deps) INSTALL_DEPS=1; shift ;;
+    --no-start) START=0; shift ;;
+    --uninstall) UNINSTALL=1; shift ;;
+    --dry-run) DRY_RUN=1; shift ;;
+    --root) need_value "$@"; ROOT=${2%/}; shift 2 ;;
+    -h | --help) usage "installs the Vigil agent" ;;
+    *) usage "unknown option: $1" ;;
+  esac
+done
+
+OPT_DIR="$ROOT/opt/vigil"
+ETC_DIR="$ROOT/etc/vigil"
+STATE_DIR="$ROOT/var/lib/vigil"
+CONFIG="$ETC_DIR/agent.json"
+BIN="$ROOT/usr/local/bin/vigil-agent"
+UNIT="$ROOT/etc/systemd/system/vigil-agent.service"
+BUNDLE="$OPT_DIR/vigil-agent.js"
+
+systemd_running() { [ -z "$ROOT" ] && [ -d /run/systemd/system ] && command -v systemctl >/dev/null 2>&1; }
+
+check_root() {
+  if [ -z "$ROOT" ] && [ "$DRY_RUN" = 0 ] && [ "$(id -u)" != 0 ]; then
+    die "run as root: curl -fsSL URL/install.sh | sudo sh -s -- ..."
+  fi
+}
+
+uninstall() {
+  check_root
+  if systemd_running && [ -f "$UNIT" ]; then
+    act systemctl disable --now vigil-agent.service || say "the service was not running"
+  fi
+  for path in "$UNIT" "$BIN" "$OPT_DIR" "$ETC_DIR" "$STATE_DIR"; do
+    if [ -e "$path" ] || [ -L "$path" ]; then
+      say "removing $path"
+      act rm -rf "$path"
+    fi
+  done
+  if systemd_running; then act systemctl daemon-reload; fi
+  say "uninstalled. To enroll this node again, an admin resets it: DELETE /v1/clusters/CLUSTER/nodes/NODE/enrollment"
+}
+
+if [ "$UNINSTALL" = 1 ]; then
+  uninstall
+  exit 0
+fi
+
+# ---- checks -----------------------------------------------------------------------------
+
+[ -n "$URL" ] || usage "--url is required: the control plane's address, e.g. https://vigil.example.com"
+case "$URL" in
+  http://* | https://*) URL=${URL%/} ;;
+  *) usage "--url must start with http:// or https://, got: $URL" ;;
+esac
+[ "$(uname -s)" = Linux ] || die "the Vigil agent runs on Linux only (this is $(uname -s))"
+check_root
+
+if [ "$TOKEN_STDIN" = 1 ]; then
+  IFS= read -r TOKEN || true
+  [ -n "$TOKEN" ] || die "--token-stdin was given but stdin had no token"
+fi
+if [ -z "$NODE_NAME" ]; then NODE_NAME=$(hostname -s 2>/dev/null || hostname); fi
+case "$NODE_NAME" in
+  *[!A-Za-z0-9_.-]* | "" | [!A-Za-z0-9]*) die "node name '$NODE_NAME' is not valid: use letters, digits, '_', '.', '-' (pass --node NAME)" ;;
+esac
+
+package_manager() {
+  for pm in apt-get dnf yum; do
+    if command -v "$pm" >/dev/null 2>&1; then
+      echo "$pm"
+      return 0
+    fi
+  done
+  return 1
+}
+
+# install_package APT_NAME RPM_NAME: installs with the host's package manager.
+install_package() {
+  pm=$(package_manager) || die "no apt-get, dnf or yum here: install $1 yourself, then re-run"
+  case "$pm" in
+    apt-get) act apt-get install -y -q "$1" ;;
+    *) act "$pm" install -y -q "$2" ;;
+  esac
+}
+
+# require COMMAND APT_PACKAGE RPM_PACKAGE
+require() {
+  if command -v "$1" >/dev/null 2>&1; then return 0; fi
+  if [ "$INSTALL_DEPS" = 1 ]; then
+    say "$1 is missing: installing it"
+    install_package "$2" "$3"
+    [ "$DRY_RUN" = 1 ] || command -v "$1" >/dev/null 2>&1 || die "$1 is still missing after installing $2"
+  else
+    die "$1 is missing: install it ($2 on Debian/Ubuntu, $3 on RHEL/Fedora) or re-run with --install-deps"
+  fi
+}
+
+if [ "$INSTALL_DEPS" = 1 ] && [ "$DRY_RUN" = 0 ] && [ "$(package_manager || true)" = apt-get ]; then
+  apt-get update -q >/dev/null || say "apt-get update failed; trying with the package lists as they are"
+fi
+require ip iproute2 iproute
+require arping iputils-arping iputils
+require node nodejs nodejs
+
+NODE_BIN=$(command -v node || echo /usr/bin/node)
+if [ "$DRY_RUN" = 0 ] || command -v node >/dev/null 2>&1; then
+  NODE_MAJOR=$("$NODE_BIN" -e 'process.stdout.write(process.versions.node.split(".")[0])' 2>/dev/null || echo 0)
+  if [ "$NODE_MAJOR" -lt 18 ]; then
+    die "Node.js 18 or newer is needed, $NODE_BIN is $("$NODE_BIN" --version 2>/dev/null || echo unknown): install a newer nodejs package (or NodeSource's), then re-run"
+  fi
+fi
+
+if command -v curl >/dev/null 2>&1; then
+  fetch() { curl -fsSL --retry 2 -o "$2" "$1"; }
+elif command -v wget >/dev/null 2>&1; then
+  fetch() { wget -q -O "$2" "$1"; }
+else
+  die "neither curl nor wget is here: install one of them, then re-run"
+fi
+
+if command -v sha256sum >/dev/null 2>&1; then
+  sha256() { sha256sum "$1" | cut -d' ' -f1; }
+elif command -v shasum >/dev/null 2>&1; then
+  sha256() { shasum -a 256 "$1" | cut -d' ' -f1; }
+else
+  die "sha256sum is missing (coreutils): install it, then re-run"
+fi
+
+# ---- download and verify ----------------------------------------------------------------
+
+TMP=$(mktemp -d)
+trap 'rm -rf "$TMP"' EXIT INT TERM
+
+if [ -z "$VERSION" ]; then
+  fetch "$URL/agent/VERSION" "$TMP/VERSION" || die "cannot reach $URL/agent/VERSION: is --url the control plane, and can this host reach it?"
+  VERSION=$(tr -d ' \r\n' <"$TMP/VERSION")
+fi
+case "$VERSION" in
+  *[!0-9A-Za-z.+-]* | "") die "the control plane sent an unexpected agent version: '$VERSION'" ;;
+esac
+say "agent $VERSION from $URL"
+fetch "$URL/agent/$VERSION/vigil-agent.js" "$TMP/vigil-agent.js" || die "cannot download $URL/agent/$VERSION/vigil-agent.js"
+fetch "$URL/agent/$VERSION/vigil-agent.js.sha256" "$TMP/vigil-agent.js.sha256" || die "cannot download the checksum $URL/agent/$VERSION/vigil-agent.js.sha256"
+EXPECTED=$(cut -d' ' -f1 <"$TMP/vigil-agent.js.sha256")
+ACTUAL=$(sha256 "$TMP/vigil-agent.js")
+if [ -z "$EXPECTED" ] || [ "$EXPECTED" != "$ACTUAL" ]; then
+  die "checksum mismatch for vigil-agent.js (expected ${EXPECTED:-nothing}, got $ACTUAL): nothing was installed; check what sits between this host and $URL"
+fi
+say "checksum ok ($ACTUAL)"
+
+# ---- install ----------------------------------------------------------------------------
+
+PREVIOUS=""
+if [ -f "$OPT_DIR/VERSION" ]; then PREVIOUS=$(cat "$OPT_DIR/VERSION"); fi
+if [ -n "$PREVIOUS" ]; then say "upgrading $PREVIOUS -> $VERSION (the node's key is kept)"; fi
+
+act mkdir -p "$OPT_DIR" "$(dirname "$BIN")"
+act mkdir -p -m 0700 "$ETC_DIR" "$STATE_DIR"
+act chmod 0700 "$ETC_DIR" "$STATE_DIR"
+act install -m 0644 "$TMP/vigil-agent.js" "$BUNDLE.new"
+act mv -f "$BUNDLE.new" "$BUNDLE"
+if [ "$DRY_RUN" = 0 ]; then
+  printf '%s\n' "$VERSION" >"$OPT_DIR/VERSION"
+  cat >"$BIN.new" <<EOF
+#!/bin/sh
+exec "$NODE_BIN" "$BUNDLE" "\$@"
+EOF
+  chmod 0755 "$BIN.new"
+  mv -f "$BIN.new" "$BIN"
+else
+  printf 'would write: %s and %s\n' "$OPT_DIR/VERSION" "$BIN"
+fi
+
+if [ -f "$STATE_DIR/identity.json" ]; then
+  say "already enrolled: keeping the key in $STATE_DIR"
+elif [ -z "$TOKEN" ]; then
+  die "not enrolled yet and no token: mint one (POST /v1/clusters/CLUSTER/enrollment-tokens {\"node\":\"$NODE_NAME\"}) and pass --token"
+else
+  say "enrolling as $NODE_NAME"
+  if [ "$DRY_RUN" = 1 ]; then
+    printf 'would run: %s enroll --url %s --node %s --config %s --state-dir %s (token from the environment)\n' \
+      "$BIN" "$URL" "$NODE_NAME" "$CONFIG" "$STATE_DIR"
+  else
+    # The token goes through the environment, not argv, so ps does not show it.
+    VIGIL_ENROLL_TOKEN=$TOKEN "$NODE_BIN" "$BUNDLE" enroll --url "$URL" --node "$NODE_NAME" \
+      --config "$CONFIG" --state-dir "$STATE_DIR" || die "enrollment failed (see above); nothing else was changed since the last install"
+  fi
+fi
+if [ "$DRY_RUN" = 0 ]; then
+  [ -f "$CONFIG" ] || die "$CONFIG is missing: enroll again after an admin resets the node"
+  chmod 0600 "$CONFIG"
+  "$NODE_BIN" "$BUNDLE" check-config --config "$CONFIG" >/dev/null || die "$CONFIG does not validate (see above)"
+fi
+
+HAPROXY_DIR=$(dirname "$HAPROXY_SOCKET")
+if [ "$DRY_RUN" = 0 ]; then
+  mkdir -p "$(dirname "$UNIT")"
+  cat >"$UNIT.new" <<EOF
+# Written by Vigil's install.sh; re-running it rewrites this file.
+[Unit]
+Description=Vigil agent: VIP leases, IPVS and HAProxy on signed orders
+Documentation=$URL/v1/openapi.json
+Wants=network-online.target
+After=network-online.target
+
+[Service]
+Type=simple
+ExecStart=$NODE_BIN $BUNDLE run --config $CONFIG
+Restart=on-failure
+RestartSec=2
+KillMode=mixed
+TimeoutStopSec=15
+CapabilityBoundingSet=CAP_NET_ADMIN CAP_NET_RAW
+NoNewPrivileges=yes
+ProtectSystem=strict
+ProtectHome=yes
+PrivateTmp=yes
+ProtectKernelModules=yes
+ProtectControlGroups=yes
+RestrictSUIDSGID=yes
+LockPersonality=yes
+ReadWritePaths=$STATE_DIR
+ReadWritePaths=-$HAPROXY_DIR
+
+[Install]
+WantedBy=multi-user.target
+EOF
+  mv -f "$UNIT.new" "$UNIT"
+else
+  printf 'would write: %s\n' "$UNIT"
+fi
+
+if ! systemd_running; then
+  if [ -n "$ROOT" ]; then
+    say "installed under $ROOT; systemd was not touched"
+  else
+    say "systemd is not running here: the agent is installed and enrolled, but not started."
+    say "start it under your init system with: $BIN run --config $CONFIG"
+  fi
+elif [ "$START" = 0 ]; then
+  act systemctl daemon-reload
+  say "installed; start it with: systemctl enable --now vigil-agent"
+else
+  act systemctl daemon-reload
+  act systemctl enable vigil-agent.service
+  act systemctl restart vigil-agent.service
+  if [ "$DRY_RUN" = 0 ] && ! systemctl is-active --quiet vigil-agent.service; then
+    die "vigil-agent did not stay up: see journalctl -u vigil-agent"
+  fi
+  say "vigil-agent $VERSION is running (journalctl -u vigil-agent -f)"
+fi
+say "done: node $NODE_NAME, agent $VERSION"

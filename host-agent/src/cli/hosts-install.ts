@@ -1,0 +1,143 @@
+/**
+ * `vigil hosts install`: the agent on many hosts at once. One enrollment token per host,
+ * minted through the API only when that host is reached and trusted, kept in memory only;
+ * a progress line per host as it goes, a table at the end; failure if any host failed.
+ */
+import type { InstallHost } from "./inventory.js";
+import { type HostResult, installOverSsh, type SshOptions } from "./ssh-install.js";
+
+export interface HostsInstallOptions {
+  url: string;
+  apiToken: string;
+  cluster: string;
+  ssh: SshOptions;
+  parallel: number;
+  /** install.sh options passed through: --install-deps, --no-start, --root DIR ({node} is replaced). */
+  installDeps: boolean;
+  noStart: boolean;
+  root?: string;
+}
+
+export interface Row extends HostResult {
+  host: InstallHost;
+  seconds: number;
+}
+
+export class ApiError extends Error {}
+
+async function api(options: HostsInstallOptions, method: string, route: string, body?: unknown): Promise<any> {
+  let response: Response;
+  try {
+    response = await fetch(new URL(route, options.url), {
+      method,
+      headers: { authorization: `Bearer ${options.apiToken}`, "content-type": "application/json" },
+      body: body === undefined ? undefined : JSON.stringify(body),
+      signal: AbortSignal.timeout(15_000),
+    });
+  } catch (err) {
+    throw new ApiError(`cannot reach the control plane at ${options.url}: ${(err as Error).message}`);
+  }
+  const text = await response.text();
+  const parsed = (() => {
+    try {
+      return JSON.parse(text);
+    } catch {
+      return null;
+    }
+  })();
+  if (!response.ok)
+    throw new ApiError(
+      `${method} ${route}: ${response.status} ${parsed?.error?.message ?? (text.slice(0, 200) || "")}`,
+    );
+  return parsed ?? text;
+}
+
+export async function fetchInstallScript(options: HostsInstallOptions): Promise<string> {
+  const script = await api(options, "GET", "/install.sh");
+  if (typeof script !== "string" || !script.startsWith("#!/bin/sh"))
+    throw new ApiError(`${options.url}/install.sh is not the install script`);
+  return script;
+}
+
+export async function installHosts(
+  hosts: InstallHost[],
+  options: HostsInstallOptions,
+  print: (line: string) => void,
+): Promise<Row[]> {
+  // The cluster and its nodes are checked before any host is touched.
+  const nodes = new Set(
+    (
+      (await api(options, "GET", `/v1/clusters/${encodeURIComponent(options.cluster)}/nodes`)) as { name: string }[]
+    ).map((n) => n.name),
+  );
+  const script = await fetchInstallScript(options);
+  const width = Math.max(...hosts.map((h) => h.node.length), 4);
+  const rows: Row[] = [];
+  const queue = [...hosts];
+  const worker = async () => {
+    for (let host = queue.shift(); host; host = queue.shift()) {
+      const began = performance.now();
+      const progress = (text: string) => print(`${host.node.padEnd(width)}  ${text}`);
+      let result: HostResult;
+      if (!nodes.has(host.node))
+        result = {
+          ok: false,
+          detail: `no node "${host.node}" in cluster ${options.cluster}: add it first (POST /v1/clusters/${options.cluster}/nodes)`,
+          version: null,
+          accepted: [],
+        };
+      else {
+        const args = ["--url", options.url, "--node", host.node];
+        if (options.installDeps) args.push("--install-deps");
+        if (options.noStart) args.push("--no-start");
+        if (options.root) args.push("--root", options.root.replaceAll("{node}", host.node));
+        const node = host.node;
+        result = await installOverSsh(
+          host,
+          options.ssh,
+          {
+            script,
+            args,
+            token: async () =>
+              (
+                await api(options, "POST", `/v1/clusters/${encodeURIComponent(options.cluster)}/enrollment-tokens`, {
+                  node,
+                })
+              ).token as string,
+          },
+          progress,
+        );
+      }
+      const row = { ...result, host, seconds: (performance.now() - began) / 1000 };
+      progress(row.ok ? `${row.detail} (agent ${row.version ?? "?"})` : `FAILED: ${row.detail}`);
+      rows.push(row);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(options.parallel, hosts.length)) }, worker));
+  return hosts.map((h) => rows.find((r) => r.host === h) as Row);
+}
+
+/** The final table: host, result, agent version, time. */
+export function renderTable(rows: Row[]): string {
+  const lines = [["HOST", "ADDRESS", "RESULT", "AGENT", "TIME"]];
+  for (const r of rows)
+    lines.push([
+      r.host.node,
+      `${r.host.address}:${r.host.port}`,
+      r.ok ? r.detail : `failed: ${r.detail}`,
+      r.version ?? "-",
+      `${r.seconds.toFixed(1)}s`,
+    ]);
+  const widths =
+    lines[0]?.map((_, i) =>
+      Math.max(...lines.map((l) => (i === 2 ? Math.min(l[i]?.length ?? 0, 100) : (l[i]?.length ?? 0)))),
+    ) ?? [];
+  return lines
+    .map((l) =>
+      l
+        .map((cell, i) => (i === l.length - 1 ? cell : cell.padEnd(widths[i] ?? 0)))
+        .join("  ")
+        .trimEnd(),
+    )
+    .join("\n");
+}
