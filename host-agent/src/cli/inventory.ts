@@ -22,13 +22,21 @@ interface Section {
   vars: Record<string, string>;
 }
 
+/** The older ansible_ssh_* names mean the same: a host's own setting beats its group's under either name. */
+const ALIAS: Record<string, string> = {
+  ansible_ssh_host: "ansible_host",
+  ansible_ssh_user: "ansible_user",
+  ansible_ssh_port: "ansible_port",
+};
+
 /** `key=value` pairs after a host name; values may be quoted. */
 function pairs(words: string[], file: string, line: number): Record<string, string> {
   const out: Record<string, string> = {};
   for (const word of words) {
     const eq = word.indexOf("=");
     if (eq <= 0) throw new InventoryError(`${file}:${line}: expected key=value, got "${word}"`);
-    out[word.slice(0, eq)] = word.slice(eq + 1).replace(/^(["'])(.*)\1$/, "$2");
+    const key = word.slice(0, eq);
+    out[ALIAS[key] ?? key] = word.slice(eq + 1).replace(/^(["'])(.*)\1$/, "$2");
   }
   return out;
 }
@@ -91,9 +99,7 @@ export function inventoryHosts(text: string, file: string, groups: string[] = []
   const roots = groups.length === 0 || groups.includes("all") ? [...sections.keys()] : groups;
   for (const g of roots) visit(g, sections.get("all")?.vars ?? {}, new Set());
   return [...found].map(([alias, vars]) => {
-    const port = vars.ansible_port ?? vars.ansible_ssh_port;
-    const user = vars.ansible_user ?? vars.ansible_ssh_user;
-    return toHost(alias, vars.ansible_host ?? vars.ansible_ssh_host ?? alias, port, user, file);
+    return toHost(alias, vars.ansible_host ?? alias, vars.ansible_port, vars.ansible_user, file);
   });
 }
 
