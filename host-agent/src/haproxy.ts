@@ -164,6 +164,18 @@ export function planBackend(
   return out;
 }
 
+/** A live server as the driver reports it. */
+function shown(x: LiveServer): BackendResult["servers"][number] {
+  return {
+    name: x.name,
+    address: x.address,
+    port: x.port,
+    weight: x.weight,
+    state: adminStateOf(x),
+    up: x.operational === 2,
+  };
+}
+
 export interface BackendResult {
   backend: string;
   sent: string[];
@@ -196,15 +208,7 @@ export class HaproxyDriver {
       out.push({
         service: s.name,
         present: true,
-        servers: servers.map((x) => ({
-          name: x.name,
-          address: x.address,
-          port: x.port,
-          weight: x.weight,
-          state: adminStateOf(x),
-          up: x.operational === 2,
-          sessions: sessions.get(x.name) ?? 0,
-        })),
+        servers: servers.map((x) => ({ ...shown(x), sessions: sessions.get(x.name) ?? 0 })),
       });
     }
     return out;
@@ -232,14 +236,7 @@ export class HaproxyDriver {
       results.push({
         backend,
         sent: plan,
-        servers: after.map((x) => ({
-          name: x.name,
-          address: x.address,
-          port: x.port,
-          weight: x.weight,
-          state: adminStateOf(x),
-          up: x.operational === 2,
-        })),
+        servers: after.map(shown),
       });
     }
     return results;

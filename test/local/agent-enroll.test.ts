@@ -2,31 +2,21 @@
  * The built agent bundle enrolls against `npm start`: keys made on the host, the public half
  * registered, the coordinator key pinned, config and state written 0600; a second enroll refuses.
  */
-import { type ChildProcess, execFileSync, spawnSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { freePort, freshCheckout, startVigil, stopVigil } from "../../bench/local-run.mjs";
+import { type ControlPlane, startControlPlane } from "./control-plane.js";
 
 const root = path.join(import.meta.dirname, "../..");
 /** The Node that runs the agent: CI sets Node 18, the oldest the agent supports. */
 const agentNode = process.env.VIGIL_AGENT_NODE ?? "node";
 const agent = path.join(root, "host-agent/dist/vigil-agent.cjs");
-let checkout: ReturnType<typeof freshCheckout>;
-let child: ChildProcess;
+let plane: ControlPlane;
 let url = "";
-let admin = "";
 let host = "";
-
-const call = async (method: string, route: string, body?: unknown) =>
-  (
-    await fetch(`${url}${route}`, {
-      method,
-      headers: { authorization: `Bearer ${admin}`, "content-type": "application/json" },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    })
-  ).json() as Promise<any>;
+const call = (method: string, route: string, body?: unknown) => plane.call(method, route, body);
 
 const run = (...args: string[]) => spawnSync(agentNode, [agent, ...args], { encoding: "utf8" });
 const enrollLb1 = (token: string, config: string, state: string) =>
@@ -34,20 +24,15 @@ const enrollLb1 = (token: string, config: string, state: string) =>
 
 beforeAll(async () => {
   execFileSync("node", [path.join(root, "host-agent/build.mjs")]);
-  checkout = freshCheckout();
-  const port = await freePort();
-  url = `http://127.0.0.1:${port}`;
-  const started = startVigil(checkout.dir, port);
-  child = started.child;
-  admin = await started.ready;
+  plane = await startControlPlane();
+  url = plane.url;
   host = mkdtempSync(path.join(tmpdir(), "vigil-host-"));
   await call("POST", "/v1/clusters", { name: "lab" });
   await call("POST", "/v1/clusters/lab/nodes", { name: "lb1", address: "10.0.0.1" });
 });
 
 afterAll(async () => {
-  await stopVigil(child);
-  checkout.remove();
+  await plane?.stop();
   rmSync(host, { recursive: true, force: true });
 });
 

@@ -12,27 +12,20 @@ import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { freePort, freshCheckout, startVigil, stopVigil } from "../../bench/local-run.mjs";
+import { freePort } from "../../bench/local-run.mjs";
+import { type ControlPlane, startControlPlane } from "./control-plane.js";
 
 const repo = path.join(import.meta.dirname, "../..");
 const cli = path.join(repo, "host-agent/dist/vigil.cjs");
 const SSHD = "/usr/sbin/sshd";
 let dir = "";
-let checkout: ReturnType<typeof freshCheckout>;
-let vigil: ChildProcess;
+let plane: ControlPlane;
 let url = "";
 let admin = "";
 const sshds: ChildProcess[] = [];
 const ports: Record<string, number> = {};
 
-const call = async (method: string, route: string, body?: unknown) =>
-  (
-    await fetch(`${url}${route}`, {
-      method,
-      headers: { authorization: `Bearer ${admin}`, "content-type": "application/json" },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    })
-  ).json() as Promise<any>;
+const call = (method: string, route: string, body?: unknown) => plane.call(method, route, body);
 
 const keygen = (file: string) => execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "", "-f", file]);
 const publicKey = (file: string) => readFileSync(`${file}.pub`, "utf8").trim().split(" ").slice(0, 2).join(" ");
@@ -130,12 +123,9 @@ beforeAll(async () => {
     path.join(dir, "known_hosts"),
     `[127.0.0.1]:${ports.lb1} ${publicKey(path.join(dir, "lb1_host"))}\n[127.0.0.1]:${ports.lb2} ${publicKey(path.join(dir, "old_lb2"))}\n`,
   );
-  checkout = freshCheckout();
-  const port = await freePort();
-  url = `http://127.0.0.1:${port}`;
-  const s = startVigil(checkout.dir, port);
-  vigil = s.child;
-  admin = await s.ready;
+  plane = await startControlPlane();
+  url = plane.url;
+  admin = plane.admin;
   execFileSync("node", [path.join(repo, "host-agent/build.mjs")]);
   await call("POST", "/v1/clusters", { name: "lab" });
   for (const [i, name] of ["lb1", "lb2", "lb3"].entries())
@@ -144,8 +134,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const child of sshds) child.kill("SIGTERM");
-  await stopVigil(vigil);
-  checkout?.remove();
+  await plane?.stop();
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 

@@ -14,28 +14,19 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { freePort, freshCheckout, startVigil, stopVigil } from "../../bench/local-run.mjs";
+import { type ControlPlane, startControlPlane } from "./control-plane.js";
 
 const repo = path.join(import.meta.dirname, "../..");
 const script = path.join(repo, "host-agent/install.sh");
 /** CI runs the installed agent on Node 18, the oldest it supports: that node comes first on PATH. */
 const agentNode = process.env.VIGIL_AGENT_NODE;
 const PATH = agentNode ? `${path.dirname(agentNode)}:${process.env.PATH}` : (process.env.PATH ?? "");
-let checkout: ReturnType<typeof freshCheckout>;
-let vigil: ChildProcess;
+let plane: ControlPlane;
 let url = "";
-let admin = "";
 let root = "";
 const started: ChildProcess[] = [];
 
-const call = async (method: string, route: string, body?: unknown) =>
-  (
-    await fetch(`${url}${route}`, {
-      method,
-      headers: { authorization: `Bearer ${admin}`, "content-type": "application/json" },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    })
-  ).json() as Promise<any>;
+const call = (method: string, route: string, body?: unknown) => plane.call(method, route, body);
 
 /**
  * Runs the script the way the README says: fetched from the control plane, piped to sh.
@@ -77,12 +68,8 @@ async function mirror(version: string, bundle: Buffer, sum: string): Promise<{ u
 }
 
 beforeAll(async () => {
-  checkout = freshCheckout();
-  const port = await freePort();
-  url = `http://127.0.0.1:${port}`;
-  const s = startVigil(checkout.dir, port);
-  vigil = s.child;
-  admin = await s.ready;
+  plane = await startControlPlane();
+  url = plane.url;
   await call("POST", "/v1/clusters", { name: "lab" });
   await call("POST", "/v1/clusters/lab/nodes", { name: "lb1", address: "10.0.0.1" });
   root = mkdtempSync(path.join(tmpdir(), "vigil-root-"));
@@ -90,8 +77,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const child of started) if (child.exitCode === null) child.kill("SIGKILL");
-  await stopVigil(vigil);
-  checkout.remove();
+  await plane?.stop();
   rmSync(root, { recursive: true, force: true });
 });
 
