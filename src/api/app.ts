@@ -5,6 +5,7 @@
 import { drizzle } from "drizzle-orm/d1";
 import { Hono } from "hono";
 import * as schema from "../storage/schema.js";
+import { registerUi } from "../ui/routes.js";
 import { VERSION } from "../version.js";
 import type { AppEnv } from "./context.js";
 import { ApiError, sendError } from "./errors.js";
@@ -48,6 +49,7 @@ export function createApp(): Hono<AppEnv> {
   registerBackends(router);
   registerEnrollment(router);
   registerAgents(router);
+  registerUi(app);
 
   app.notFound((c) => {
     const allowed = router.methodsFor(c.req.path);

@@ -1,0 +1,114 @@
+/** Timeline: the cluster's events with filters, and webhook deliveries with their attempts. */
+import type { Event } from "../../core/event.js";
+import { EVENT_TYPES } from "../../core/vocabulary.js";
+import type { DeliveryAttempt } from "../../core/webhook.js";
+import type { UiApi } from "../api.js";
+import { ago, State } from "../layout.js";
+
+type Attempt = (typeof DeliveryAttempt)["_output"];
+
+interface DeliveryRow {
+  id: string;
+  eventType: string;
+  subject: string;
+  status: string;
+  attempts: number;
+  createdAt: string;
+  lastError: string | null;
+  attemptLog: Attempt[];
+}
+
+export interface TimelineData {
+  events: Event[];
+  webhooks: { name: string; deliveries: DeliveryRow[] }[];
+  filter: { type: string; subject: string };
+}
+
+export async function loadTimeline(api: UiApi, cluster: string, query: URLSearchParams): Promise<TimelineData> {
+  const type = EVENT_TYPES.includes(query.get("type") as never) ? (query.get("type") ?? "") : "";
+  const subject = (query.get("subject") ?? "").slice(0, 200);
+  const params = new URLSearchParams({ limit: "100" });
+  if (type) params.set("type", type);
+  if (subject) params.set("subject", subject);
+  const events = await api.get<Event[]>(`/v1/clusters/${encodeURIComponent(cluster)}/events?${params}`);
+  const hooks = await api.get<{ name: string }[]>("/v1/webhooks");
+  const webhooks = await Promise.all(
+    hooks.map(async (h) => {
+      const base = `/v1/webhooks/${encodeURIComponent(h.name)}/deliveries`;
+      const list = await api.get<Omit<DeliveryRow, "attemptLog">[]>(`${base}?limit=10`);
+      const deliveries = await Promise.all(
+        list.map((d) => api.get<DeliveryRow>(`${base}/${encodeURIComponent(d.id)}`)),
+      );
+      return { name: h.name, deliveries };
+    }),
+  );
+  return { events, webhooks, filter: { type, subject } };
+}
+
+export function TimelineMain(props: { data: TimelineData; cluster: string }) {
+  const { data } = props;
+  return (
+    <>
+      <form class="filters" method="get" action={`/ui/clusters/${encodeURIComponent(props.cluster)}/timeline`}>
+        <label>
+          Type{" "}
+          <select name="type" aria-label="Event type">
+            <option value="">any</option>
+            {EVENT_TYPES.map((t) => (
+              <option value={t} selected={t === data.filter.type}>
+                {t}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label>
+          Subject <input type="search" name="subject" value={data.filter.subject} aria-label="Event subject" />
+        </label>
+        <button type="submit">Filter</button>
+      </form>
+      <section class="card" aria-label="Events">
+        <h2>Events</h2>
+        <ol class="events">
+          {data.events.map((e) => (
+            <li>
+              <time datetime={e.at} title={e.at}>
+                {ago(e.at)}
+              </time>{" "}
+              <State state={e.severity} /> <strong>{e.type}</strong> {e.subject}
+              <small>{JSON.stringify(e.details)}</small>
+            </li>
+          ))}
+        </ol>
+        {data.events.length === 0 ? <p>No events match.</p> : null}
+      </section>
+      <section class="card" aria-label="Webhook deliveries">
+        <h2>Webhook deliveries</h2>
+        {data.webhooks.length === 0 ? <p>No webhook subscriptions.</p> : null}
+        {data.webhooks.map((w) => (
+          <div>
+            <h3>{w.name}</h3>
+            <ul class="deliveries">
+              {w.deliveries.map((d) => (
+                <li>
+                  <details>
+                    <summary>
+                      <State state={d.status} /> {d.eventType} {d.subject} · {d.attempts} attempt(s) ·{" "}
+                      {ago(d.createdAt)}
+                    </summary>
+                    <ol>
+                      {d.attemptLog.map((a) => (
+                        <li>
+                          #{a.n} {a.at} · {a.status ?? "no answer"} · {a.latencyMs} ms{a.error ? ` · ${a.error}` : ""}
+                        </li>
+                      ))}
+                    </ol>
+                  </details>
+                </li>
+              ))}
+            </ul>
+          </div>
+        ))}
+      </section>
+    </>
+  );
+}
