@@ -23,6 +23,7 @@ export default defineConfig({
       "test/local/vitest.config.ts",
       "test/lab/vitest.config.ts",
       "test/ipvs/vitest.config.ts",
+      "test/browser/vitest.config.ts",
     ],
     reporters: ["default", new SummaryReporter()],
   },

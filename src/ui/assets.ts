@@ -8,6 +8,7 @@ a { color:#1849a9; }
 header.top { display:flex; flex-wrap:wrap; gap:.5rem 1rem; align-items:center; padding:.6rem 1rem; background:#fff; border-bottom:1px solid var(--line); min-height:3.2rem; }
 .brand { font-weight:700; text-decoration:none; font-size:1.1rem; }
 nav { display:flex; flex-wrap:wrap; gap:.25rem .75rem; align-items:center; flex:1; }
+nav a { white-space:nowrap; }
 nav a[aria-current="page"] { font-weight:700; text-decoration:none; }
 .cluster { font-weight:600; color:var(--muted); }
 .who { display:flex; gap:.5rem; align-items:center; margin:0; }
@@ -25,13 +26,13 @@ table { border-collapse:collapse; width:100%; background:#fff; }
 th, td { text-align:left; padding:.35rem .5rem; border-bottom:1px solid var(--line); vertical-align:top; }
 th small, td small { display:block; color:var(--muted); font-weight:400; }
 .state { font-weight:600; }
-.s-up, .s-online, .s-ready, .s-delivered, .s-info { color:var(--up); }
-.s-down, .s-offline, .s-maint, .s-failed, .s-critical { color:var(--down); }
+.s-up, .s-yes, .s-online, .s-ready, .s-delivered, .s-info { color:var(--up); }
+.s-down, .s-no, .s-offline, .s-maint, .s-failed, .s-critical { color:var(--down); }
 .s-degraded, .s-drain, .s-inhibited, .s-warning, .s-pending { color:var(--degraded); }
 .s-unknown, .s-none { color:var(--unknown); }
 td.cell.s-up { background:#e7f6ec; } td.cell.s-down { background:#fde8e7; } td.cell.s-degraded { background:#fff1e0; } td.cell.s-unknown { background:#f0f2f5; }
 .filters { display:flex; flex-wrap:wrap; gap:.5rem 1rem; margin:.5rem 0 1rem; }
-.notice { background:#fff6e5; border:1px solid #f2c46d; padding:.5rem .75rem; border-radius:6px; }
+.notice { background:#fff6e5; border:1px solid #f2c46d; padding:.5rem .75rem; border-radius:6px; margin:.25rem 1rem .75rem; }
 .events, .deliveries { padding-left:1.2rem; }
 .events small { display:block; color:var(--muted); overflow-wrap:anywhere; }
 dl.facts { display:grid; grid-template-columns:max-content 1fr; gap:.2rem 1rem; margin:0 0 .75rem; }
@@ -42,7 +43,7 @@ input, select { font:inherit; padding:.3rem .4rem; min-height:2.2rem; }
 .signin { max-width:26rem; margin:3rem auto; background:#fff; border:1px solid var(--line); border-radius:8px; padding:1.5rem; }
 .signin label { display:block; margin:.5rem 0; } .signin input { width:100%; }
 tr[hidden] { display:none; }
-@media (max-width: 600px) { body { font-size:14px; } th, td { padding:.3rem; } h1 { font-size:1.15rem; } }
+@media (max-width: 600px) { body { font-size:14px; } nav { order:3; flex-basis:100%; } .who { margin-left:auto; } th, td { padding:.3rem; } h1 { font-size:1.15rem; } }
 `;
 
 export const SCRIPT = `

@@ -14,6 +14,8 @@ export interface Shell {
   active?: string;
   /** The SSE stream that keeps the main area current. */
   live?: string;
+  /** The outcome of what the operator just did; kept outside the area live updates replace. */
+  notice?: string;
 }
 
 const VIEWS: [string, string][] = [
@@ -82,6 +84,11 @@ export function Page(props: Shell & { children: Child }) {
         {props.live ? "Connecting for live updates…" : " "}
       </p>
       <h1>{props.title}</h1>
+      {props.notice ? (
+        <p class="notice" role="alert">
+          {props.notice}
+        </p>
+      ) : null}
       <main id="live" data-live={props.live}>
         {props.children}
       </main>

@@ -121,7 +121,7 @@ export function registerUi(app: Hono<AppEnv>): void {
   });
 
   /** Renders one view's main area. */
-  async function main(s: Signed, cluster: string | null, view: View | null, query: URLSearchParams, notice?: string) {
+  async function main(s: Signed, cluster: string | null, view: View | null, query: URLSearchParams) {
     if (cluster === null || view === null) return <OverviewMain clusters={await loadOverview(s.api)} />;
     switch (view) {
       case "health":
@@ -133,7 +133,6 @@ export function registerUi(app: Hono<AppEnv>): void {
             cluster={cluster}
             admin={s.me.role === "admin"}
             csrf={s.csrf}
-            {...(notice ? { notice } : {})}
           />
         );
       case "services":
@@ -148,7 +147,7 @@ export function registerUi(app: Hono<AppEnv>): void {
     const path = cluster && view ? `/clusters/${encodeURIComponent(cluster)}/${view}` : "";
     const title = cluster && view ? `${VIEWS[view]}: ${cluster}` : "Clusters";
     try {
-      const body = await main(s, cluster, view, query, notice);
+      const body = await main(s, cluster, view, query);
       return html(
         c,
         <Page
@@ -157,6 +156,7 @@ export function registerUi(app: Hono<AppEnv>): void {
           csrf={s.csrf}
           {...(cluster ? { cluster } : {})}
           {...(view ? { active: view } : {})}
+          {...(notice ? { notice } : {})}
           live={`/ui/live${path}${query.size > 0 ? `?${query}` : ""}`}
         >
           {body}

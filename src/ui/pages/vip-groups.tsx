@@ -18,21 +18,10 @@ function left(ms: number | null): string {
   return ms === null ? "–" : `${(Math.max(0, ms) / 1000).toFixed(1)} s`;
 }
 
-export function VipGroupsMain(props: {
-  data: VipGroupsData;
-  cluster: string;
-  admin: boolean;
-  csrf: string;
-  notice?: string;
-}) {
+export function VipGroupsMain(props: { data: VipGroupsData; cluster: string; admin: boolean; csrf: string }) {
   const c = encodeURIComponent(props.cluster);
   return (
     <>
-      {props.notice ? (
-        <p class="notice" role="alert">
-          {props.notice}
-        </p>
-      ) : null}
       {props.data.leases.map((l) => (
         <section class="card" aria-label={`VIP group ${l.group}`}>
           <h2>{l.group}</h2>
@@ -50,93 +39,97 @@ export function VipGroupsMain(props: {
               </>
             ) : null}
           </dl>
-          <table aria-label={`Members of ${l.group}`}>
+          <div class="scroll">
+            <table aria-label={`Members of ${l.group}`}>
+              <thead>
+                <tr>
+                  <th scope="col">Member</th>
+                  <th scope="col">Priority</th>
+                  <th scope="col">Eligible</th>
+                  <th scope="col">Why not</th>
+                  {props.admin ? <th scope="col">Action</th> : null}
+                </tr>
+              </thead>
+              <tbody>
+                {l.members.map((m) => (
+                  <tr>
+                    <th scope="row">
+                      {m.node}
+                      {m.node === l.holder ? <small> holder</small> : null}
+                    </th>
+                    <td>{m.priority}</td>
+                    <td>
+                      <State state={m.eligible ? "yes" : "no"} />
+                    </td>
+                    <td>{m.reasons.join("; ") || "–"}</td>
+                    {props.admin ? (
+                      <td>
+                        {m.node !== l.holder ? (
+                          <form
+                            method="post"
+                            action={`/ui/clusters/${c}/vip-groups/${encodeURIComponent(l.group)}/switchover`}
+                            data-confirm={`Move ${l.group} to ${m.node}?`}
+                          >
+                            <input type="hidden" name="_csrf" value={props.csrf} />
+                            <input type="hidden" name="to" value={m.node} />
+                            <button type="submit" aria-label={`Switch ${l.group} over to ${m.node}`}>
+                              Switch over here
+                            </button>
+                          </form>
+                        ) : null}
+                      </td>
+                    ) : null}
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        </section>
+      ))}
+      {props.data.leases.length === 0 ? <p>No VIP groups in this cluster.</p> : null}
+      <section class="card" aria-label="Nodes">
+        <h2>Nodes</h2>
+        <div class="scroll">
+          <table aria-label="Nodes">
             <thead>
               <tr>
-                <th scope="col">Member</th>
-                <th scope="col">Priority</th>
-                <th scope="col">Eligible</th>
-                <th scope="col">Why not</th>
+                <th scope="col">Node</th>
+                <th scope="col">Agent</th>
                 {props.admin ? <th scope="col">Action</th> : null}
               </tr>
             </thead>
             <tbody>
-              {l.members.map((m) => (
+              {props.data.nodes.map((n) => (
                 <tr>
-                  <th scope="row">
-                    {m.node}
-                    {m.node === l.holder ? <small> holder</small> : null}
-                  </th>
-                  <td>{m.priority}</td>
+                  <th scope="row">{n.name}</th>
                   <td>
-                    <State state={m.eligible ? "up" : "down"} />
+                    <State state={n.status?.online ? "online" : "offline"} />
                   </td>
-                  <td>{m.reasons.join("; ") || "–"}</td>
                   {props.admin ? (
                     <td>
-                      {m.node !== l.holder ? (
-                        <form
-                          method="post"
-                          action={`/ui/clusters/${c}/vip-groups/${encodeURIComponent(l.group)}/switchover`}
-                          data-confirm={`Move ${l.group} to ${m.node}?`}
-                        >
-                          <input type="hidden" name="_csrf" value={props.csrf} />
-                          <input type="hidden" name="to" value={m.node} />
-                          <button type="submit" aria-label={`Switch ${l.group} over to ${m.node}`}>
-                            Switch over here
-                          </button>
-                        </form>
-                      ) : null}
+                      <form
+                        method="post"
+                        action={`/ui/clusters/${c}/nodes/${encodeURIComponent(n.name)}/drain`}
+                        data-confirm={`Drain ${n.name}: move every VIP group it holds away?`}
+                      >
+                        <input type="hidden" name="_csrf" value={props.csrf} />
+                        <button type="submit" aria-label={`Drain ${n.name}`}>
+                          Drain
+                        </button>
+                      </form>
+                      <form method="post" action={`/ui/clusters/${c}/nodes/${encodeURIComponent(n.name)}/undrain`}>
+                        <input type="hidden" name="_csrf" value={props.csrf} />
+                        <button type="submit" aria-label={`Let ${n.name} hold VIP groups again`}>
+                          Undrain
+                        </button>
+                      </form>
                     </td>
                   ) : null}
                 </tr>
               ))}
             </tbody>
           </table>
-        </section>
-      ))}
-      {props.data.leases.length === 0 ? <p>No VIP groups in this cluster.</p> : null}
-      <section class="card" aria-label="Nodes">
-        <h2>Nodes</h2>
-        <table aria-label="Nodes">
-          <thead>
-            <tr>
-              <th scope="col">Node</th>
-              <th scope="col">Agent</th>
-              {props.admin ? <th scope="col">Action</th> : null}
-            </tr>
-          </thead>
-          <tbody>
-            {props.data.nodes.map((n) => (
-              <tr>
-                <th scope="row">{n.name}</th>
-                <td>
-                  <State state={n.status?.online ? "online" : "offline"} />
-                </td>
-                {props.admin ? (
-                  <td>
-                    <form
-                      method="post"
-                      action={`/ui/clusters/${c}/nodes/${encodeURIComponent(n.name)}/drain`}
-                      data-confirm={`Drain ${n.name}: move every VIP group it holds away?`}
-                    >
-                      <input type="hidden" name="_csrf" value={props.csrf} />
-                      <button type="submit" aria-label={`Drain ${n.name}`}>
-                        Drain
-                      </button>
-                    </form>
-                    <form method="post" action={`/ui/clusters/${c}/nodes/${encodeURIComponent(n.name)}/undrain`}>
-                      <input type="hidden" name="_csrf" value={props.csrf} />
-                      <button type="submit" aria-label={`Let ${n.name} hold VIP groups again`}>
-                        Undrain
-                      </button>
-                    </form>
-                  </td>
-                ) : null}
-              </tr>
-            ))}
-          </tbody>
-        </table>
+        </div>
       </section>
     </>
   );
