@@ -23,6 +23,8 @@ export class VigilLab {
   readonly directors: string[];
   readonly lab: Lab;
   readonly dir: string;
+  /** The control plane's admin token. */
+  readonly admin: string;
   static start(options?: {
     directors?: string[];
     group?: Record<string, unknown>;

@@ -1,0 +1,60 @@
+/**
+ * The dashboard's switchover with real agents: the network lab's control plane and two
+ * directors holding VI_1 by lease, Debian's Chromium started inside the control plane's
+ * namespace (driven by playwright-core). The admin clicks "Switch over" for lb2, confirms,
+ * and the page shows lb2 holding the group; in the lab lb2 holds the VIP. Needs root.
+ */
+import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { type Browser, chromium } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { labPrerequisites } from "./lab.mjs";
+import { CLUSTER, VigilLab } from "./vigil-lab.mjs";
+
+const shots = path.join(import.meta.dirname, "../../test-results/dashboard");
+let v: VigilLab;
+let browser: Browser;
+
+beforeAll(async () => {
+  const missing = labPrerequisites();
+  if (missing.length > 0) throw new Error(`the network lab needs ${missing.join(", ")}`);
+  v = await VigilLab.start();
+  await v.until("lb1 holds VI_1", async () => (await v.holders()).join() === "lb1", 30_000);
+  // Chromium runs where the control plane is: inside the lab's cp namespace.
+  const wrapper = path.join(v.dir, "chromium-in-cp");
+  writeFileSync(wrapper, `#!/bin/sh\nexec ip netns exec ${v.lab.ns("cp")} /usr/bin/chromium "$@"\n`);
+  chmodSync(wrapper, 0o755);
+  browser = await chromium.launch({
+    executablePath: wrapper,
+    args: ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-sync"],
+  });
+  mkdirSync(shots, { recursive: true });
+}, 180_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await v?.stop();
+});
+
+describe("switchover from the dashboard", () => {
+  it("moves VI_1 to lb2 when an admin asks, and shows the new holder", async () => {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    await page.goto("http://127.0.0.1:8787/ui");
+    await page.getByLabel("API token").fill(v.admin);
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.goto(`http://127.0.0.1:8787/ui/clusters/${CLUSTER}/vip-groups`);
+    expect(await page.locator('[data-field="holder"]').first().textContent()).toBe("lb1");
+    let asked = "";
+    page.once("dialog", (d) => {
+      asked = d.message();
+      void d.accept();
+    });
+    await page.getByRole("button", { name: "Switch VI_1 over to lb2" }).click();
+    await page.getByRole("alert").waitFor({ timeout: 20_000 });
+    expect(asked).toBe("Move VI_1 to lb2?");
+    expect(await page.getByRole("alert").textContent()).toBe("VI_1 switched over.");
+    await page.locator('[data-field="holder"]', { hasText: "lb2" }).waitFor({ timeout: 10_000 });
+    expect(await v.holders()).toEqual(["lb2"]);
+    await page.screenshot({ path: path.join(shots, "switchover-desktop.png"), fullPage: true });
+  });
+});
