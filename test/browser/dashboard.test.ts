@@ -21,6 +21,7 @@ let plane: ControlPlane;
 let web: Server;
 let browser: Browser;
 let readToken = "";
+let planeStopped = false;
 /** Which probes the web server fails: those from apac, or all. */
 let failing: "apac" | "all" = "apac";
 
@@ -109,7 +110,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await browser?.close();
-  await plane?.stop();
+  if (!planeStopped) await plane?.stop();
   web?.close();
 });
 
@@ -186,5 +187,16 @@ describe("the dashboard in a browser", () => {
       }
       await context.close();
     }
+  });
+
+  it("says so when the live connection drops", async () => {
+    const { context, page } = await signedIn(plane.admin);
+    await page.goto(`${plane.url}/ui/clusters/shop/health`);
+    await page.locator('#live-status[data-state="live"]').waitFor({ timeout: 10_000 });
+    await plane.stop();
+    planeStopped = true;
+    await page.locator('#live-status[data-state="lost"]').waitFor({ timeout: 10_000 });
+    expect(await page.locator("#live-status").textContent()).toBe("Live updates lost: reconnecting…");
+    await context.close();
   });
 });
