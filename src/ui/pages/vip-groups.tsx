@@ -14,6 +14,28 @@ export async function loadVipGroups(api: UiApi, cluster: string): Promise<VipGro
   return { leases, nodes };
 }
 
+/** A one-button form that changes something: the CSRF token, optional fields, a confirmation asked by app.js. */
+function Action(props: {
+  to: string;
+  csrf: string;
+  label: string;
+  confirm?: string;
+  fields?: Record<string, string>;
+  children: string;
+}) {
+  return (
+    <form method="post" action={props.to} data-confirm={props.confirm}>
+      <input type="hidden" name="_csrf" value={props.csrf} />
+      {Object.entries(props.fields ?? {}).map(([name, value]) => (
+        <input type="hidden" name={name} value={value} />
+      ))}
+      <button type="submit" aria-label={props.label}>
+        {props.children}
+      </button>
+    </form>
+  );
+}
+
 function left(ms: number | null): string {
   return ms === null ? "–" : `${(Math.max(0, ms) / 1000).toFixed(1)} s`;
 }
@@ -65,17 +87,15 @@ export function VipGroupsMain(props: { data: VipGroupsData; cluster: string; adm
                     {props.admin ? (
                       <td>
                         {m.node !== l.holder ? (
-                          <form
-                            method="post"
-                            action={`/ui/clusters/${c}/vip-groups/${encodeURIComponent(l.group)}/switchover`}
-                            data-confirm={`Move ${l.group} to ${m.node}?`}
+                          <Action
+                            to={`/ui/clusters/${c}/vip-groups/${encodeURIComponent(l.group)}/switchover`}
+                            csrf={props.csrf}
+                            fields={{ to: m.node }}
+                            confirm={`Move ${l.group} to ${m.node}?`}
+                            label={`Switch ${l.group} over to ${m.node}`}
                           >
-                            <input type="hidden" name="_csrf" value={props.csrf} />
-                            <input type="hidden" name="to" value={m.node} />
-                            <button type="submit" aria-label={`Switch ${l.group} over to ${m.node}`}>
-                              Switch over here
-                            </button>
-                          </form>
+                            Switch over here
+                          </Action>
                         ) : null}
                       </td>
                     ) : null}
@@ -107,22 +127,21 @@ export function VipGroupsMain(props: { data: VipGroupsData; cluster: string; adm
                   </td>
                   {props.admin ? (
                     <td>
-                      <form
-                        method="post"
-                        action={`/ui/clusters/${c}/nodes/${encodeURIComponent(n.name)}/drain`}
-                        data-confirm={`Drain ${n.name}: move every VIP group it holds away?`}
+                      <Action
+                        to={`/ui/clusters/${c}/nodes/${encodeURIComponent(n.name)}/drain`}
+                        csrf={props.csrf}
+                        confirm={`Drain ${n.name}: move every VIP group it holds away?`}
+                        label={`Drain ${n.name}`}
                       >
-                        <input type="hidden" name="_csrf" value={props.csrf} />
-                        <button type="submit" aria-label={`Drain ${n.name}`}>
-                          Drain
-                        </button>
-                      </form>
-                      <form method="post" action={`/ui/clusters/${c}/nodes/${encodeURIComponent(n.name)}/undrain`}>
-                        <input type="hidden" name="_csrf" value={props.csrf} />
-                        <button type="submit" aria-label={`Let ${n.name} hold VIP groups again`}>
-                          Undrain
-                        </button>
-                      </form>
+                        Drain
+                      </Action>
+                      <Action
+                        to={`/ui/clusters/${c}/nodes/${encodeURIComponent(n.name)}/undrain`}
+                        csrf={props.csrf}
+                        label={`Let ${n.name} hold VIP groups again`}
+                      >
+                        Undrain
+                      </Action>
                     </td>
                   ) : null}
                 </tr>
