@@ -48,6 +48,8 @@ export interface ChannelHooks {
 
 export class AgentChannel {
   private readonly pending = new Map<string, (ack: Omit<CommandResult, "rttMs">) => void>();
+  /** Commands sealed and sent, acked ok, and failed (refused or unanswered), since this object started. */
+  private readonly counted = { sent: 0, acked: 0, failed: 0 };
   private readonly keys = new Map<string, CryptoKey>();
   /**
    * Frames are handled one at a time, in arrival order: awaiting D1 lets the next frame in,
@@ -127,9 +129,10 @@ export class AgentChannel {
       await this.setOnline(att, true);
       return;
     }
-    if (command.type === "ack")
+    if (command.type === "ack") {
+      this.counted[command.ok ? "acked" : "failed"] += 1;
       this.pending.get(command.of)?.({ ok: command.ok, error: command.error, result: command.result });
-    else await this.hooks.message(att.node, opened.envelope);
+    } else await this.hooks.message(att.node, opened.envelope);
   }
 
   /** Whether a node's agent has an authenticated connection. */
@@ -173,6 +176,7 @@ export class AgentChannel {
     const begun = performance.now();
     const ack = new Promise<Omit<CommandResult, "rttMs">>((resolve, reject) => {
       const timer = setTimeout(() => {
+        this.counted.failed += 1;
         this.pending.delete(id);
         reject(new NotConnected(`no ack from ${node} within ${COMMAND_TTL_MS} ms`));
       }, COMMAND_TTL_MS);
@@ -183,8 +187,13 @@ export class AgentChannel {
       });
     });
     ws.send(frame);
+    this.counted.sent += 1;
     const result = await ack;
     return { ...result, rttMs: performance.now() - begun };
+  }
+
+  counts(): { sent: number; acked: number; failed: number } {
+    return { ...this.counted };
   }
 
   /** Seals and sends a command if the node is connected; its ack is not awaited. */
@@ -194,6 +203,7 @@ export class AgentChannel {
     const { frame } = await this.seal(cluster, node, command, epoch);
     try {
       ws.send(frame);
+      this.counted.sent += 1;
     } catch {
       // Closed meanwhile: its close handler takes the node offline.
     }

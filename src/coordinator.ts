@@ -15,6 +15,7 @@ import type { Envelope } from "./core/envelope.js";
 import { formatPath } from "./core/errors.js";
 import type { HealthReport } from "./core/health.js";
 import type { LeaseView } from "./core/lease-view.js";
+import { type CoordinatorMetrics, emptyHistogram, type LatencyHistogram, observeLatency } from "./core/metrics.js";
 import { type QuorumPolicy, verdict } from "./core/quorum.js";
 import { agentTargets, HEARTBEAT_MS, policyFor, type Target, targetsOf } from "./core/targets.js";
 import { type EventDraft, verdictEvents } from "./core/verdict-events.js";
@@ -66,6 +67,9 @@ export class Coordinator extends DurableObject<Env> {
   private readonly work = new Map<string, string>();
   private workRevision = 0;
   private readonly backends: BackendKeeper;
+  /** Counted for /metrics since this object started (Prometheus takes counter resets in its stride). */
+  private readonly voteCounts = new Map<string, number>();
+  private readonly latency = new Map<string, LatencyHistogram>();
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -320,6 +324,13 @@ export class Coordinator extends DurableObject<Env> {
       );
       touched.add(vote.target);
       accepted += 1;
+      this.voteCounts.set(batch.observer, (this.voteCounts.get(batch.observer) ?? 0) + 1);
+      if (batch.observer.startsWith("region:") && vote.latencyMs !== null) {
+        const region = batch.observer.slice("region:".length);
+        const histogram = this.latency.get(region) ?? emptyHistogram();
+        observeLatency(histogram, vote.latencyMs / 1000);
+        this.latency.set(region, histogram);
+      }
     }
     const changed = this.evaluate(touched, now);
     if (changed.length > 0) {
@@ -366,6 +377,17 @@ export class Coordinator extends DurableObject<Env> {
           }),
         };
       }),
+    };
+  }
+
+  /** What /metrics shows of this cluster. */
+  async metrics(cluster: string): Promise<CoordinatorMetrics> {
+    return {
+      health: await this.health(cluster),
+      leases: await this.leaseViews(cluster),
+      votes: Object.fromEntries(this.voteCounts),
+      latency: Object.fromEntries(this.latency),
+      commands: this.channel.counts(),
     };
   }
 

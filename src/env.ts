@@ -11,6 +11,8 @@ export interface Env {
   WEBHOOKS: Queue<WebhookMessage>;
   /** The first admin token (a secret); `npm start` generates one into .dev.vars. */
   VIGIL_ADMIN_TOKEN?: string;
+  /** A token that may read /metrics and nothing else (a secret; optional: API tokens work too). */
+  VIGIL_METRICS_TOKEN?: string;
   /** The coordinator's signing keys, `kid:seed[,kid:seed]`; see src/coordinator-keys.ts. */
   VIGIL_COORDINATOR_KEY?: string;
   /** Webhook delivery tuning (wrangler vars); defaults in src/webhooks/settings.ts. */

@@ -9,6 +9,7 @@ import { registerUi } from "../ui/routes.js";
 import { VERSION } from "../version.js";
 import type { AppEnv } from "./context.js";
 import { ApiError, sendError } from "./errors.js";
+import { registerMetrics } from "./metrics.js";
 import { openApiDocument } from "./openapi.js";
 import { Router } from "./router.js";
 import { registerAgents } from "./routes/agents.js";
@@ -50,6 +51,7 @@ export function createApp(): Hono<AppEnv> {
   registerEnrollment(router);
   registerAgents(router);
   registerUi(app);
+  registerMetrics(app);
 
   app.notFound((c) => {
     const allowed = router.methodsFor(c.req.path);

@@ -10,6 +10,7 @@ import { defineConfig } from "vitest/config";
 export const root = path.join(import.meta.dirname, "../..");
 export const ADMIN_TOKEN = "vgl_test-bootstrap-admin-token-0123456789";
 /** The coordinator's test signing key: kid `coord-test`, seed of 32 bytes of 0x07. */
+export const METRICS_TOKEN = "vgm_test-metrics-token-0123456789";
 export const COORDINATOR_KEY = "coord-test:BwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwc";
 
 export interface ProjectOptions {
@@ -37,6 +38,7 @@ export async function workersProject(options: ProjectOptions) {
             TEST_MIGRATIONS: migrations,
             VIGIL_ADMIN_TOKEN: ADMIN_TOKEN,
             VIGIL_COORDINATOR_KEY: COORDINATOR_KEY,
+            VIGIL_METRICS_TOKEN: METRICS_TOKEN,
             ...options.bindings,
           },
           // Whatever a test starts (probers, webhook deliveries) reaches loopback and nothing else.

@@ -1,0 +1,88 @@
+/**
+ * GET /metrics in workerd: refused without a token, served to a read token and to the
+ * separate metrics token (which reads nothing else), and parsed by a Prometheus text-format
+ * parser with the series for votes, verdicts, latency, leases, agents and commands.
+ */
+import { env, exports } from "cloudflare:workers";
+import parse from "parse-prometheus-text-format";
+import { describe, expect, it } from "vitest";
+import { newCluster, node, vipGroup, virtualService } from "./fixtures.js";
+import { api } from "./http.js";
+
+const METRICS_TOKEN = env.VIGIL_METRICS_TOKEN ?? "";
+
+async function scrape(token: string | null) {
+  const response = await exports.default.fetch(
+    new Request("http://vigil.test/metrics", { headers: token ? { authorization: `Bearer ${token}` } : {} }),
+  );
+  return { status: response.status, type: response.headers.get("content-type"), text: await response.text() };
+}
+
+describe("GET /metrics", () => {
+  it("needs a token, and the metrics token reads nothing else", async () => {
+    expect((await scrape(null)).status).toBe(401);
+    expect((await scrape("vgl_wrong-token-0123456789")).status).toBe(401);
+    const ok = await scrape(METRICS_TOKEN);
+    expect(ok.status).toBe(200);
+    expect(ok.type).toBe("text/plain; version=0.0.4; charset=utf-8");
+    expect((await api("GET", "/v1/clusters", { token: METRICS_TOKEN })).status).toBe(401);
+    const read = (await api("POST", "/v1/tokens", { body: { name: "prometheus", role: "read" } })).body.token;
+    expect((await scrape(read)).status).toBe(200);
+  });
+
+  it("carries the cluster's votes, verdicts, latency, lease and agents", async () => {
+    const { name, base } = await newCluster("metrics");
+    const doc = {
+      cluster: { name },
+      nodes: [node("lb1", 11), node("lb2", 12)],
+      checks: [{ name: "web-tcp", type: "tcp", observers: { regions: ["weur", "enam", "apac"] } }],
+      vipGroups: [
+        vipGroup("VI_1", [
+          ["lb1", 100],
+          ["lb2", 50],
+        ]),
+      ],
+      virtualServices: [virtualService("web", "VI_1")],
+    };
+    expect((await api("PUT", `${base}/config`, { body: doc })).status).toBe(200);
+    const vote = (state: "up" | "down", latencyMs: number) => ({
+      target: "web/web1",
+      state,
+      since: Date.now(),
+      latencyMs,
+      error: null,
+      probes: 1,
+      failures: state === "down" ? 1 : 0,
+    });
+    const coordinator = env.COORDINATOR.getByName(name);
+    await coordinator.ingest(name, { observer: "region:weur", seq: 1, heartbeat: false, votes: [vote("up", 12)] });
+    await coordinator.ingest(name, { observer: "region:apac", seq: 1, heartbeat: false, votes: [vote("down", 300)] });
+
+    const { text } = await scrape(METRICS_TOKEN);
+    const families = new Map(parse(text).map((f) => [f.name, f]));
+    const mine = (family: string) => (families.get(family)?.metrics ?? []).filter((m) => m.labels?.cluster === name);
+    expect(
+      mine("vigil_observer_vote")
+        .filter((m) => m.value === "1")
+        .map((m) => [m.labels?.observer, m.labels?.state]),
+    ).toEqual([
+      ["region:weur", "up"],
+      ["region:enam", "unknown"],
+      ["region:apac", "down"],
+    ]);
+    expect(mine("vigil_target_verdict").find((m) => m.value === "1")?.labels?.state).toBeDefined();
+    expect(mine("vigil_votes_received_total").map((m) => [m.labels?.observer, m.value])).toEqual([
+      ["region:weur", "1"],
+      ["region:apac", "1"],
+    ]);
+    expect(text).toContain(`vigil_probe_latency_seconds_bucket{cluster="${name}",region="weur",le="0.025"} 1`);
+    expect(text).toContain(`vigil_probe_latency_seconds_bucket{cluster="${name}",region="apac",le="0.25"} 0`);
+    expect(text).toContain(`vigil_probe_latency_seconds_count{cluster="${name}",region="apac"} 1`);
+    expect(mine("vigil_lease_epoch").map((m) => [m.labels?.group, m.value])).toEqual([["VI_1", "0"]]);
+    expect(mine("vigil_agent_online").map((m) => [m.labels?.node, m.value])).toEqual([
+      ["lb1", "0"],
+      ["lb2", "0"],
+    ]);
+    expect(mine("vigil_commands_total").map((m) => m.labels?.outcome)).toEqual(["sent", "acked", "failed"]);
+  });
+});
