@@ -122,7 +122,11 @@ describe("Prometheus exposition", () => {
   });
 
   it("shows lease, agents, commands and deliveries", () => {
-    const one = (name: string) => family(text, name)?.metrics.map((m) => [m.labels, m.value]);
+    const one = (name: string) =>
+      family(text, name)?.metrics.map((m): [Record<string, string> | undefined, string | undefined] => [
+        m.labels,
+        m.value,
+      ]);
     expect(one("vigil_lease_holder")).toEqual([
       [{ cluster: "classic-lvs", group: "VI_1", node: "lb1" }, "1"],
       [{ cluster: "classic-lvs", group: "VI_1", node: "lb2" }, "0"],
