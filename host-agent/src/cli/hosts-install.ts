@@ -3,12 +3,13 @@
  * minted through the API only when that host is reached and trusted, kept in memory only;
  * a progress line per host as it goes, a table at the end; failure if any host failed.
  */
+import type { ApiClient } from "./client.js";
+import { ApiError } from "./client.js";
 import type { InstallHost } from "./inventory.js";
 import { type HostResult, installOverSsh, type SshOptions } from "./ssh-install.js";
 
 export interface HostsInstallOptions {
-  url: string;
-  apiToken: string;
+  api: ApiClient;
   cluster: string;
   ssh: SshOptions;
   parallel: number;
@@ -23,39 +24,10 @@ export interface Row extends HostResult {
   seconds: number;
 }
 
-export class ApiError extends Error {}
-
-async function api(options: HostsInstallOptions, method: string, route: string, body?: unknown): Promise<any> {
-  let response: Response;
-  try {
-    response = await fetch(new URL(route, options.url), {
-      method,
-      headers: { authorization: `Bearer ${options.apiToken}`, "content-type": "application/json" },
-      body: body === undefined ? undefined : JSON.stringify(body),
-      signal: AbortSignal.timeout(15_000),
-    });
-  } catch (err) {
-    throw new ApiError(`cannot reach the control plane at ${options.url}: ${(err as Error).message}`);
-  }
-  const text = await response.text();
-  const parsed = (() => {
-    try {
-      return JSON.parse(text);
-    } catch {
-      return null;
-    }
-  })();
-  if (!response.ok)
-    throw new ApiError(
-      `${method} ${route}: ${response.status} ${parsed?.error?.message ?? (text.slice(0, 200) || "")}`,
-    );
-  return parsed ?? text;
-}
-
-export async function fetchInstallScript(options: HostsInstallOptions): Promise<string> {
-  const script = await api(options, "GET", "/install.sh");
+export async function fetchInstallScript(api: ApiClient): Promise<string> {
+  const script = await api.call("GET", "/install.sh");
   if (typeof script !== "string" || !script.startsWith("#!/bin/sh"))
-    throw new ApiError(`${options.url}/install.sh is not the install script`);
+    throw new ApiError(`${api.url}/install.sh is not the install script`);
   return script;
 }
 
@@ -67,10 +39,10 @@ export async function installHosts(
   // The cluster and its nodes are checked before any host is touched.
   const nodes = new Set(
     (
-      (await api(options, "GET", `/v1/clusters/${encodeURIComponent(options.cluster)}/nodes`)) as { name: string }[]
+      await options.api.call<{ name: string }[]>("GET", `/v1/clusters/${encodeURIComponent(options.cluster)}/nodes`)
     ).map((n) => n.name),
   );
-  const script = await fetchInstallScript(options);
+  const script = await fetchInstallScript(options.api);
   const width = Math.max(...hosts.map((h) => h.node.length), 4);
   const rows: Row[] = [];
   const queue = [...hosts];
@@ -87,7 +59,7 @@ export async function installHosts(
           accepted: [],
         };
       else {
-        const args = ["--url", options.url, "--node", host.node];
+        const args = ["--url", options.api.url, "--node", host.node];
         if (options.installDeps) args.push("--install-deps");
         if (options.noStart) args.push("--no-start");
         if (options.root) args.push("--root", options.root.replaceAll("{node}", host.node));
@@ -100,10 +72,12 @@ export async function installHosts(
             args,
             token: async () =>
               (
-                await api(options, "POST", `/v1/clusters/${encodeURIComponent(options.cluster)}/enrollment-tokens`, {
-                  node,
-                })
-              ).token as string,
+                await options.api.call<{ token: string }>(
+                  "POST",
+                  `/v1/clusters/${encodeURIComponent(options.cluster)}/enrollment-tokens`,
+                  { node },
+                )
+              ).token,
           },
           progress,
         );

@@ -4,17 +4,26 @@
 import { readFileSync } from "node:fs";
 import { homedir, userInfo } from "node:os";
 import path from "node:path";
-import { parseArgs } from "node:util";
+import { type ParseArgsConfig, parseArgs } from "node:util";
 import { VERSION } from "../../../src/version.js";
-import { ApiError, installHosts, renderTable } from "./hosts-install.js";
+import { ApiError } from "./client.js";
+import * as cmd from "./commands.js";
+import { UsageError } from "./commands.js";
+import { installHosts, renderTable } from "./hosts-install.js";
 import { type InstallHost, InventoryError, inventoryHosts, parseHostWord } from "./inventory.js";
 
 const USAGE = `usage: vigil <command> [options]
+  login URL [--token T]                  check the token (or VIGIL_TOKEN, or stdin) and save both (0600)
+  status [CLUSTER] [--json]              VIP holders and the virtual services, laid out like ipvsadm -Ln
+  health [CLUSTER] [--json]              every target's verdict and votes
+  events [CLUSTER] [--type T] [--limit N] [--follow] [--json]
+  apply -f FILE [--dry-run] [--cluster C] [--json]
+                                         apply a cluster document (YAML or JSON); prints the diff
+  switchover CLUSTER GROUP --to NODE     move a VIP group to a member
+  drain CLUSTER NODE [--undo]            move every VIP group off a node (or let it hold again)
   hosts install [HOST...] [-i INVENTORY] [--group G]...   install the agent over SSH
       HOST is [node=][user@]address[:port]; INVENTORY is an Ansible INI inventory
       --cluster NAME        the cluster the nodes belong to (required)
-      --url URL             the control plane (or VIGIL_URL)
-      --token TOKEN         an admin API token (or VIGIL_TOKEN)
       --user USER           SSH user when the host names none (default: you)
       --identity FILE       private key to log in with (default ~/.ssh/id_ed25519, id_ecdsa, id_rsa)
       --known-hosts FILE    default ~/.ssh/known_hosts
@@ -25,9 +34,9 @@ const USAGE = `usage: vigil <command> [options]
       --install-deps        let install.sh install iproute2, arping and Node.js
       --no-start            install and enroll, do not start the service
       --root DIR            install under DIR on each host ({node} is replaced), for staging
-  version                                                print the version`;
-
-class UsageError extends Error {}
+  version                                print the version
+every command that calls the API takes --url URL and --token TOKEN (default: VIGIL_URL,
+VIGIL_TOKEN, then what vigil login saved). Exit codes: 0 ok, 1 failure, 2 usage error.`;
 
 async function hostsInstall(args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -38,8 +47,7 @@ async function hostsInstall(args: string[]): Promise<number> {
       inventory: { type: "string", short: "i" },
       group: { type: "string", multiple: true },
       cluster: { type: "string" },
-      url: { type: "string" },
-      token: { type: "string" },
+      ...API_FLAGS,
       user: { type: "string" },
       identity: { type: "string", multiple: true },
       "known-hosts": { type: "string" },
@@ -52,11 +60,7 @@ async function hostsInstall(args: string[]): Promise<number> {
       root: { type: "string" },
     },
   });
-  const url = values.url ?? process.env.VIGIL_URL;
-  const apiToken = values.token ?? process.env.VIGIL_TOKEN;
   if (!values.cluster) throw new UsageError("hosts install needs --cluster");
-  if (!url) throw new UsageError("hosts install needs --url (or VIGIL_URL)");
-  if (!apiToken) throw new UsageError("hosts install needs an admin token: --token or VIGIL_TOKEN");
   const number = (value: string | undefined, fallback: number, name: string) => {
     const n = value === undefined ? fallback : Number(value);
     if (!Number.isFinite(n) || n <= 0) throw new UsageError(`--${name} expects a positive number, got "${value}"`);
@@ -79,8 +83,7 @@ async function hostsInstall(args: string[]): Promise<number> {
   const rows = await installHosts(
     hosts,
     {
-      url,
-      apiToken,
+      api: cmd.connect(values),
       cluster: values.cluster,
       parallel: number(values.parallel, 5, "parallel"),
       installDeps: values["install-deps"] ?? false,
@@ -105,18 +108,97 @@ async function hostsInstall(args: string[]): Promise<number> {
   return failed > 0 ? 1 : 0;
 }
 
+const API_FLAGS = { url: { type: "string" }, token: { type: "string" } } as const;
+const print = (line: string) => console.log(line);
+
+/** Parses a command's flags; unknown ones are a usage error. */
+function flags<const O extends NonNullable<ParseArgsConfig["options"]>>(args: string[], options: O) {
+  const all = { ...API_FLAGS, ...options } as typeof API_FLAGS & O;
+  return parseArgs({ args, options: all, allowPositionals: true, strict: true });
+}
+
+function one(positionals: string[], max: number, what: string): void {
+  if (positionals.length > max) throw new UsageError(`${what}: unexpected ${positionals.slice(max).join(" ")}`);
+}
+
 async function main(argv: string[]): Promise<number> {
-  const [command, sub, ...rest] = argv;
-  if (command === "version") {
-    console.log(`vigil ${VERSION}`);
-    return 0;
+  const [command, ...rest] = argv;
+  switch (command) {
+    case "version":
+      print(`vigil ${VERSION}`);
+      return 0;
+    case "help":
+    case "--help":
+    case "-h":
+      print(USAGE);
+      return 0;
+    case "login": {
+      const { values, positionals } = flags(rest, {});
+      one(positionals, 1, "login");
+      if (!positionals[0]) throw new UsageError("login needs the control plane's URL");
+      return cmd.login(positionals[0], values.token, print);
+    }
+    case "status":
+    case "health": {
+      const { values, positionals } = flags(rest, { json: { type: "boolean" } });
+      one(positionals, 1, command);
+      const run = command === "status" ? cmd.status : cmd.health;
+      return run(cmd.connect(values), positionals[0], values.json ?? false, print);
+    }
+    case "events": {
+      const { values, positionals } = flags(rest, {
+        json: { type: "boolean" },
+        follow: { type: "boolean", short: "f" },
+        type: { type: "string" },
+        limit: { type: "string" },
+      });
+      one(positionals, 1, "events");
+      const limit = Number(values.limit ?? 20);
+      if (!Number.isInteger(limit) || limit < 1 || limit > 500)
+        throw new UsageError(`--limit expects 1 to 500, got "${values.limit}"`);
+      return cmd.events(
+        cmd.connect(values),
+        positionals[0],
+        { json: values.json ?? false, follow: values.follow ?? false, type: values.type, limit },
+        print,
+      );
+    }
+    case "apply": {
+      const { values, positionals } = flags(rest, {
+        file: { type: "string", short: "f" },
+        "dry-run": { type: "boolean" },
+        cluster: { type: "string" },
+        json: { type: "boolean" },
+      });
+      one(positionals, 0, "apply");
+      if (!values.file) throw new UsageError("apply needs -f FILE");
+      return cmd.apply(
+        cmd.connect(values),
+        values.file,
+        { dryRun: values["dry-run"] ?? false, cluster: values.cluster, json: values.json ?? false },
+        print,
+      );
+    }
+    case "switchover": {
+      const { values, positionals } = flags(rest, { to: { type: "string" } });
+      const [cluster, group] = positionals;
+      one(positionals, 2, "switchover");
+      if (!cluster || !group || !values.to) throw new UsageError("switchover needs CLUSTER GROUP --to NODE");
+      return cmd.switchover(cmd.connect(values), cluster, group, values.to, print);
+    }
+    case "drain": {
+      const { values, positionals } = flags(rest, { undo: { type: "boolean" } });
+      const [cluster, node] = positionals;
+      one(positionals, 2, "drain");
+      if (!cluster || !node) throw new UsageError("drain needs CLUSTER NODE");
+      return cmd.drain(cmd.connect(values), cluster, node, values.undo ?? false, print);
+    }
+    case "hosts":
+      if (rest[0] === "install") return hostsInstall(rest.slice(1));
+      throw new UsageError(`unknown command: hosts ${rest[0] ?? ""}`.trim());
+    default:
+      throw new UsageError(command ? `unknown command: ${command}` : "no command given");
   }
-  if (command === "hosts" && sub === "install") return hostsInstall(rest);
-  if (command === "help" || command === "--help" || command === "-h") {
-    console.log(USAGE);
-    return 0;
-  }
-  throw new UsageError(command ? `unknown command: ${[command, sub].filter(Boolean).join(" ")}` : "no command given");
 }
 
 main(process.argv.slice(2)).then(

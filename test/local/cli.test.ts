@@ -1,0 +1,202 @@
+/**
+ * The `vigil` CLI as an operator runs it, against `npm start` on a fresh checkout: login saves
+ * the URL and token 0600; apply prints the diff (YAML or JSON, --dry-run changes nothing);
+ * status matches its golden file (laid out like ipvsadm -Ln); --json output validates against
+ * the API's schemas; events --follow shows a new event; switchover and drain say what
+ * happened; bad flags exit 2 with usage.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { stringify } from "yaml";
+import { z } from "zod";
+import { BackendsView } from "../../src/core/backend-status.js";
+import { Event } from "../../src/core/event.js";
+import { HealthReport } from "../../src/core/health.js";
+import { LeaseView } from "../../src/core/lease-view.js";
+import { type ControlPlane, startControlPlane } from "./control-plane.js";
+
+const repo = path.join(import.meta.dirname, "../..");
+const cli = path.join(repo, "host-agent/dist/vigil.cjs");
+const example = path.join(repo, "examples/classic-lvs.json");
+let plane: ControlPlane;
+let home = "";
+const started: ChildProcess[] = [];
+const servers: Server[] = [];
+
+function vigil(args: string[], input?: string): Promise<{ status: number | null; out: string; err: string }> {
+  const child = spawn("node", [cli, ...args], {
+    env: { ...process.env, XDG_CONFIG_HOME: home, VIGIL_URL: "", VIGIL_TOKEN: "" },
+  });
+  let out = "";
+  let err = "";
+  child.stdout.on("data", (c) => {
+    out += c;
+  });
+  child.stderr.on("data", (c) => {
+    err += c;
+  });
+  child.stdin.end(input ?? "");
+  return new Promise((resolve) => child.on("close", (status) => resolve({ status, out, err })));
+}
+
+beforeAll(async () => {
+  plane = await startControlPlane();
+  home = mkdtempSync(path.join(tmpdir(), "vigil-cli-"));
+});
+
+afterAll(async () => {
+  for (const c of started) if (c.exitCode === null) c.kill("SIGTERM");
+  for (const s of servers) s.close();
+  await plane?.stop();
+  rmSync(home, { recursive: true, force: true });
+});
+
+describe("the vigil CLI", () => {
+  it("logs in, keeping the URL and token in a 0600 file", async () => {
+    const bad = await vigil(["login", plane.url], "vgl_not-a-real-token-0000\n");
+    expect(bad.status).toBe(1);
+    expect(bad.err).toContain("401");
+    const ok = await vigil(["login", plane.url], `${plane.admin}\n`);
+    expect(ok.status, ok.err).toBe(0);
+    expect(ok.out).toContain("as bootstrap (admin)");
+    const file = path.join(home, "vigil/cli.json");
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    expect(statSync(path.dirname(file)).mode & 0o777).toBe(0o700);
+    expect(JSON.parse(readFileSync(file, "utf8"))).toEqual({ url: plane.url, token: plane.admin });
+  });
+
+  it("applies a document: the diff first with --dry-run, then for real; YAML works the same", async () => {
+    const dry = await vigil(["apply", "-f", example, "--dry-run"]);
+    expect(dry.status, dry.err).toBe(0);
+    expect(dry.out).toMatch(/^\+ vipGroup +VI_1$/m);
+    expect(dry.out).toContain("dry run: nothing applied to classic-lvs");
+    expect((await plane.call("GET", "/v1/clusters")).map((c: { name: string }) => c.name)).toEqual([]);
+    const applied = await vigil(["apply", "-f", example]);
+    expect(applied.status, applied.err).toBe(0);
+    expect(applied.out).toMatch(/applied to classic-lvs: revision 1\n$/);
+    const yaml = path.join(home, "classic-lvs.yaml");
+    writeFileSync(yaml, stringify(JSON.parse(readFileSync(example, "utf8"))));
+    const again = await vigil(["apply", "-f", yaml, "--dry-run"]);
+    expect(again.out).toBe("no changes\ndry run: nothing applied to classic-lvs (0 change(s))\n");
+    writeFileSync(yaml, "cluster:\n  name: [broken\n");
+    const broken = await vigil(["apply", "-f", yaml]);
+    expect(broken.status).toBe(1);
+    expect(broken.err).toMatch(new RegExp(`${yaml.replace(/[.]/g, "\\.")}:\\d+:\\d+: `));
+  });
+
+  it("prints status like ipvsadm -Ln, matching the golden file", async () => {
+    const status = await vigil(["status", "classic-lvs"]);
+    expect(status.status, status.err).toBe(0);
+    expect(status.out).toBe(readFileSync(path.join(import.meta.dirname, "golden/status.txt"), "utf8"));
+  });
+
+  it("prints --json that validates against the API's schemas", async () => {
+    const status = JSON.parse((await vigil(["status", "--json"])).out);
+    z.array(LeaseView).parse(status.leases);
+    BackendsView.parse(status.backends);
+    HealthReport.parse(JSON.parse((await vigil(["health", "classic-lvs", "--json"])).out));
+    const events = (await vigil(["events", "--json"])).out.trim().split("\n").filter(Boolean);
+    for (const line of events) Event.parse(JSON.parse(line));
+  });
+
+  it("follows events as they happen", async () => {
+    // A failing loopback web server probed from three regions: a first verdict of down is an event.
+    const web = createServer((_req, res) => res.writeHead(503).end("down"));
+    await new Promise<void>((r) => web.listen(0, "127.0.0.1", r));
+    servers.push(web);
+    const doc = {
+      cluster: { name: "probed" },
+      checks: [
+        {
+          name: "web",
+          type: "http",
+          interval: 1,
+          timeout: 0.5,
+          rise: 1,
+          fall: 1,
+          observers: { regions: ["weur", "enam", "apac"] },
+        },
+      ],
+      vipGroups: [],
+      nodes: [],
+      virtualServices: [],
+    };
+    const file = path.join(home, "probed.json");
+    writeFileSync(file, JSON.stringify(doc));
+    // The events command needs the cluster to exist: start following once it does.
+    await plane.call("POST", "/v1/clusters", { name: "probed" });
+    const child = spawn("node", [cli, "events", "probed", "--follow"], {
+      env: { ...process.env, XDG_CONFIG_HOME: home },
+    });
+    started.push(child);
+    let out = "";
+    child.stdout.on("data", (c) => {
+      out += c;
+    });
+    child.stderr.on("data", (c) => {
+      out += c;
+    });
+    const withServer = {
+      ...doc,
+      nodes: [{ name: "lb1", address: "10.0.0.1" }],
+      vipGroups: [
+        {
+          name: "VI_9",
+          vips: [{ cidr: "192.168.88.99/24", interface: "eth0" }],
+          members: [{ node: "lb1", priority: 100 }],
+        },
+      ],
+      virtualServices: [
+        {
+          name: "site",
+          vipGroup: "VI_9",
+          address: "192.168.88.99",
+          port: 80,
+          realServers: [
+            { name: "web1", address: "127.0.0.1", port: (web.address() as AddressInfo).port, check: "web" },
+          ],
+        },
+      ],
+    };
+    writeFileSync(file, JSON.stringify(withServer));
+    expect((await vigil(["apply", "-f", file])).status).toBe(0);
+    const deadline = Date.now() + 30_000;
+    while (!/ target\.down +site\/web1 /.test(out) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+    child.kill("SIGTERM");
+    expect(out).toMatch(/^\S+Z {2}critical target\.down +site\/web1 +\{/m);
+  });
+
+  it("drains a node and lets it back", async () => {
+    const drained = await vigil(["drain", "classic-lvs", "lb1"]);
+    expect(drained.status, drained.err).toBe(0);
+    expect(drained.out).toBe("lb1 is drained and holds nothing\n");
+    expect((await vigil(["drain", "classic-lvs", "lb1", "--undo"])).out).toBe("lb1 may hold VIP groups again\n");
+  });
+
+  it("says why a switchover cannot happen", async () => {
+    const refused = await vigil(["switchover", "classic-lvs", "VI_1", "--to", "lb2"]);
+    expect(refused.status).toBe(1);
+    expect(refused.err).toMatch(
+      /^vigil: POST \/v1\/clusters\/classic-lvs\/vip-groups\/VI_1\/switchover: 409 conflict: /,
+    );
+  });
+
+  it("exits 2 with usage on bad flags", async () => {
+    for (const args of [
+      ["status", "--bogus"],
+      ["apply"],
+      ["switchover", "classic-lvs"],
+      ["frobnicate"],
+      ["events", "--limit", "0"],
+    ]) {
+      const bad = await vigil(args);
+      expect(bad.status, args.join(" ")).toBe(2);
+      expect(bad.err).toContain("usage: vigil <command>");
+    }
+  });
+});
