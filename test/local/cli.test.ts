@@ -166,7 +166,8 @@ describe("the vigil CLI", () => {
     writeFileSync(file, JSON.stringify(withServer));
     expect((await vigil(["apply", "-f", file])).status).toBe(0);
     const deadline = Date.now() + 30_000;
-    while (!/ target\.down +site\/web1 /.test(out) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+    while (!/ target\.down +site\/web1 /.test(out) && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 200));
     child.kill("SIGTERM");
     expect(out).toMatch(/^\S+Z {2}critical target\.down +site\/web1 +\{/m);
   });
