@@ -88,20 +88,16 @@ export class Importer {
   }
 
   private top(s: Stmt, node: string): void {
-    switch (s.key) {
-      case "global_defs":
-        return this.globalDefs(s);
-      case "vrrp_script":
-        return this.vrrpScript(s, node);
-      case "vrrp_instance":
-        return this.vrrpInstance(s, node);
-      case "vrrp_sync_group":
-        return this.syncGroup(s);
-      case "virtual_server":
-        return this.virtualServer(s, node);
-      default:
-        this.note(s.at, `${s.key}: not carried over (Vigil has no equivalent)`);
-    }
+    const handlers: Record<string, (s: Stmt, node: string) => void> = {
+      global_defs: (x) => this.globalDefs(x),
+      vrrp_script: (x, n) => this.vrrpScript(x, n),
+      vrrp_instance: (x, n) => this.vrrpInstance(x, n),
+      vrrp_sync_group: (x) => this.syncGroup(x),
+      virtual_server: (x, n) => this.virtualServer(x, n),
+    };
+    const handle = handlers[s.key];
+    if (handle) handle(s, node);
+    else this.note(s.at, `${s.key}: not carried over (Vigil has no equivalent)`);
   }
 
   private globalDefs(s: Stmt): void {
@@ -388,9 +384,8 @@ export class Importer {
   }
 
   private observe(check: string, node: string): void {
-    const c = this.checks.get(check);
-    const agents = (c?.observers as { agents: string[] }).agents;
-    if (!agents.includes(node)) agents.push(node);
+    const agents = (this.checks.get(check)?.observers as { agents: string[] } | undefined)?.agents;
+    if (agents && !agents.includes(node)) agents.push(node);
   }
 
   /** The merged cluster document. */
