@@ -187,6 +187,32 @@ describe("the vigil CLI", () => {
     );
   });
 
+  it("imports a keepalived pair into a document the API accepts", async () => {
+    const corpus = path.join(repo, "test/agent/keepalived/lvs-dr-pair");
+    const out = path.join(home, "imported.json");
+    const imported = await vigil([
+      "import",
+      "keepalived",
+      path.join(corpus, "lb1.conf"),
+      path.join(corpus, "lb2.conf"),
+      "--cluster",
+      "moved",
+      "-o",
+      out,
+    ]);
+    expect(imported.status, imported.err).toBe(0);
+    expect(imported.err).toContain(
+      "lb1.conf:26: authentication: dropped; Vigil signs every command with Ed25519 instead",
+    );
+    const dry = await vigil(["apply", "-f", out, "--dry-run"]);
+    expect(dry.status, dry.err).toBe(0);
+    expect(dry.out).toMatch(/^\+ vipGroup +VI_1$/m);
+    expect(dry.out).toContain("dry run: nothing applied to moved");
+    const broken = await vigil(["import", "keepalived", path.join(repo, "test/agent/keepalived/broken/stray.conf")]);
+    expect(broken.status).toBe(1);
+    expect(broken.err).toMatch(/stray\.conf:4:1: this \} closes nothing/);
+  });
+
   it("exits 2 with usage on bad flags", async () => {
     for (const args of [
       ["status", "--bogus"],

@@ -6,10 +6,12 @@ import { homedir, userInfo } from "node:os";
 import path from "node:path";
 import { type ParseArgsConfig, parseArgs } from "node:util";
 import { VERSION } from "../../../src/version.js";
+import { ConfigSyntaxError } from "../import/keepalived-syntax.js";
 import { ApiError } from "./client.js";
 import * as cmd from "./commands.js";
 import { UsageError } from "./commands.js";
 import { installHosts, renderTable } from "./hosts-install.js";
+import { importCommand } from "./import.js";
 import { type InstallHost, InventoryError, inventoryHosts, parseHostWord } from "./inventory.js";
 
 const USAGE = `usage: vigil <command> [options]
@@ -19,6 +21,9 @@ const USAGE = `usage: vigil <command> [options]
   events [CLUSTER] [--type T] [--limit N] [--follow] [--json]
   apply -f FILE [--dry-run] [--cluster C] [--json]
                                          apply a cluster document (YAML or JSON); prints the diff
+  import keepalived FILE... [--cluster C] [--address NODE=IP]... [-o OUT]
+                                         one keepalived.conf per director into one cluster document
+                                         (stdout or OUT); what cannot be carried over goes to stderr
   switchover CLUSTER GROUP --to NODE     move a VIP group to a member
   drain CLUSTER NODE [--undo]            move every VIP group off a node (or let it hold again)
   hosts install [HOST...] [-i INVENTORY] [--group G]...   install the agent over SSH
@@ -193,6 +198,28 @@ async function main(argv: string[]): Promise<number> {
       if (!cluster || !node) throw new UsageError("drain needs CLUSTER NODE");
       return cmd.drain(cmd.connect(values), cluster, node, values.undo ?? false, print);
     }
+    case "import": {
+      const [kind, ...files] = rest;
+      if (kind !== "keepalived") throw new UsageError(`import what? keepalived (got ${kind ?? "nothing"})`);
+      const { values, positionals } = parseArgs({
+        args: files,
+        allowPositionals: true,
+        strict: true,
+        options: {
+          cluster: { type: "string" },
+          address: { type: "string", multiple: true },
+          out: { type: "string", short: "o" },
+        },
+      });
+      if (positionals.length === 0) throw new UsageError("import keepalived needs at least one keepalived.conf");
+      const addresses: Record<string, string> = {};
+      for (const pair of values.address ?? []) {
+        const [node, ip] = pair.split("=");
+        if (!node || !ip) throw new UsageError(`--address expects NODE=IP, got "${pair}"`);
+        addresses[node] = ip;
+      }
+      return importCommand(positionals, { cluster: values.cluster, addresses, out: values.out }, print);
+    }
     case "hosts":
       if (rest[0] === "install") return hostsInstall(rest.slice(1));
       throw new UsageError(`unknown command: hosts ${rest[0] ?? ""}`.trim());
@@ -208,7 +235,7 @@ main(process.argv.slice(2)).then(
       console.error(`vigil: ${(err as Error).message}\n${USAGE}`);
       process.exit(2);
     }
-    const known = err instanceof InventoryError || err instanceof ApiError;
+    const known = err instanceof InventoryError || err instanceof ApiError || err instanceof ConfigSyntaxError;
     console.error(`vigil: ${known ? (err as Error).message : (err as Error).stack}`);
     process.exit(1);
   },
