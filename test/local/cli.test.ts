@@ -208,6 +208,20 @@ describe("the vigil CLI", () => {
     expect(dry.status, dry.err).toBe(0);
     expect(dry.out).toMatch(/^\+ vipGroup +VI_1$/m);
     expect(dry.out).toContain("dry run: nothing applied to moved");
+    const withHaproxy = path.join(home, "with-haproxy.json");
+    const haproxy = await vigil([
+      "import",
+      "haproxy",
+      path.join(repo, "test/agent/haproxy-import/haproxy.cfg"),
+      "--into",
+      out,
+      "-o",
+      withHaproxy,
+    ]);
+    expect(haproxy.status, haproxy.err).toBe(0);
+    const both = await vigil(["apply", "-f", withHaproxy, "--dry-run"]);
+    expect(both.status, both.err).toBe(0);
+    expect(both.out).toMatch(/^\+ virtualService +web$/m);
     const broken = await vigil(["import", "keepalived", path.join(repo, "test/agent/keepalived/broken/stray.conf")]);
     expect(broken.status).toBe(1);
     expect(broken.err).toMatch(/stray\.conf:4:1: this \} closes nothing/);

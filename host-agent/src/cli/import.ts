@@ -1,22 +1,41 @@
-/** `vigil import keepalived`: the document to stdout (or a file), the notes to stderr as file:line: why. */
-import { writeFileSync } from "node:fs";
+/** `vigil import keepalived | haproxy`: the document to stdout (or a file), the notes to stderr as file:line: why. */
+import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { importKeepalived } from "../import/keepalived.js";
+import { importHaproxy } from "../import/haproxy.js";
+import { importKeepalived, type Note } from "../import/keepalived.js";
+import { ApiError } from "./client.js";
+
+type Print = (line: string) => void;
 
 export function importCommand(
   files: string[],
   options: { cluster?: string | undefined; addresses: Record<string, string>; out?: string | undefined },
-  print: (line: string) => void,
+  print: Print,
 ): number {
   const { document, notes } = importKeepalived(files, {
     ...(options.cluster ? { cluster: options.cluster } : {}),
     addresses: options.addresses,
   });
+  return emit(document, notes, options.out, print);
+}
+
+export function importHaproxyCommand(file: string, into: string, out: string | undefined, print: Print): number {
+  let base: Record<string, unknown>;
+  try {
+    base = JSON.parse(readFileSync(into, "utf8"));
+  } catch (err) {
+    throw new ApiError(`${into}: not a cluster document (${(err as Error).message})`);
+  }
+  const { document, notes } = importHaproxy(file, base);
+  return emit(document, notes, out, print);
+}
+
+function emit(document: unknown, notes: Note[], out: string | undefined, print: Print): number {
   const json = `${JSON.stringify(document, null, 2)}\n`;
-  if (options.out) writeFileSync(options.out, json);
+  if (out) writeFileSync(out, json);
   else process.stdout.write(json);
   for (const n of notes)
     console.error(`${path.relative(process.cwd(), n.at.file) || n.at.file}:${n.at.line}: ${n.message}`);
-  if (options.out) print(`wrote ${options.out}; ${notes.length} note(s) above on what was not carried over`);
+  if (out) print(`wrote ${out}; ${notes.length} note(s) above on what was not carried over`);
   return 0;
 }

@@ -11,7 +11,7 @@ import { ApiError } from "./client.js";
 import * as cmd from "./commands.js";
 import { UsageError } from "./commands.js";
 import { installHosts, renderTable } from "./hosts-install.js";
-import { importCommand } from "./import.js";
+import { importCommand, importHaproxyCommand } from "./import.js";
 import { type InstallHost, InventoryError, inventoryHosts, parseHostWord } from "./inventory.js";
 
 const USAGE = `usage: vigil <command> [options]
@@ -24,6 +24,9 @@ const USAGE = `usage: vigil <command> [options]
   import keepalived FILE... [--cluster C] [--address NODE=IP]... [-o OUT]
                                          one keepalived.conf per director into one cluster document
                                          (stdout or OUT); what cannot be carried over goes to stderr
+  import haproxy FILE --into DOC [-o OUT]
+                                         add haproxy.cfg's backends to DOC (a keepalived import) as
+                                         virtual services with the haproxy driver
   switchover CLUSTER GROUP --to NODE     move a VIP group to a member
   drain CLUSTER NODE [--undo]            move every VIP group off a node (or let it hold again)
   hosts install [HOST...] [-i INVENTORY] [--group G]...   install the agent over SSH
@@ -200,7 +203,6 @@ async function main(argv: string[]): Promise<number> {
     }
     case "import": {
       const [kind, ...files] = rest;
-      if (kind !== "keepalived") throw new UsageError(`import what? keepalived (got ${kind ?? "nothing"})`);
       const { values, positionals } = parseArgs({
         args: files,
         allowPositionals: true,
@@ -209,8 +211,17 @@ async function main(argv: string[]): Promise<number> {
           cluster: { type: "string" },
           address: { type: "string", multiple: true },
           out: { type: "string", short: "o" },
+          into: { type: "string" },
         },
       });
+      if (kind === "haproxy") {
+        const [file] = positionals;
+        one(positionals, 1, "import haproxy");
+        if (!file || !values.into)
+          throw new UsageError("import haproxy needs FILE and --into DOC (from vigil import keepalived)");
+        return importHaproxyCommand(file, values.into, values.out, print);
+      }
+      if (kind !== "keepalived") throw new UsageError(`import what? keepalived or haproxy (got ${kind ?? "nothing"})`);
       if (positionals.length === 0) throw new UsageError("import keepalived needs at least one keepalived.conf");
       const addresses: Record<string, string> = {};
       for (const pair of values.address ?? []) {
