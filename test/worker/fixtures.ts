@@ -61,3 +61,22 @@ export async function populatedCluster(): Promise<{ name: string; base: string }
   }
   return cluster;
 }
+
+/** A new cluster of two directors sharing VI_1 (lb1 100, lb2 50) in front of one web server checked by `check`. */
+export async function webPair(prefix: string, check: Record<string, unknown>): Promise<string> {
+  const { name, base } = await newCluster(prefix);
+  const doc = {
+    cluster: { name },
+    nodes: [node("lb1", 11), node("lb2", 12)],
+    checks: [check],
+    vipGroups: [
+      vipGroup("VI_1", [
+        ["lb1", 100],
+        ["lb2", 50],
+      ]),
+    ],
+    virtualServices: [virtualService("web", "VI_1")],
+  };
+  expect((await api("PUT", `${base}/config`, { body: doc })).status).toBe(200);
+  return name;
+}

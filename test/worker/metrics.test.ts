@@ -6,7 +6,7 @@
 import { env, exports } from "cloudflare:workers";
 import parse from "parse-prometheus-text-format";
 import { describe, expect, it } from "vitest";
-import { newCluster, node, vipGroup, virtualService } from "./fixtures.js";
+import { webPair } from "./fixtures.js";
 import { api } from "./http.js";
 
 const METRICS_TOKEN = env.VIGIL_METRICS_TOKEN ?? "";
@@ -31,20 +31,11 @@ describe("GET /metrics", () => {
   });
 
   it("carries the cluster's votes, verdicts, latency, lease and agents", async () => {
-    const { name, base } = await newCluster("metrics");
-    const doc = {
-      cluster: { name },
-      nodes: [node("lb1", 11), node("lb2", 12)],
-      checks: [{ name: "web-tcp", type: "tcp", observers: { regions: ["weur", "enam", "apac"] } }],
-      vipGroups: [
-        vipGroup("VI_1", [
-          ["lb1", 100],
-          ["lb2", 50],
-        ]),
-      ],
-      virtualServices: [virtualService("web", "VI_1")],
-    };
-    expect((await api("PUT", `${base}/config`, { body: doc })).status).toBe(200);
+    const name = await webPair("metrics", {
+      name: "web-tcp",
+      type: "tcp",
+      observers: { regions: ["weur", "enam", "apac"] },
+    });
     const vote = (state: "up" | "down", latencyMs: number) => ({
       target: "web/web1",
       state,

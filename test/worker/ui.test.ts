@@ -6,7 +6,7 @@
  */
 import { env, exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { newCluster, node, tcpCheck, vipGroup, virtualService } from "./fixtures.js";
+import { tcpCheck, webPair } from "./fixtures.js";
 import { ADMIN, api } from "./http.js";
 
 async function page(method: string, path: string, cookie: string | null, form?: Record<string, string>, headers = {}) {
@@ -34,23 +34,7 @@ async function signIn(token: string): Promise<{ cookie: string; setCookie: strin
 
 const csrfOf = (html: string) => html.match(/name="_csrf" value="([^"]+)"/)?.[1] ?? "";
 
-async function seeded(): Promise<string> {
-  const { name, base } = await newCluster("ui");
-  const doc = {
-    cluster: { name },
-    nodes: [node("lb1", 11), node("lb2", 12)],
-    checks: [tcpCheck("web-tcp", ["lb1", "lb2"])],
-    vipGroups: [
-      vipGroup("VI_1", [
-        ["lb1", 100],
-        ["lb2", 50],
-      ]),
-    ],
-    virtualServices: [virtualService("web", "VI_1")],
-  };
-  expect((await api("PUT", `${base}/config`, { body: doc })).status).toBe(200);
-  return name;
-}
+const seeded = () => webPair("ui", tcpCheck("web-tcp", ["lb1", "lb2"]));
 
 describe("the dashboard", () => {
   it("redirects to sign-in without a session, and refuses a bad token", async () => {
