@@ -98,6 +98,7 @@ function run(target: Target, who: ProbeIdentity, signal: AbortSignal, started: n
     case "icmp":
     case "script":
     case "process":
+    case "interface":
       return Promise.resolve({ state: "down", reason: `${check.type} checks run on agents only`, latencyMs: null });
   }
 }

@@ -128,6 +128,12 @@ export async function probeOnce(p: AgentProbe, runner: Runner): Promise<ProbeRes
         return (await processRunning(check.name))
           ? { state: "up", reason: null, latencyMs: elapsed() }
           : { state: "down", reason: `no process named ${check.name}`, latencyMs: elapsed() };
+      case "interface": {
+        const link = linkState((await runner.run(["ip", "-o", "link", "show", "dev", check.interface])).stdout);
+        return link === "up"
+          ? { state: "up", reason: null, latencyMs: elapsed() }
+          : { state: "down", reason: `interface ${check.interface} ${link}`, latencyMs: elapsed() };
+      }
       default:
         return { state: "down", reason: `${check.type} checks are run by edge regions, not agents`, latencyMs: null };
     }
@@ -229,6 +235,16 @@ function tlsHandshake(
     });
     socket.on("error", reject);
   });
+}
+
+/**
+ * An interface's link from `ip -o link show dev IF`: up when the flags hold both UP
+ * (administratively up) and LOWER_UP (carrier), as keepalived's track_interface sees it.
+ */
+export function linkState(out: string): "up" | "down" | "missing" {
+  const flags = out.match(/<([^>]*)>/)?.[1]?.split(",");
+  if (!flags) return "missing";
+  return flags.includes("UP") && flags.includes("LOWER_UP") ? "up" : "down";
 }
 
 /** Whether a live process has this name in /proc/<pid>/comm (zombies do not count). */

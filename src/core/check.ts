@@ -4,7 +4,7 @@
  */
 import { z } from "zod";
 import { duplicates } from "./collections.js";
-import { Exec, HostName, Ident, intRange, Port, seconds } from "./primitives.js";
+import { Exec, HostName, Ident, InterfaceName, intRange, Port, seconds } from "./primitives.js";
 import { AGENT_ONLY_CHECK_TYPES, REGIONS } from "./vocabulary.js";
 
 const HeaderName = z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,64}$/, { error: "expected an HTTP header name" });
@@ -81,6 +81,9 @@ const ProcessParams = z.strictObject({
   name: z.string().regex(/^[^/\0\n]{1,15}$/, { error: "expected a process name of 1-15 characters, as ps shows it" }),
 });
 
+/** A network interface on the agent's host has its link up (keepalived's track_interface). */
+const InterfaceParams = z.strictObject({ type: z.literal("interface"), interface: InterfaceName });
+
 export const CheckParams = z.discriminatedUnion("type", [
   HttpParams,
   HttpsParams,
@@ -90,6 +93,7 @@ export const CheckParams = z.discriminatedUnion("type", [
   IcmpParams,
   ScriptParams,
   ProcessParams,
+  InterfaceParams,
 ]);
 export type CheckParams = z.infer<typeof CheckParams>;
 
@@ -131,6 +135,7 @@ export const Check = z
     IcmpParams.extend(Schedule),
     ScriptParams.extend(Schedule),
     ProcessParams.extend(Schedule),
+    InterfaceParams.extend(Schedule),
   ])
   .superRefine((check, ctx) => {
     if (check.timeout >= check.interval) {

@@ -81,8 +81,8 @@ export interface CandidateView extends Candidate {
 }
 
 /**
- * Each member's eligibility and effective priority: live, not drained, no tracked check with
- * weight 0 down, and the tracked checks' weights applied to each group's priority. Across a
+ * Each member's eligibility and effective priority: live, not drained, no tracked check or
+ * interface with weight 0 down, and their weights applied to each group's priority. Across a
  * sync group's groups the priorities add up, so the order is the same as in each group alone
  * when they agree.
  */
@@ -98,11 +98,19 @@ export function candidates(
     if (drained) reasons.push("drained");
     let priority = 0;
     for (const [i, group] of unit.groups.entries()) {
-      const tracks = group.track.map((t) => {
-        const state = verdict(trackedTargetId(node, t.check));
+      const tracked = [
+        ...group.track.map((t) => ({ target: t.check, weight: t.weight, what: `tracked check ${t.check}` })),
+        ...group.trackInterfaces.map((t) => ({
+          target: `interface.${t.interface}`,
+          weight: t.weight,
+          what: `interface ${t.interface}`,
+        })),
+      ];
+      const tracks = tracked.map((t) => {
+        const state = verdict(trackedTargetId(node, t.target));
         // unknown neither faults a node nor earns a bonus: only a verdict moves the priority.
         const up = t.weight > 0 ? state === "up" || state === "degraded" : state !== "down";
-        if (t.weight === 0 && !up) reasons.push(`tracked check ${t.check} is down`);
+        if (t.weight === 0 && !up) reasons.push(`${t.what} is down`);
         return { weight: t.weight, up };
       });
       priority += effectivePriority(priorities[i] ?? 0, tracks).priority;

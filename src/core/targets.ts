@@ -3,9 +3,10 @@
  * `service/server`, probed at the real server's address on the check's port (or its own).
  * Each check a VIP group tracks (keepalived's track_script) is one target per member,
  * named `node:<node>/<check>`, probed at the node's address by the node's own agent and by
- * the check's regions.
+ * the check's regions. Each tracked interface (track_interface) is `node:<node>/interface.<if>`,
+ * its link state read by the node's own agent.
  */
-import type { Check } from "./check.js";
+import { Check } from "./check.js";
 import type { ClusterDocument } from "./cluster.js";
 import type { QuorumPolicy } from "./quorum.js";
 import type { Region } from "./vocabulary.js";
@@ -27,6 +28,21 @@ const DEFAULT_PORTS: Partial<Record<Check["type"], number>> = { http: 80, https:
 
 export function trackedTargetId(node: string, check: string): string {
   return `node:${node}/${check}`;
+}
+
+/** The check behind a tracked interface (keepalived's track_interface): the link is up, seen by the node's agent. */
+export function interfaceCheck(iface: string, node: string): Check {
+  return Check.parse({
+    name: `interface.${iface}`,
+    type: "interface",
+    interface: iface,
+    interval: 1,
+    timeout: 0.5,
+    retries: 0,
+    rise: 1,
+    fall: 1,
+    observers: { agents: [node] },
+  });
 }
 
 export function targetsOf(doc: ClusterDocument): Target[] {
@@ -62,6 +78,13 @@ export function targetsOf(doc: ClusterDocument): Target[] {
           port: portOf(check) ?? DEFAULT_PORTS[check.type] ?? 0,
           observers: [...check.observers.regions.map((r) => `region:${r}`), `agent:${member.node}`],
         });
+      }
+      for (const tracked of group.trackInterfaces) {
+        const check = interfaceCheck(tracked.interface, member.node);
+        const id = trackedTargetId(member.node, check.name);
+        if (!node || seen.has(id)) continue;
+        seen.add(id);
+        out.push({ id, check, address: node.address, port: 0, observers: [`agent:${member.node}`] });
       }
     }
   }

@@ -3,14 +3,14 @@
  * connect, HTTP status, script exit status, ICMP echo, a process by name. Then rise/fall and
  * the votes they send.
  */
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { chmodSync, copyFileSync, mkdtempSync, rmSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { LocalProbes, probeOnce, processRunning } from "../../host-agent/src/probes.js";
+import { LocalProbes, linkState, probeOnce, processRunning } from "../../host-agent/src/probes.js";
 import { ProcessRunner } from "../../host-agent/src/runner.js";
 import { Check } from "../../src/core/check.js";
 import type { Vote } from "../../src/core/vote.js";
@@ -55,6 +55,37 @@ describe("the agent's own checks", () => {
     const result = await probeOnce(make(), runner);
     expect(result.state).toBe(state);
     expect(result.reason).toBe(reason);
+  });
+
+  it("sees an interface's link as keepalived's track_interface does (root: a veth pair in its own namespace)", async () => {
+    if (process.getuid?.() !== 0) throw new Error("this test needs root: it makes a network namespace");
+    const ns = `vigil-if-${process.pid}`;
+    const ip = (...args: string[]) => execFileSync("ip", ["-n", ns, ...args]);
+    execFileSync("ip", ["netns", "add", ns]);
+    try {
+      const inNs = new ProcessRunner(5000, ["ip", "netns", "exec", ns]);
+      const link = (iface: string) =>
+        probeOnce({ ...probe({ type: "interface", interface: iface }), target: `node:lb1/interface.${iface}` }, inNs);
+      ip("link", "add", "vip0", "type", "veth", "peer", "name", "vip1");
+      expect(await link("vip0")).toMatchObject({ state: "down", reason: "interface vip0 down" });
+      // Up, but its peer is down: no carrier, as with a pulled cable.
+      ip("link", "set", "vip0", "up");
+      expect(await link("vip0")).toMatchObject({ state: "down", reason: "interface vip0 down" });
+      ip("link", "set", "vip1", "up");
+      await expect.poll(async () => (await link("vip0")).state, { timeout: 3000 }).toBe("up");
+      ip("link", "set", "vip0", "down");
+      expect(await link("vip0")).toMatchObject({ state: "down", reason: "interface vip0 down" });
+      expect(await link("nope0")).toMatchObject({ state: "down", reason: "interface nope0 missing" });
+    } finally {
+      execFileSync("ip", ["netns", "delete", ns]);
+    }
+  });
+
+  it("reads the link flags of ip -o link", () => {
+    expect(linkState("2: eth0: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 state UP")).toBe("up");
+    expect(linkState("3: eth1: <NO-CARRIER,BROADCAST,MULTICAST,UP> mtu 1500 state DOWN")).toBe("down");
+    expect(linkState("4: eth2: <BROADCAST,MULTICAST> mtu 1500 state DOWN")).toBe("down");
+    expect(linkState('Device "eth9" does not exist.')).toBe("missing");
   });
 
   it("judges an HTTP status it was not told to expect as down", async () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { ClusterDocument } from "../../src/core/cluster.js";
 import { candidates, leaseUnits } from "../../src/core/lease-units.js";
-import { trackedTargetId } from "../../src/core/targets.js";
+import { targetsOf, trackedTargetId } from "../../src/core/targets.js";
 import type { VoteState } from "../../src/core/vote.js";
 
 const doc = ClusterDocument.parse({
@@ -103,6 +103,49 @@ describe("lease units", () => {
     expect(view.map((c) => c.reasons)).toEqual([
       ["tracked check haproxy is down"],
       ["agent not connected or not asking for the lease", "drained"],
+    ]);
+  });
+
+  it("tracks interfaces as keepalived's track_interface does: weight 0 faults, a weight moves the priority", () => {
+    const tracked = ClusterDocument.parse({
+      cluster: { name: "c" },
+      nodes: [
+        { name: "lb1", address: "10.0.0.11" },
+        { name: "lb2", address: "10.0.0.12" },
+      ],
+      vipGroups: [
+        {
+          name: "VI_1",
+          vips: [{ cidr: "10.0.0.100/24", interface: "eth0" }],
+          members: [
+            { node: "lb1", priority: 100 },
+            { node: "lb2", priority: 90 },
+          ],
+          trackInterfaces: [
+            { interface: "eth0", weight: 0 },
+            { interface: "eth1", weight: -20 },
+          ],
+        },
+      ],
+    });
+    const [unit] = leaseUnits(tracked);
+    if (!unit) throw new Error("no unit");
+    const targets = targetsOf(tracked);
+    expect(targets.map((t) => [t.id, t.check.type, t.observers])).toEqual([
+      ["node:lb1/interface.eth0", "interface", ["agent:lb1"]],
+      ["node:lb1/interface.eth1", "interface", ["agent:lb1"]],
+      ["node:lb2/interface.eth0", "interface", ["agent:lb2"]],
+      ["node:lb2/interface.eth1", "interface", ["agent:lb2"]],
+    ]);
+    const down = new Set(["node:lb1/interface.eth1", "node:lb2/interface.eth0"]);
+    const view = candidates(
+      unit,
+      () => ({ live: true, drained: false }),
+      (t) => (down.has(t) ? "down" : "up"),
+    );
+    expect(view.map((c) => [c.node, c.eligible, c.priority, c.reasons])).toEqual([
+      ["lb1", true, 80, []],
+      ["lb2", false, 90, ["interface eth0 is down"]],
     ]);
   });
 });
