@@ -36,6 +36,8 @@ export class LeaseKeeper {
   private readonly drained = new Set<string>();
   /** The last offer sent per unit, so an alarm does not repeat it. */
   private readonly offered = new Map<string, string>();
+  /** `unit node` pairs in fault (a weight-0 tracked check or interface down) whose agent was told. */
+  private readonly faulted = new Set<string>();
 
   constructor(
     private readonly sql: SqlStorage,
@@ -134,6 +136,28 @@ export class LeaseKeeper {
   /** Re-evaluates every unit: candidates, expiries, offers. */
   async refresh(now: number): Promise<void> {
     await Promise.all([...this.units.keys()].map((name) => this.apply(name, { type: "tick" }, now)));
+    await this.faults(now);
+  }
+
+  /**
+   * keepalived's FAULT state: a member whose weight-0 tracked check or interface went down is
+   * told once, so its agent runs the unit's notify_fault hooks; it is told again only after it
+   * recovered and failed anew.
+   */
+  private async faults(now: number): Promise<void> {
+    const sends: Promise<void>[] = [];
+    for (const unit of this.units.values()) {
+      for (const member of this.candidatesOf(unit, now)) {
+        const key = `${unit.name} ${member.node}`;
+        const fault = member.reasons.some((r) => r.endsWith(" is down"));
+        if (!fault) this.faulted.delete(key);
+        else if (!this.faulted.has(key) && this.io.connected(member.node)) {
+          this.faulted.add(key);
+          sends.push(this.io.post(member.node, { type: "hook.run", group: unit.name, state: "fault" }, 0));
+        }
+      }
+    }
+    await Promise.all(sends);
   }
 
   view(now: number): LeaseView[] {

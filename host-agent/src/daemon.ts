@@ -82,6 +82,8 @@ function executors(leases: LeaseClient, probes: LocalProbes, backends: Backends)
           return backends.sync(command.services);
         case "backends.status":
           return backends.status();
+        case "hook.run":
+          return leases.runHooks(command.group, command.state);
         case "agent.work":
           leases.setUnits(command.units);
           probes.set(command.probes);

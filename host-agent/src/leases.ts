@@ -238,6 +238,15 @@ export class LeaseClient {
     await this.notify(unit, state);
   }
 
+  /** Runs the unit's notify hooks for a state the coordinator saw (fault: a weight-0 tracked check or interface down). */
+  async runHooks(group: string, state: NotifyState): Promise<Record<string, unknown>> {
+    const unit = this.units.get(group);
+    if (!unit) throw new Error(`no lease unit ${group} on this node`);
+    this.deps.log(`${group}: ${state}`);
+    await this.notify(unit, state);
+    return { group, state };
+  }
+
   private notify(unit: Unit, state: NotifyState): Promise<void> {
     return runHooks(
       this.deps.runner,

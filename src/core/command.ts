@@ -5,9 +5,9 @@
 import { z } from "zod";
 import { DesiredService } from "./backends.js";
 import { Check } from "./check.js";
-import { Exec, Ident, IpAddress, Port } from "./primitives.js";
+import { Ident, IpAddress, Port } from "./primitives.js";
 import { Garp, NotifyHooks, Vip } from "./vip-group.js";
-import { COORDINATOR_LOSS_POLICIES } from "./vocabulary.js";
+import { COORDINATOR_LOSS_POLICIES, NOTIFY_STATES } from "./vocabulary.js";
 import { Vote } from "./vote.js";
 
 export const Ping = z.strictObject({ type: z.literal("ping"), nonce: z.string().max(64) });
@@ -85,11 +85,14 @@ export const BackendsSync = z.strictObject({
 /** Asks a director for the tables it has now, with connection counts (answered in the ack's result). */
 export const BackendsStatusRequest = z.strictObject({ type: z.literal("backends.status") });
 
+/**
+ * Runs the notify hooks a lease unit lists for `state` on its node; the coordinator sends it
+ * for `fault` (a weight-0 tracked check or interface down), the agent runs the others itself.
+ */
 export const HookRun = z.strictObject({
   type: z.literal("hook.run"),
   group: Ident,
-  state: z.enum(["master", "backup", "fault", "stop"]),
-  exec: Exec,
+  state: z.enum(NOTIFY_STATES),
 });
 
 /** A new coordinator key, announced under the current one: agents pin it without re-enrolling. */

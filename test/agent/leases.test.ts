@@ -145,6 +145,17 @@ describe("the agent's lease client", () => {
     );
     await c.leases.stop();
   });
+
+  it("runs the unit's fault hooks when the coordinator says it is in fault, and refuses an unknown unit", async () => {
+    const host = new RecordingHost();
+    const c = client(host);
+    c.leases.setUnits([{ ...spec(3000), notify: [{ fault: { path: "/etc/vigil/hooks/notify", args: ["--fault"] } }] }]);
+    await sleep(5);
+    expect(await c.leases.runHooks("VI_1", "fault")).toEqual({ group: "VI_1", state: "fault" });
+    expect(host.calls).toContainEqual(["/etc/vigil/hooks/notify", "--fault", "VI_1", "fault", "0"]);
+    await expect(c.leases.runHooks("VI_9", "fault")).rejects.toThrow("no lease unit VI_9 on this node");
+    await c.leases.stop();
+  });
 });
 
 describe("a held group whose VIPs change", () => {

@@ -159,4 +159,41 @@ describe("leases through the coordinator", () => {
       for (const r of releasing) clearInterval(r);
     }
   });
+
+  it("has the agent read a tracked interface, and tells a member in fault once per fault to run its fault hooks", async () => {
+    const { cluster, lb1, lb2 } = await pair({ trackInterfaces: [{ interface: "eth1", weight: 0 }] });
+    const work = (await lb1.next("agent.work")).command;
+    expect(work.type === "agent.work" && work.probes.map((p) => [p.target, p.check.type])).toEqual([
+      ["node:lb1/interface.eth1", "interface"],
+    ]);
+    const link = (state: "up" | "down") =>
+      lb1.send({
+        type: "votes",
+        heartbeat: false,
+        votes: [
+          {
+            target: "node:lb1/interface.eth1",
+            state,
+            since: Date.now(),
+            latencyMs: 1,
+            error: null,
+            probes: 1,
+            failures: 0,
+          },
+        ],
+      });
+    const seen = lb1.received.length;
+    await link("down");
+    const fault = await lb1.next("hook.run", seen);
+    expect(fault.command).toEqual({ type: "hook.run", group: "VI_1", state: "fault" });
+    const [view] = await leases(cluster);
+    expect(view.members.find((m: { node: string }) => m.node === "lb1").reasons).toContain("interface eth1 is down");
+    expect(lb2.received.some((e) => e.command.type === "hook.run")).toBe(false);
+    // Recovered, then down again: told again.
+    await link("up");
+    const again = lb1.received.length;
+    await link("down");
+    await lb1.next("hook.run", again);
+    expect(lb1.received.filter((e) => e.command.type === "hook.run")).toHaveLength(2);
+  });
 });
