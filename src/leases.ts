@@ -15,7 +15,14 @@ import {
   type LeaseState,
   step,
 } from "./core/lease.js";
-import { type CandidateView, candidates, LEASE_GRACE_MS, type LeaseUnit, leaseUnits } from "./core/lease-units.js";
+import {
+  type CandidateView,
+  candidates,
+  faultsOf,
+  LEASE_GRACE_MS,
+  type LeaseUnit,
+  leaseUnits,
+} from "./core/lease-units.js";
 import type { LeaseView } from "./core/lease-view.js";
 import type { EventDraft } from "./core/verdict-events.js";
 import type { VoteState } from "./core/vote.js";
@@ -136,7 +143,7 @@ export class LeaseKeeper {
   /** Re-evaluates every unit: candidates, expiries, offers. */
   async refresh(now: number): Promise<void> {
     await Promise.all([...this.units.keys()].map((name) => this.apply(name, { type: "tick" }, now)));
-    await this.faults(now);
+    await this.faults();
   }
 
   /**
@@ -144,16 +151,17 @@ export class LeaseKeeper {
    * told once, so its agent runs the unit's notify_fault hooks; it is told again only after it
    * recovered and failed anew.
    */
-  private async faults(now: number): Promise<void> {
+  private async faults(): Promise<void> {
     const sends: Promise<void>[] = [];
     for (const unit of this.units.values()) {
-      for (const member of this.candidatesOf(unit, now)) {
-        const key = `${unit.name} ${member.node}`;
-        const fault = member.reasons.some((r) => r.endsWith(" is down"));
-        if (!fault) this.faulted.delete(key);
-        else if (!this.faulted.has(key) && this.io.connected(member.node)) {
+      for (const { node } of unit.members) {
+        const key = `${unit.name} ${node}`;
+        if (faultsOf(unit, node, (t) => this.io.verdict(t)).length === 0) this.faulted.delete(key);
+        else if (!this.faulted.has(key) && this.io.connected(node)) {
           this.faulted.add(key);
-          sends.push(this.io.post(member.node, { type: "hook.run", group: unit.name, state: "fault" }, 0));
+          // Under the unit's current epoch: the agent refuses anything about a unit older than what it saw.
+          const epoch = this.states.get(unit.name)?.epoch ?? 0;
+          sends.push(this.io.post(node, { type: "hook.run", group: unit.name, state: "fault" }, epoch));
         }
       }
     }

@@ -80,6 +80,30 @@ export interface CandidateView extends Candidate {
   reasons: string[];
 }
 
+/** What a VIP group tracks on each member: its checks and its interfaces, with their weights. */
+function trackedOf(group: VipGroup): { target: string; weight: number; what: string }[] {
+  return [
+    ...group.track.map((t) => ({ target: t.check, weight: t.weight, what: `tracked check ${t.check}` })),
+    ...group.trackInterfaces.map((t) => ({
+      target: `interface.${t.interface}`,
+      weight: t.weight,
+      what: `interface ${t.interface}`,
+    })),
+  ];
+}
+
+/**
+ * keepalived's FAULT state: what the node tracks with weight 0 in any of the unit's groups
+ * and is down now (empty when the node is not in fault).
+ */
+export function faultsOf(unit: LeaseUnit, node: string, verdict: (target: string) => VoteState): string[] {
+  return unit.groups.flatMap((group) =>
+    trackedOf(group)
+      .filter((t) => t.weight === 0 && verdict(trackedTargetId(node, t.target)) === "down")
+      .map((t) => t.what),
+  );
+}
+
 /**
  * Each member's eligibility and effective priority: live, not drained, no tracked check or
  * interface with weight 0 down, and their weights applied to each group's priority. Across a
@@ -98,15 +122,7 @@ export function candidates(
     if (drained) reasons.push("drained");
     let priority = 0;
     for (const [i, group] of unit.groups.entries()) {
-      const tracked = [
-        ...group.track.map((t) => ({ target: t.check, weight: t.weight, what: `tracked check ${t.check}` })),
-        ...group.trackInterfaces.map((t) => ({
-          target: `interface.${t.interface}`,
-          weight: t.weight,
-          what: `interface ${t.interface}`,
-        })),
-      ];
-      const tracks = tracked.map((t) => {
+      const tracks = trackedOf(group).map((t) => {
         const state = verdict(trackedTargetId(node, t.target));
         // unknown neither faults a node nor earns a bonus: only a verdict moves the priority.
         const up = t.weight > 0 ? state === "up" || state === "degraded" : state !== "down";

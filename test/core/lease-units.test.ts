@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { ClusterDocument } from "../../src/core/cluster.js";
-import { candidates, leaseUnits } from "../../src/core/lease-units.js";
+import { candidates, faultsOf, leaseUnits } from "../../src/core/lease-units.js";
 import { targetsOf, trackedTargetId } from "../../src/core/targets.js";
 import type { VoteState } from "../../src/core/vote.js";
 
@@ -147,5 +147,7 @@ describe("lease units", () => {
       ["lb1", true, 80, []],
       ["lb2", false, 90, ["interface eth0 is down"]],
     ]);
+    const verdict = (t: string) => (down.has(t) ? "down" : "up");
+    expect([faultsOf(unit, "lb1", verdict), faultsOf(unit, "lb2", verdict)]).toEqual([[], ["interface eth0"]]);
   });
 });

@@ -70,18 +70,31 @@ describe("leases through the coordinator", () => {
     expect(view.remainingMs).toBeLessThanOrEqual(1000);
   });
 
-  it("offers the lease to the standby as soon as the holder releases it", async () => {
+  it("hands the lease to the standby as soon as the holder releases it", async () => {
     const { cluster, lb1, lb2 } = await pair();
     await lb1.send({ type: "lease.request", group: "VI_1" });
     await lb1.next("vip.claim");
     await lb2.send({ type: "lease.request", group: "VI_1" });
     const seen = lb2.received.length;
-    await lb1.send({ type: "lease.released", group: "VI_1", leaseEpoch: 1 }, 1);
-    lb1.close();
-    await lb2.next("lease.offer", seen);
-    const asked = await lb2.send({ type: "lease.request", group: "VI_1" });
-    const grant = await lb2.next("vip.claim", seen);
-    expect(grant).toMatchObject({ epoch: 2, command: { request: asked } });
+    // The standby asks every third of the TTL, as the agent does; an offer makes it ask at once.
+    const requests: string[] = [];
+    const ask = async () => {
+      requests.push(await lb2.send({ type: "lease.request", group: "VI_1" }));
+    };
+    const asking = setInterval(() => void ask(), 333);
+    try {
+      const released = Date.now();
+      await lb1.send({ type: "lease.released", group: "VI_1", leaseEpoch: 1 }, 1);
+      lb1.close();
+      const first = await lb2.next(["lease.offer", "vip.claim"], seen);
+      if (first.command.type === "lease.offer") await ask();
+      const grant = await lb2.next("vip.claim", seen);
+      expect(Date.now() - released).toBeLessThan(1500);
+      expect(grant.epoch).toBe(2);
+      expect(grant.command.type === "vip.claim" && grant.command.request).toMatch(/^lb2-\d+$/);
+    } finally {
+      clearInterval(asking);
+    }
     expect((await leases(cluster))[0]).toMatchObject({ holder: "lb2", epoch: 2 });
   });
 
@@ -166,6 +179,9 @@ describe("leases through the coordinator", () => {
     expect(work.type === "agent.work" && work.probes.map((p) => [p.target, p.check.type])).toEqual([
       ["node:lb1/interface.eth1", "interface"],
     ]);
+    // lb1 holds the lease first: the fault message must carry its epoch, or the agent refuses it as stale.
+    await lb1.send({ type: "lease.request", group: "VI_1" });
+    await lb1.next("vip.claim");
     const link = (state: "up" | "down") =>
       lb1.send({
         type: "votes",
@@ -186,6 +202,7 @@ describe("leases through the coordinator", () => {
     await link("down");
     const fault = await lb1.next("hook.run", seen);
     expect(fault.command).toEqual({ type: "hook.run", group: "VI_1", state: "fault" });
+    expect(fault.epoch).toBe(1);
     const [view] = await leases(cluster);
     expect(view.members.find((m: { node: string }) => m.node === "lb1").reasons).toContain("interface eth1 is down");
     expect(lb2.received.some((e) => e.command.type === "hook.run")).toBe(false);

@@ -77,13 +77,14 @@ export class ScriptedAgent {
     return id;
   }
 
-  /** Waits for a command of `type` received after the first `after` ones. */
-  async next(type: Command["type"], after = 0, limitMs = 5000): Promise<Envelope> {
+  /** Waits for a command of `type` (or of any of several types) received after the first `after` ones. */
+  async next(type: Command["type"] | Command["type"][], after = 0, limitMs = 5000): Promise<Envelope> {
+    const types: string[] = Array.isArray(type) ? type : [type];
     const until = Date.now() + limitMs;
     for (;;) {
-      const found = this.received.slice(after).find((e) => e.command.type === type);
+      const found = this.received.slice(after).find((e) => types.includes(e.command.type));
       if (found) return found;
-      if (Date.now() > until) throw new Error(`${this.name} got no ${type} within ${limitMs} ms`);
+      if (Date.now() > until) throw new Error(`${this.name} got no ${types.join(" or ")} within ${limitMs} ms`);
       await new Promise<void>((resolve) => {
         this.waiters.push(resolve);
         setTimeout(resolve, 50);
