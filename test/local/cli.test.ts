@@ -19,6 +19,7 @@ import { Event } from "../../src/core/event.js";
 import { HealthReport } from "../../src/core/health.js";
 import { LeaseView } from "../../src/core/lease-view.js";
 import { type ControlPlane, startControlPlane } from "./control-plane.js";
+import { run } from "./run.js";
 
 const repo = path.join(import.meta.dirname, "../..");
 const cli = path.join(repo, "host-agent/dist/vigil.cjs");
@@ -28,20 +29,10 @@ let home = "";
 const started: ChildProcess[] = [];
 const servers: Server[] = [];
 
-function vigil(args: string[], input?: string): Promise<{ status: number | null; out: string; err: string }> {
-  const child = spawn("node", [cli, ...args], {
-    env: { ...process.env, XDG_CONFIG_HOME: home, VIGIL_URL: "", VIGIL_TOKEN: "" },
-  });
-  let out = "";
-  let err = "";
-  child.stdout.on("data", (c) => {
-    out += c;
-  });
-  child.stderr.on("data", (c) => {
-    err += c;
-  });
-  child.stdin.end(input ?? "");
-  return new Promise((resolve) => child.on("close", (status) => resolve({ status, out, err })));
+async function vigil(args: string[], input?: string): Promise<{ status: number | null; out: string; err: string }> {
+  const env = { ...process.env, XDG_CONFIG_HOME: home, VIGIL_URL: "", VIGIL_TOKEN: "" };
+  const { status, stdout, stderr } = await run("node", [cli, ...args], { env, input: input ?? "" });
+  return { status, out: stdout, err: stderr };
 }
 
 beforeAll(async () => {

@@ -14,6 +14,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort } from "../../bench/local-run.mjs";
 import { type ControlPlane, startControlPlane } from "./control-plane.js";
+import { run } from "./run.js";
 
 const repo = path.join(import.meta.dirname, "../..");
 const cli = path.join(repo, "host-agent/dist/vigil.cjs");
@@ -68,19 +69,11 @@ async function sshd(name: string): Promise<void> {
   if (!(await listening(port))) throw new Error(`sshd for ${name} did not listen on ${port}`);
 }
 
-/** Runs the CLI; resolves with its exit code and output. */
-function vigilCli(args: string[]): Promise<{ status: number | null; out: string }> {
-  const child = spawn("node", [cli, ...args], {
-    env: { ...process.env, VIGIL_URL: url, VIGIL_TOKEN: admin, SSH_AUTH_SOCK: "" },
-  });
-  let out = "";
-  child.stdout.on("data", (c) => {
-    out += c;
-  });
-  child.stderr.on("data", (c) => {
-    out += c;
-  });
-  return new Promise((resolve) => child.on("close", (status) => resolve({ status, out })));
+/** Runs the CLI; resolves with its exit code and output (stdout, then stderr). */
+async function vigilCli(args: string[]): Promise<{ status: number | null; out: string }> {
+  const env = { ...process.env, VIGIL_URL: url, VIGIL_TOKEN: admin, SSH_AUTH_SOCK: "" };
+  const { status, stdout, stderr } = await run("node", [cli, ...args], { env });
+  return { status, out: stdout + stderr };
 }
 
 const common = () => [

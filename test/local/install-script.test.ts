@@ -15,6 +15,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type ControlPlane, startControlPlane } from "./control-plane.js";
+import { type Ran, run } from "./run.js";
 
 const repo = path.join(import.meta.dirname, "../..");
 const script = path.join(repo, "host-agent/install.sh");
@@ -32,20 +33,9 @@ const call = (method: string, route: string, body?: unknown) => plane.call(metho
  * Runs the script the way the README says: fetched from the control plane, piped to sh.
  * Asynchronously: the mirror below is served by this same process.
  */
-function install(args: string[], from = url): Promise<{ status: number | null; stdout: string; stderr: string }> {
+function install(args: string[], from = url): Promise<Ran> {
   const quoted = args.map((a) => `'${a}'`).join(" ");
-  const child = spawn("sh", ["-c", `curl -fsSL ${from}/install.sh | sh -s -- ${quoted}`], {
-    env: { ...process.env, PATH },
-  });
-  let stdout = "";
-  let stderr = "";
-  child.stdout.on("data", (c) => {
-    stdout += c;
-  });
-  child.stderr.on("data", (c) => {
-    stderr += c;
-  });
-  return new Promise((resolve) => child.on("close", (status) => resolve({ status, stdout, stderr })));
+  return run("sh", ["-c", `curl -fsSL ${from}/install.sh | sh -s -- ${quoted}`], { env: { ...process.env, PATH } });
 }
 const at = (...parts: string[]) => path.join(root, ...parts);
 const mode = (p: string) => statSync(p).mode & 0o777;

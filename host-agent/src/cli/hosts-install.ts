@@ -6,6 +6,7 @@
 import type { ApiClient } from "./client.js";
 import { ApiError } from "./client.js";
 import type { InstallHost } from "./inventory.js";
+import { table } from "./render.js";
 import { type HostResult, installOverSsh, type SshOptions } from "./ssh-install.js";
 
 export interface HostsInstallOptions {
@@ -93,25 +94,13 @@ export async function installHosts(
 
 /** The final table: host, result, agent version, time. */
 export function renderTable(rows: Row[]): string {
-  const lines = [["HOST", "ADDRESS", "RESULT", "AGENT", "TIME"]];
-  for (const r of rows)
-    lines.push([
-      r.host.node,
-      `${r.host.address}:${r.host.port}`,
-      r.ok ? r.detail : `failed: ${r.detail}`,
-      r.version ?? "-",
-      `${r.seconds.toFixed(1)}s`,
-    ]);
-  const widths =
-    lines[0]?.map((_, i) =>
-      Math.max(...lines.map((l) => (i === 2 ? Math.min(l[i]?.length ?? 0, 100) : (l[i]?.length ?? 0)))),
-    ) ?? [];
-  return lines
-    .map((l) =>
-      l
-        .map((cell, i) => (i === l.length - 1 ? cell : cell.padEnd(widths[i] ?? 0)))
-        .join("  ")
-        .trimEnd(),
-    )
-    .join("\n");
+  const cells = rows.map((r) => [
+    r.host.node,
+    `${r.host.address}:${r.host.port}`,
+    r.ok ? r.detail : `failed: ${r.detail}`,
+    r.version ?? "-",
+    `${r.seconds.toFixed(1)}s`,
+  ]);
+  // A long failure reason does not push the last columns off the screen.
+  return table(["HOST", "ADDRESS", "RESULT", "AGENT", "TIME"], cells, { 2: 100 }).join("\n");
 }

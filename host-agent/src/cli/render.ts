@@ -91,8 +91,11 @@ export function renderChanges(changes: Change[]): string[] {
   );
 }
 
-export function table(header: string[], rows: string[][]): string[] {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
+/** Columns padded to their widest cell (a column in `caps` to at most that width); the last is not padded. */
+export function table(header: string[], rows: string[][], caps: Record<number, number> = {}): string[] {
+  const widths = header.map((h, i) =>
+    Math.max(h.length, ...rows.map((r) => Math.min((r[i] ?? "").length, caps[i] ?? Number.POSITIVE_INFINITY))),
+  );
   return [header, ...rows].map((r) =>
     r
       .map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i] ?? 0)))
