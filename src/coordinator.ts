@@ -139,7 +139,7 @@ export class Coordinator extends DurableObject<Env> {
     await this.ensureAlarm();
   }
 
-  /** Lease requests and releases, and the votes of the agent's own checks. */
+  /** Lease requests and releases, the votes of the agent's own checks, and programs it refused. */
   private async agentMessage(node: string, envelope: Envelope): Promise<void> {
     if (this.cluster === null) return;
     const cluster = this.cluster;
@@ -149,7 +149,26 @@ export class Coordinator extends DurableObject<Env> {
     if (command.type === "lease.request") await this.leases.request(node, command.group, envelope.id, now);
     else if (command.type === "lease.released")
       await this.leases.released(node, command.group, command.leaseEpoch, now);
-    else if (command.type === "votes")
+    else if (command.type === "program.refused") {
+      const { kind, subject, state, program, reason } = command;
+      this.enqueueEvent(
+        {
+          type: "program.refused",
+          severity: "warning",
+          subject,
+          details: {
+            node,
+            kind,
+            ...(state === null ? {} : { state }),
+            program: program.path,
+            args: program.args,
+            reason,
+          },
+        },
+        now,
+      );
+      this.ctx.waitUntil(this.flush());
+    } else if (command.type === "votes")
       await this.ingest(cluster, {
         observer: `agent:${node}`,
         seq: envelope.seq,

@@ -6,6 +6,7 @@ import { readFileSync } from "node:fs";
 import { z } from "zod";
 import { formatPath } from "../../src/core/errors.js";
 import { ExecPath, Ident } from "../../src/core/primitives.js";
+import { AllowEntry, Allowlist } from "./allowlist.js";
 
 export const DEFAULT_CONFIG_PATH = "/etc/vigil/agent.json";
 export const DEFAULT_STATE_DIR = "/var/lib/vigil";
@@ -19,12 +20,23 @@ export const AgentConfig = z.strictObject({
   /** Seconds between heartbeats on the channel. */
   heartbeat: z.number().min(1).max(60).default(10),
   logLevel: z.enum(["debug", "info", "warn", "error"]).default("info"),
-  /** Notify hooks the coordinator may ask for: absolute paths of programs on this host. Nothing else runs. */
+  /**
+   * The programs the control plane may have this host run (script checks, notify and fault
+   * hooks): a path (any arguments), or `{ path, args }` (exactly those) or `{ path, argsPattern }`
+   * (one regular expression per argument). Nothing else runs.
+   */
+  allow: z.array(AllowEntry).max(256).default([]),
+  /** The older name for `allow`, paths only; both lists count. */
   hooks: z.array(ExecPath).max(64).default([]),
   /** HAProxy's admin stats socket (`stats socket ... level admin`), for services with the haproxy driver. */
   haproxySocket: z.string().regex(/^\//, { error: "expected an absolute path" }).default("/run/haproxy/admin.sock"),
 });
 export type AgentConfig = z.infer<typeof AgentConfig>;
+
+/** Every program the config lets run: `allow`, then the older `hooks`. */
+export function allowlistOf(config: AgentConfig): Allowlist {
+  return new Allowlist([...config.allow, ...config.hooks]);
+}
 
 export class ConfigError extends Error {}
 

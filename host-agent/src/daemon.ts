@@ -6,9 +6,10 @@
 import { performance } from "node:perf_hooks";
 import { z } from "zod";
 import type { Command } from "../../src/core/command.js";
+import { ProgramGate } from "./allowlist.js";
 import { Backends } from "./backends.js";
 import { Channel, type Log } from "./channel.js";
-import type { AgentConfig } from "./config.js";
+import { type AgentConfig, allowlistOf } from "./config.js";
 import { HaproxyDriver, socketSender } from "./haproxy.js";
 import { type Executors, Inbox } from "./inbox.js";
 import { IpvsDriver } from "./ipvs.js";
@@ -27,18 +28,27 @@ export async function startDaemon(config: AgentConfig, bundle: string, log: Log)
   const runner = new ProcessRunner();
   const watchdog = WatchdogClient.start(bundle);
   let channel: Channel | null = null;
+  const gate = new ProgramGate(
+    allowlistOf(config),
+    (refused) => channel?.send(refused, null) ?? Promise.resolve(null),
+    log,
+  );
   const leases = new LeaseClient({
     runner,
     send: (command, group) => channel?.send(command, group) ?? Promise.resolve(null),
     connected: () => channel?.connected() ?? false,
     watchdog: (vips, remainingMs) => watchdog.hold(vips, remainingMs),
-    hooks: config.hooks,
+    gate,
     log,
     now: () => performance.now(),
   });
-  const probes = new LocalProbes(runner, async (votes, heartbeat) => {
-    await channel?.send({ type: "votes", heartbeat, votes }, null);
-  });
+  const probes = new LocalProbes(
+    runner,
+    async (votes, heartbeat) => {
+      await channel?.send({ type: "votes", heartbeat, votes }, null);
+    },
+    gate,
+  );
   const state = new StateStore(config.stateDir);
   const backends = new Backends(
     new IpvsDriver(runner, remembered(state, "ipvs-managed.json")),

@@ -8,6 +8,7 @@
 import type { Command, LeaseUnitSpec } from "../../src/core/command.js";
 import type { Vip } from "../../src/core/vip-group.js";
 import type { NotifyState } from "../../src/core/vocabulary.js";
+import type { ProgramGate } from "./allowlist.js";
 import { runHooks } from "./hooks.js";
 import type { Runner } from "./runner.js";
 import { announce, ensureVip } from "./vip.js";
@@ -24,8 +25,8 @@ export interface LeaseDeps {
   connected(): boolean;
   /** What the watchdog should remove if the agent dies: every held VIP and the nearest deadline. */
   watchdog(vips: Vip[], remainingMs: number): void;
-  /** Absolute paths the agent's config allows as notify hooks. */
-  hooks: readonly string[];
+  /** The agent's allowlist, for notify and fault hooks. */
+  gate: ProgramGate;
   log(line: string): void;
   /** Monotonic milliseconds. */
   now(): number;
@@ -254,7 +255,7 @@ export class LeaseClient {
       state,
       unit.spec.name,
       unit.epoch,
-      this.deps.hooks,
+      this.deps.gate,
       this.deps.log,
     );
   }

@@ -6,7 +6,7 @@ import { webcrypto } from "node:crypto";
 import { accessSync, constants } from "node:fs";
 import { parseArgs } from "node:util";
 import { VERSION } from "../../src/version.js";
-import { ConfigError, DEFAULT_CONFIG_PATH, DEFAULT_STATE_DIR, loadConfig } from "./config.js";
+import { allowlistOf, ConfigError, DEFAULT_CONFIG_PATH, DEFAULT_STATE_DIR, loadConfig } from "./config.js";
 import { startDaemon } from "./daemon.js";
 import { EnrollError, enroll } from "./enroll.js";
 import { RealServerError, realServer } from "./realserver.js";
@@ -84,12 +84,16 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     case "check-config": {
       const config = loadConfig(configPath);
-      const unusable = config.hooks.flatMap((hook, i) => {
+      const listed = [
+        ...config.allow.map((entry, i) => [`allow[${i}]`, typeof entry === "string" ? entry : entry.path] as const),
+        ...config.hooks.map((path, i) => [`hooks[${i}]`, path] as const),
+      ];
+      const unusable = listed.flatMap(([field, path]) => {
         try {
-          accessSync(hook, constants.X_OK);
+          accessSync(path, constants.X_OK);
           return [];
         } catch {
-          return [`${configPath}: hooks[${i}]: ${hook} is not an executable file on this host`];
+          return [`${configPath}: ${field}: ${path} is not an executable file on this host`];
         }
       });
       if (unusable.length > 0) {
@@ -97,6 +101,12 @@ async function main(argv: string[]): Promise<number> {
         return 1;
       }
       console.log(`${configPath}: ok (cluster ${config.cluster}, node ${config.node}, control plane ${config.url})`);
+      const allowed = allowlistOf(config).describe();
+      console.log(
+        allowed.length === 0
+          ? "allowed programs: none (script checks and hooks from the control plane are refused)"
+          : `allowed programs (script checks and hooks; anything else is refused):\n${allowed.map((l) => `  ${l}`).join("\n")}`,
+      );
       return 0;
     }
     case "enroll": {

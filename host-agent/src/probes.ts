@@ -2,7 +2,8 @@
  * Checks the agent runs itself (tracked checks on its own node, and checks that name it as an
  * observer): TCP port, HTTP(S), TLS, ICMP and script exit status. Each result goes through the
  * same rise/fall as the edge probers', and the agent votes as `agent:<node>`: on every change
- * at once, and all its votes on every heartbeat.
+ * at once, and all its votes on every heartbeat. A script check whose program the agent's
+ * allowlist does not name never runs: its vote stays `unknown`, with the refusal as its error.
  */
 import { createHash } from "node:crypto";
 import { readdir, readFile } from "node:fs/promises";
@@ -15,33 +16,52 @@ import { connectionFailure, judgeHttp, judgeTcpReply } from "../../src/core/prob
 import { initialObserver, type ObserverState, observe, type ProbeResult } from "../../src/core/rise-fall.js";
 import { HEARTBEAT_MS } from "../../src/core/targets.js";
 import type { Vote } from "../../src/core/vote.js";
+import type { ProgramGate } from "./allowlist.js";
 import type { Runner } from "./runner.js";
 
 const BODY_LIMIT = 1024 * 1024;
 
 type SendVotes = (votes: Vote[], heartbeat: boolean) => Promise<void>;
 
+interface Entry {
+  probe: AgentProbe;
+  state: ObserverState;
+  /** Null for a refused check, which never runs. */
+  timer: ReturnType<typeof setInterval> | null;
+}
+
 export class LocalProbes {
-  private probes: { probe: AgentProbe; state: ObserverState; timer: ReturnType<typeof setInterval> }[] = [];
+  private probes: Entry[] = [];
   private heartbeat: ReturnType<typeof setInterval> | null = null;
 
   constructor(
     private readonly runner: Runner,
     private readonly send: SendVotes,
+    private readonly gate: ProgramGate,
   ) {}
 
   set(probes: AgentProbe[]): void {
     this.stop();
     const now = Date.now();
+    const refused: Entry[] = [];
     this.probes = probes.map((probe) => {
-      const entry = {
-        probe,
-        state: initialObserver(now),
-        timer: setInterval(() => void this.tick(entry), probe.check.interval * 1000),
-      };
+      const check = probe.check;
+      const reason = check.type === "script" ? this.gate.refusal("check", probe.target, null, check.exec) : null;
+      if (reason !== null) {
+        const entry = {
+          probe,
+          state: { ...initialObserver(now), error: `refused: ${reason}`.slice(0, 300) },
+          timer: null,
+        };
+        refused.push(entry);
+        return entry;
+      }
+      const entry: Entry = { probe, state: initialObserver(now), timer: null };
+      entry.timer = setInterval(() => void this.tick(entry), check.interval * 1000);
       void this.tick(entry);
       return entry;
     });
+    if (refused.length > 0) void this.send(refused.map(voteOf), false).catch(() => undefined);
     if (probes.length > 0)
       this.heartbeat = setInterval(
         () => void this.send(this.probes.map(voteOf), true).catch(() => undefined),
@@ -50,13 +70,13 @@ export class LocalProbes {
   }
 
   stop(): void {
-    for (const p of this.probes) clearInterval(p.timer);
+    for (const p of this.probes) if (p.timer) clearInterval(p.timer);
     this.probes = [];
     if (this.heartbeat) clearInterval(this.heartbeat);
     this.heartbeat = null;
   }
 
-  private async tick(entry: (typeof this.probes)[number]): Promise<void> {
+  private async tick(entry: Entry): Promise<void> {
     const result = await probeWithRetries(entry.probe, this.runner);
     if (!this.probes.includes(entry)) return;
     const { next, changed } = observe(entry.state, result, entry.probe.check, Date.now());
@@ -65,7 +85,7 @@ export class LocalProbes {
   }
 }
 
-function voteOf({ probe, state }: { probe: AgentProbe; state: ObserverState }): Vote {
+function voteOf({ probe, state }: Entry): Vote {
   return {
     target: probe.target,
     state: state.state,

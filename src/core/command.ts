@@ -5,7 +5,7 @@
 import { z } from "zod";
 import { DesiredService } from "./backends.js";
 import { Check } from "./check.js";
-import { Ident, IpAddress, Port } from "./primitives.js";
+import { Exec, Ident, IpAddress, Port } from "./primitives.js";
 import { Garp, NotifyHooks, Vip } from "./vip-group.js";
 import { COORDINATOR_LOSS_POLICIES, NOTIFY_STATES } from "./vocabulary.js";
 import { Vote } from "./vote.js";
@@ -75,6 +75,23 @@ export const AgentVotes = z.strictObject({
   votes: z.array(Vote).max(10_000),
 });
 
+/**
+ * From an agent: it refused to start a program the control plane asked for (a script check or
+ * a notify or fault hook) because its own allowlist does not name it. Sent once per program
+ * and subject while the agent runs; the coordinator records it as a `program.refused` event.
+ */
+export const ProgramRefused = z.strictObject({
+  type: z.literal("program.refused"),
+  kind: z.enum(["check", "hook"]),
+  /** The check's target id, or the lease unit whose hook it is. */
+  subject: z.string().min(1).max(200),
+  /** For a hook: which notify state it was for. */
+  state: z.enum(NOTIFY_STATES).nullable(),
+  program: Exec,
+  reason: z.string().max(500),
+});
+export type ProgramRefused = z.infer<typeof ProgramRefused>;
+
 /** The tables a director should have for its virtual services (all of them: a full replacement). */
 export const BackendsSync = z.strictObject({
   type: z.literal("backends.sync"),
@@ -127,6 +144,7 @@ export const Command = z.discriminatedUnion("type", [
   LeaseRequest,
   LeaseReleased,
   AgentVotes,
+  ProgramRefused,
   BackendsSync,
   BackendsStatusRequest,
   HookRun,

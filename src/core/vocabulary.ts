@@ -59,6 +59,8 @@ export const EVENT_TYPES = [
   "agent.offline",
   "agent.online",
   "command.failed",
+  /** An agent refused a script check or hook that its own allowlist does not name. */
+  "program.refused",
   /** A virtual service has fewer healthy real servers than its minHealthy (keepalived's quorum). */
   "service.below_minimum",
   "service.restored",

@@ -26,6 +26,7 @@ const HEADLINE: Partial<Record<EventType, string>> = {
   "agent.offline": "agent is offline",
   "agent.online": "agent is online",
   "command.failed": "command failed",
+  "program.refused": "a director refused a program its allowlist does not name",
   "service.below_minimum": "has fewer healthy real servers than its minimum",
   "service.restored": "has enough healthy real servers again",
   "webhook.failing": "webhook deliveries are failing",

@@ -14,6 +14,7 @@ describe("agent configuration", () => {
       stateDir: "/var/lib/vigil",
       heartbeat: 10,
       logLevel: "info",
+      allow: [],
       hooks: [],
       haproxySocket: "/run/haproxy/admin.sock",
     });

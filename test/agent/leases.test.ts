@@ -6,9 +6,10 @@
  */
 import { performance } from "node:perf_hooks";
 import { describe, expect, it } from "vitest";
+import { Allowlist, ProgramGate } from "../../host-agent/src/allowlist.js";
 import { LeaseClient } from "../../host-agent/src/leases.js";
 import type { Runner, RunResult } from "../../host-agent/src/runner.js";
-import type { Command, LeaseUnitSpec } from "../../src/core/command.js";
+import type { Command, LeaseUnitSpec, ProgramRefused } from "../../src/core/command.js";
 
 class RecordingHost implements Runner {
   readonly calls: string[][] = [];
@@ -36,6 +37,7 @@ const spec = (leaseMs: number, notifyPath = "/etc/vigil/hooks/notify"): LeaseUni
 
 function client(host: RecordingHost, allowed = ["/etc/vigil/hooks/notify"]) {
   const sent: { command: Command; id: string }[] = [];
+  const refused: ProgramRefused[] = [];
   const watched: { vips: number; remainingMs: number }[] = [];
   const log: string[] = [];
   let n = 0;
@@ -48,7 +50,14 @@ function client(host: RecordingHost, allowed = ["/etc/vigil/hooks/notify"]) {
     },
     connected: () => true,
     watchdog: (vips, remainingMs) => watched.push({ vips: vips.length, remainingMs }),
-    hooks: allowed,
+    gate: new ProgramGate(
+      new Allowlist(allowed),
+      async (r) => {
+        refused.push(r);
+        return "sent";
+      },
+      (line) => log.push(line),
+    ),
     log: (line) => log.push(line),
     now: () => performance.now(),
   });
@@ -58,7 +67,7 @@ function client(host: RecordingHost, allowed = ["/etc/vigil/hooks/notify"]) {
       { type: "vip.claim", group: "VI_1", vips: spec(leaseMs).vips, garp: spec(leaseMs).garp, leaseMs, request },
       epoch,
     );
-  return { leases, sent, watched, log, grant };
+  return { leases, sent, refused, watched, log, grant };
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -140,9 +149,17 @@ describe("the agent's lease client", () => {
     await sleep(5);
     await c.grant(3000);
     expect(host.calls.some((a) => a[0] === "/tmp/evil")).toBe(false);
-    expect(c.log.join("\n")).toMatch(
-      /notify master hook \/tmp\/evil refused: not listed in the agent config's "hooks"/,
-    );
+    expect(c.log.join("\n")).toMatch(/VI_1: refused to run \/tmp\/evil: \/tmp\/evil is not in the agent's allowlist/);
+    expect(c.refused).toEqual([
+      {
+        type: "program.refused",
+        kind: "hook",
+        subject: "VI_1",
+        state: "master",
+        program: { path: "/tmp/evil", args: ["--from-vigil"] },
+        reason: "/tmp/evil is not in the agent's allowlist",
+      },
+    ]);
     await c.leases.stop();
   });
 

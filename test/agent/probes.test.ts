@@ -4,15 +4,17 @@
  * the votes they send.
  */
 import { execFileSync, spawn } from "node:child_process";
-import { chmodSync, copyFileSync, mkdtempSync, rmSync } from "node:fs";
+import { chmodSync, copyFileSync, existsSync, mkdtempSync, rmSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type AllowEntry, Allowlist, ProgramGate } from "../../host-agent/src/allowlist.js";
 import { LocalProbes, linkState, probeOnce, processRunning } from "../../host-agent/src/probes.js";
 import { ProcessRunner } from "../../host-agent/src/runner.js";
 import { Check } from "../../src/core/check.js";
+import type { ProgramRefused } from "../../src/core/command.js";
 import type { Vote } from "../../src/core/vote.js";
 
 let server: Server;
@@ -29,6 +31,16 @@ beforeAll(async () => {
   port = (server.address() as AddressInfo).port;
 });
 afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+const gate = (allow: AllowEntry[] = [], reported: ProgramRefused[] = []) =>
+  new ProgramGate(
+    new Allowlist(allow),
+    async (r) => {
+      reported.push(r);
+      return "sent";
+    },
+    () => undefined,
+  );
 
 const probe = (check: Record<string, unknown>, p = port) => ({
   target: "node:lb1/c",
@@ -121,9 +133,13 @@ describe("the agent's own checks", () => {
 
   it("votes on a change at once, after fall failures in a row", async () => {
     const votes: Vote[][] = [];
-    const probes = new LocalProbes(runner, async (batch) => {
-      votes.push(batch);
-    });
+    const probes = new LocalProbes(
+      runner,
+      async (batch) => {
+        votes.push(batch);
+      },
+      gate(),
+    );
     probes.set([probe({ type: "tcp", rise: 1, fall: 2, interval: 1, retries: 0 }, 1)]);
     await new Promise((r) => setTimeout(r, 1300));
     probes.stop();
@@ -135,5 +151,49 @@ describe("the agent's own checks", () => {
       probes: 2,
       failures: 2,
     });
+  });
+
+  it("never runs a script check its allowlist does not name: the vote is unknown with the refusal, reported once", async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "vigil-refused-"));
+    const marker = path.join(dir, "marker");
+    try {
+      const votes: Vote[][] = [];
+      const reported: ProgramRefused[] = [];
+      const probes = new LocalProbes(
+        runner,
+        async (batch) => {
+          votes.push(batch);
+        },
+        gate(["/bin/true", { path: "/usr/bin/touch", args: ["/nowhere/else"] }], reported),
+      );
+      const shell = probe({ type: "script", exec: { path: "/bin/sh", args: ["-c", `touch ${marker}`] }, interval: 1 });
+      const touch = { ...probe({ type: "script", exec: { path: "/usr/bin/touch", args: [marker] }, interval: 1 }) };
+      touch.target = "node:lb1/t";
+      const allowed = { ...probe({ type: "script", exec: { path: "/bin/true" }, interval: 1, rise: 1 }) };
+      allowed.target = "node:lb1/ok";
+      probes.set([shell, touch, allowed]);
+      await new Promise((r) => setTimeout(r, 1300));
+      probes.stop();
+      expect(existsSync(marker)).toBe(false);
+      expect(votes[0]).toEqual([
+        expect.objectContaining({
+          target: "node:lb1/c",
+          state: "unknown",
+          error: "refused: /bin/sh is not in the agent's allowlist",
+        }),
+        expect.objectContaining({
+          target: "node:lb1/t",
+          state: "unknown",
+          error: `refused: /usr/bin/touch is in the agent's allowlist, but not with the arguments ["${marker}"]`,
+        }),
+      ]);
+      expect(votes.flat().find((v) => v.target === "node:lb1/ok")?.state).toBe("up");
+      expect(reported.map((r) => [r.kind, r.subject, r.program.path])).toEqual([
+        ["check", "node:lb1/c", "/bin/sh"],
+        ["check", "node:lb1/t", "/usr/bin/touch"],
+      ]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

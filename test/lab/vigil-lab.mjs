@@ -172,7 +172,7 @@ export class VigilLab {
     const written = JSON.parse(readFileSync(config, "utf8"));
     writeFileSync(
       config,
-      JSON.stringify({ ...written, heartbeat: 2, hooks: [NOTIFY], ...(this.agentExtra ?? {}) }, null, 2),
+      JSON.stringify({ ...written, heartbeat: 2, allow: [NOTIFY], ...(this.agentExtra ?? {}) }, null, 2),
       { mode: 0o600 },
     );
     chmodSync(NOTIFY, 0o755);

@@ -52,12 +52,32 @@ describe("vigil-agent enroll", () => {
     expect(node.status).toMatchObject({ enrolled: true, agentPublicKey: identity.publicKey });
     expect(JSON.stringify(node)).not.toContain(identity.seed);
 
-    expect(run("check-config", "--config", config).status).toBe(0);
+    const plain = run("check-config", "--config", config);
+    expect(plain.status).toBe(0);
+    expect(plain.stdout).toContain(
+      "allowed programs: none (script checks and hooks from the control plane are refused)",
+    );
     const written = JSON.parse(readFileSync(config, "utf8"));
     writeFileSync(config, JSON.stringify({ ...written, hooks: ["/bin/true", "/no/such/hook"] }));
     const hooks = run("check-config", "--config", config);
     expect(hooks.status).toBe(1);
     expect(hooks.stderr).toBe(`${config}: hooks[1]: /no/such/hook is not an executable file on this host\n`);
+    const allow = ["/bin/true", { path: "/bin/echo", args: ["ok"] }, { path: "/bin/ls", argsPattern: ["-[al]+"] }];
+    writeFileSync(config, JSON.stringify({ ...written, allow, hooks: ["/bin/false"] }));
+    const listed = run("check-config", "--config", config);
+    expect(listed.status, listed.stderr).toBe(0);
+    expect(listed.stdout.split("\n").slice(1)).toEqual([
+      "allowed programs (script checks and hooks; anything else is refused):",
+      "  /bin/true (any arguments)",
+      '  /bin/echo with exactly ["ok"]',
+      '  /bin/ls with arguments matching ["-[al]+"]',
+      "  /bin/false (any arguments)",
+      "",
+    ]);
+    writeFileSync(config, JSON.stringify({ ...written, allow: ["/no/such/check"] }));
+    expect(run("check-config", "--config", config).stderr).toBe(
+      `${config}: allow[0]: /no/such/check is not an executable file on this host\n`,
+    );
     writeFileSync(config, JSON.stringify(written));
     const status = JSON.parse(run("status", "--config", config, "--json").stdout);
     expect(status).toMatchObject({ enrolled: true, cluster: "lab", node: "lb1", cursor: { seq: -1 } });
