@@ -18,6 +18,8 @@ import * as t from "./storage/schema.js";
 const COMMAND_TTL_MS = 10_000;
 /** An agent whose heartbeat has not been heard for this long is taken for gone. */
 export const SILENT_AFTER_MS = 45_000;
+/** A connection that has not authenticated this long after it opened is closed, whatever it sends. */
+export const AUTHENTICATE_WITHIN_MS = 5_000;
 
 interface Attachment {
   cluster: string;
@@ -97,6 +99,8 @@ export class AgentChannel {
   private async handle(ws: WebSocket, data: string | ArrayBuffer): Promise<void> {
     const att = ws.deserializeAttachment() as Attachment;
     const frame = typeof data === "string" ? data : new TextDecoder().decode(data);
+    // Before a hello the key is read from D1 afresh: what D1 says now is what holds.
+    if (!att.authenticated) this.keys.delete(att.node);
     const publicKey = await this.agentKey(att.cluster, att.node);
     if (!publicKey) {
       ws.close(4401, "UNKNOWN_KEY: this node is not enrolled (or was reset); enroll it again");
@@ -244,11 +248,17 @@ export class AgentChannel {
   /**
    * The coordinator's half of the heartbeat: a connection whose agent has sent no ping for
    * SILENT_AFTER_MS (three of its default heartbeats and a half) is closed, and the node
-   * goes offline.
+   * goes offline; one that has not authenticated within AUTHENTICATE_WITHIN_MS is closed.
    */
   closeSilent(now: number): void {
     for (const ws of this.ctx.getWebSockets()) {
       const att = ws.deserializeAttachment() as Attachment | null;
+      if (att && !att.authenticated) {
+        // Pings are answered before authentication too; they do not keep such a socket open.
+        if (now - att.connectedAt > AUTHENTICATE_WITHIN_MS)
+          ws.close(4401, `BAD_MESSAGE: no hello within ${AUTHENTICATE_WITHIN_MS} ms`);
+        continue;
+      }
       const heard = this.ctx.getWebSocketAutoResponseTimestamp(ws)?.getTime() ?? att?.connectedAt ?? now;
       if (now - heard <= SILENT_AFTER_MS) continue;
       // A silent peer may never answer the close, so the node is marked offline here.
@@ -257,12 +267,32 @@ export class AgentChannel {
     }
   }
 
-  /** Closes a node's connections, after an admin reset of its enrollment. */
-  revoke(node: string): void {
-    for (const ws of this.ctx.getWebSockets(`node:${node}`))
-      ws.close(4401, "UNKNOWN_KEY: this node's enrollment was reset");
+  /** Closes a node's connections and forgets its key and replay cursor, after an admin reset of its enrollment. */
+  revoke(node: string, why = "this node's enrollment was reset"): void {
+    for (const ws of this.ctx.getWebSockets(`node:${node}`)) {
+      try {
+        ws.close(4401, `UNKNOWN_KEY: ${why}`);
+      } catch {
+        // Already closed.
+      }
+    }
     this.sql.exec("DELETE FROM agent_cursors WHERE node = ?", node);
     this.keys.delete(node);
+  }
+
+  /** Cuts off every node not in `nodes` (deleted from the cluster, or the cluster deleted). */
+  revokeAllBut(nodes: ReadonlySet<string>): void {
+    const known = new Set(
+      this.sql
+        .exec<{ node: string }>("SELECT node FROM agent_cursors")
+        .toArray()
+        .map((r) => r.node),
+    );
+    for (const ws of this.ctx.getWebSockets()) {
+      const att = ws.deserializeAttachment() as Attachment | null;
+      if (att) known.add(att.node);
+    }
+    for (const node of known) if (!nodes.has(node)) this.revoke(node, `node ${node} was deleted`);
   }
 
   private cursor(node: string): Cursor {

@@ -6,7 +6,7 @@
  * carry rollups (latency, last error, counts).
  */
 import { DurableObject } from "cloudflare:workers";
-import { AgentChannel, type CommandResult, NotConnected } from "./agent-channel.js";
+import { AgentChannel, AUTHENTICATE_WITHIN_MS, type CommandResult, NotConnected } from "./agent-channel.js";
 import { BackendKeeper } from "./backend-keeper.js";
 import type { BackendsView } from "./core/backend-status.js";
 import type { ClusterDocument } from "./core/cluster.js";
@@ -54,6 +54,7 @@ export interface IngestResult {
 export class Coordinator extends DurableObject<Env> {
   private readonly sql: SqlStorage;
   private cluster: string | null = null;
+  private storedCluster: string | null = null;
   private targets = new Map<string, { target: Target; policy: QuorumPolicy }>();
   private configReadAt = 0;
   private readonly votes = new Map<string, Map<string, StoredVote>>();
@@ -82,8 +83,10 @@ export class Coordinator extends DurableObject<Env> {
       CREATE TABLE IF NOT EXISTS observers (observer TEXT PRIMARY KEY, seq INTEGER NOT NULL);
       CREATE TABLE IF NOT EXISTS outbox (id TEXT PRIMARY KEY, body TEXT NOT NULL);
     `);
-    for (const row of this.sql.exec<{ value: string }>("SELECT value FROM meta WHERE key = 'cluster'"))
+    for (const row of this.sql.exec<{ value: string }>("SELECT value FROM meta WHERE key = 'cluster'")) {
       this.cluster = row.value;
+      this.storedCluster = row.value;
+    }
     for (const row of this.sql.exec<{ target: string; observer: string; body: string; received_at: number }>(
       "SELECT * FROM votes",
     )) {
@@ -128,6 +131,7 @@ export class Coordinator extends DurableObject<Env> {
 
   private async presence(node: string, online: boolean): Promise<void> {
     if (this.cluster === null) return;
+    this.rememberCluster(this.cluster);
     await this.ensureConfig(this.cluster);
     if (online) {
       this.work.delete(node);
@@ -264,12 +268,11 @@ export class Coordinator extends DurableObject<Env> {
     const node = url.searchParams.get("node") ?? "";
     if (request.headers.get("upgrade")?.toLowerCase() !== "websocket")
       return new Response("expected a WebSocket upgrade", { status: 426 });
-    if (this.cluster !== cluster) {
-      this.cluster = cluster;
-      this.sql.exec("INSERT OR REPLACE INTO meta (key, value) VALUES ('cluster', ?)", cluster);
-    }
+    // Nothing is written before the agent's hello verifies (presence() stores the name then);
+    // the alarm closes the socket if it never does.
+    this.cluster = cluster;
     const response = this.channel.accept(cluster, node);
-    await this.ensureAlarm();
+    await this.ensureAlarm(Date.now() + AUTHENTICATE_WITHIN_MS + 100);
     return response;
   }
 
@@ -423,10 +426,10 @@ export class Coordinator extends DurableObject<Env> {
 
   /** Re-evaluates every target, so votes that went stale turn into `unknown` without new input. */
   override async alarm(): Promise<void> {
+    this.channel.closeSilent(Date.now());
     if (this.cluster === null) return;
     await this.ensureConfig(this.cluster);
     this.evaluate(new Set(this.targets.keys()), Date.now());
-    this.channel.closeSilent(Date.now());
     await this.leases.refresh(Date.now());
     this.syncBackends();
     await this.flush();
@@ -504,7 +507,13 @@ export class Coordinator extends DurableObject<Env> {
         }),
       );
     } catch (err) {
-      console.error("coordinator: writing events to D1 failed; will retry", err);
+      // Events of a deleted cluster have nowhere to go (events reference their cluster).
+      if (!/FOREIGN KEY/.test(String((err as Error).cause ?? err))) {
+        console.error("coordinator: writing events to D1 failed; will retry", err);
+        return;
+      }
+      console.warn(`coordinator: cluster ${cluster} no longer exists; dropping ${rows.length} event(s)`);
+      for (const { id } of rows) this.sql.exec("DELETE FROM outbox WHERE id = ?", id);
       return;
     }
     for (const { id } of rows) this.sql.exec("DELETE FROM outbox WHERE id = ?", id);
@@ -519,10 +528,17 @@ export class Coordinator extends DurableObject<Env> {
     }
   }
 
+  /** Stores the cluster's name, so a restarted object (woken by its alarm) knows it. */
+  private rememberCluster(cluster: string): void {
+    if (this.storedCluster === cluster) return;
+    this.sql.exec("INSERT OR REPLACE INTO meta (key, value) VALUES ('cluster', ?)", cluster);
+    this.storedCluster = cluster;
+  }
+
   private async ensureConfig(cluster: string): Promise<void> {
-    if (this.cluster !== cluster) {
+    if (this.cluster !== cluster || this.storedCluster !== cluster) {
       this.cluster = cluster;
-      this.sql.exec("INSERT OR REPLACE INTO meta (key, value) VALUES ('cluster', ?)", cluster);
+      this.rememberCluster(cluster);
       this.configReadAt = 0;
     }
     if (Date.now() - this.configReadAt < CONFIG_MAX_AGE_MS) return;
@@ -531,6 +547,7 @@ export class Coordinator extends DurableObject<Env> {
     this.doc = doc;
     await this.leases.configure(doc, Date.now());
     const members = new Set([...(doc?.nodes ?? []).map((n) => n.name)]);
+    this.channel.revokeAllBut(members);
     for (const node of members) this.ctx.waitUntil(this.sendWork(node));
     const targets = doc ? targetsOf(doc) : [];
     this.targets = new Map(targets.map((t) => [t.id, { target: t, policy: policyFor(t) }]));
@@ -546,12 +563,12 @@ export class Coordinator extends DurableObject<Env> {
   }
 
   /** The next alarm: a heartbeat from now, or sooner when a lease expires or becomes grantable. */
-  private async ensureAlarm(): Promise<void> {
+  private async ensureAlarm(by = Number.POSITIVE_INFINITY): Promise<void> {
     const now = Date.now();
     const lease = this.leases.nextWake(now);
     const busy = this.targets.size > 0 || this.ctx.getWebSockets().length > 0 || lease !== null;
     if (!busy) return;
-    const at = Math.max(now + 10, Math.min(now + HEARTBEAT_MS, lease ?? Number.POSITIVE_INFINITY));
+    const at = Math.max(now + 10, Math.min(now + HEARTBEAT_MS, lease ?? Number.POSITIVE_INFINITY, by));
     const current = await this.ctx.storage.getAlarm();
     if (current === null || current > at) await this.ctx.storage.setAlarm(at);
   }

@@ -9,9 +9,17 @@ import { ClusterDocument, validateCluster } from "../core/cluster.js";
 import { type Change, diffClusters } from "../core/diff.js";
 import type { FieldIssue } from "../core/errors.js";
 import { fieldIssue } from "../core/errors.js";
+import { hostPart } from "../core/primitives.js";
 import type { Region } from "../core/vocabulary.js";
 import type { Env } from "../env.js";
-import { type Db, RevisionConflict, readCluster, type StoredCluster, writeCluster } from "../storage/cluster-store.js";
+import {
+  clustersSharingNodes,
+  type Db,
+  RevisionConflict,
+  readCluster,
+  type StoredCluster,
+  writeCluster,
+} from "../storage/cluster-store.js";
 import type { AppEnv } from "./context.js";
 import { ApiError, zodIssues } from "./errors.js";
 
@@ -41,6 +49,8 @@ export async function commit(
   const issues: FieldIssue[] = parsed.success ? validateCluster(parsed.data) : zodIssues(parsed.error);
   if (issues.length > 0 || !parsed.success) throw ApiError.fromIssues(rebase(issues, options.focus));
   const doc = parsed.data;
+  const shared = await vipsSharedWithOtherClusters(c.get("db"), doc);
+  if (shared.length > 0) throw ApiError.fromIssues(rebase(shared, options.focus));
   const changes = diffClusters(stored?.doc ?? null, doc);
   const base = stored?.revision ?? null;
   if (options.dryRun || (changes.length === 0 && base !== null)) return { doc, changes, revision: base ?? 0 };
@@ -53,6 +63,41 @@ export async function commit(
   }
   c.executionCtx.waitUntil(announce(c.env, doc.cluster.name, [stored?.doc, doc]));
   return { doc, changes, revision };
+}
+
+/**
+ * A VIP of this document that a cluster sharing a node with it (the same name at the same
+ * address) also has, where that node is a member of both groups: that director would take
+ * part in two leases for one address.
+ */
+async function vipsSharedWithOtherClusters(db: Db, doc: ClusterDocument): Promise<FieldIssue[]> {
+  if (doc.vipGroups.length === 0) return [];
+  const issues: FieldIssue[] = [];
+  for (const other of await clustersSharingNodes(db, doc.cluster.name, doc.nodes)) {
+    const stored = await readCluster(db, other);
+    if (!stored) continue;
+    const address = new Map(stored.doc.nodes.map((n) => [n.name, n.address]));
+    const shared = new Set(doc.nodes.filter((n) => address.get(n.name) === n.address).map((n) => n.name));
+    const theirs = new Map(
+      stored.doc.vipGroups.flatMap((g) =>
+        g.vips.map((v) => [hostPart(v.cidr), { group: g.name, members: g.members.map((m) => m.node) }] as const),
+      ),
+    );
+    for (const [i, group] of doc.vipGroups.entries())
+      for (const [j, vip] of group.vips.entries()) {
+        const owner = theirs.get(hostPart(vip.cidr));
+        const both = group.members.find((m) => shared.has(m.node) && owner?.members.includes(m.node));
+        if (owner && both)
+          issues.push(
+            fieldIssue(
+              "duplicate_vip",
+              ["vipGroups", i, "vips", j, "cidr"],
+              `VIP ${hostPart(vip.cidr)} is already in VIP group ${owner.group} of cluster ${other}, where node ${both.node} is a member too; it cannot be in ${group.name} as well`,
+            ),
+          );
+      }
+  }
+  return issues;
 }
 
 /**

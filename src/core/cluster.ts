@@ -69,6 +69,7 @@ export function validateCluster(doc: ClusterDocument): FieldIssue[] {
       }
     }
   }
+  issues.push(...duplicateVips(doc));
   const syncedIn = new Map<string, string>();
   for (const [i, sync] of doc.syncGroups.entries()) {
     for (const [j, name] of sync.vipGroups.entries()) {
@@ -110,6 +111,31 @@ export function validateCluster(doc: ClusterDocument): FieldIssue[] {
     endpoints.set(endpoint, vs.name);
     for (const [j, rs] of vs.realServers.entries()) {
       if (rs.check !== undefined) refer(checks, "check", rs.check, ["virtualServices", i, "realServers", j, "check"]);
+    }
+  }
+  return issues;
+}
+
+/**
+ * A VIP address (whatever its prefix length or spelling) belongs to one VIP group: each group
+ * has its own lease, so the same address in two would let two directors hold it at once.
+ */
+function duplicateVips(doc: ClusterDocument): FieldIssue[] {
+  const issues: FieldIssue[] = [];
+  const owner = new Map<string, string>();
+  for (const [i, group] of doc.vipGroups.entries()) {
+    for (const [j, vip] of group.vips.entries()) {
+      const host = hostPart(vip.cidr);
+      const other = owner.get(host);
+      if (other !== undefined && other !== group.name)
+        issues.push(
+          fieldIssue(
+            "duplicate_vip",
+            ["vipGroups", i, "vips", j, "cidr"],
+            `VIP ${host} is already in VIP group ${other}; it cannot be in ${group.name} too`,
+          ),
+        );
+      else owner.set(host, group.name);
     }
   }
   return issues;

@@ -7,6 +7,8 @@ export const ERROR_STATUS = {
   invalid_field: 400,
   unknown_reference: 400,
   duplicate_name: 400,
+  /** One VIP address in two VIP groups: two leases, so two directors could hold it. */
+  duplicate_vip: 400,
   unauthorized: 401,
   forbidden: 403,
   not_found: 404,
@@ -24,7 +26,7 @@ export const ERROR_CODES = Object.keys(ERROR_STATUS) as [ErrorCode, ...ErrorCode
 
 /** One problem with one field of a request; `path` locates it in the request body. */
 export interface FieldIssue {
-  code: "invalid_field" | "unknown_reference" | "duplicate_name";
+  code: "invalid_field" | "unknown_reference" | "duplicate_name" | "duplicate_vip";
   path: (string | number)[];
   field: string;
   message: string;

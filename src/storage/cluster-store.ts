@@ -3,7 +3,7 @@
  * whole document, goes through `writeCluster`: diff, then one D1 batch (a transaction)
  * that also claims the next revision number, so a concurrent writer loses cleanly.
  */
-import { and, eq } from "drizzle-orm";
+import { and, eq, inArray, ne } from "drizzle-orm";
 import type { DrizzleD1Database } from "drizzle-orm/d1";
 import type { Check } from "../core/check.js";
 import type { ClusterDocument } from "../core/cluster.js";
@@ -11,6 +11,7 @@ import { type Change, resources } from "../core/diff.js";
 import type { Node } from "../core/node.js";
 import type { SyncGroup, VipGroup } from "../core/vip-group.js";
 import type { RealServer, VirtualService } from "../core/virtual-service.js";
+import { listChunks } from "./d1-limits.js";
 import {
   checkRow,
   documentFromRows,
@@ -76,8 +77,18 @@ export async function writeCluster(
   );
   for (const change of changes) {
     if (change.kind === "cluster") continue;
-    if (change.op === "delete") statements.push(deleteStatement(db, name, change));
-    else statements.push(upsertStatement(db, name, change, items.get(change.kind)?.get(change.name)));
+    if (change.op !== "delete") {
+      statements.push(upsertStatement(db, name, change, items.get(change.kind)?.get(change.name)));
+      continue;
+    }
+    statements.push(deleteStatement(db, name, change));
+    // A deleted node's unused enrollment tokens go with it: a node made again under the name starts afresh.
+    if (change.kind === "node")
+      statements.push(
+        db
+          .delete(t.enrollmentTokens)
+          .where(and(eq(t.enrollmentTokens.cluster, name), eq(t.enrollmentTokens.node, change.name))),
+      );
   }
   try {
     await db.batch(statements as [(typeof statements)[number], ...(typeof statements)[number][]]);
@@ -178,4 +189,18 @@ function deleteStatement(db: Db, cluster: string, change: Change) {
 export async function deleteCluster(db: Db, name: string): Promise<boolean> {
   const deleted = await db.delete(t.clusters).where(eq(t.clusters.name, name)).returning({ name: t.clusters.name });
   return deleted.length > 0;
+}
+
+/** Other clusters with one of `nodes` (the same name at the same address): the same director serves both. */
+export async function clustersSharingNodes(db: Db, cluster: string, nodes: Node[]): Promise<string[]> {
+  const wanted = new Set(nodes.map((n) => `${n.name} ${n.address}`));
+  const found = new Set<string>();
+  for (const slice of listChunks([...new Set(nodes.map((n) => n.address))], 1)) {
+    const rows = await db
+      .select({ cluster: t.nodes.cluster, name: t.nodes.name, address: t.nodes.address })
+      .from(t.nodes)
+      .where(and(ne(t.nodes.cluster, cluster), inArray(t.nodes.address, slice)));
+    for (const row of rows) if (wanted.has(`${row.name} ${row.address}`)) found.add(row.cluster);
+  }
+  return [...found].sort();
 }

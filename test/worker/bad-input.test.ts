@@ -3,7 +3,7 @@
  * status and error code expected, and the field the first issue must name.
  */
 import { beforeAll, describe, expect, it } from "vitest";
-import { node, populatedCluster, tcpCheck, vipGroup, virtualService } from "./fixtures.js";
+import { newCluster, node, populatedCluster, tcpCheck, vipGroup, virtualService } from "./fixtures.js";
 import { api } from "./http.js";
 
 interface Case {
@@ -417,6 +417,24 @@ const cases: Case[] = [
     status: 404,
     code: "not_found",
   },
+  {
+    name: "a VIP group's VIP already in another group (another prefix length)",
+    method: "POST",
+    path: "vip-groups",
+    body: vipGroup("VI_2", [["lb2", 1]], "192.168.88.15/32"),
+    status: 400,
+    code: "duplicate_vip",
+    field: "vips[0].cidr",
+  },
+  {
+    name: "a VIP moved into a second group by a whole-document PUT",
+    method: "PUT",
+    path: "config",
+    body: "SECOND_GROUP_SAME_VIP",
+    status: 400,
+    code: "duplicate_vip",
+    field: "vipGroups[1].vips[0].cidr",
+  },
   { name: "unknown route", method: "GET", path: "/v1/nothing-here", status: 404, code: "not_found" },
   { name: "method not allowed", method: "PATCH", path: "/v1/clusters", status: 405, code: "method_not_allowed" },
 ];
@@ -438,6 +456,10 @@ describe("bad input", () => {
       const doc = JSON.parse(before);
       body = { ...doc, nodes: [...doc.nodes, doc.nodes[0]] };
     }
+    if (body === "SECOND_GROUP_SAME_VIP") {
+      const doc = JSON.parse(before);
+      body = { ...doc, vipGroups: [...doc.vipGroups, vipGroup("VI_2", [["lb2", 1]], "192.168.88.15/24")] };
+    }
     const reply = await api(c.method, path, { body, raw: c.raw as string | undefined, headers: c.headers });
     expect(reply.status, JSON.stringify(reply.body)).toBe(c.status);
     expect(reply.body.error.code).toBe(c.code);
@@ -450,5 +472,52 @@ describe("bad input", () => {
 
   it("left the cluster exactly as it was", async () => {
     expect(JSON.stringify((await api("GET", `${base}/config`)).body)).toBe(before);
+  });
+});
+
+describe("one VIP, one group", () => {
+  it("refuses an IPv6 VIP spelled another way in a second group, naming both groups", async () => {
+    const { name, base } = await newCluster("v6");
+    const doc = {
+      cluster: { name },
+      nodes: [node("lb1", 11)],
+      vipGroups: [
+        {
+          name: "V6_A",
+          vips: [{ cidr: "2001:db8::1/64", interface: "eth0" }],
+          members: [{ node: "lb1", priority: 1 }],
+        },
+        {
+          name: "V6_B",
+          vips: [{ cidr: "2001:DB8:0:0::1/128", interface: "eth0" }],
+          members: [{ node: "lb1", priority: 1 }],
+        },
+      ],
+    };
+    const reply = await api("PUT", `${base}/config`, { body: doc });
+    expect(reply.status).toBe(400);
+    expect(reply.body.error).toMatchObject({
+      code: "duplicate_vip",
+      message:
+        "vipGroups[1].vips[0].cidr: VIP 2001:0db8:0000:0000:0000:0000:0000:0001 is already in VIP group V6_A; it cannot be in V6_B too",
+    });
+  });
+
+  it("refuses a VIP that another cluster sharing a node already has, and allows it where no node is shared", async () => {
+    const first = await populatedCluster();
+    const lb1 = (await api("GET", `${first.base}/nodes/lb1`)).body;
+    const { name, base } = await newCluster("share");
+    const doc = (nodes: unknown[]) => ({
+      cluster: { name },
+      nodes,
+      vipGroups: [vipGroup("EDGE", [["lb1", 1]], "192.168.88.15/24")],
+    });
+    const shared = await api("PUT", `${base}/config`, { body: doc([{ name: "lb1", address: lb1.address }]) });
+    expect(shared.status).toBe(400);
+    expect(shared.body.error.code).toBe("duplicate_vip");
+    expect(shared.body.error.message).toBe(
+      `vipGroups[0].vips[0].cidr: VIP 192.168.88.15 is already in VIP group VI_1 of cluster ${first.name}, where node lb1 is a member too; it cannot be in EDGE as well`,
+    );
+    expect((await api("PUT", `${base}/config`, { body: doc([node("lb1", 11)]) })).status).toBe(200);
   });
 });

@@ -2,7 +2,7 @@
  * The coordinator's side of the agent channel in workerd: the challenge, a hello that must be
  * signed by the enrolled key with the connection's nonce, and a silent agent taken offline.
  */
-import { runInDurableObject } from "cloudflare:test";
+import { listDurableObjectIds, runInDurableObject } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { type KeyPair, newKeyPair, seal } from "../../src/core/envelope.js";
@@ -12,21 +12,31 @@ import { api } from "./http.js";
 async function enrolled(): Promise<{ cluster: string; keys: KeyPair }> {
   const { name, base } = await newCluster("chan");
   await api("POST", `${base}/nodes`, { body: node("lb1") });
-  const token = (await api("POST", `${base}/enrollment-tokens`, { body: { node: "lb1" } })).body.token;
+  return { cluster: name, keys: await enroll(name) };
+}
+
+/** Enrolls lb1 of `cluster` with a new key. */
+async function enroll(cluster: string): Promise<KeyPair> {
+  const token = (await api("POST", `/v1/clusters/${cluster}/enrollment-tokens`, { body: { node: "lb1" } })).body.token;
   const keys = await newKeyPair();
   expect(
     (await api("POST", "/v1/enroll", { body: { token, node: "lb1", publicKey: keys.publicKey }, token: null })).status,
   ).toBe(201);
-  return { cluster: name, keys };
+  return keys;
 }
+
+const connectRequest = (cluster: string, agent = "lb1") =>
+  exports.default.fetch(
+    new Request(`http://vigil.test/v1/clusters/${cluster}/agents/${agent}/connect`, {
+      headers: { upgrade: "websocket" },
+    }),
+  );
 
 /** Opens the agent WebSocket and returns it with the challenge it was sent first. */
 async function connect(
   cluster: string,
 ): Promise<{ ws: WebSocket; challenge: { nonce: string }; closed: Promise<CloseEvent> }> {
-  const response = await exports.default.fetch(
-    new Request(`http://vigil.test/v1/clusters/${cluster}/agents/lb1/connect`, { headers: { upgrade: "websocket" } }),
-  );
+  const response = await connectRequest(cluster);
   const ws = response.webSocket as WebSocket;
   expect(response.status).toBe(101);
   const first = new Promise<string>((resolve) =>
@@ -106,5 +116,99 @@ describe("the coordinator's agent channel", () => {
     const reply = await api("POST", `/v1/clusters/${cluster}/nodes/lb1/ping`);
     expect(reply.status).toBe(409);
     expect(reply.body.error.message).toBe("the agent of lb1 is not connected");
+  });
+
+  describe("deleting a node cuts off its agent", () => {
+    it("closes its socket, refuses its old key when the node is made again, and takes the new enrollment at once", async () => {
+      const { cluster, keys } = await enrolled();
+      const old = await connect(cluster);
+      old.ws.send(await hello(cluster, keys, old.challenge.nonce));
+      await until(() => online(cluster));
+
+      expect((await api("DELETE", `/v1/clusters/${cluster}/nodes/lb1`)).status).toBe(204);
+      const closed = await old.closed;
+      expect(closed.code).toBe(4401);
+      expect(closed.reason).toContain("node lb1 was deleted");
+
+      expect((await api("POST", `/v1/clusters/${cluster}/nodes`, { body: node("lb1") })).status).toBe(201);
+      // The old agent comes back with its old key: the node exists again, but not that enrollment.
+      const refused = await connectRequest(cluster);
+      expect(refused.status).toBe(401);
+      expect(JSON.parse(await refused.text()).error.message).toContain("not enrolled");
+
+      const fresh = await enroll(cluster);
+      const again = await connect(cluster);
+      again.ws.send(await hello(cluster, fresh, again.challenge.nonce));
+      await until(() => online(cluster));
+      expect(await online(cluster)).toBe(true);
+      await runInDurableObject(env.COORDINATOR.getByName(cluster), async (instance) => {
+        expect((instance as unknown as { channel: { connected(n: string): boolean } }).channel.connected("lb1")).toBe(
+          true,
+        );
+      });
+
+      // The old key, presented on a socket of the new enrollment, is refused.
+      const stale = await connect(cluster);
+      stale.ws.send(await hello(cluster, keys, stale.challenge.nonce));
+      expect((await stale.closed).reason).toContain("BAD_SIGNATURE");
+    });
+
+    it("cuts off every agent of a deleted cluster", async () => {
+      const { cluster, keys } = await enrolled();
+      const { ws, challenge, closed } = await connect(cluster);
+      ws.send(await hello(cluster, keys, challenge.nonce));
+      await until(() => online(cluster));
+      expect((await api("DELETE", `/v1/clusters/${cluster}?force=true`)).status).toBe(204);
+      expect((await closed).code).toBe(4401);
+    });
+  });
+
+  describe("before authentication", () => {
+    it.each([
+      ["an unknown cluster", "no-such-cluster", "lb1", 404],
+      ["a cluster name of the wrong form", "a%20b", "lb1", 404],
+      ["an unknown node", null, "lb9", 404],
+    ])("answers %s without touching a Durable Object", async (_name, clusterName, agent, status) => {
+      const { cluster } = await enrolled();
+      const before = (await listDurableObjectIds(env.COORDINATOR)).length;
+      const reply = await connectRequest(clusterName ?? cluster, agent);
+      expect(reply.status).toBe(status);
+      expect((await listDurableObjectIds(env.COORDINATOR)).length).toBe(before);
+    });
+
+    it("answers a node that is not enrolled with 401", async () => {
+      const { name } = await newCluster("chan");
+      await api("POST", `/v1/clusters/${name}/nodes`, { body: node("lb1") });
+      expect((await connectRequest(name)).status).toBe(401);
+    });
+
+    it("writes nothing before the hello verifies, and closes a socket that only pings", async () => {
+      const { name } = await newCluster("chan");
+      await api("POST", `/v1/clusters/${name}/nodes`, { body: node("lb1") });
+      await enroll(name);
+      const stub = env.COORDINATOR.getByName(name);
+      const rows = () =>
+        runInDurableObject(stub, async (_instance, state) => {
+          const tables = state.storage.sql
+            .exec<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table'")
+            .toArray()
+            .map((r) => r.name)
+            .filter((t) => !t.startsWith("_cf") && !t.startsWith("sqlite"));
+          return Object.fromEntries(
+            tables.map((table) => [table, state.storage.sql.exec(`SELECT * FROM ${table}`).toArray()]),
+          );
+        });
+      const before = await rows();
+      const { ws, closed } = await connect(name);
+      ws.send("ping");
+      await new Promise((r) => setTimeout(r, 100));
+      expect(await rows()).toEqual(before);
+      await runInDurableObject(stub, async (instance) => {
+        (instance as unknown as { channel: { closeSilent(now: number): void } }).channel.closeSilent(Date.now() + 6000);
+      });
+      const event = await closed;
+      expect(event.code).toBe(4401);
+      expect(event.reason).toContain("no hello within 5000 ms");
+    });
   });
 });

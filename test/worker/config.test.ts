@@ -4,10 +4,17 @@ import exampleDocument from "../../examples/classic-lvs.json";
 import { ClusterDocument } from "../../src/core/cluster.js";
 import { api } from "./http.js";
 
-/** The example under another cluster name, so each test has its own. */
+const subnets = new Map<string, number>();
+
+/**
+ * The example under another cluster name, so each test has its own, with directors of its
+ * own: clusters whose directors are the same node may not share a VIP.
+ */
 function example(name: string): any {
   const doc = structuredClone(exampleDocument);
   doc.cluster.name = name;
+  if (!subnets.has(name)) subnets.set(name, subnets.size + 1);
+  for (const node of doc.nodes) node.address = node.address.replace(/^192\.168\.88\./, `10.9.${subnets.get(name)}.`);
   return doc;
 }
 

@@ -13,7 +13,16 @@ export async function newCluster(prefix = "c"): Promise<{ name: string; base: st
   return { name, base: `/v1/clusters/${name}` };
 }
 
-export const node = (name: string, last = 11) => ({ name, address: `192.168.88.${last}`, labels: { rack: "r1" } });
+/**
+ * A director of the newest cluster. Each cluster's directors get their own subnet: clusters
+ * that share a node (the same name at the same address) may not share a VIP, and the tests'
+ * clusters all use the same VIPs.
+ */
+export const node = (name: string, last = 11) => ({
+  name,
+  address: `10.${Math.floor(counter / 250) % 250}.${counter % 250}.${last}`,
+  labels: { rack: "r1" },
+});
 
 export const tcpCheck = (name: string, agents: string[]) => ({
   name,

@@ -44,6 +44,7 @@ describe("GET /v1/openapi.json", () => {
       "not_found",
       "unknown_reference",
       "duplicate_name",
+      "duplicate_vip",
       "conflict",
     ]);
   });

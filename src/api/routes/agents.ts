@@ -1,5 +1,8 @@
 /** The agent channel's entry point, and a signed ping an operator can send to any agent. */
+import { and, eq } from "drizzle-orm";
 import { z } from "zod";
+import { Ident } from "../../core/primitives.js";
+import * as t from "../../storage/schema.js";
 import { loadCluster } from "../cluster-ops.js";
 import { param } from "../context.js";
 import { ApiError } from "../errors.js";
@@ -30,8 +33,19 @@ export function registerAgents(router: Router): void {
         throw new ApiError("invalid_field", "this endpoint takes a WebSocket upgrade");
       }
       const cluster = param(c, "cluster");
+      const node = param(c, "node");
+      // Nothing reaches (or creates) a Durable Object for a name that is not an enrolled node.
+      if (!Ident.safeParse(cluster).success || !Ident.safeParse(node).success)
+        throw new ApiError("not_found", "no such cluster or node");
+      const [row] = await c
+        .get("db")
+        .select({ key: t.nodes.agentPublicKey })
+        .from(t.nodes)
+        .where(and(eq(t.nodes.cluster, cluster), eq(t.nodes.name, node)));
+      if (!row) throw new ApiError("not_found", `no node ${node} in cluster ${cluster}`);
+      if (!row.key) throw new ApiError("unauthorized", `node ${node} is not enrolled; enroll its agent first`);
       const url = new URL(c.req.url);
-      url.search = new URLSearchParams({ cluster, node: param(c, "node") }).toString();
+      url.search = new URLSearchParams({ cluster, node }).toString();
       return c.env.COORDINATOR.getByName(cluster).fetch(new Request(url, c.req.raw));
     },
   );

@@ -176,7 +176,7 @@ function registerKind<T extends Named>(router: Router, kind: Kind<T>): void {
       body: kind.schema,
       response: itemSchema,
       status: 201,
-      errors: ["already_exists", "unknown_reference"],
+      errors: ["already_exists", "unknown_reference", "duplicate_vip"],
     },
     async (c, { body }) => {
       const db = c.get("db");
@@ -204,7 +204,7 @@ function registerKind<T extends Named>(router: Router, kind: Kind<T>): void {
       body: kind.schema,
       bodyDefaults: (c) => ({ name: param(c, "name") }),
       response: itemSchema,
-      errors: ["unknown_reference"],
+      errors: ["unknown_reference", "duplicate_vip"],
     },
     async (c, { body }) => {
       const name = param(c, "name");

@@ -178,7 +178,7 @@ export function registerClusters(router: Router): void {
       body: ClusterDocument,
       query: ApplyQuery,
       response: ApplyResult,
-      errors: ["unknown_reference", "duplicate_name", "conflict"],
+      errors: ["unknown_reference", "duplicate_name", "duplicate_vip", "conflict"],
     },
     async (c, { body, query }) => {
       const name = param(c, "cluster");
