@@ -13,8 +13,15 @@ import { freePort, freshCheckout, startVigil, stopVigil } from "./local-run.mjs"
 const reps = Number(process.argv[2] ?? 5);
 const sizes = [10, 100, 1000];
 
-/** A cluster of two directors and `servers` real servers spread over services of 50. */
+let made = 0;
+
+/**
+ * A cluster of two directors and `servers` real servers spread over services of 50. Each
+ * cluster has directors of its own: clusters that share a node may not share a VIP.
+ */
 function clusterDocument(name, servers, weight = 1) {
+  made += 1;
+  const directors = `10.${30 + Math.floor(made / 250)}.${made % 250}`;
   const services = [];
   for (let s = 0; s * 50 < servers; s++) {
     const count = Math.min(50, servers - s * 50);
@@ -37,8 +44,8 @@ function clusterDocument(name, servers, weight = 1) {
   return {
     cluster: { name },
     nodes: [
-      { name: "lb1", address: "10.20.0.1" },
-      { name: "lb2", address: "10.20.0.2" },
+      { name: "lb1", address: `${directors}.1` },
+      { name: "lb2", address: `${directors}.2` },
     ],
     checks: [{ name: "tcp", type: "tcp", observers: { agents: ["lb1", "lb2"] } }],
     vipGroups: [

@@ -25,6 +25,9 @@ import { LeaseKeeper } from "./leases.js";
 import { readClusterDocument } from "./storage/cluster-config.js";
 import { enqueueEvents } from "./webhooks/messages.js";
 
+/** Events written to D1 in one batch; a burst goes out as several. */
+const OUTBOX_ROWS_PER_BATCH = 100;
+
 /** Configuration is re-read at least this often, besides the push on every change. */
 const CONFIG_MAX_AGE_MS = 30_000;
 
@@ -493,12 +496,23 @@ export class Coordinator extends DurableObject<Env> {
 
   /** Writes pending events to D1 in one batch; on failure they stay for the next try. */
   private async flushOutbox(): Promise<void> {
-    const rows = [...this.sql.exec<{ id: string; body: string }>("SELECT id, body FROM outbox ORDER BY rowid")];
-    if (rows.length === 0 || this.cluster === null) return;
+    for (;;) {
+      const rows = [
+        ...this.sql.exec<{ id: string; body: string }>(
+          "SELECT id, body FROM outbox ORDER BY rowid LIMIT ?",
+          OUTBOX_ROWS_PER_BATCH,
+        ),
+      ];
+      if (rows.length === 0 || this.cluster === null) return;
+      if (!(await this.flushRows(this.cluster, rows))) return;
+    }
+  }
+
+  /** Writes one slice of the outbox to D1 and queues it; false when it must wait for the next flush. */
+  private async flushRows(cluster: string, rows: { id: string; body: string }[]): Promise<boolean> {
     const insert = this.env.DB.prepare(
       "INSERT OR IGNORE INTO events (id, cluster, type, severity, subject, details, at) VALUES (?, ?, ?, ?, ?, ?, ?)",
     );
-    const cluster = this.cluster;
     try {
       await this.env.DB.batch(
         rows.map(({ body }) => {
@@ -510,11 +524,11 @@ export class Coordinator extends DurableObject<Env> {
       // Events of a deleted cluster have nowhere to go (events reference their cluster).
       if (!/FOREIGN KEY/.test(String((err as Error).cause ?? err))) {
         console.error("coordinator: writing events to D1 failed; will retry", err);
-        return;
+        return false;
       }
       console.warn(`coordinator: cluster ${cluster} no longer exists; dropping ${rows.length} event(s)`);
       for (const { id } of rows) this.sql.exec("DELETE FROM outbox WHERE id = ?", id);
-      return;
+      return true;
     }
     for (const { id } of rows) this.sql.exec("DELETE FROM outbox WHERE id = ?", id);
     try {
@@ -526,6 +540,7 @@ export class Coordinator extends DurableObject<Env> {
       // The events are in D1; the cron's sweep dispatches what was not queued.
       console.error("coordinator: queueing events for webhooks failed", err);
     }
+    return true;
   }
 
   /** Stores the cluster's name, so a restarted object (woken by its alarm) knows it. */

@@ -1,7 +1,7 @@
 /**
  * The Vigil control plane Worker: the /v1 API, the Coordinator and Prober Durable Objects,
  * a cron that tidies expired enrollment tokens, keeps probers running and re-queues lost
- * webhook work, and the webhook queue's consumer.
+ * webhook work, and the webhook queue's consumer and its dead letters' drain.
  */
 import { and, isNull, lt } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
@@ -11,6 +11,7 @@ import type { Env } from "./env.js";
 import { readClusterDocument } from "./storage/cluster-config.js";
 import * as t from "./storage/schema.js";
 import { consume, sweep } from "./webhooks/consumer.js";
+import { DEAD_LETTER_QUEUE, drainDeadLetters } from "./webhooks/dead-letters.js";
 import type { WebhookMessage } from "./webhooks/messages.js";
 
 export { Prober } from "../edge/prober.js";
@@ -38,6 +39,7 @@ export default {
   },
 
   async queue(batch, env) {
-    await consume(batch, env);
+    if (batch.queue === DEAD_LETTER_QUEUE) await drainDeadLetters(batch, env);
+    else await consume(batch, env);
   },
 } satisfies ExportedHandler<Env, WebhookMessage>;

@@ -3,7 +3,7 @@
  * log the attempt, and decide (src/core/webhook-retry.ts) whether it is done, failed for
  * good, or queued again with backoff. Every attempt carries the same webhook-id.
  */
-import { and, eq, gt } from "drizzle-orm";
+import { and, eq, gt, gte, inArray, isNull, sql } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
 import { type EventPayload, RECOVERY_OF, render } from "../core/webhook-render.js";
 import { afterDelivery, retryAfterSeconds } from "../core/webhook-retry.js";
@@ -43,6 +43,22 @@ export async function deliver(env: Env, id: string): Promise<void> {
   }
   if (delivery.eventType === "webhook.summary") event = await summarize(db, webhook.id, event, delivery.createdAt);
 
+  // Claim this attempt before anything is sent: of two copies of a message, one sends and the other stops here.
+  const firstAttemptAt = delivery.firstAttemptAt ?? new Date(now).toISOString();
+  const [claimed] = await db
+    .update(t.deliveries)
+    .set({ attempts: delivery.attempts + 1, firstAttemptAt })
+    .where(
+      and(
+        eq(t.deliveries.id, id),
+        eq(t.deliveries.attempts, delivery.attempts),
+        inArray(t.deliveries.status, ["pending", "held"]),
+      ),
+    )
+    .returning({ attempts: t.deliveries.attempts });
+  if (!claimed) return;
+  const attempts = claimed.attempts;
+
   const body = JSON.stringify(render(webhook.format, event, { routingKey: webhook.routingKey ?? undefined }));
   const signed = await signatureHeaders(webhook.secrets, delivery.id, Math.floor(now / 1000), body);
   const { timeoutS, retryBaseS, failingAfter } = settings(env);
@@ -69,9 +85,7 @@ export async function deliver(env: Env, id: string): Promise<void> {
       : message.slice(0, 200);
   }
   const latencyMs = Date.now() - started;
-  const attempts = delivery.attempts + 1;
-  const firstAttemptAt = delivery.firstAttemptAt ?? new Date(now).toISOString();
-  await db
+  const attempt = db
     .insert(t.deliveryAttempts)
     .values({ deliveryId: id, n: attempts, at: new Date(now).toISOString(), status, latencyMs, error });
 
@@ -83,12 +97,13 @@ export async function deliver(env: Env, id: string): Promise<void> {
     retryBaseS,
     Math.random(),
   );
-  const common = { attempts, firstAttemptAt, lastError: error };
+  // The attempt's row and the delivery's new state are written together.
   if (decision.action === "done") {
     await db.batch([
+      attempt,
       db
         .update(t.deliveries)
-        .set({ ...common, status: "delivered", deliveredAt: new Date().toISOString() })
+        .set({ lastError: error, status: "delivered", deliveredAt: new Date().toISOString() })
         .where(eq(t.deliveries.id, id)),
       db.update(t.webhooks).set({ consecutiveFailures: 0, failingSince: null }).where(eq(t.webhooks.id, webhook.id)),
     ]);
@@ -96,21 +111,28 @@ export async function deliver(env: Env, id: string): Promise<void> {
   }
   if (decision.action === "retry") {
     const nextAt = new Date(Date.now() + decision.delayS * 1000).toISOString();
-    await db
-      .update(t.deliveries)
-      .set({ ...common, status: "pending", nextAt })
-      .where(eq(t.deliveries.id, id));
+    await db.batch([
+      attempt,
+      db.update(t.deliveries).set({ lastError: error, status: "pending", nextAt }).where(eq(t.deliveries.id, id)),
+    ]);
     await enqueueDelivery(env, id, decision.delayS);
   } else {
-    await db
-      .update(t.deliveries)
-      .set({ ...common, status: "failed", lastError: `${error ?? ""}; ${decision.reason}` })
-      .where(eq(t.deliveries.id, id));
+    await db.batch([
+      attempt,
+      db
+        .update(t.deliveries)
+        .set({ status: "failed", lastError: `${error ?? ""}; ${decision.reason}` })
+        .where(eq(t.deliveries.id, id)),
+    ]);
   }
   await countFailure(env, db, webhook, event, failingAfter);
 }
 
-/** After `failingAfter` failed attempts in a row, one webhook.failing event for the other subscriptions. */
+/**
+ * After `failingAfter` failed attempts in a row, one webhook.failing event for the other
+ * subscriptions. The count is incremented in SQL and the failing mark set only where it was
+ * not, so concurrent attempts neither lose a count nor raise the event twice.
+ */
 async function countFailure(
   env: Env,
   db: Db,
@@ -118,17 +140,34 @@ async function countFailure(
   event: EventPayload,
   failingAfter: number,
 ): Promise<void> {
-  const [updated] = await db
+  await db
     .update(t.webhooks)
-    .set({ consecutiveFailures: webhook.consecutiveFailures + 1 })
-    .where(eq(t.webhooks.id, webhook.id))
-    .returning();
-  if (!updated || updated.consecutiveFailures < failingAfter || updated.failingSince !== null) return;
-  const [cluster] = await db
-    .select({ name: t.clusters.name })
-    .from(t.clusters)
-    .where(eq(t.clusters.name, event.cluster));
-  await db.update(t.webhooks).set({ failingSince: new Date().toISOString() }).where(eq(t.webhooks.id, webhook.id));
+    .set({ consecutiveFailures: sql`${t.webhooks.consecutiveFailures} + 1` })
+    .where(eq(t.webhooks.id, webhook.id));
+  const [marked] = await db
+    .update(t.webhooks)
+    .set({ failingSince: new Date().toISOString() })
+    .where(
+      and(
+        eq(t.webhooks.id, webhook.id),
+        isNull(t.webhooks.failingSince),
+        gte(t.webhooks.consecutiveFailures, failingAfter),
+      ),
+    )
+    .returning({ failures: t.webhooks.consecutiveFailures });
+  if (!marked) return;
+  await recordFailing(env, db, webhook, event.cluster, { failedAttempts: marked.failures });
+}
+
+/** A webhook.failing event about `webhook`, for the other subscriptions (and the dashboard's timeline). */
+export async function recordFailing(
+  env: Env,
+  db: Db,
+  webhook: typeof t.webhooks.$inferSelect,
+  clusterName: string,
+  details: Record<string, unknown>,
+): Promise<void> {
+  const [cluster] = await db.select({ name: t.clusters.name }).from(t.clusters).where(eq(t.clusters.name, clusterName));
   // Test events belong to no cluster; there is nowhere to record this one.
   if (!cluster) return;
   const id = crypto.randomUUID();
@@ -138,7 +177,7 @@ async function countFailure(
     type: "webhook.failing",
     severity: "warning",
     subject: webhook.name,
-    details: { webhook: webhook.name, url: webhook.url, failedAttempts: updated.consecutiveFailures },
+    details: { webhook: webhook.name, ...details },
   });
   await enqueueEvents(env, [id]);
 }

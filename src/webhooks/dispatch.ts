@@ -9,17 +9,23 @@ import { filterMatches } from "../core/webhook.js";
 import type { EventPayload } from "../core/webhook-render.js";
 import { closes, opensIncident } from "../core/webhook-render.js";
 import type { Env } from "../env.js";
+import { listChunks } from "../storage/d1-limits.js";
 import * as t from "../storage/schema.js";
 import { enqueueDeliveries, type Queued } from "./messages.js";
 
 type Db = ReturnType<typeof drizzle<typeof t>>;
 type WebhookRow = typeof t.webhooks.$inferSelect;
 
+/** Fans out events, in slices that keep every `IN (...)` under D1's bound-parameter limit. */
 export async function dispatchEvents(env: Env, ids: string[]): Promise<void> {
   if (ids.length === 0) return;
   const db = drizzle(env.DB, { schema: t });
-  const events = await db.select().from(t.events).where(inArray(t.events.id, ids));
   const webhooks = await db.select().from(t.webhooks).where(eq(t.webhooks.enabled, true));
+  for (const slice of listChunks(ids, 1)) await dispatchSlice(env, db, webhooks, slice);
+}
+
+async function dispatchSlice(env: Env, db: Db, webhooks: WebhookRow[], ids: string[]): Promise<void> {
+  const events = await db.select().from(t.events).where(inArray(t.events.id, ids)).orderBy(t.events.at);
   const out: Queued[] = [];
   for (const row of events) {
     const event: EventPayload = {

@@ -1,4 +1,5 @@
 /** What travels on the webhook queue: events to fan out, and deliveries to attempt. */
+import { chunks } from "../core/collections.js";
 import type { Env } from "../env.js";
 
 export type WebhookMessage = { kind: "events"; ids: string[] } | { kind: "delivery"; id: string };
@@ -8,9 +9,16 @@ export async function enqueueDelivery(env: Env, id: string, delayS = 0): Promise
   await env.WEBHOOKS.send({ kind: "delivery", id }, { delaySeconds: clampDelay(delayS) });
 }
 
+/** Events per queue message: a burst of thousands travels as many small messages, each well under the size limit. */
+export const EVENTS_PER_MESSAGE = 50;
+
 export async function enqueueEvents(env: Env, ids: string[]): Promise<void> {
-  await env.WEBHOOKS.send({ kind: "events", ids });
+  const messages = chunks(ids, EVENTS_PER_MESSAGE).map((slice) => ({ body: { kind: "events" as const, ids: slice } }));
+  for (const batch of chunks(messages, MESSAGES_PER_SEND)) await env.WEBHOOKS.sendBatch(batch);
 }
+
+/** The platform's limit of messages in one sendBatch call. */
+const MESSAGES_PER_SEND = 100;
 
 export interface Queued {
   id: string;
@@ -19,11 +27,9 @@ export interface Queued {
 
 /** Queues many attempts, up to 100 messages per call. */
 export async function enqueueDeliveries(env: Env, items: Queued[]): Promise<void> {
-  for (let i = 0; i < items.length; i += 100) {
+  for (const slice of chunks(items, MESSAGES_PER_SEND)) {
     await env.WEBHOOKS.sendBatch(
-      items
-        .slice(i, i + 100)
-        .map(({ id, delayS }) => ({ body: { kind: "delivery" as const, id }, delaySeconds: clampDelay(delayS) })),
+      slice.map(({ id, delayS }) => ({ body: { kind: "delivery" as const, id }, delaySeconds: clampDelay(delayS) })),
     );
   }
 }
