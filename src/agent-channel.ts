@@ -130,7 +130,12 @@ export class AgentChannel {
         return;
       }
       ws.serializeAttachment({ ...att, authenticated: true } satisfies Attachment);
-      await this.setOnline(att, true);
+      // The agent's clock less ours (its hello's one-way trip makes it read a little behind).
+      const now = Date.now();
+      // Tells the agent it was accepted (it resets its backoff then), and our time, so it can see its offset;
+      // before any command, which setOnline may send.
+      ws.send(JSON.stringify({ t: "accepted", at: now }));
+      await this.setOnline(att, true, opened.envelope.issuedAt - now);
       return;
     }
     if (command.type === "ack") {
@@ -314,11 +319,11 @@ export class AgentChannel {
     return key;
   }
 
-  private async setOnline(att: Attachment, online: boolean): Promise<void> {
+  private async setOnline(att: Attachment, online: boolean, clockOffsetMs?: number): Promise<void> {
     const now = new Date().toISOString();
     await drizzle(this.env.DB, { schema: t })
       .update(t.nodes)
-      .set({ online, lastSeenAt: now })
+      .set({ online, lastSeenAt: now, ...(clockOffsetMs === undefined ? {} : { clockOffsetMs }) })
       .where(and(eq(t.nodes.cluster, att.cluster), eq(t.nodes.name, att.node)));
     await this.hooks.presence(att.node, online);
     this.hooks.record({

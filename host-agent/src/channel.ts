@@ -5,7 +5,9 @@
  * backoff and jitter, forever; a refusal of this node's key is logged with its reason.
  */
 import WebSocket from "ws";
+import { z } from "zod";
 import type { Command } from "../../src/core/command.js";
+import { CLOCK_SKEW_MS } from "../../src/core/envelope.js";
 import type { AgentConfig } from "./config.js";
 import type { Inbox } from "./inbox.js";
 
@@ -13,6 +15,17 @@ const MIN_BACKOFF_MS = 500;
 const MAX_BACKOFF_MS = 30_000;
 
 export type Log = (line: string) => void;
+
+/** The coordinator's unsigned frames: the challenge, and word that the hello was accepted. */
+const ControlFrame = z.discriminatedUnion("t", [
+  z.object({ t: z.literal("challenge"), nonce: z.string().min(16).max(64) }),
+  z.object({ t: z.literal("accepted"), at: z.number().int().positive() }),
+]);
+
+export interface Accepted {
+  at: string;
+  clockOffsetMs: number;
+}
 
 export function backoffMs(attempt: number, random: number): number {
   const ceiling = Math.min(MAX_BACKOFF_MS, MIN_BACKOFF_MS * 2 ** attempt);
@@ -32,6 +45,7 @@ export class Channel {
     private readonly config: AgentConfig,
     private readonly inbox: Inbox,
     private readonly log: Log,
+    private readonly onAccepted?: (accepted: Accepted) => void,
   ) {}
 
   start(): void {
@@ -80,24 +94,47 @@ export class Channel {
     socket.on("error", (err) => this.log(`connection error: ${err.message}`));
   }
 
+  /** One frame; whatever it holds, a bad frame is logged and the agent goes on. */
   private async onMessage(socket: WebSocket, text: string): Promise<void> {
+    try {
+      await this.handle(socket, text);
+    } catch (err) {
+      this.log(`ignored a frame it could not handle (${text.length} bytes): ${(err as Error).message}`);
+    }
+  }
+
+  private async handle(socket: WebSocket, text: string): Promise<void> {
     if (text === "pong") {
       this.lastPong = Date.now();
       return;
     }
     if (text.startsWith("{")) {
-      const challenge = JSON.parse(text) as { t?: string; nonce?: string };
-      if (challenge.t !== "challenge" || !challenge.nonce) return;
-      socket.send(await this.inbox.sign({ type: "hello", nonce: challenge.nonce }));
-      this.authenticated = socket;
-      this.attempt = 0;
-      this.startHeartbeat(socket);
-      this.log("authenticated");
+      const control = ControlFrame.parse(JSON.parse(text));
+      if (control.t === "challenge") {
+        socket.send(await this.inbox.sign({ type: "hello", nonce: control.nonce }));
+        this.authenticated = socket;
+        this.startHeartbeat(socket);
+      } else this.accepted(control.at);
       return;
     }
     const { ack, accepted, reason } = await this.inbox.receive(text);
     if (!accepted) this.log(`refused a command: ${reason}`);
     if (socket.readyState === WebSocket.OPEN) socket.send(ack);
+  }
+
+  /**
+   * The coordinator verified the hello: only now is the backoff reset (a refused agent keeps
+   * backing off). Its time gives this host's clock offset, kept for `vigil-agent status`.
+   */
+  private accepted(coordinatorNow: number): void {
+    this.attempt = 0;
+    const clockOffsetMs = Date.now() - coordinatorNow;
+    this.log(`authenticated (clock offset ${clockOffsetMs} ms)`);
+    if (Math.abs(clockOffsetMs) > CLOCK_SKEW_MS / 2)
+      this.log(
+        `this host's clock is ${Math.round(clockOffsetMs / 1000)} s off the control plane's: past ${CLOCK_SKEW_MS / 1000} s every command is refused; fix NTP`,
+      );
+    this.onAccepted?.({ at: new Date().toISOString(), clockOffsetMs });
   }
 
   private startHeartbeat(socket: WebSocket): void {

@@ -55,7 +55,7 @@ export async function startDaemon(config: AgentConfig, bundle: string, log: Log)
     new HaproxyDriver(socketSender(config.haproxySocket), remembered(state, "haproxy-added.json")),
   );
   const inbox = await Inbox.load(state, executors(leases, probes, backends));
-  channel = new Channel(config, inbox, log);
+  channel = new Channel(config, inbox, log, (accepted) => state.save("channel.json", accepted));
   channel.start();
   return {
     async stop() {

@@ -4,7 +4,7 @@
  */
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { newKeyPair } from "../../src/core/envelope.js";
+import { EMPTY_CURSOR, newKeyPair } from "../../src/core/envelope.js";
 import { Enrollment } from "../../src/core/token.js";
 import type { StateStore } from "./state.js";
 
@@ -54,6 +54,9 @@ export async function enroll(options: EnrollOptions, state: StateStore): Promise
     coordinatorKeys: Object.fromEntries(enrollment.coordinatorKeys.map((k) => [k.kid, k.publicKey])),
     enrolledAt: new Date().toISOString(),
   });
+  // A new enrollment starts a new replay cursor: the old one would refuse the first commands as REPLAY.
+  state.saveCursor(EMPTY_CURSOR);
+  state.remove("channel.json");
   if (!existsSync(options.configPath)) {
     mkdirSync(path.dirname(options.configPath), { recursive: true, mode: 0o700 });
     const config = { url: options.url, cluster: enrollment.cluster, node: enrollment.node, stateDir: options.stateDir };

@@ -5,6 +5,7 @@
 import { webcrypto } from "node:crypto";
 import { accessSync, constants } from "node:fs";
 import { parseArgs } from "node:util";
+import { CLOCK_SKEW_MS } from "../../src/core/envelope.js";
 import { VERSION } from "../../src/version.js";
 import { allowlistOf, ConfigError, DEFAULT_CONFIG_PATH, DEFAULT_STATE_DIR, loadConfig } from "./config.js";
 import { startDaemon } from "./daemon.js";
@@ -134,6 +135,8 @@ async function main(argv: string[]): Promise<number> {
         publicKey: identity?.publicKey ?? null,
         coordinatorKeys: Object.keys(identity?.coordinatorKeys ?? {}),
         cursor: state.cursor(),
+        /** The last time the coordinator accepted this agent, and how far this clock was off its. */
+        lastAccepted: (state.load("channel.json") as { at: string; clockOffsetMs: number } | null) ?? null,
       };
       if (values.json) console.log(JSON.stringify(status));
       else {
@@ -144,6 +147,15 @@ async function main(argv: string[]): Promise<number> {
         );
         console.log(`coordinator keys: ${status.coordinatorKeys.join(", ") || "none"}`);
         console.log(`last accepted seq: ${status.cursor.seq}`);
+        const last = status.lastAccepted;
+        console.log(
+          last
+            ? `last accepted by the coordinator: ${last.at}, clock offset ${last.clockOffsetMs} ms` +
+                (Math.abs(last.clockOffsetMs) > CLOCK_SKEW_MS / 2
+                  ? ` (over ${CLOCK_SKEW_MS / 2000} s: fix NTP; past ${CLOCK_SKEW_MS / 1000} s commands are refused)`
+                  : "")
+            : "last accepted by the coordinator: never",
+        );
       }
       return 0;
     }

@@ -58,7 +58,7 @@ export type Opened =
   | { ok: true; envelope: Envelope; cursor: Cursor }
   | { ok: false; reason: Rejection; detail: string };
 
-/** Clocks may disagree this much about issuedAt. */
+/** Clocks may disagree this much, about issuedAt and notAfter alike. */
 export const CLOCK_SKEW_MS = 30_000;
 
 const encoder = new TextEncoder();
@@ -110,7 +110,8 @@ export async function open(
   if (e.kid !== kid) return refuse("BAD_MESSAGE", "the signed key id differs from the frame's");
   if (e.cluster !== expect.cluster) return refuse("WRONG_CLUSTER", `for cluster ${e.cluster}, not ${expect.cluster}`);
   if (e.agent !== expect.agent) return refuse("WRONG_AGENT", `for agent ${e.agent}, not ${expect.agent}`);
-  if (e.notAfter < now) return refuse("EXPIRED", `expired ${now - e.notAfter} ms ago`);
+  // The same allowance as for issuedAt: a receiver whose clock runs ahead must not see every command expired.
+  if (e.notAfter + CLOCK_SKEW_MS < now) return refuse("EXPIRED", `expired ${now - e.notAfter} ms ago`);
   if (e.issuedAt > now + CLOCK_SKEW_MS) return refuse("NOT_YET_VALID", `issued ${e.issuedAt - now} ms in the future`);
   if (e.seq <= cursor.seq) return refuse("REPLAY", `seq ${e.seq} is not after ${cursor.seq}`);
   const group = "group" in e.command ? e.command.group : null;

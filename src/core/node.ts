@@ -21,6 +21,11 @@ export const NodeStatus = z
     agentPublicKey: z.string().nullable(),
     online: z.boolean(),
     lastSeenAt: z.string().nullable(),
+    /**
+     * How far the agent's clock was ahead of the control plane's at its last hello (negative:
+     * behind), or null before one. Beyond CLOCK_SKEW_MS the agent refuses commands.
+     */
+    clockOffsetMs: z.number().int().nullable(),
   })
   .meta({ id: "NodeStatus" });
 export type NodeStatus = z.infer<typeof NodeStatus>;

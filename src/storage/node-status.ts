@@ -15,6 +15,7 @@ export async function readNodeStatus(db: Db, cluster: string): Promise<Map<strin
         agentPublicKey: r.agentPublicKey,
         online: r.online,
         lastSeenAt: r.lastSeenAt,
+        clockOffsetMs: r.clockOffsetMs,
       },
     ]),
   );

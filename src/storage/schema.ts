@@ -63,6 +63,8 @@ export const nodes = sqliteTable(
     enrolledAt: text("enrolled_at"),
     online: integer("online", { mode: "boolean" }).notNull().default(false),
     lastSeenAt: text("last_seen_at"),
+    /** How far the agent's clock was ahead of the coordinator's at its last hello (negative: behind). */
+    clockOffsetMs: integer("clock_offset_ms"),
   },
   (t) => [primaryKey({ columns: [t.cluster, t.name] })],
 );

@@ -5,6 +5,7 @@
 import { describe, expect, it } from "vitest";
 import { toBase64url } from "../../src/core/base64url.js";
 import {
+  CLOCK_SKEW_MS,
   type Cursor,
   EMPTY_CURSOR,
   type Envelope,
@@ -83,6 +84,12 @@ async function signRaw(privateKey: CryptoKey, text: string): Promise<string> {
 
 export function defineEnvelopeTests(runtime: string): void {
   describe(`envelope in ${runtime}`, () => {
+    it("accepts a message at a receiver whose clock runs ahead by less than the allowed skew", async () => {
+      const k = await keys();
+      const late = NOW + 30_000 + CLOCK_SKEW_MS;
+      expect((await open(golden.ping, k.lookup, expectLb1, EMPTY_CURSOR, late)).ok).toBe(true);
+    });
+
     it("produces the golden frames byte for byte and accepts them", async () => {
       const k = await keys();
       expect(k.coordinator.publicKey).toBe(golden.coordinatorPublicKey);
@@ -135,7 +142,11 @@ export function defineEnvelopeTests(runtime: string): void {
         async (k) => ({ frame: await seal({ ...ping, cluster: "other" }, k.coordinator.privateKey) }),
         "WRONG_CLUSTER",
       ],
-      ["an expired message", async () => ({ frame: golden.ping, now: NOW + 30_001 }), "EXPIRED"],
+      [
+        "a message expired longer ago than the clocks may disagree",
+        async () => ({ frame: golden.ping, now: NOW + 30_000 + CLOCK_SKEW_MS + 1 }),
+        "EXPIRED",
+      ],
       ["a message from the future", async () => ({ frame: golden.ping, now: NOW - 60_000 }), "NOT_YET_VALID"],
       ["a replayed message", async () => ({ frame: golden.ping, cursor: { seq: 7, epochs: {} } }), "REPLAY"],
       ["an older sequence number", async () => ({ frame: golden.ping, cursor: { seq: 100, epochs: {} } }), "REPLAY"],

@@ -47,7 +47,7 @@ async function connect(
   return { ws, challenge: JSON.parse(await first), closed };
 }
 
-const hello = (cluster: string, keys: KeyPair, nonce: string, seq = 1) =>
+const hello = (cluster: string, keys: KeyPair, nonce: string, seq = 1, clockAheadMs = 0) =>
   seal(
     {
       v: 1,
@@ -57,8 +57,8 @@ const hello = (cluster: string, keys: KeyPair, nonce: string, seq = 1) =>
       id: `h-${seq}`,
       seq,
       epoch: 0,
-      issuedAt: Date.now(),
-      notAfter: Date.now() + 60_000,
+      issuedAt: Date.now() + clockAheadMs,
+      notAfter: Date.now() + clockAheadMs + 60_000,
       command: { type: "hello", nonce },
     },
     keys.privateKey,
@@ -116,6 +116,22 @@ describe("the coordinator's agent channel", () => {
     const reply = await api("POST", `/v1/clusters/${cluster}/nodes/lb1/ping`);
     expect(reply.status).toBe(409);
     expect(reply.body.error.message).toBe("the agent of lb1 is not connected");
+  });
+
+  it("tells the agent it was accepted, with the time, and shows how far its clock is off", async () => {
+    const { cluster, keys } = await enrolled();
+    const { ws, challenge } = await connect(cluster);
+    const accepted = new Promise<string>((resolve) =>
+      ws.addEventListener("message", (e) => resolve(e.data as string), { once: true }),
+    );
+    ws.send(await hello(cluster, keys, challenge.nonce, 1, 20_000));
+    const frame = JSON.parse(await accepted);
+    expect(frame).toEqual({ t: "accepted", at: expect.any(Number) });
+    expect(Math.abs(frame.at - Date.now())).toBeLessThan(5_000);
+    const status = (await api("GET", `/v1/clusters/${cluster}/nodes/lb1`)).body.status;
+    expect(status.online).toBe(true);
+    expect(status.clockOffsetMs).toBeGreaterThan(15_000);
+    expect(status.clockOffsetMs).toBeLessThanOrEqual(20_000);
   });
 
   describe("deleting a node cuts off its agent", () => {

@@ -119,6 +119,7 @@ describe("nodes", () => {
       agentPublicKey: null,
       online: false,
       lastSeenAt: null,
+      clockOffsetMs: null,
     });
   });
 

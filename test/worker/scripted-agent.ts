@@ -45,6 +45,8 @@ export class ScriptedAgent {
   }
 
   private async take(frame: string): Promise<void> {
+    // The coordinator's unsigned word that the hello was accepted.
+    if (frame.startsWith("{")) return;
     const pub = await importPublicKey((await coordinator).publicKey);
     const opened = await open(frame, () => pub, { cluster: this.cluster, agent: this.name }, this.cursor, Date.now());
     if (!opened.ok) throw new Error(`${this.name} refused a frame: ${opened.reason}`);

@@ -1,17 +1,35 @@
 /** VIP groups: holder, epoch, time left, members with effective priority and why one is not eligible; switchover and drain for admins. */
+import { CLOCK_SKEW_MS } from "../../core/envelope.js";
 import type { LeaseView } from "../../core/lease-view.js";
 import type { UiApi } from "../api.js";
 import { State } from "../layout.js";
 
+/** An agent clock this far off is shown beside it. */
+const CLOCK_WARNING_MS = 2000;
+
 export interface VipGroupsData {
   leases: LeaseView[];
-  nodes: { name: string; status?: { online: boolean } }[];
+  nodes: { name: string; status?: { online: boolean; clockOffsetMs: number | null } }[];
 }
 
 export async function loadVipGroups(api: UiApi, cluster: string): Promise<VipGroupsData> {
   const c = encodeURIComponent(cluster);
   const [leases, nodes] = await Promise.all([api.get(`/v1/clusters/${c}/leases`), api.get(`/v1/clusters/${c}/nodes`)]);
   return { leases, nodes };
+}
+
+/** An agent's clock offset, shown only when it is large enough to matter. */
+function ClockOffset(props: { ms: number | null }) {
+  if (props.ms === null || Math.abs(props.ms) < CLOCK_WARNING_MS) return null;
+  const seconds = (props.ms / 1000).toFixed(1);
+  const refused = Math.abs(props.ms) > CLOCK_SKEW_MS;
+  return (
+    <span class="clock-offset">
+      {" "}
+      clock {props.ms > 0 ? "+" : ""}
+      {seconds} s{refused ? ": its commands are refused, fix NTP" : ""}
+    </span>
+  );
 }
 
 /** A one-button form that changes something: the CSRF token, optional fields, a confirmation asked by app.js. */
@@ -124,6 +142,7 @@ export function VipGroupsMain(props: { data: VipGroupsData; cluster: string; adm
                   <th scope="row">{n.name}</th>
                   <td>
                     <State state={n.status?.online ? "online" : "offline"} />
+                    <ClockOffset ms={n.status?.clockOffsetMs ?? null} />
                   </td>
                   {props.admin ? (
                     <td>

@@ -1,0 +1,1 @@
+ALTER TABLE `nodes` ADD `clock_offset_ms` integer;
