@@ -6,9 +6,13 @@
 const EVERY_MS = 2000;
 const LIFETIME_MS = 10 * 60_000;
 
-function event(name: string, data: string): string {
+/**
+ * One event. SSE ends a line at CR, LF or CRLF alike, so every one of them in the data starts
+ * a new `data:` line: a bare CR from a probed server's banner cannot inject `event:` or `retry:`.
+ */
+export function sseEvent(name: "update" | "problem", data: string): string {
   return `event: ${name}\n${data
-    .split("\n")
+    .split(/\r\n|\r|\n/)
     .map((line) => `data: ${line}`)
     .join("\n")}\n\n`;
 }
@@ -23,10 +27,10 @@ export function liveStream(render: () => Promise<string>): Response {
       const tick = async () => {
         try {
           const html = await render();
-          controller.enqueue(encoder.encode(html === last ? ": unchanged\n\n" : event("update", html)));
+          controller.enqueue(encoder.encode(html === last ? ": unchanged\n\n" : sseEvent("update", html)));
           last = html;
         } catch (err) {
-          controller.enqueue(encoder.encode(event("problem", (err as Error).message)));
+          controller.enqueue(encoder.encode(sseEvent("problem", (err as Error).message)));
         }
         if (Date.now() - began > LIFETIME_MS) controller.close();
         else timer = setTimeout(() => void tick().catch(() => undefined), EVERY_MS);

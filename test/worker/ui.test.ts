@@ -166,4 +166,45 @@ describe("the dashboard", () => {
     expect(text).toContain("event: update");
     expect(text).toContain('data-name="web/web1"');
   });
+
+  it("keeps a probed server's CR out of the stream's fields: a banner cannot inject event: or retry:", async () => {
+    const name = await seeded();
+    await env.COORDINATOR.getByName(name).ingest(name, {
+      observer: "agent:lb1",
+      seq: 1,
+      heartbeat: false,
+      votes: [
+        {
+          target: "web/web1",
+          state: "down",
+          since: Date.now(),
+          latencyMs: 2,
+          error: "bad banner\rretry: 1\revent: problem\r\ndata: injected\rid: 9",
+          probes: 1,
+          failures: 1,
+        },
+      ],
+    });
+    const { cookie } = await signIn(ADMIN);
+    const response = await exports.default.fetch(
+      new Request(`http://vigil.test/ui/live/clusters/${name}/health`, { headers: { cookie } }),
+    );
+    const reader = (response.body as ReadableStream<Uint8Array>).getReader();
+    let text = "";
+    while (!(text.includes("event: update") && text.includes("\n\n", text.indexOf("event: update")))) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      text += new TextDecoder().decode(value);
+    }
+    await reader.cancel();
+    expect(text).toContain("bad banner");
+    // Lines as an EventSource reads them: CR, LF and CRLF all end one.
+    const fields = text
+      .split(/\r\n|\r|\n/)
+      .filter((line) => line !== "" && !line.startsWith(":"))
+      .map((line) => line.slice(0, line.indexOf(":")));
+    expect(new Set(fields)).toEqual(new Set(["retry", "event", "data"]));
+    expect(text.split(/\r\n|\r|\n/).filter((l) => l.startsWith("retry:"))).toEqual(["retry: 2000"]);
+    expect(text.split(/\r\n|\r|\n/).filter((l) => l.startsWith("event:"))).toEqual(["event: update"]);
+  });
 });
