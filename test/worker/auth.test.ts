@@ -56,6 +56,18 @@ describe("authentication", () => {
     expect((await api("GET", base)).status).toBe(200);
   });
 
+  it("shows a read token only the origin of a webhook URL, which for a chat service is the secret", async () => {
+    const url = "https://hooks.slack.example/services/T000/B000/XXXXXXXXXXXXXXXX";
+    const name = `chat-${crypto.randomUUID().slice(0, 8)}`;
+    expect((await api("POST", "/v1/webhooks", { body: { name, url, format: "slack" } })).status).toBe(201);
+    const token = await readToken();
+    const listed = (await api("GET", "/v1/webhooks", { token })).body.find((w: { name: string }) => w.name === name);
+    expect(listed.url).toBe("https://hooks.slack.example/");
+    expect((await api("GET", `/v1/webhooks/${name}`, { token })).body.url).toBe("https://hooks.slack.example/");
+    expect(JSON.stringify((await api("GET", "/v1/webhooks", { token })).body)).not.toContain("XXXXXXXX");
+    expect((await api("GET", `/v1/webhooks/${name}`)).body.url).toBe(url);
+  });
+
   it("lets an admin token made through the API write", async () => {
     const made = await api("POST", "/v1/tokens", { body: { name: "ci-admin", role: "admin" } });
     const reply = await api("POST", "/v1/clusters", { token: made.body.token, body: { name: "by-ci-admin" } });

@@ -3,6 +3,7 @@ import { and, desc, eq } from "drizzle-orm";
 import type { Context } from "hono";
 import { z } from "zod";
 import { fieldIssue } from "../../core/errors.js";
+import type { TokenRole } from "../../core/vocabulary.js";
 import {
   Delivery,
   DeliveryQuery,
@@ -25,9 +26,20 @@ const WebhookWithSecret = Webhook.extend({ secret: z.string() }).meta({ id: "Web
 
 type WebhookRow = typeof t.webhooks.$inferSelect;
 
-function view({ secrets, routingKey, ...row }: WebhookRow) {
-  return { ...row, secretPrefixes: secrets.map((s) => `${s.slice(0, 12)}…`), hasRoutingKey: routingKey !== null };
+/**
+ * A subscription as the API shows it. For a chat service the URL is the secret (whoever has a
+ * Slack, Discord or Teams webhook URL can post to the channel), so a read token sees only its origin.
+ */
+function view({ secrets, routingKey, ...row }: WebhookRow, role: TokenRole) {
+  return {
+    ...row,
+    url: role === "admin" ? row.url : `${new URL(row.url).origin}/`,
+    secretPrefixes: secrets.map((s) => `${s.slice(0, 12)}…`),
+    hasRoutingKey: routingKey !== null,
+  };
 }
+
+const roleOf = (c: Context<AppEnv>) => c.get("principal").role;
 
 /** A subscription that posts to this control plane would feed its own queue. */
 function refuseSelf(c: Context<AppEnv>, url: string): void {
@@ -61,7 +73,8 @@ export function registerWebhooks(router: Router): void {
       role: "read",
       response: z.array(Webhook),
     },
-    async (c) => c.json((await c.get("db").select().from(t.webhooks).orderBy(t.webhooks.name)).map(view)),
+    async (c) =>
+      c.json((await c.get("db").select().from(t.webhooks).orderBy(t.webhooks.name)).map((row) => view(row, roleOf(c)))),
   );
 
   router.add(
@@ -87,7 +100,7 @@ export function registerWebhooks(router: Router): void {
         .insert(t.webhooks)
         .values({ id: crypto.randomUUID(), ...columns(body), secrets: [secret] })
         .returning();
-      return c.json({ ...view(row as WebhookRow), secret }, 201);
+      return c.json({ ...view(row as WebhookRow, roleOf(c)), secret }, 201);
     },
   );
 
@@ -101,7 +114,7 @@ export function registerWebhooks(router: Router): void {
       role: "read",
       response: Webhook,
     },
-    async (c) => c.json(view(await byName(c.get("db"), param(c, "name")))),
+    async (c) => c.json(view(await byName(c.get("db"), param(c, "name")), roleOf(c))),
   );
 
   router.add(
@@ -127,7 +140,7 @@ export function registerWebhooks(router: Router): void {
         .set({ ...columns(body), secrets: body.secret ? [body.secret] : row.secrets })
         .where(eq(t.webhooks.id, row.id))
         .returning();
-      return c.json(view(updated as WebhookRow));
+      return c.json(view(updated as WebhookRow, roleOf(c)));
     },
   );
 
@@ -308,7 +321,7 @@ function registerDeliveries(router: Router): void {
         .set({ secrets })
         .where(eq(t.webhooks.id, webhook.id))
         .returning();
-      return c.json({ ...view(row as WebhookRow), secret });
+      return c.json({ ...view(row as WebhookRow, roleOf(c)), secret });
     },
   );
 }
