@@ -19,4 +19,9 @@ export interface Env {
   WEBHOOK_RETRY_BASE_SECONDS?: string;
   WEBHOOK_TIMEOUT_SECONDS?: string;
   WEBHOOK_FAILING_AFTER?: string;
+  /**
+   * "true" lets webhooks and edge-region probes reach loopback, private and link-local
+   * addresses; `npm start` sets it. A deployed control plane leaves it unset.
+   */
+  VIGIL_ALLOW_PRIVATE_TARGETS?: string;
 }

@@ -96,7 +96,10 @@ try {
   for (let r = 0; r < rounds; r++) {
     const replies = await Promise.all(agents.map((a) => call("POST", `/v1/clusters/bench/nodes/${a.name}/ping`)));
     const failed = replies.filter((x) => !x.body?.ok).length;
-    if (failed > 0) throw new Error(`${failed} pings failed in round ${r}`);
+    if (failed > 0)
+      throw new Error(
+        `${failed} pings failed in round ${r}: ${JSON.stringify(replies.find((x) => !x.body?.ok)?.body)}`,
+      );
   }
   const seconds = (performance.now() - begun) / 1000;
   const messagesPerSecond = (rounds * agentCount * 2) / seconds;

@@ -10,8 +10,10 @@ import { type Change, diffClusters } from "../core/diff.js";
 import type { FieldIssue } from "../core/errors.js";
 import { fieldIssue } from "../core/errors.js";
 import { hostPart } from "../core/primitives.js";
+import { targetsOf } from "../core/targets.js";
 import type { Region } from "../core/vocabulary.js";
 import type { Env } from "../env.js";
+import { hostRefusal, privateTargetsAllowed } from "../outbound-policy.js";
 import {
   clustersSharingNodes,
   type Db,
@@ -49,6 +51,8 @@ export async function commit(
   const issues: FieldIssue[] = parsed.success ? validateCluster(parsed.data) : zodIssues(parsed.error);
   if (issues.length > 0 || !parsed.success) throw ApiError.fromIssues(rebase(issues, options.focus));
   const doc = parsed.data;
+  const unreachable = privateTargetsAllowed(c.env) ? [] : privateRegionTargets(doc);
+  if (unreachable.length > 0) throw ApiError.fromIssues(rebase(unreachable, options.focus));
   const shared = await vipsSharedWithOtherClusters(c.get("db"), doc);
   if (shared.length > 0) throw ApiError.fromIssues(rebase(shared, options.focus));
   const changes = diffClusters(stored?.doc ?? null, doc);
@@ -63,6 +67,28 @@ export async function commit(
   }
   c.executionCtx.waitUntil(announce(c.env, doc.cluster.name, [stored?.doc, doc]));
   return { doc, changes, revision };
+}
+
+/**
+ * Edge regions probe from the internet: a deployed control plane refuses a check with region
+ * observers on a target at a private, loopback or link-local address (agents on the LAN probe those).
+ */
+function privateRegionTargets(doc: ClusterDocument): FieldIssue[] {
+  const issues: FieldIssue[] = [];
+  for (const target of targetsOf(doc)) {
+    if (!target.observers.some((o) => o.startsWith("region:"))) continue;
+    const refused = hostRefusal(target.address);
+    const at = doc.checks.findIndex((c) => c.name === target.check.name);
+    if (refused && !issues.some((i) => i.path[1] === at))
+      issues.push(
+        fieldIssue(
+          "invalid_field",
+          ["checks", at, "observers", "regions"],
+          `${target.id}: ${refused}, which edge regions cannot probe; let agents on its network observe it instead`,
+        ),
+      );
+  }
+  return issues;
 }
 
 /**

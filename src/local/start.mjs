@@ -80,7 +80,19 @@ if (migrate.status !== 0) fail(`applying migrations failed:\n${migrate.stdout}${
 
 const dev = spawn(
   wrangler,
-  ["dev", "--ip", host, "--port", String(port), "--persist-to", persist, "--show-interactive-dev-session=false"],
+  [
+    "dev",
+    "--ip",
+    host,
+    "--port",
+    String(port),
+    "--persist-to",
+    persist,
+    "--show-interactive-dev-session=false",
+    // Local work probes and posts to loopback and the LAN; a deployed control plane refuses those.
+    "--var",
+    "VIGIL_ALLOW_PRIVATE_TARGETS:true",
+  ],
   { cwd: root, env, stdio: ["ignore", "inherit", "inherit"] },
 );
 for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => dev.kill(signal));

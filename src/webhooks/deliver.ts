@@ -9,6 +9,7 @@ import { type EventPayload, RECOVERY_OF, render } from "../core/webhook-render.j
 import { afterDelivery, retryAfterSeconds } from "../core/webhook-retry.js";
 import { signatureHeaders } from "../core/webhook-sign.js";
 import type { Env } from "../env.js";
+import { privateTargetsAllowed, urlRefusal } from "../outbound-policy.js";
 import * as t from "../storage/schema.js";
 import { VERSION } from "../version.js";
 import { enqueueDelivery, enqueueEvents } from "./messages.js";
@@ -66,6 +67,27 @@ export async function deliver(env: Env, id: string): Promise<void> {
   let status: number | null = null;
   let retryAfterS: number | null = null;
   let error: string | null = null;
+  const refused = privateTargetsAllowed(env) ? null : urlRefusal(webhook.url);
+  if (refused) {
+    // Nothing is sent; it would not be allowed on a retry either.
+    await db.batch([
+      db
+        .insert(t.deliveryAttempts)
+        .values({
+          deliveryId: id,
+          n: attempts,
+          at: new Date(now).toISOString(),
+          status: null,
+          latencyMs: 0,
+          error: `not sent: ${refused}`,
+        }),
+      db
+        .update(t.deliveries)
+        .set({ status: "failed", lastError: `not sent: ${refused}` })
+        .where(eq(t.deliveries.id, id)),
+    ]);
+    return;
+  }
   try {
     const response = await fetch(webhook.url, {
       method: "POST",

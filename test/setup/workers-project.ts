@@ -21,6 +21,11 @@ export interface ProjectOptions {
   trustedCertificates?: string[];
   globalSetup?: string[];
   testTimeout?: number;
+  /**
+   * Lets webhooks and region probes reach loopback (as `npm start` does). Off, the Worker
+   * behaves as deployed and refuses private, loopback and link-local targets.
+   */
+  allowPrivateTargets?: boolean;
 }
 
 export async function workersProject(options: ProjectOptions) {
@@ -39,6 +44,7 @@ export async function workersProject(options: ProjectOptions) {
             VIGIL_ADMIN_TOKEN: ADMIN_TOKEN,
             VIGIL_COORDINATOR_KEY: COORDINATOR_KEY,
             VIGIL_METRICS_TOKEN: METRICS_TOKEN,
+            ...(options.allowPrivateTargets === false ? {} : { VIGIL_ALLOW_PRIVATE_TARGETS: "true" }),
             ...options.bindings,
           },
           // Whatever a test starts (probers, webhook deliveries) reaches loopback and nothing else.

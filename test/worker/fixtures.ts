@@ -72,8 +72,14 @@ export async function populatedCluster(): Promise<{ name: string; base: string }
 }
 
 /** A new cluster of two directors sharing VI_1 (lb1 100, lb2 50) in front of one web server checked by `check`. */
-export async function webPair(prefix: string, check: Record<string, unknown>): Promise<string> {
+export async function webPair(
+  prefix: string,
+  check: Record<string, unknown>,
+  server = "192.168.88.21",
+): Promise<string> {
   const { name, base } = await newCluster(prefix);
+  const web = virtualService("web", "VI_1");
+  web.realServers[0] = { ...web.realServers[0], address: server } as (typeof web.realServers)[0];
   const doc = {
     cluster: { name },
     nodes: [node("lb1", 11), node("lb2", 12)],
@@ -84,7 +90,7 @@ export async function webPair(prefix: string, check: Record<string, unknown>): P
         ["lb2", 50],
       ]),
     ],
-    virtualServices: [virtualService("web", "VI_1")],
+    virtualServices: [web],
   };
   expect((await api("PUT", `${base}/config`, { body: doc })).status).toBe(200);
   return name;

@@ -12,6 +12,7 @@ import {
   Webhook,
   WebhookInput,
 } from "../../core/webhook.js";
+import { privateTargetsAllowed, urlRefusal } from "../../outbound-policy.js";
 import type { Db } from "../../storage/cluster-store.js";
 import * as t from "../../storage/schema.js";
 import { newDeliveryId } from "../../webhooks/dispatch.js";
@@ -41,13 +42,21 @@ function view({ secrets, routingKey, ...row }: WebhookRow, role: TokenRole) {
 
 const roleOf = (c: Context<AppEnv>) => c.get("principal").role;
 
-/** A subscription that posts to this control plane would feed its own queue. */
+/**
+ * A subscription that posts to this control plane would feed its own queue; one that posts
+ * inside the network (loopback, private, link-local) is refused by a deployed control plane.
+ */
 function refuseSelf(c: Context<AppEnv>, url: string): void {
   if (new URL(url).host === new URL(c.req.url).host) {
     throw ApiError.fromIssues([
       fieldIssue("invalid_field", ["url"], "points at this control plane; give the receiver's address"),
     ]);
   }
+  const refused = privateTargetsAllowed(c.env) ? null : urlRefusal(url);
+  if (refused)
+    throw ApiError.fromIssues([
+      fieldIssue("invalid_field", ["url"], `${refused}: the control plane sends webhooks to public addresses only`),
+    ]);
 }
 
 function columns(body: WebhookInput) {
