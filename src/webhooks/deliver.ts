@@ -71,16 +71,14 @@ export async function deliver(env: Env, id: string): Promise<void> {
   if (refused) {
     // Nothing is sent; it would not be allowed on a retry either.
     await db.batch([
-      db
-        .insert(t.deliveryAttempts)
-        .values({
-          deliveryId: id,
-          n: attempts,
-          at: new Date(now).toISOString(),
-          status: null,
-          latencyMs: 0,
-          error: `not sent: ${refused}`,
-        }),
+      db.insert(t.deliveryAttempts).values({
+        deliveryId: id,
+        n: attempts,
+        at: new Date(now).toISOString(),
+        status: null,
+        latencyMs: 0,
+        error: `not sent: ${refused}`,
+      }),
       db
         .update(t.deliveries)
         .set({ status: "failed", lastError: `not sent: ${refused}` })
