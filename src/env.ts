@@ -9,6 +9,8 @@ export interface Env {
   COORDINATOR: DurableObjectNamespace<Coordinator>;
   PROBER: DurableObjectNamespace<Prober>;
   WEBHOOKS: Queue<WebhookMessage>;
+  /** Failed authentication per client address (src/api/auth-failures.ts). */
+  AUTH_FAILURES?: RateLimit;
   /** The first admin token (a secret); `npm start` generates one into .dev.vars. */
   VIGIL_ADMIN_TOKEN?: string;
   /** A token that may read /metrics and nothing else (a secret; optional: API tokens work too). */

@@ -7,6 +7,7 @@ import { Hono } from "hono";
 import * as schema from "../storage/schema.js";
 import { registerUi } from "../ui/routes.js";
 import { VERSION } from "../version.js";
+import { blocked, countFailure, tooManyFailures } from "./auth-failures.js";
 import type { AppEnv } from "./context.js";
 import { ApiError, sendError } from "./errors.js";
 import { registerMetrics } from "./metrics.js";
@@ -28,6 +29,7 @@ export function createApp(): Hono<AppEnv> {
   const router = new Router(app);
 
   app.use("*", async (c, next) => {
+    if (blocked(c)) return sendError(c, tooManyFailures());
     c.set("db", drizzle(c.env.DB, { schema }));
     await next();
   });
@@ -68,8 +70,11 @@ export function createApp(): Hono<AppEnv> {
     return sendError(c, new ApiError("not_found", `no route for ${c.req.method} ${c.req.path}`));
   });
 
-  app.onError((err, c) => {
-    if (err instanceof ApiError) return sendError(c, err);
+  app.onError(async (err, c) => {
+    if (err instanceof ApiError) {
+      if (err.code === "unauthorized" && (await countFailure(c))) return sendError(c, tooManyFailures());
+      return sendError(c, err);
+    }
     console.error("unhandled error", c.req.method, c.req.path, err);
     return sendError(c, new ApiError("internal_error", "internal error; the control plane logged the details"));
   });

@@ -11,6 +11,8 @@ export class ApiError extends Error {
     readonly code: ErrorCode,
     message: string,
     readonly issues: FieldIssue[] = [],
+    /** Sent as Retry-After (seconds). */
+    readonly retryAfterS: number | null = null,
   ) {
     super(message);
   }
@@ -70,5 +72,6 @@ export function errorBody(err: ApiError) {
 }
 
 export function sendError(c: Context, err: ApiError): Response {
+  if (err.retryAfterS !== null) c.header("Retry-After", String(err.retryAfterS));
   return c.json(errorBody(err), err.status);
 }

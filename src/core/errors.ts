@@ -18,6 +18,8 @@ export const ERROR_STATUS = {
   conflict: 409,
   payload_too_large: 413,
   unsupported_media_type: 415,
+  /** Too many failed authentications from one client address; Retry-After says when to try again. */
+  too_many_requests: 429,
   internal_error: 500,
 } as const;
 

@@ -78,4 +78,41 @@ describe("authentication", () => {
     expect((await api("GET", "/v1/health", { token: null })).status).toBe(200);
     expect((await api("GET", "/v1/openapi.json", { token: null })).status).toBe(200);
   });
+
+  describe("failed authentication is rate-limited per client address", () => {
+    const from = (address: string) => ({ "cf-connecting-ip": address });
+
+    it.each([
+      ["a bad API token", (ip: string) => api("GET", "/v1/clusters", { token: "vgl_wrong", headers: from(ip) })],
+      [
+        "a bad enrollment token",
+        (ip: string) =>
+          api("POST", "/v1/enroll", {
+            token: null,
+            headers: from(ip),
+            body: { token: "vge_wrong-token", node: "lb1", publicKey: "B".repeat(43) },
+          }),
+      ],
+      [
+        "an agent connection for a node that does not exist",
+        (ip: string) =>
+          api("GET", "/v1/clusters/nowhere/agents/lb1/connect", {
+            token: null,
+            headers: { ...from(ip), upgrade: "websocket" },
+          }),
+      ],
+    ])("%s: 429 with Retry-After past the limit, while other addresses go on", async (_name, attempt) => {
+      const ip = `198.51.100.${Math.floor(Math.random() * 250) + 1}`;
+      const statuses: number[] = [];
+      for (let i = 0; i < 32; i++) statuses.push((await attempt(ip)).status);
+      expect(statuses.slice(0, 30).every((s) => s === 401 || s === 404)).toBe(true);
+      const refused = await attempt(ip);
+      expect(refused.status).toBe(429);
+      expect(refused.headers.get("retry-after")).toBe("60");
+      expect(refused.body.error.code).toBe("too_many_requests");
+      // Even the right token is refused from that address for now; another address is not affected.
+      expect((await api("GET", "/v1/clusters", { headers: from(ip) })).status).toBe(429);
+      expect((await api("GET", "/v1/clusters", { headers: from("203.0.113.77") })).status).toBe(200);
+    });
+  });
 });

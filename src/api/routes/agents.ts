@@ -3,6 +3,7 @@ import { and, eq } from "drizzle-orm";
 import { z } from "zod";
 import { Ident } from "../../core/primitives.js";
 import * as t from "../../storage/schema.js";
+import { countFailure, tooManyFailures } from "../auth-failures.js";
 import { loadCluster } from "../cluster-ops.js";
 import { param } from "../context.js";
 import { ApiError } from "../errors.js";
@@ -35,14 +36,17 @@ export function registerAgents(router: Router): void {
       const cluster = param(c, "cluster");
       const node = param(c, "node");
       // Nothing reaches (or creates) a Durable Object for a name that is not an enrolled node.
-      if (!Ident.safeParse(cluster).success || !Ident.safeParse(node).success)
-        throw new ApiError("not_found", "no such cluster or node");
+      const unknown = async (message: string) => {
+        if (await countFailure(c)) throw tooManyFailures();
+        throw new ApiError("not_found", message);
+      };
+      if (!Ident.safeParse(cluster).success || !Ident.safeParse(node).success) await unknown("no such cluster or node");
       const [row] = await c
         .get("db")
         .select({ key: t.nodes.agentPublicKey })
         .from(t.nodes)
         .where(and(eq(t.nodes.cluster, cluster), eq(t.nodes.name, node)));
-      if (!row) throw new ApiError("not_found", `no node ${node} in cluster ${cluster}`);
+      if (!row) return unknown(`no node ${node} in cluster ${cluster}`);
       if (!row.key) throw new ApiError("unauthorized", `node ${node} is not enrolled; enroll its agent first`);
       const url = new URL(c.req.url);
       url.search = new URLSearchParams({ cluster, node }).toString();
