@@ -77,6 +77,8 @@ export const HostName = z
     error: "expected a host name like www.example.com",
   });
 
+const MAX_LABELS = 64;
+
 /** Labels on nodes, like Kubernetes labels: `rack: r12`. */
 export const Labels = z
   .record(
@@ -86,7 +88,13 @@ export const Labels = z
       .max(128)
       .regex(/^[^\0\r\n]*$/, { error: "label values may not contain control characters" }),
   )
+  .refine((labels) => Object.keys(labels).length <= MAX_LABELS, { error: `expected at most ${MAX_LABELS} labels` })
   .default({});
+
+/** An IPv4 address written as IPv6 (`::ffff:10.0.0.9`): the IPv4 traffic it stands for goes to the IPv4 form. */
+export function isIpv4Mapped(address: string): boolean {
+  return /^::ffff:(0:)?/i.test(address) || /^0{0,4}(:0{0,4}){4}:ffff:/i.test(address);
+}
 
 /**
  * The address part of a CIDR or address in one canonical form, so that equal addresses

@@ -1,5 +1,6 @@
 /** API tokens (operators) and enrollment tokens (agents joining a cluster). */
 import { z } from "zod";
+import { toBase64url } from "./base64url.js";
 import { Ident, intRange, Text } from "./primitives.js";
 import { TOKEN_ROLES } from "./vocabulary.js";
 
@@ -49,13 +50,25 @@ export const EnrollmentToken = z
   .meta({ id: "EnrollmentToken" });
 export type EnrollmentToken = z.infer<typeof EnrollmentToken>;
 
+/**
+ * Encodings that are not a key anyone holds the secret of: all zeros and the group's identity
+ * (01 then zeros) verify forged signatures in lax implementations.
+ */
+const WEAK_KEYS = new Set([
+  toBase64url(new Uint8Array(32)),
+  toBase64url(Uint8Array.from({ length: 32 }, (_, i) => (i === 0 ? 1 : 0))),
+]);
+
 /** What an agent sends to enroll: the single-use token and the public half of the key it made. */
 export const EnrollRequest = z
   .strictObject({
     token: z.string().min(10).max(200),
     node: Ident,
     /** Ed25519 public key: 32 bytes, base64url. */
-    publicKey: z.string().regex(/^[A-Za-z0-9_-]{43}$/, { error: "expected a 32-byte Ed25519 public key in base64url" }),
+    publicKey: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]{43}$/, { error: "expected a 32-byte Ed25519 public key in base64url" })
+      .refine((key) => !WEAK_KEYS.has(key), { error: "expected a real Ed25519 public key, not a weak one" }),
   })
   .meta({ id: "EnrollRequest" });
 export type EnrollRequest = z.infer<typeof EnrollRequest>;

@@ -4,7 +4,7 @@
  */
 import { z } from "zod";
 import { duplicates } from "./collections.js";
-import { hostPart, Ident, IpAddress, intRange, Port } from "./primitives.js";
+import { hostPart, Ident, IpAddress, intRange, isIpv4Mapped, Port } from "./primitives.js";
 import { FORWARDING_METHODS, PROTOCOLS, SCHEDULERS } from "./vocabulary.js";
 
 export const RealServer = z
@@ -100,6 +100,22 @@ export const VirtualService = z
         path: ["realServers", at, "name"],
         message: `real server ${name} is listed twice`,
       });
+    }
+    // IPVS and HAProxy forward within one address family; an IPv4-mapped IPv6 address is the IPv4 one in disguise.
+    const family = (address: string) => (address.includes(":") ? "IPv6" : "IPv4");
+    for (const [i, rs] of vs.realServers.entries()) {
+      if (isIpv4Mapped(rs.address))
+        ctx.addIssue({
+          code: "custom",
+          path: ["realServers", i, "address"],
+          message: `${rs.address} is an IPv4-mapped IPv6 address: write the IPv4 address`,
+        });
+      else if (vs.address !== undefined && family(rs.address) !== family(vs.address))
+        ctx.addIssue({
+          code: "custom",
+          path: ["realServers", i, "address"],
+          message: `expected an ${family(vs.address)} address, as the service's ${vs.address} is`,
+        });
     }
     for (const [endpoint, at] of duplicates(vs.realServers.map((r) => `${hostPart(r.address)}:${r.port}`))) {
       ctx.addIssue({ code: "custom", path: ["realServers", at, "address"], message: `${endpoint} is listed twice` });

@@ -10,11 +10,11 @@ export const WebhookSecret = z.string().regex(/^whsec_[A-Za-z0-9+/]{32,88}={0,2}
 
 export const WebhookFilter = z.strictObject({
   /** Event types to send; empty sends all. */
-  events: z.array(z.enum(EVENT_TYPES)).default([]),
+  events: z.array(z.enum(EVENT_TYPES)).max(EVENT_TYPES.length).default([]),
   /** Cluster names; empty sends events of every cluster. */
-  clusters: z.array(Ident).default([]),
+  clusters: z.array(Ident).max(256).default([]),
   /** Target names (real servers, VIP groups, nodes); empty sends all. */
-  targets: z.array(z.string().min(1).max(200)).default([]),
+  targets: z.array(z.string().min(1).max(200)).max(1000).default([]),
   minSeverity: z.enum(SEVERITIES).default("info"),
 });
 
