@@ -11,8 +11,9 @@ import http from "node:http";
 import https from "node:https";
 import net from "node:net";
 import tls from "node:tls";
+import vm from "node:vm";
 import type { AgentProbe } from "../../src/core/command.js";
-import { connectionFailure, judgeHttp, judgeTcpReply } from "../../src/core/probe-judge.js";
+import { type BodyMatcher, connectionFailure, judgeHttp, judgeTcpReply } from "../../src/core/probe-judge.js";
 import { initialObserver, type ObserverState, observe, type ProbeResult } from "../../src/core/rise-fall.js";
 import { HEARTBEAT_MS } from "../../src/core/targets.js";
 import type { Vote } from "../../src/core/vote.js";
@@ -120,7 +121,7 @@ export async function probeOnce(p: AgentProbe, runner: Runner): Promise<ProbeRes
       }
       case "http":
       case "https":
-        return judgeHttp(check, await httpGet(p, timeoutMs, started));
+        return judgeHttp(check, await httpGet(p, timeoutMs, started), boundedMatch);
       case "tls":
         await tlsHandshake(p.address, p.port, timeoutMs, check.serverName, check.verify);
         return { state: "up", reason: null, latencyMs: elapsed() };
@@ -161,6 +162,23 @@ export async function probeOnce(p: AgentProbe, runner: Runner): Promise<ProbeRes
     return { state: "down", reason: connectionFailure(err), latencyMs: null };
   }
 }
+
+/** How long one body pattern may run; a crafted body must not stall the agent's event loop. */
+export const BODY_MATCH_LIMIT_MS = 200;
+
+/**
+ * The body check with a time bound: the pattern runs in a vm context whose timeout interrupts
+ * a runaway backtrack. Past the bound the check fails, saying why.
+ */
+export const boundedMatch: BodyMatcher = (pattern, body) => {
+  try {
+    return vm.runInNewContext("new RegExp(pattern).test(body)", { pattern, body }, { timeout: BODY_MATCH_LIMIT_MS });
+  } catch (err) {
+    if ((err as { code?: string }).code === "ERR_SCRIPT_EXECUTION_TIMEOUT")
+      throw new Error(`the body pattern ran over ${BODY_MATCH_LIMIT_MS} ms on this body`);
+    throw err;
+  }
+};
 
 function tcpExchange(
   host: string,

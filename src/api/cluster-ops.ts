@@ -5,6 +5,7 @@
  */
 
 import type { Context } from "hono";
+import safeRegex from "safe-regex2";
 import { ClusterDocument, validateCluster } from "../core/cluster.js";
 import { type Change, diffClusters } from "../core/diff.js";
 import type { FieldIssue } from "../core/errors.js";
@@ -51,6 +52,8 @@ export async function commit(
   const issues: FieldIssue[] = parsed.success ? validateCluster(parsed.data) : zodIssues(parsed.error);
   if (issues.length > 0 || !parsed.success) throw ApiError.fromIssues(rebase(issues, options.focus));
   const doc = parsed.data;
+  const costly = costlyPatterns(doc);
+  if (costly.length > 0) throw ApiError.fromIssues(rebase(costly, options.focus));
   const unreachable = privateTargetsAllowed(c.env) ? [] : privateRegionTargets(doc);
   if (unreachable.length > 0) throw ApiError.fromIssues(rebase(unreachable, options.focus));
   const shared = await vipsSharedWithOtherClusters(c.get("db"), doc);
@@ -67,6 +70,24 @@ export async function commit(
   }
   c.executionCtx.waitUntil(announce(c.env, doc.cluster.name, [stored?.doc, doc]));
   return { doc, changes, revision };
+}
+
+/**
+ * A body pattern with nested repetition (`^(a+)+$`) can take exponential time on a body a
+ * hostile server crafts, stalling whoever runs the check; safe-regex2 finds them.
+ */
+function costlyPatterns(doc: ClusterDocument): FieldIssue[] {
+  return doc.checks.flatMap((check, i) =>
+    "bodyRegex" in check && check.bodyRegex !== undefined && !safeRegex(check.bodyRegex)
+      ? [
+          fieldIssue(
+            "invalid_field",
+            ["checks", i, "bodyRegex"],
+            "nested repetition can take exponential time on a crafted body; write it without a repeated group that itself repeats",
+          ),
+        ]
+      : [],
+  );
 }
 
 /**

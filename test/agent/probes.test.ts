@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type AllowEntry, Allowlist, ProgramGate } from "../../host-agent/src/allowlist.js";
-import { LocalProbes, linkState, probeOnce, processRunning } from "../../host-agent/src/probes.js";
+import { boundedMatch, LocalProbes, linkState, probeOnce, processRunning } from "../../host-agent/src/probes.js";
 import { ProcessRunner } from "../../host-agent/src/runner.js";
 import { Check } from "../../src/core/check.js";
 import type { ProgramRefused } from "../../src/core/command.js";
@@ -195,5 +195,13 @@ describe("the agent's own checks", () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it("bounds a body pattern's time: a catastrophic match on a crafted body fails the check in about 200 ms", () => {
+    const begun = performance.now();
+    expect(() => boundedMatch("^(a|aa)+$", `${"a".repeat(60)}!`)).toThrow("the body pattern ran over 200 ms");
+    expect(performance.now() - begun).toBeLessThan(1000);
+    expect(boundedMatch("ok", "all ok")).toBe(true);
+    expect(boundedMatch("^down$", "up")).toBe(false);
   });
 });

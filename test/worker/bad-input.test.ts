@@ -436,6 +436,15 @@ const cases: Case[] = [
     field: "vipGroups[1].vips[0].cidr",
   },
   {
+    name: "a body pattern with nested repetition (ReDoS)",
+    method: "POST",
+    path: "checks",
+    body: { name: "redos", type: "http", bodyRegex: "^(a+)+$", observers: { agents: ["lb1"] } },
+    status: 400,
+    code: "invalid_field",
+    field: "bodyRegex",
+  },
+  {
     name: "a node with more labels than allowed",
     method: "POST",
     path: "nodes",
