@@ -10,6 +10,7 @@ import { announce } from "./api/cluster-ops.js";
 import type { Env } from "./env.js";
 import { readClusterDocument } from "./storage/cluster-config.js";
 import * as t from "./storage/schema.js";
+import { deleteExpiredSessions } from "./storage/ui-sessions.js";
 import { consume, sweep } from "./webhooks/consumer.js";
 import { DEAD_LETTER_QUEUE, drainDeadLetters } from "./webhooks/dead-letters.js";
 import type { WebhookMessage } from "./webhooks/messages.js";
@@ -31,6 +32,7 @@ export default {
     await db
       .delete(t.enrollmentTokens)
       .where(and(isNull(t.enrollmentTokens.usedAt), lt(t.enrollmentTokens.expiresAt, cutoff)));
+    await deleteExpiredSessions(db);
     await sweep(env);
     // Restart any prober or coordinator whose alarm chain was lost.
     for (const { name } of await db.select({ name: t.clusters.name }).from(t.clusters)) {

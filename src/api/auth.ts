@@ -6,6 +6,7 @@ import { eq } from "drizzle-orm";
 import type { Context } from "hono";
 import type { TokenRole } from "../core/vocabulary.js";
 import * as t from "../storage/schema.js";
+import { sessionTokenId } from "../storage/ui-sessions.js";
 import type { AppEnv } from "./context.js";
 import { ApiError } from "./errors.js";
 import { sameDigest, sha256Hex } from "./secrets.js";
@@ -31,10 +32,9 @@ export async function authenticate(c: Context<AppEnv>): Promise<Principal> {
   }
   const hash = await sha256Hex(match[1]);
   const bootstrap = c.env.VIGIL_ADMIN_TOKEN;
-  if (bootstrap && sameDigest(hash, await sha256Hex(bootstrap))) {
-    return { id: "bootstrap", name: "bootstrap", role: "admin" };
-  }
+  if (bootstrap && sameDigest(hash, await sha256Hex(bootstrap))) return BOOTSTRAP;
   const db = c.get("db");
+  if (match[1].startsWith(SESSION_PREFIX)) return sessionPrincipal(c, hash);
   const [row] = await db.select().from(t.apiTokens).where(eq(t.apiTokens.hash, hash));
   if (!row) {
     c.header("WWW-Authenticate", 'Bearer realm="vigil", error="invalid_token"');
@@ -48,6 +48,21 @@ export async function authenticate(c: Context<AppEnv>): Promise<Principal> {
       .where(eq(t.apiTokens.id, row.id));
     c.executionCtx.waitUntil(touch.then(() => undefined));
   }
+  return { id: row.id, name: row.name, role: row.role };
+}
+
+const BOOTSTRAP: Principal = { id: "bootstrap", name: "bootstrap", role: "admin" };
+
+/** Dashboard session secrets start with this; the dashboard calls the API with them. */
+export const SESSION_PREFIX = "vgs_";
+
+/** A dashboard session acts as the API token it was opened with, while that token exists. */
+async function sessionPrincipal(c: Context<AppEnv>, hash: string): Promise<Principal> {
+  const db = c.get("db");
+  const tokenId = await sessionTokenId(db, hash);
+  if (tokenId === "bootstrap" && c.env.VIGIL_ADMIN_TOKEN) return BOOTSTRAP;
+  const [row] = tokenId ? await db.select().from(t.apiTokens).where(eq(t.apiTokens.id, tokenId)) : [];
+  if (!row) throw new ApiError("unauthorized", "the session has ended (signed out, expired, or its token revoked)");
   return { id: row.id, name: row.name, role: row.role };
 }
 

@@ -242,6 +242,18 @@ export const apiTokens = sqliteTable("api_tokens", {
   lastUsedAt: text("last_used_at"),
 });
 
+/**
+ * Dashboard sessions. The cookie holds a random secret; only its hash is here, with the API
+ * token it was opened with. Sign-out deletes the row, and revoking the token ends the session.
+ */
+export const uiSessions = sqliteTable("ui_sessions", {
+  hash: text("hash").primaryKey(),
+  /** The API token's id, or "bootstrap" for VIGIL_ADMIN_TOKEN. */
+  tokenId: text("token_id").notNull(),
+  createdAt: text("created_at").notNull().default(now),
+  expiresAt: text("expires_at").notNull(),
+});
+
 export const enrollmentTokens = sqliteTable(
   "enrollment_tokens",
   {

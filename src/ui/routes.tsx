@@ -15,7 +15,7 @@ import { loadOverview, OverviewMain } from "./pages/overview.js";
 import { loadServices, ServicesMain } from "./pages/services.js";
 import { loadTimeline, TimelineMain } from "./pages/timeline.js";
 import { loadVipGroups, VipGroupsMain } from "./pages/vip-groups.js";
-import { csrfProblem, csrfToken, endSession, sessionToken, startSession } from "./session.js";
+import { crossSite, csrfProblem, csrfToken, endSession, sessionToken, startSession } from "./session.js";
 
 type C = Context<AppEnv>;
 
@@ -85,7 +85,7 @@ export function registerUi(app: Hono<AppEnv>): void {
     const api = new UiApi(app, c, token);
     const me = await api.call("GET", "/v1/me");
     if (me.status !== 200) {
-      endSession(c);
+      await endSession(c);
       return null;
     }
     return { api, me: { name: me.body.name, role: me.body.role }, csrf: await csrfToken(token) };
@@ -98,6 +98,8 @@ export function registerUi(app: Hono<AppEnv>): void {
 
   app.get("/ui/sign-in", (c) => html(c, <SignIn next={safeNext(c.req.query("next"))} />));
   app.post("/ui/sign-in", async (c) => {
+    const foreign = crossSite(c);
+    if (foreign) return c.text(foreign, 403);
     const form = await c.req.parseBody();
     const token = typeof form.token === "string" ? form.token.trim() : "";
     const me = token ? await new UiApi(app, c, token).call("GET", "/v1/me") : null;
@@ -107,7 +109,7 @@ export function registerUi(app: Hono<AppEnv>): void {
         <SignIn message="That token is not valid: paste an API token (vgl_…)." next={safeNext(form.next)} />,
         401,
       );
-    startSession(c, token);
+    await startSession(c, me.body.id);
     return c.redirect(safeNext(form.next), 303);
   });
   app.post("/ui/sign-out", async (c) => {
@@ -116,7 +118,7 @@ export function registerUi(app: Hono<AppEnv>): void {
       const problem = await csrfProblem(c, token, (await c.req.parseBody())._csrf);
       if (problem) return c.text(problem, 403);
     }
-    endSession(c);
+    await endSession(c);
     return c.redirect("/ui/sign-in", 303);
   });
 

@@ -1,24 +1,32 @@
 /**
- * The dashboard's session: the API token the operator signed in with, in a Secure, HttpOnly,
- * SameSite=Strict cookie; every page reads the API with it, so a read token sees everything
- * and changes nothing. Forms that change something carry a CSRF token derived from the
- * session (HMAC of the API token), and a cross-site request is refused whatever it carries.
+ * The dashboard's session: a random secret in a Secure, HttpOnly, SameSite=Strict cookie,
+ * whose hash D1 keeps with the API token the operator signed in with (the token itself is
+ * never stored). Every page reads the API with the secret, which acts as that token, so a read
+ * token sees everything and changes nothing; sign-out deletes the session. Forms that change
+ * something carry a CSRF token derived from the session, and a cross-site request is refused
+ * whatever it carries, sign-in included.
  */
 import type { Context } from "hono";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
-import { sameDigest } from "../api/secrets.js";
+import { SESSION_PREFIX } from "../api/auth.js";
+import type { AppEnv } from "../api/context.js";
+import { sameDigest, sha256Hex } from "../api/secrets.js";
 import { toBase64url } from "../core/base64url.js";
+import { createSession, deleteSession } from "../storage/ui-sessions.js";
 
 export const SESSION_COOKIE = "__Host-vigil_session";
 const EIGHT_HOURS = 8 * 3600;
 
 export function sessionToken(c: Context): string | null {
   const value = getCookie(c, SESSION_COOKIE);
-  return value && /^[A-Za-z0-9_-]{10,200}$/.test(value) ? value : null;
+  return value && new RegExp(`^${SESSION_PREFIX}[A-Za-z0-9_-]{43}$`).test(value) ? value : null;
 }
 
-export function startSession(c: Context, token: string): void {
-  setCookie(c, SESSION_COOKIE, token, {
+/** Opens a session for an API token (its id: "bootstrap" or a token row's) and sets the cookie. */
+export async function startSession(c: Context<AppEnv>, tokenId: string): Promise<void> {
+  const secret = `${SESSION_PREFIX}${toBase64url(crypto.getRandomValues(new Uint8Array(32)))}`;
+  await createSession(c.get("db"), await sha256Hex(secret), tokenId, EIGHT_HOURS);
+  setCookie(c, SESSION_COOKIE, secret, {
     path: "/",
     secure: true,
     httpOnly: true,
@@ -27,8 +35,20 @@ export function startSession(c: Context, token: string): void {
   });
 }
 
-export function endSession(c: Context): void {
+/** Ends the session on the server (its secret stops working at once) and clears the cookie. */
+export async function endSession(c: Context<AppEnv>): Promise<void> {
+  const secret = sessionToken(c);
+  if (secret) await deleteSession(c.get("db"), await sha256Hex(secret));
   deleteCookie(c, SESSION_COOKIE, { path: "/", secure: true });
+}
+
+/** Why a sign-in post must be refused (it comes from another site), or null. */
+export function crossSite(c: Context): string | null {
+  const origin = c.req.header("origin");
+  if (origin && origin !== new URL(c.req.url).origin) return `a request from ${origin} may not sign in here`;
+  const site = c.req.header("sec-fetch-site");
+  if (site && site !== "same-origin" && site !== "none") return "a cross-site request may not sign in here";
+  return null;
 }
 
 /** The CSRF token for a session: HMAC-SHA256 of a fixed label under the session's API token. */

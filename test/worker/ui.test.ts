@@ -61,6 +61,37 @@ describe("the dashboard", () => {
     expect(out.headers.get("set-cookie")).toMatch(/__Host-vigil_session=;.*Max-Age=0/);
   });
 
+  it("keeps the session on the server: the cookie is not the API token, and sign-out or revoking the token ends it", async () => {
+    await seeded();
+    const made = (
+      await api("POST", "/v1/tokens", { body: { name: `ui-${crypto.randomUUID().slice(0, 8)}`, role: "read" } })
+    ).body;
+    const first = await signIn(made.token);
+    const secret = first.cookie.split("=")[1] ?? "";
+    expect(secret).toMatch(/^vgs_/);
+    expect(first.setCookie).not.toContain(made.token);
+    const overview = await page("GET", "/ui", first.cookie);
+    expect(overview.status).toBe(200);
+    expect((await page("POST", "/ui/sign-out", first.cookie, { _csrf: csrfOf(overview.text) })).status).toBe(303);
+    // The old cookie, replayed after sign-out, opens nothing.
+    expect((await page("GET", "/ui", first.cookie)).status).toBe(303);
+    expect((await api("GET", "/v1/me", { token: secret })).status).toBe(401);
+
+    const second = await signIn(made.token);
+    expect((await page("GET", "/ui", second.cookie)).status).toBe(200);
+    expect((await api("DELETE", `/v1/tokens/${made.id}`)).status).toBe(204);
+    expect((await page("GET", "/ui", second.cookie)).status).toBe(303);
+  });
+
+  it("refuses a sign-in posted from another site (login CSRF)", async () => {
+    for (const headers of [{ origin: "http://evil.test" }, { "sec-fetch-site": "cross-site" }]) {
+      const reply = await page("POST", "/ui/sign-in", null, { token: ADMIN, next: "/ui" }, headers);
+      expect(reply.status).toBe(403);
+      expect(reply.text).toContain("may not sign in here");
+      expect(reply.headers.get("set-cookie")).toBeNull();
+    }
+  });
+
   it("refuses a form post without the CSRF token, or from another site", async () => {
     const name = await seeded();
     const { cookie } = await signIn(ADMIN);

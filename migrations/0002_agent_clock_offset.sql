@@ -1,1 +1,0 @@
-ALTER TABLE `nodes` ADD `clock_offset_ms` integer;
