@@ -1,7 +1,7 @@
 /**
  * The Vigil control plane Worker: the /v1 API, the Coordinator and Prober Durable Objects,
- * a cron that tidies expired enrollment tokens, keeps probers running and re-queues lost
- * webhook work, and the webhook queue's consumer and its dead letters' drain.
+ * a cron that tidies expired enrollment tokens and dashboard sessions, keeps probers running
+ * and re-queues lost webhook work, and the webhook queue's consumer and its dead letters' drain.
  */
 import { and, isNull, lt } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
