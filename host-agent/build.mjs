@@ -2,11 +2,17 @@
 /**
  * Bundles the agent into one file for Node 18+ (host-agent/dist/vigil-agent.cjs), the operator
  * CLI (host-agent/dist/vigil.cjs), and the files the control plane serves to hosts that install
- * the agent (host-agent/dist/site: /install.sh, /agent/VERSION, and the bundle with its SHA-256,
- * under /agent/ and /agent/<version>/).
+ * the agent (host-agent/dist/site: /install.sh, /agent/VERSION, and the bundle with its SHA-256
+ * and its Ed25519 signature, under /agent/ and /agent/<version>/).
+ *
+ * The release key signs every bundle; install.sh verifies the signature against the public key
+ * the operator passes it (`--release-key`), taken from somewhere other than the server that
+ * serves the bundle. The key's 32-byte seed is VIGIL_RELEASE_SEED (base64url) or the file
+ * host-agent/.release-key, made on first build (0600, not committed): keep it as a secret, and
+ * build releases with the same one, or every host must be given the new public key.
  */
-import { createHash } from "node:crypto";
-import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { createHash, createPrivateKey, createPublicKey, randomBytes, sign } from "node:crypto";
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
@@ -38,10 +44,40 @@ if (!version) throw new Error("no VERSION in src/version.ts");
 const site = path.join(dist, "site");
 const bundle = readFileSync(path.join(dist, "vigil-agent.cjs"));
 const sum = `${createHash("sha256").update(bundle).digest("hex")}  vigil-agent.js\n`;
+const release = releaseKey();
+const signature = `${sign(null, bundle, release.privateKey).toString("base64")}\n`;
 for (const dir of [path.join(site, "agent"), path.join(site, "agent", version)]) {
   mkdirSync(dir, { recursive: true });
   writeFileSync(path.join(dir, "vigil-agent.js"), bundle);
   writeFileSync(path.join(dir, "vigil-agent.js.sha256"), sum);
+  writeFileSync(path.join(dir, "vigil-agent.js.sig"), signature);
 }
 writeFileSync(path.join(site, "agent/VERSION"), `${version}\n`);
+// For display (the dashboard's install command) and for tools here; hosts never trust this copy.
+writeFileSync(path.join(site, "agent/release-key"), `${release.publicKey}\n`);
+writeFileSync(path.join(dist, "release-key"), `${release.publicKey}\n`);
+console.log(`build: agent ${version} signed; release key ${release.publicKey} (install.sh --release-key)`);
 copyFileSync(path.join(here, "install.sh"), path.join(site, "install.sh"));
+
+/** The release signing key: its private half, and its public half as 32 raw bytes in base64url. */
+function releaseKey() {
+  const file = path.join(here, ".release-key");
+  let seed = process.env.VIGIL_RELEASE_SEED;
+  if (!seed && existsSync(file)) seed = readFileSync(file, "utf8").trim();
+  if (!seed) {
+    seed = randomBytes(32).toString("base64url");
+    writeFileSync(file, `${seed}\n`, { mode: 0o600 });
+    chmodSync(file, 0o600);
+    console.log(`build: made a release signing key in ${file}; keep it secret and keep it for every release`);
+  }
+  const raw = Buffer.from(seed, "base64url");
+  if (raw.length !== 32) throw new Error("the release key must be a 32-byte Ed25519 seed in base64url");
+  // PKCS#8 for an Ed25519 seed: a fixed prefix, then the 32 bytes.
+  const privateKey = createPrivateKey({
+    key: Buffer.concat([Buffer.from("302e020100300506032b657004220420", "hex"), raw]),
+    format: "der",
+    type: "pkcs8",
+  });
+  const spki = createPublicKey(privateKey).export({ format: "der", type: "spki" });
+  return { privateKey, publicKey: spki.subarray(spki.length - 32).toString("base64url") };
+}

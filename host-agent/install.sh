@@ -1,12 +1,19 @@
 #!/bin/sh
 # Installs, upgrades or removes the Vigil agent on one load balancer.
 #
-#   curl -fsSL URL/install.sh | sudo sh -s -- --url URL --token TOKEN --node NAME
+#   curl -fsSL URL/install.sh | sudo sh -s -- --url URL --release-key KEY --token-file FILE --node NAME
 #
 # Options:
-#   --url URL           the control plane (required to install)
-#   --token TOKEN       a single-use enrollment token (not needed once enrolled)
-#   --token-stdin       read the token from the first line of stdin instead
+#   --url URL           the control plane, https:// (required to install)
+#   --release-key KEY   the release signing key (43 characters) the bundle must be signed with;
+#                       take it from your own records or the operator CLI, not from this server.
+#                       Kept in /etc/vigil/release-key: upgrades verify against it
+#   --token-file FILE   read the single-use enrollment token from FILE (not needed once enrolled)
+#   --token-stdin       read the token from the first line of stdin (not with curl | sh, where
+#                       stdin is this script)
+#   --token TOKEN       the token on the command line (ps and sudo's log can show it)
+#   --insecure-http     allow an http:// URL: anyone on the path could then swap what is
+#                       downloaded or read the token; for an isolated lab only
 #   --node NAME         this host's node name in the cluster (default: short hostname)
 #   --version V         install this agent version (default: the control plane's current one)
 #   --haproxy-socket P  HAProxy's admin socket, writable by the agent (default /run/haproxy/admin.sock)
@@ -22,6 +29,9 @@ set -eu
 URL=""
 TOKEN=""
 TOKEN_STDIN=0
+TOKEN_FILE=""
+RELEASE_KEY=""
+INSECURE_HTTP=0
 NODE_NAME=""
 VERSION=""
 HAPROXY_SOCKET="/run/haproxy/admin.sock"
@@ -38,8 +48,9 @@ die() {
 }
 usage() {
   printf 'vigil-install: %s\n' "$*" >&2
-  printf 'usage: install.sh --url URL [--token TOKEN | --token-stdin] [--node NAME] [--version V]\n' >&2
-  printf '                  [--haproxy-socket PATH] [--install-deps] [--no-start] [--dry-run] [--root DIR]\n' >&2
+  printf 'usage: install.sh --url URL --release-key KEY [--token-file FILE | --token-stdin | --token TOKEN]\n' >&2
+  printf '                  [--node NAME] [--version V] [--haproxy-socket PATH] [--install-deps] [--no-start]\n' >&2
+  printf '                  [--insecure-http] [--dry-run] [--root DIR]\n' >&2
   printf '       install.sh --uninstall [--dry-run] [--root DIR]\n' >&2
   exit 2
 }
@@ -60,6 +71,9 @@ while [ $# -gt 0 ]; do
     --url) need_value "$@"; URL=$2; shift 2 ;;
     --token) need_value "$@"; TOKEN=$2; shift 2 ;;
     --token-stdin) TOKEN_STDIN=1; shift ;;
+    --token-file) need_value "$@"; TOKEN_FILE=$2; shift 2 ;;
+    --release-key) need_value "$@"; RELEASE_KEY=$2; shift 2 ;;
+    --insecure-http) INSECURE_HTTP=1; shift ;;
     --node) need_value "$@"; NODE_NAME=$2; shift 2 ;;
     --version) need_value "$@"; VERSION=$2; shift 2 ;;
     --haproxy-socket) need_value "$@"; HAPROXY_SOCKET=$2; shift 2 ;;
@@ -113,15 +127,32 @@ fi
 
 [ -n "$URL" ] || usage "--url is required: the control plane's address, e.g. https://vigil.example.com"
 case "$URL" in
-  http://* | https://*) URL=${URL%/} ;;
-  *) usage "--url must start with http:// or https://, got: $URL" ;;
+  https://*) URL=${URL%/} ;;
+  http://*)
+    [ "$INSECURE_HTTP" = 1 ] || usage "--url is plain http: anyone on the path could swap the agent or read the token; use https://, or pass --insecure-http on an isolated lab network"
+    say "warning: --insecure-http: downloads and the token travel unencrypted"
+    URL=${URL%/}
+    ;;
+  *) usage "--url must start with https:// (or http:// with --insecure-http), got: $URL" ;;
+esac
+case "$RELEASE_KEY" in
+  "") ;;
+  *[!A-Za-z0-9_-]*) usage "--release-key must be 43 characters of base64url, got: $RELEASE_KEY" ;;
+  *) [ "${#RELEASE_KEY}" = 43 ] || usage "--release-key must be 43 characters of base64url, got ${#RELEASE_KEY}" ;;
 esac
 [ "$(uname -s)" = Linux ] || die "the Vigil agent runs on Linux only (this is $(uname -s))"
 check_root
 
 if [ "$TOKEN_STDIN" = 1 ]; then
+  # Piped into sh, this script is itself standard input: reading a token would eat a line of it.
+  [ -f "$0" ] || die "--token-stdin cannot work when the script is piped into sh (stdin is the script): use --token-file FILE, or download install.sh and run: sh install.sh ... --token-stdin < FILE"
   IFS= read -r TOKEN || true
   [ -n "$TOKEN" ] || die "--token-stdin was given but stdin had no token"
+fi
+if [ -n "$TOKEN_FILE" ]; then
+  [ -r "$TOKEN_FILE" ] || die "cannot read the token file $TOKEN_FILE"
+  IFS= read -r TOKEN <"$TOKEN_FILE" || true
+  [ -n "$TOKEN" ] || die "the token file $TOKEN_FILE is empty"
 fi
 if [ -z "$NODE_NAME" ]; then NODE_NAME=$(hostname -s 2>/dev/null || hostname); fi
 case "$NODE_NAME" in
@@ -212,6 +243,27 @@ if [ -z "$EXPECTED" ] || [ "$EXPECTED" != "$ACTUAL" ]; then
 fi
 say "checksum ok ($ACTUAL)"
 
+# The checksum comes from the same server; the signature is checked against a key that does not.
+PINNED_KEY_FILE="$ETC_DIR/release-key"
+PINNED_KEY=""
+if [ -f "$PINNED_KEY_FILE" ]; then PINNED_KEY=$(tr -d ' \r\n' <"$PINNED_KEY_FILE"); fi
+if [ -n "$PINNED_KEY" ] && [ -n "$RELEASE_KEY" ] && [ "$PINNED_KEY" != "$RELEASE_KEY" ]; then
+  die "--release-key differs from the key this host pinned ($PINNED_KEY in $PINNED_KEY_FILE): nothing was installed. If the release key really changed, remove that file and run again with the new key"
+fi
+[ -n "$RELEASE_KEY" ] || RELEASE_KEY=$PINNED_KEY
+[ -n "$RELEASE_KEY" ] || usage "--release-key is required: the key releases are signed with, from your own records or the operator CLI (vigil release-key), not from this server"
+fetch "$URL/agent/$VERSION/vigil-agent.js.sig" "$TMP/vigil-agent.js.sig" || die "cannot download the signature $URL/agent/$VERSION/vigil-agent.js.sig"
+if ! "$NODE_BIN" -e '
+const crypto = require("crypto"), fs = require("fs");
+const [file, sig, key] = process.argv.slice(1);
+const spki = Buffer.concat([Buffer.from("302a300506032b6570032100", "hex"), Buffer.from(key, "base64url")]);
+const ok = crypto.verify(null, fs.readFileSync(file), crypto.createPublicKey({ key: spki, format: "der", type: "spki" }),
+  Buffer.from(fs.readFileSync(sig, "utf8").trim(), "base64"));
+process.exit(ok ? 0 : 1);' "$TMP/vigil-agent.js" "$TMP/vigil-agent.js.sig" "$RELEASE_KEY" 2>/dev/null; then
+  die "the signature of vigil-agent.js does not verify with release key $RELEASE_KEY: nothing was installed; the server or the path may have been tampered with"
+fi
+say "signature ok (release key $RELEASE_KEY)"
+
 # ---- install ----------------------------------------------------------------------------
 
 PREVIOUS=""
@@ -221,6 +273,12 @@ if [ -n "$PREVIOUS" ]; then say "upgrading $PREVIOUS -> $VERSION (the node's key
 act mkdir -p "$OPT_DIR" "$(dirname "$BIN")"
 act mkdir -p -m 0700 "$ETC_DIR" "$STATE_DIR"
 act chmod 0700 "$ETC_DIR" "$STATE_DIR"
+if [ "$DRY_RUN" = 0 ]; then
+  printf '%s\n' "$RELEASE_KEY" >"$PINNED_KEY_FILE"
+  chmod 0644 "$PINNED_KEY_FILE"
+else
+  printf 'would write: %s\n' "$PINNED_KEY_FILE"
+fi
 act install -m 0644 "$TMP/vigil-agent.js" "$BUNDLE.new"
 act mv -f "$BUNDLE.new" "$BUNDLE"
 if [ "$DRY_RUN" = 0 ]; then
@@ -248,6 +306,7 @@ else
     # The token goes through the environment, not argv, so ps does not show it.
     VIGIL_ENROLL_TOKEN=$TOKEN "$NODE_BIN" "$BUNDLE" enroll --url "$URL" --node "$NODE_NAME" \
       --config "$CONFIG" --state-dir "$STATE_DIR" || die "enrollment failed (see above); nothing else was changed since the last install"
+    if [ -n "$TOKEN_FILE" ]; then say "the token in $TOKEN_FILE is spent: you may delete the file"; fi
   fi
 fi
 if [ "$DRY_RUN" = 0 ]; then

@@ -6,6 +6,8 @@ import type { WebhookMessage } from "./webhooks/messages.js";
 
 export interface Env {
   DB: D1Database;
+  /** The files hosts install from (wrangler.toml's [assets]). */
+  ASSETS?: Fetcher;
   COORDINATOR: DurableObjectNamespace<Coordinator>;
   PROBER: DurableObjectNamespace<Prober>;
   WEBHOOKS: Queue<WebhookMessage>;

@@ -11,7 +11,7 @@ import { SCRIPT, STYLE } from "./assets.js";
 import { Document, type Me, Page } from "./layout.js";
 import { liveStream } from "./live.js";
 import { HealthMain, loadHealth } from "./pages/health.js";
-import { loadOverview, OverviewMain } from "./pages/overview.js";
+import { loadInstall, loadOverview, OverviewMain } from "./pages/overview.js";
 import { loadServices, ServicesMain } from "./pages/services.js";
 import { loadTimeline, TimelineMain } from "./pages/timeline.js";
 import { loadVipGroups, VipGroupsMain } from "./pages/vip-groups.js";
@@ -124,7 +124,8 @@ export function registerUi(app: Hono<AppEnv>): void {
 
   /** Renders one view's main area. */
   async function main(s: Signed, cluster: string | null, view: View | null, query: URLSearchParams) {
-    if (cluster === null || view === null) return <OverviewMain clusters={await loadOverview(s.api)} />;
+    if (cluster === null || view === null)
+      return <OverviewMain clusters={await loadOverview(s.api)} install={await loadInstall(s.api)} />;
     switch (view) {
       case "health":
         return <HealthMain report={await loadHealth(s.api, cluster)} />;

@@ -3,6 +3,8 @@ import { freePort, freshCheckout, startVigil, stopVigil } from "../../bench/loca
 
 export interface ControlPlane {
   url: string;
+  /** The fresh checkout it runs from (its build wrote host-agent/.release-key and dist/). */
+  dir: string;
   admin: string;
   /** Calls the API as admin; answers the parsed JSON body. */
   call(method: string, route: string, body?: unknown): Promise<any>;
@@ -17,6 +19,7 @@ export async function startControlPlane(): Promise<ControlPlane> {
   const admin = await started.ready;
   return {
     url,
+    dir: checkout.dir,
     admin,
     call: async (method, route, body) =>
       (

@@ -91,6 +91,10 @@ const common = () => [
   path.join(dir, "roots/{node}"),
   "--timeout",
   "5",
+  // The control plane's build signed the bundle; the lab's loopback is plain http.
+  "--release-key",
+  readFileSync(path.join(plane.dir, "host-agent/dist/release-key"), "utf8").trim(),
+  "--insecure-http",
 ];
 const host = (name: string) => `${name}=127.0.0.1:${ports[name]}`;
 /** A host's row in the final table (after the HOST header). */
@@ -175,8 +179,12 @@ describe("vigil hosts install", () => {
   });
 
   it("exits 2 with usage on a bad command line", async () => {
-    const bad = await vigilCli(["hosts", "install", "--cluster", "lab", "--parallel", "zero", "lb1=127.0.0.1"]);
+    const key = ["--release-key", "B".repeat(43)];
+    const bad = await vigilCli(["hosts", "install", "--cluster", "lab", ...key, "--parallel", "zero", "lb1=127.0.0.1"]);
     expect(bad.status).toBe(2);
     expect(bad.out).toContain('--parallel expects a positive number, got "zero"');
+    const keyless = await vigilCli(["hosts", "install", "--cluster", "lab", "lb1=127.0.0.1"]);
+    expect(keyless.status).toBe(2);
+    expect(keyless.out).toContain("hosts install needs --release-key KEY");
   });
 });

@@ -2,13 +2,16 @@
  * host-agent/install.sh against the real control plane (`npm start` on a fresh checkout, on
  * loopback), installing into a scratch root: the files and their modes, the systemd unit
  * (checked by systemd-analyze), enrollment, and the installed agent connecting. A tampered
- * bundle is refused with nothing installed; an upgrade keeps the key; --uninstall removes
- * everything; --dry-run changes nothing; shellcheck is clean.
+ * bundle is refused with nothing installed, and so is one whose checksum the server swapped
+ * too but whose signature does not verify with the release key the operator gave; an upgrade
+ * keeps the key and verifies against the pinned release key; plain http needs --insecure-http;
+ * --token-stdin refuses to read a piped script; --uninstall removes everything; --dry-run
+ * changes nothing; shellcheck is clean.
  * Needs shellcheck and systemd-analyze (CI's .ci/run installs them).
  */
 import { type ChildProcess, execFileSync, spawn, spawnSync } from "node:child_process";
-import { createHash } from "node:crypto";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { createHash, createPrivateKey, sign } from "node:crypto";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -25,6 +28,10 @@ const PATH = agentNode ? `${path.dirname(agentNode)}:${process.env.PATH}` : (pro
 let plane: ControlPlane;
 let url = "";
 let root = "";
+/** The release key of the control plane's build, as an operator would have it from their records. */
+let releaseKey = "";
+/** What every install here passes: the lab's loopback is plain http. */
+const trust = () => ["--insecure-http", "--release-key", releaseKey];
 const started: ChildProcess[] = [];
 
 const call = (method: string, route: string, body?: unknown) => plane.call(method, route, body);
@@ -40,8 +47,28 @@ function install(args: string[], from = url): Promise<Ran> {
 const at = (...parts: string[]) => path.join(root, ...parts);
 const mode = (p: string) => statSync(p).mode & 0o777;
 
-/** A mirror of the control plane's files with a bundle of our choosing, for the tamper and upgrade cases. */
-async function mirror(version: string, bundle: Buffer, sum: string): Promise<{ url: string; server: Server }> {
+/** Signs a bundle with an Ed25519 seed (base64url), as host-agent/build.mjs does. */
+function signWith(seed: string, bundle: Buffer): string {
+  const key = createPrivateKey({
+    key: Buffer.concat([Buffer.from("302e020100300506032b657004220420", "hex"), Buffer.from(seed, "base64url")]),
+    format: "der",
+    type: "pkcs8",
+  });
+  return `${sign(null, bundle, key).toString("base64")}\n`;
+}
+const releaseSeed = () => readFileSync(path.join(plane.dir, "host-agent/.release-key"), "utf8").trim();
+const sha256 = (b: Buffer) => createHash("sha256").update(b).digest("hex");
+
+/**
+ * A mirror of the control plane's files with a bundle of our choosing, for the tamper and
+ * upgrade cases: its checksum as given, signed with `seed` (the release key's by default).
+ */
+async function mirror(
+  version: string,
+  bundle: Buffer,
+  sum: string,
+  seed = releaseSeed(),
+): Promise<{ url: string; server: Server }> {
   const served = readFileSync(path.join(repo, "host-agent/dist/site/install.sh"));
   const server = createServer((req, res) => {
     const files: Record<string, Buffer | string> = {
@@ -49,6 +76,7 @@ async function mirror(version: string, bundle: Buffer, sum: string): Promise<{ u
       "/agent/VERSION": `${version}\n`,
       [`/agent/${version}/vigil-agent.js`]: bundle,
       [`/agent/${version}/vigil-agent.js.sha256`]: `${sum}  vigil-agent.js\n`,
+      [`/agent/${version}/vigil-agent.js.sig`]: signWith(seed, bundle),
     };
     const body = files[req.url ?? ""];
     res.writeHead(body === undefined ? 404 : 200).end(body);
@@ -60,6 +88,7 @@ async function mirror(version: string, bundle: Buffer, sum: string): Promise<{ u
 beforeAll(async () => {
   plane = await startControlPlane();
   url = plane.url;
+  releaseKey = readFileSync(path.join(plane.dir, "host-agent/dist/release-key"), "utf8").trim();
   await call("POST", "/v1/clusters", { name: "lab" });
   await call("POST", "/v1/clusters/lab/nodes", { name: "lb1", address: "10.0.0.1" });
   root = mkdtempSync(path.join(tmpdir(), "vigil-root-"));
@@ -86,11 +115,24 @@ describe("install.sh", () => {
     const sum = await (await fetch(`${url}/agent/vigil-agent.js.sha256`)).text();
     expect(sum).toBe(`${createHash("sha256").update(bundle).digest("hex")}  vigil-agent.js\n`);
     expect(await (await fetch(`${url}/install.sh`)).text()).toBe(readFileSync(script, "utf8"));
+    // What the API, the dashboard and `vigil release-key` show is the key of this build.
+    expect((await call("GET", "/v1/release-key")).releaseKey).toBe(releaseKey);
   });
 
   it("prints what it would do with --dry-run and changes nothing", async () => {
     const token = (await call("POST", "/v1/clusters/lab/enrollment-tokens", { node: "lb1" })).token;
-    const dry = await install(["--url", url, "--token", token, "--node", "lb1", "--root", root, "--dry-run"]);
+    const dry = await install([
+      "--url",
+      url,
+      ...trust(),
+      "--token",
+      token,
+      "--node",
+      "lb1",
+      "--root",
+      root,
+      "--dry-run",
+    ]);
     expect(dry.status, dry.stderr).toBe(0);
     expect(dry.stdout).toContain("would run: mkdir -p");
     expect(dry.stdout).toContain("would write:");
@@ -99,9 +141,14 @@ describe("install.sh", () => {
 
   it("installs, enrolls and writes a hardened unit; the installed agent connects", async () => {
     const token = (await call("POST", "/v1/clusters/lab/enrollment-tokens", { node: "lb1" })).token;
-    const done = await install(["--url", url, "--token", token, "--node", "lb1", "--root", root]);
+    // The README's way: the token in a file, out of argv and sudo's log.
+    const tokenFile = path.join(mkdtempSync(path.join(tmpdir(), "vigil-token-")), "token");
+    writeFileSync(tokenFile, `${token}\n`, { mode: 0o600 });
+    const done = await install(["--url", url, ...trust(), "--token-file", tokenFile, "--node", "lb1", "--root", root]);
     expect(done.status, done.stdout + done.stderr).toBe(0);
     expect(done.stdout).toMatch(/checksum ok/);
+    expect(done.stdout).toContain(`signature ok (release key ${releaseKey})`);
+    expect(readFileSync(at("etc/vigil/release-key"), "utf8")).toBe(`${releaseKey}\n`);
     expect(done.stdout).toMatch(/done: node lb1, agent \d+\.\d+\.\d+/);
 
     const served = Buffer.from(await (await fetch(`${url}/agent/vigil-agent.js`)).arrayBuffer());
@@ -164,7 +211,7 @@ describe("install.sh", () => {
     const tampered = Buffer.concat([before, Buffer.from("\nrequire('child_process').execSync('id');\n")]);
     const { url: evil, server } = await mirror("9.9.9", tampered, good);
     try {
-      const refused = await install(["--url", evil, "--node", "lb1", "--root", root], evil);
+      const refused = await install(["--url", evil, "--insecure-http", "--node", "lb1", "--root", root], evil);
       expect(refused.status).toBe(1);
       expect(refused.stderr).toContain("checksum mismatch for vigil-agent.js");
       expect(refused.stderr).toContain("nothing was installed");
@@ -175,12 +222,44 @@ describe("install.sh", () => {
     }
   });
 
+  it("refuses a bundle whose server swapped the checksum too, signed with a key that is not the release key", async () => {
+    const before = readFileSync(at("opt/vigil/vigil-agent.js"));
+    const tampered = Buffer.concat([before, Buffer.from("\nrequire('child_process').execSync('id');\n")]);
+    const attacker = Buffer.alloc(32, 5).toString("base64url");
+    const { url: evil, server } = await mirror("9.9.9", tampered, sha256(tampered), attacker);
+    try {
+      // With the pinned key (an upgrade) and with the key given again: both refuse.
+      for (const extra of [[], ["--release-key", releaseKey]]) {
+        const refused = await install(
+          ["--url", evil, "--insecure-http", ...extra, "--node", "lb1", "--root", root],
+          evil,
+        );
+        expect(refused.status).toBe(1);
+        expect(refused.stdout).toContain("checksum ok");
+        expect(refused.stderr).toContain(
+          `the signature of vigil-agent.js does not verify with release key ${releaseKey}`,
+        );
+        expect(readFileSync(at("opt/vigil/vigil-agent.js")).equals(before)).toBe(true);
+      }
+      // Nor can the server talk the host into another key.
+      const swapped = await install(
+        ["--url", evil, "--insecure-http", "--release-key", "B".repeat(43), "--node", "lb1", "--root", root],
+        evil,
+      );
+      expect(swapped.status).toBe(1);
+      expect(swapped.stderr).toContain("--release-key differs from the key this host pinned");
+    } finally {
+      server.close();
+    }
+  });
+
   it("upgrades in place and keeps the key, with no token", async () => {
     const identity = readFileSync(at("var/lib/vigil/identity.json"), "utf8");
     const newer = Buffer.concat([readFileSync(at("opt/vigil/vigil-agent.js")), Buffer.from("\n// 9.9.10\n")]);
-    const { url: next, server } = await mirror("9.9.10", newer, createHash("sha256").update(newer).digest("hex"));
+    const { url: next, server } = await mirror("9.9.10", newer, sha256(newer));
     try {
-      const upgraded = await install(["--url", next, "--node", "lb1", "--root", root], next);
+      // No --release-key: the pinned one verifies the upgrade.
+      const upgraded = await install(["--url", next, "--insecure-http", "--node", "lb1", "--root", root], next);
       expect(upgraded.status, upgraded.stdout + upgraded.stderr).toBe(0);
       expect(upgraded.stdout).toMatch(/upgrading \d+\.\d+\.\d+ -> 9\.9\.10 \(the node's key is kept\)/);
       expect(upgraded.stdout).toContain("already enrolled: keeping the key");
@@ -193,12 +272,22 @@ describe("install.sh", () => {
   });
 
   it("says what to do when it cannot go on", async () => {
-    const noToken = await install(["--url", url, "--node", "lb2", "--root", path.join(root, "other")]);
+    const noToken = await install(["--url", url, ...trust(), "--node", "lb2", "--root", path.join(root, "other")]);
     expect(noToken.status).toBe(1);
     expect(noToken.stderr).toContain("not enrolled yet and no token: mint one");
     const badUrl = await install(["--url", "ftp://example", "--root", root]);
     expect(badUrl.status).toBe(2);
-    expect(badUrl.stderr).toContain("--url must start with http:// or https://");
+    expect(badUrl.stderr).toContain("--url must start with https://");
+    const plain = await install(["--url", url, "--release-key", releaseKey, "--root", path.join(root, "other")]);
+    expect(plain.status).toBe(2);
+    expect(plain.stderr).toContain("--url is plain http: anyone on the path could swap the agent or read the token");
+    const noKey = await install(["--url", url, "--insecure-http", "--node", "lb2", "--root", path.join(root, "nokey")]);
+    expect(noKey.status).toBe(2);
+    expect(noKey.stderr).toContain("--release-key is required");
+    const piped = await install(["--url", url, ...trust(), "--token-stdin", "--root", path.join(root, "piped")]);
+    expect(piped.status).toBe(1);
+    expect(piped.stderr).toContain("--token-stdin cannot work when the script is piped into sh");
+    expect(existsSync(path.join(root, "piped"))).toBe(false);
     const unknown = await install(["--frobnicate"]);
     expect(unknown.status).toBe(2);
     expect(unknown.stderr).toContain("unknown option: --frobnicate");

@@ -83,6 +83,16 @@ describe("the dashboard", () => {
     expect((await page("GET", "/ui", second.cookie)).status).toBe(303);
   });
 
+  it("shows the install command with the release key the bundles are signed with", async () => {
+    const { body } = await api("GET", "/v1/release-key");
+    expect(body.releaseKey).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(body.installCommand).toContain(`--release-key ${body.releaseKey} --token-file /root/vigil-token`);
+    const { cookie } = await signIn(ADMIN);
+    const overview = await page("GET", "/ui", cookie);
+    expect(overview.text).toContain('aria-label="Install an agent"');
+    expect(overview.text).toContain(body.releaseKey);
+  });
+
   it("refuses a sign-in posted from another site (login CSRF)", async () => {
     for (const headers of [{ origin: "http://evil.test" }, { "sec-fetch-site": "cross-site" }]) {
       const reply = await page("POST", "/ui/sign-in", null, { token: ADMIN, next: "/ui" }, headers);

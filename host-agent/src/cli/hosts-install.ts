@@ -18,6 +18,10 @@ export interface HostsInstallOptions {
   installDeps: boolean;
   noStart: boolean;
   root?: string;
+  /** The release signing key install.sh verifies the bundle with (the operator's, not the server's). */
+  releaseKey: string;
+  /** Lets install.sh use a plain http control plane. */
+  insecureHttp: boolean;
 }
 
 export interface Row extends HostResult {
@@ -60,7 +64,8 @@ export async function installHosts(
           accepted: [],
         };
       else {
-        const args = ["--url", options.api.url, "--node", host.node];
+        const args = ["--url", options.api.url, "--release-key", options.releaseKey, "--node", host.node];
+        if (options.insecureHttp) args.push("--insecure-http");
         if (options.installDeps) args.push("--install-deps");
         if (options.noStart) args.push("--no-start");
         if (options.root) args.push("--root", options.root.replaceAll("{node}", host.node));

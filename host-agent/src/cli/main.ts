@@ -42,6 +42,10 @@ const USAGE = `usage: vigil <command> [options]
       --install-deps        let install.sh install iproute2, arping and Node.js
       --no-start            install and enroll, do not start the service
       --root DIR            install under DIR on each host ({node} is replaced), for staging
+      --release-key KEY     the release signing key each host verifies the agent with (required;
+                            from your records of the build, not from the control plane)
+      --insecure-http       let hosts use a plain http:// control plane (isolated labs only)
+  release-key                            the key agent releases are signed with, and the install command
   version                                print the version
 every command that calls the API takes --url URL and --token TOKEN (default: VIGIL_URL,
 VIGIL_TOKEN, then what vigil login saved). Exit codes: 0 ok, 1 failure, 2 usage error.`;
@@ -66,9 +70,16 @@ async function hostsInstall(args: string[]): Promise<number> {
       "install-deps": { type: "boolean" },
       "no-start": { type: "boolean" },
       root: { type: "string" },
+      "release-key": { type: "string" },
+      "insecure-http": { type: "boolean" },
     },
   });
   if (!values.cluster) throw new UsageError("hosts install needs --cluster");
+  const releaseKey = values["release-key"] ?? "";
+  if (!/^[A-Za-z0-9_-]{43}$/.test(releaseKey))
+    throw new UsageError(
+      "hosts install needs --release-key KEY: the 43-character key the agent releases are signed with (npm run build:agent prints it)",
+    );
   const number = (value: string | undefined, fallback: number, name: string) => {
     const n = value === undefined ? fallback : Number(value);
     if (!Number.isFinite(n) || n <= 0) throw new UsageError(`--${name} expects a positive number, got "${value}"`);
@@ -97,6 +108,8 @@ async function hostsInstall(args: string[]): Promise<number> {
       installDeps: values["install-deps"] ?? false,
       noStart: values["no-start"] ?? false,
       ...(values.root ? { root: values.root } : {}),
+      releaseKey,
+      insecureHttp: values["insecure-http"] ?? false,
       ssh: {
         user: values.user ?? userInfo().username,
         knownHosts: values["known-hosts"] ?? path.join(ssh, "known_hosts"),
@@ -145,6 +158,17 @@ async function main(argv: string[]): Promise<number> {
       one(positionals, 1, "login");
       if (!positionals[0]) throw new UsageError("login needs the control plane's URL");
       return cmd.login(positionals[0], values.token, print);
+    }
+    case "release-key": {
+      const { values, positionals } = flags(rest, {});
+      one(positionals, 0, "release-key");
+      const served = await cmd
+        .connect(values)
+        .call<{ releaseKey: string; installCommand: string }>("GET", "/v1/release-key");
+      print(`release key: ${served.releaseKey}`);
+      print("compare it with the key your build printed: a tampered server could show another");
+      print(`install an agent: ${served.installCommand}`);
+      return 0;
     }
     case "status":
     case "health": {

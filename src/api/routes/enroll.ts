@@ -4,6 +4,7 @@
  * and gets the coordinator keys to pin. A node enrolls once; an admin resets it to re-enroll.
  */
 import { and, eq, gt, isNull } from "drizzle-orm";
+import { z } from "zod";
 import { coordinatorKeys } from "../../coordinator-keys.js";
 import { Enrollment, EnrollRequest } from "../../core/token.js";
 import * as t from "../../storage/schema.js";
@@ -13,7 +14,41 @@ import { ApiError } from "../errors.js";
 import type { Router } from "../router.js";
 import { sha256Hex } from "../secrets.js";
 
+const ReleaseKey = z
+  .object({
+    /** The Ed25519 public key agent bundles are signed with (install.sh --release-key). */
+    releaseKey: z.string(),
+    /** The command that installs an agent from this control plane. */
+    installCommand: z.string(),
+  })
+  .meta({ id: "ReleaseKey" });
+
 export function registerEnrollment(router: Router): void {
+  router.add(
+    {
+      method: "get",
+      path: "/v1/release-key",
+      operationId: "releaseKey",
+      summary:
+        "The key agent releases are signed with, and the install command: compare it with the key your build printed, since a tampered server could show another",
+      tag: "enrollment",
+      role: "read",
+      response: ReleaseKey,
+    },
+    async (c) => {
+      const origin = new URL(c.req.url).origin;
+      const served = await c.env.ASSETS?.fetch(new Request(`${origin}/agent/release-key`));
+      const releaseKey = served?.ok ? (await served.text()).trim() : "";
+      if (!/^[A-Za-z0-9_-]{43}$/.test(releaseKey))
+        throw new ApiError("not_found", "no signed agent release is served here: run npm run build:agent");
+      const insecure = origin.startsWith("http:") ? " --insecure-http" : "";
+      return c.json({
+        releaseKey,
+        installCommand: `curl -fsSL ${origin}/install.sh | sudo sh -s -- --url ${origin}${insecure} --release-key ${releaseKey} --token-file /root/vigil-token --node NODE`,
+      });
+    },
+  );
+
   router.add(
     {
       method: "post",

@@ -37,10 +37,34 @@ export async function loadOverview(api: UiApi): Promise<ClusterSummary[]> {
   );
 }
 
-export function OverviewMain(props: { clusters: ClusterSummary[] }) {
+/** The install command with the release key, or null when no signed release is served. */
+export async function loadInstall(api: UiApi): Promise<{ releaseKey: string; installCommand: string } | null> {
+  const served = await api.call("GET", "/v1/release-key");
+  return served.status === 200 ? served.body : null;
+}
+
+export function OverviewMain(props: {
+  clusters: ClusterSummary[];
+  install: { releaseKey: string; installCommand: string } | null;
+}) {
   return (
     <>
       {props.clusters.length === 0 ? <p>No clusters yet: create one with POST /v1/clusters.</p> : null}
+      {props.install ? (
+        <section class="card" aria-label="Install an agent">
+          <h2>Install an agent</h2>
+          <p>
+            Put a single-use enrollment token in /root/vigil-token on the director, then run (NODE is its node name):
+          </p>
+          <pre>
+            <code>{props.install.installCommand}</code>
+          </pre>
+          <p>
+            Release key <code data-release-key>{props.install.releaseKey}</code>: compare it with the key your build
+            printed before you run this, since a tampered server could show another.
+          </p>
+        </section>
+      ) : null}
       <div class="cards">
         {props.clusters.map((c) => (
           <section class="card" aria-label={`Cluster ${c.name}`}>
