@@ -87,6 +87,24 @@ describe("vigil-agent enroll", () => {
     expect(again.stderr).toContain("already enrolled as lb1 in cluster lab");
   });
 
+  it("starts a new replay cursor when enrolled again after a reset", async () => {
+    const state = path.join(host, "lib");
+    const config = path.join(host, "etc/agent.json");
+    // The first enrollment's agent had accepted commands up to seq 500.
+    writeFileSync(path.join(state, "cursor.json"), JSON.stringify({ seq: 500, epochs: { VI_1: 7 } }));
+    writeFileSync(
+      path.join(state, "channel.json"),
+      JSON.stringify({ at: "2026-01-01T00:00:00.000Z", clockOffsetMs: 1 }),
+    );
+    await call("DELETE", "/v1/clusters/lab/nodes/lb1/enrollment");
+    rmSync(path.join(state, "identity.json"));
+    const token = (await call("POST", "/v1/clusters/lab/enrollment-tokens", { node: "lb1" })).token;
+    const again = enrollLb1(token, config, state);
+    expect(again.status, again.stderr).toBe(0);
+    const status = JSON.parse(run("status", "--config", config, "--json").stdout);
+    expect(status).toMatchObject({ enrolled: true, cursor: { seq: -1, epochs: {} }, lastAccepted: null });
+  });
+
   it("says why the control plane refused", () => {
     const refused = run(
       "enroll",

@@ -6,7 +6,7 @@ export interface ControlPlane {
   /** The fresh checkout it runs from (its build wrote host-agent/.release-key and dist/). */
   dir: string;
   admin: string;
-  /** Calls the API as admin; answers the parsed JSON body. */
+  /** Calls the API as admin; answers the parsed JSON body (null for none). */
   call(method: string, route: string, body?: unknown): Promise<any>;
   stop(): Promise<void>;
 }
@@ -21,14 +21,17 @@ export async function startControlPlane(): Promise<ControlPlane> {
     url,
     dir: checkout.dir,
     admin,
-    call: async (method, route, body) =>
-      (
+    call: async (method, route, body) => {
+      const text = await (
         await fetch(`${url}${route}`, {
           method,
           headers: { authorization: `Bearer ${admin}`, "content-type": "application/json" },
           body: body === undefined ? undefined : JSON.stringify(body),
         })
-      ).json(),
+      ).text();
+      // A 204 has no body.
+      return text ? JSON.parse(text) : null;
+    },
     async stop() {
       await stopVigil(started.child);
       checkout.remove();
