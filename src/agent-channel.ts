@@ -130,11 +130,11 @@ export class AgentChannel {
         return;
       }
       ws.serializeAttachment({ ...att, authenticated: true } satisfies Attachment);
-      // The agent's clock less ours (its hello's one-way trip makes it read a little behind).
       const now = Date.now();
-      // Tells the agent it was accepted (it resets its backoff then), and our time, so it can see its offset;
-      // before any command, which setOnline may send.
+      // The agent learns it was accepted (it resets its backoff then) and our time, to see its clock
+      // offset; before any command, which setOnline may send.
       ws.send(JSON.stringify({ t: "accepted", at: now }));
+      // Its clock less ours (the hello's one-way trip makes it read a little behind).
       await this.setOnline(att, true, opened.envelope.issuedAt - now);
       return;
     }

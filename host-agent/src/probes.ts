@@ -47,19 +47,15 @@ export class LocalProbes {
     const refused: Entry[] = [];
     this.probes = probes.map((probe) => {
       const check = probe.check;
+      const entry: Entry = { probe, state: initialObserver(now), timer: null };
       const reason = check.type === "script" ? this.gate.refusal("check", probe.target, null, check.exec) : null;
       if (reason !== null) {
-        const entry = {
-          probe,
-          state: { ...initialObserver(now), error: `refused: ${reason}`.slice(0, 300) },
-          timer: null,
-        };
+        entry.state.error = `refused: ${reason}`.slice(0, 300);
         refused.push(entry);
-        return entry;
+      } else {
+        entry.timer = setInterval(() => void this.tick(entry), check.interval * 1000);
+        void this.tick(entry);
       }
-      const entry: Entry = { probe, state: initialObserver(now), timer: null };
-      entry.timer = setInterval(() => void this.tick(entry), check.interval * 1000);
-      void this.tick(entry);
       return entry;
     });
     if (refused.length > 0) void this.send(refused.map(voteOf), false).catch(() => undefined);
@@ -163,6 +159,9 @@ export async function probeOnce(p: AgentProbe, runner: Runner): Promise<ProbeRes
   }
 }
 
+const matchContext = vm.createContext({ pattern: "", body: "" });
+const matchScript = new vm.Script("new RegExp(pattern).test(body)");
+
 /** How long one body pattern may run; a crafted body must not stall the agent's event loop. */
 export const BODY_MATCH_LIMIT_MS = 200;
 
@@ -171,12 +170,16 @@ export const BODY_MATCH_LIMIT_MS = 200;
  * a runaway backtrack. Past the bound the check fails, saying why.
  */
 export const boundedMatch: BodyMatcher = (pattern, body) => {
+  matchContext.pattern = pattern;
+  matchContext.body = body;
   try {
-    return vm.runInNewContext("new RegExp(pattern).test(body)", { pattern, body }, { timeout: BODY_MATCH_LIMIT_MS });
+    return matchScript.runInContext(matchContext, { timeout: BODY_MATCH_LIMIT_MS }) === true;
   } catch (err) {
     if ((err as { code?: string }).code === "ERR_SCRIPT_EXECUTION_TIMEOUT")
       throw new Error(`the body pattern ran over ${BODY_MATCH_LIMIT_MS} ms on this body`);
     throw err;
+  } finally {
+    matchContext.body = "";
   }
 };
 

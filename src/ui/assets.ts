@@ -20,6 +20,8 @@ main { padding:0 1rem 2rem; }
 .cards { display:grid; grid-template-columns:repeat(auto-fill, minmax(18rem, 1fr)); gap:1rem; }
 .card { background:#fff; border:1px solid var(--line); border-radius:8px; padding:.75rem 1rem; margin:0 0 1rem; }
 .card h2 { font-size:1.1rem; margin:.2rem 0 .5rem; }
+.card pre { white-space:pre-wrap; overflow-wrap:anywhere; background:#f6f7f9; padding:.5rem; border-radius:4px; }
+.card code { overflow-wrap:anywhere; }
 .counts { display:flex; gap:.75rem; flex-wrap:wrap; }
 .scroll { overflow-x:auto; }
 table { border-collapse:collapse; width:100%; background:#fff; }

@@ -54,6 +54,8 @@ describe("switchover from the dashboard", () => {
     expect(asked).toBe("Move VI_1 to lb2?");
     expect(await page.getByRole("alert").textContent()).toBe("VI_1 switched over.");
     await page.locator('[data-field="holder"]', { hasText: "lb2" }).waitFor({ timeout: 10_000 });
+    // The page shows the grant; lb2's agent adds the address as the grant reaches it.
+    await v.until("lb2 holding the VIP on its interface", async () => (await v.holders()).join() === "lb2", 5_000);
     expect(await v.holders()).toEqual(["lb2"]);
     await page.screenshot({ path: path.join(shots, "switchover-desktop.png"), fullPage: true });
   });

@@ -181,20 +181,30 @@ describe("the vigil CLI", () => {
   it("imports a keepalived pair into a document the API accepts", async () => {
     const corpus = path.join(repo, "test/agent/keepalived/lvs-dr-pair");
     const out = path.join(home, "imported.json");
-    const imported = await vigil([
-      "import",
-      "keepalived",
-      path.join(corpus, "lb1.conf"),
-      path.join(corpus, "lb2.conf"),
-      "--cluster",
-      "moved",
-      "-o",
-      out,
-    ]);
+    const importPair = (...extra: string[]) =>
+      vigil([
+        "import",
+        "keepalived",
+        path.join(corpus, "lb1.conf"),
+        path.join(corpus, "lb2.conf"),
+        "--cluster",
+        "moved",
+        ...extra,
+        "-o",
+        out,
+      ]);
+    const imported = await importPair();
     expect(imported.status, imported.err).toBe(0);
     expect(imported.err).toContain(
       "lb1.conf:26: authentication: dropped; Vigil signs every command with Ed25519 instead",
     );
+    // The example cluster applied above has the same directors (lb1 at 192.168.88.11) holding the same VIP.
+    const clash = await vigil(["apply", "-f", out, "--dry-run"]);
+    expect(clash.status).toBe(1);
+    expect(clash.err).toContain("duplicate_vip");
+    expect(clash.err).toContain("VIP 192.168.88.15 is already in VIP group VI_1 of cluster classic-lvs");
+    // Directors of their own take the same VIP in a cluster of their own.
+    expect((await importPair("--address", "lb1=192.168.89.11", "--address", "lb2=192.168.89.12")).status).toBe(0);
     const dry = await vigil(["apply", "-f", out, "--dry-run"]);
     expect(dry.status, dry.err).toBe(0);
     expect(dry.out).toMatch(/^\+ vipGroup +VI_1$/m);

@@ -36,6 +36,29 @@ const csrfOf = (html: string) => html.match(/name="_csrf" value="([^"]+)"/)?.[1]
 
 const seeded = () => webPair("ui", tcpCheck("web-tcp", ["lb1", "lb2"]));
 
+/** lb1's agent votes web/web1 down with `error`, as text a probed server could choose. */
+const voteDown = (cluster: string, error: string) =>
+  env.COORDINATOR.getByName(cluster).ingest(cluster, {
+    observer: "agent:lb1",
+    seq: 1,
+    heartbeat: false,
+    votes: [{ target: "web/web1", state: "down", since: Date.now(), latencyMs: 2, error, probes: 1, failures: 1 }],
+  });
+
+/** The live stream of a page, read until its first complete update event. */
+async function firstUpdate(path: string, cookie: string): Promise<{ type: string | null; text: string }> {
+  const response = await exports.default.fetch(new Request(`http://vigil.test${path}`, { headers: { cookie } }));
+  const reader = (response.body as ReadableStream<Uint8Array>).getReader();
+  let text = "";
+  while (!(text.includes("event: update") && text.includes("\n\n", text.indexOf("event: update")))) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    text += new TextDecoder().decode(value);
+  }
+  await reader.cancel();
+  return { type: response.headers.get("content-type"), text };
+}
+
 describe("the dashboard", () => {
   it("redirects to sign-in without a session, and refuses a bad token", async () => {
     const anonymous = await page("GET", "/ui/clusters/x/health", null);
@@ -150,22 +173,7 @@ describe("the dashboard", () => {
   it("renders outside text as text: a vote's error and an event's subject cannot inject markup", async () => {
     const name = await seeded();
     const evil = "<script>alert(1)</script>";
-    await env.COORDINATOR.getByName(name).ingest(name, {
-      observer: "agent:lb1",
-      seq: 1,
-      heartbeat: false,
-      votes: [
-        {
-          target: "web/web1",
-          state: "down",
-          since: Date.now(),
-          latencyMs: 2,
-          error: `"><img src=x onerror=alert(1)>`,
-          probes: 1,
-          failures: 1,
-        },
-      ],
-    });
+    await voteDown(name, `"><img src=x onerror=alert(1)>`);
     await env.DB.prepare(
       "INSERT INTO events (id, cluster, type, severity, subject, details, at) VALUES (?, ?, ?, ?, ?, ?, ?)",
     )
@@ -191,53 +199,17 @@ describe("the dashboard", () => {
   it("streams the page's main area as server-sent events", async () => {
     const name = await seeded();
     const { cookie } = await signIn(ADMIN);
-    const response = await exports.default.fetch(
-      new Request(`http://vigil.test/ui/live/clusters/${name}/health`, { headers: { cookie } }),
-    );
-    expect(response.headers.get("content-type")).toContain("text/event-stream");
-    const reader = (response.body as ReadableStream<Uint8Array>).getReader();
-    let text = "";
-    const complete = () => text.includes("event: update") && text.includes("\n\n", text.indexOf("event: update"));
-    while (!complete()) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      text += new TextDecoder().decode(value);
-    }
-    await reader.cancel();
+    const { type, text } = await firstUpdate(`/ui/live/clusters/${name}/health`, cookie);
+    expect(type).toContain("text/event-stream");
     expect(text).toContain("event: update");
     expect(text).toContain('data-name="web/web1"');
   });
 
   it("keeps a probed server's CR out of the stream's fields: a banner cannot inject event: or retry:", async () => {
     const name = await seeded();
-    await env.COORDINATOR.getByName(name).ingest(name, {
-      observer: "agent:lb1",
-      seq: 1,
-      heartbeat: false,
-      votes: [
-        {
-          target: "web/web1",
-          state: "down",
-          since: Date.now(),
-          latencyMs: 2,
-          error: "bad banner\rretry: 1\revent: problem\r\ndata: injected\rid: 9",
-          probes: 1,
-          failures: 1,
-        },
-      ],
-    });
+    await voteDown(name, "bad banner\rretry: 1\revent: problem\r\ndata: injected\rid: 9");
     const { cookie } = await signIn(ADMIN);
-    const response = await exports.default.fetch(
-      new Request(`http://vigil.test/ui/live/clusters/${name}/health`, { headers: { cookie } }),
-    );
-    const reader = (response.body as ReadableStream<Uint8Array>).getReader();
-    let text = "";
-    while (!(text.includes("event: update") && text.includes("\n\n", text.indexOf("event: update")))) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      text += new TextDecoder().decode(value);
-    }
-    await reader.cancel();
+    const { text } = await firstUpdate(`/ui/live/clusters/${name}/health`, cookie);
     expect(text).toContain("bad banner");
     // Lines as an EventSource reads them: CR, LF and CRLF all end one.
     const fields = text
