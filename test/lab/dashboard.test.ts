@@ -19,7 +19,6 @@ beforeAll(async () => {
   const missing = labPrerequisites();
   if (missing.length > 0) throw new Error(`the network lab needs ${missing.join(", ")}`);
   v = await VigilLab.start();
-  await v.until("lb1 holds VI_1", async () => (await v.holders()).join() === "lb1", 30_000);
   // Chromium runs where the control plane is: inside the lab's cp namespace.
   const wrapper = path.join(v.dir, "chromium-in-cp");
   writeFileSync(wrapper, `#!/bin/sh\nexec ip netns exec ${v.lab.ns("cp")} /usr/bin/chromium "$@"\n`);
@@ -29,6 +28,12 @@ beforeAll(async () => {
     args: ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-sync"],
   });
   mkdirSync(shots, { recursive: true });
+  // After Chromium's start (a load that can delay a 1 s lease's renewal): lb1 holds VI_1, in the lab and by lease.
+  await v.until(
+    "lb1 holds VI_1",
+    async () => (await v.holders()).join() === "lb1" && (await v.leases())[0]?.holder === "lb1",
+    30_000,
+  );
 }, 180_000);
 
 afterAll(async () => {
