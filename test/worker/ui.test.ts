@@ -36,14 +36,28 @@ const csrfOf = (html: string) => html.match(/name="_csrf" value="([^"]+)"/)?.[1]
 
 const seeded = () => webPair("ui", tcpCheck("web-tcp", ["lb1", "lb2"]));
 
-/** lb1's agent votes web/web1 down with `error`, as text a probed server could choose. */
-const voteDown = (cluster: string, error: string) =>
-  env.COORDINATOR.getByName(cluster).ingest(cluster, {
-    observer: "agent:lb1",
-    seq: 1,
-    heartbeat: false,
-    votes: [{ target: "web/web1", state: "down", since: Date.now(), latencyMs: 2, error, probes: 1, failures: 1 }],
-  });
+/**
+ * lb1's agent votes web/web1 down with `error`, as text a probed server could choose; answers
+ * once the health report carries it (the coordinator may still be taking the new config).
+ */
+async function voteDown(cluster: string, error: string): Promise<void> {
+  const shown = async () => {
+    const health = (await api("GET", `/v1/clusters/${cluster}/health`)).body;
+    const web1 = health.targets?.find((t: { target: string }) => t.target === "web/web1");
+    return web1?.observers.some(
+      (o: { observer: string; error: string }) => o.observer === "agent:lb1" && o.error === error,
+    );
+  };
+  for (let seq = 1; seq <= 50 && !(await shown()); seq++) {
+    await env.COORDINATOR.getByName(cluster).ingest(cluster, {
+      observer: "agent:lb1",
+      seq,
+      heartbeat: false,
+      votes: [{ target: "web/web1", state: "down", since: Date.now(), latencyMs: 2, error, probes: 1, failures: 1 }],
+    });
+  }
+  expect(await shown()).toBe(true);
+}
 
 /** The live stream of a page, read until its first complete update event. */
 async function firstUpdate(path: string, cookie: string): Promise<{ type: string | null; text: string }> {
