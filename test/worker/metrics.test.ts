@@ -37,11 +37,9 @@ describe("GET /metrics", () => {
         name: "web-tcp",
         type: "tcp",
         observers: { regions: ["weur", "enam", "apac"] },
-        // The regions' real probers run too: their probes of this address fail at once, and three
-        // retries 5 s apart keep their first heartbeat well past this test's end.
-        timeout: 1,
-        retries: 3,
-        delayBeforeRetry: 5,
+        // The real probers' own verdicts take minutes to form.
+        fall: 20,
+        rise: 20,
       },
       "198.51.100.21",
     );
@@ -54,9 +52,12 @@ describe("GET /metrics", () => {
       probes: 1,
       failures: state === "down" ? 1 : 0,
     });
+    // The regions' real probers run too (their probes of this address fail, their verdicts take
+    // minutes): a batch number past any of theirs keeps these votes the latest.
     const coordinator = env.COORDINATOR.getByName(name);
-    await coordinator.ingest(name, { observer: "region:weur", seq: 1, heartbeat: false, votes: [vote("up", 12)] });
-    await coordinator.ingest(name, { observer: "region:apac", seq: 1, heartbeat: false, votes: [vote("down", 300)] });
+    const seq = 1_000_000_000;
+    await coordinator.ingest(name, { observer: "region:weur", seq, heartbeat: false, votes: [vote("up", 12)] });
+    await coordinator.ingest(name, { observer: "region:apac", seq, heartbeat: false, votes: [vote("down", 300)] });
 
     const { text } = await scrape(METRICS_TOKEN);
     const families = new Map(parse(text).map((f) => [f.name, f]));
@@ -71,10 +72,10 @@ describe("GET /metrics", () => {
       ["region:apac", "down"],
     ]);
     expect(mine("vigil_target_verdict").find((m) => m.value === "1")?.labels?.state).toBeDefined();
-    expect(mine("vigil_votes_received_total").map((m) => [m.labels?.observer, m.value])).toEqual([
-      ["region:weur", "1"],
-      ["region:apac", "1"],
-    ]);
+    // Counted since the object started: the test's vote, and any heartbeat a real prober sent first.
+    const received = new Map(mine("vigil_votes_received_total").map((m) => [m.labels?.observer, Number(m.value)]));
+    expect(received.get("region:weur")).toBeGreaterThanOrEqual(1);
+    expect(received.get("region:apac")).toBeGreaterThanOrEqual(1);
     expect(text).toContain(`vigil_probe_latency_seconds_bucket{cluster="${name}",region="weur",le="0.025"} 1`);
     expect(text).toContain(`vigil_probe_latency_seconds_bucket{cluster="${name}",region="apac",le="0.25"} 0`);
     expect(text).toContain(`vigil_probe_latency_seconds_count{cluster="${name}",region="apac"} 1`);
