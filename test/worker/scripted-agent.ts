@@ -79,8 +79,11 @@ export class ScriptedAgent {
     return id;
   }
 
-  /** Waits for a command of `type` (or of any of several types) received after the first `after` ones. */
-  async next(type: Command["type"] | Command["type"][], after = 0, limitMs = 5000): Promise<Envelope> {
+  /**
+   * Waits for a command of `type` (or of any of several types) received after the first `after`
+   * ones. The default wait allows for a loaded 2-core CI machine running every project at once.
+   */
+  async next(type: Command["type"] | Command["type"][], after = 0, limitMs = 10_000): Promise<Envelope> {
     const types: string[] = Array.isArray(type) ? type : [type];
     const until = Date.now() + limitMs;
     for (;;) {
