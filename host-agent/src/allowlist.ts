@@ -67,10 +67,6 @@ export class Allowlist {
   describe(): string[] {
     return this.rules.map((r) => r.describe);
   }
-
-  paths(): string[] {
-    return [...new Set(this.rules.map((r) => r.path))];
-  }
 }
 
 function ruleOf(entry: AllowEntry): Rule {
