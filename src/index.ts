@@ -15,8 +15,8 @@ import { consume, sweep } from "./webhooks/consumer.js";
 import { DEAD_LETTER_QUEUE, drainDeadLetters } from "./webhooks/dead-letters.js";
 import type { WebhookMessage } from "./webhooks/messages.js";
 
-export { Prober } from "../edge/prober.js";
-export { Coordinator } from "./coordinator.js";
+export { Coordinator } from "./coordinator/coordinator.js";
+export { Prober } from "./prober/prober.js";
 
 const app = createApp();
 

@@ -131,7 +131,7 @@ it("measures", async () => {
   const seq: Record<string, number> = {};
   const send = (observer: string, votes: Vote[]) => {
     seq[observer] = (seq[observer] ?? 0) + 1;
-    return coordinator.ingest(cluster, { observer, seq: seq[observer] as number, heartbeat: true, votes });
+    return coordinator.ingest({ observer, seq: seq[observer] as number, heartbeat: true, votes });
   };
   // Warm up: every target up.
   for (const agent of ["agent:lb1", "agent:lb2", "agent:lb3"]) {

@@ -6,7 +6,7 @@
 
 import { fromBase64url } from "../../src/core/base64url.js";
 import type { Command } from "../../src/core/command.js";
-import { type Envelope, importPublicKey, keyPairFromSeed, open, seal } from "../../src/core/envelope.js";
+import { type Envelope, envelope, importPublicKey, keyPairFromSeed, open, seal } from "../../src/core/envelope.js";
 import type { Identity, StateStore } from "./state.js";
 
 /** How long an ack stays valid. */
@@ -117,18 +117,17 @@ export class Inbox {
     const id = `${this.identity.node}-${seq}`;
     const epoch = group === null ? 0 : (this.state.cursor().epochs[group] ?? 0);
     const frame = await seal(
-      {
-        v: 1,
+      envelope({
         kid: this.identity.agentKid,
         cluster: this.identity.cluster,
         agent: this.identity.node,
         id,
         seq,
         epoch,
-        issuedAt: now,
-        notAfter: now + ACK_TTL_MS,
         command,
-      },
+        now,
+        ttlMs: ACK_TTL_MS,
+      }),
       this.privateKey,
     );
     return { id, frame };

@@ -153,7 +153,7 @@ async function vipsSharedWithOtherClusters(db: Db, doc: ClusterDocument): Promis
  */
 export async function announce(env: Env, cluster: string, docs: (ClusterDocument | undefined)[]): Promise<void> {
   const regions = new Set(docs.flatMap((d) => d?.checks.flatMap((check) => check.observers.regions) ?? []));
-  const calls: Promise<unknown>[] = [env.COORDINATOR.getByName(cluster).configChanged(cluster)];
+  const calls: Promise<unknown>[] = [env.COORDINATOR.getByName(cluster).configChanged()];
   for (const region of regions) calls.push(proberFor(env, cluster, region).configure(cluster, region));
   const results = await Promise.allSettled(calls);
   for (const r of results)

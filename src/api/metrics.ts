@@ -41,7 +41,7 @@ export function registerMetrics(app: Hono<AppEnv>): void {
       clusters: await Promise.all(
         clusters.map(async ({ name }) => ({
           name,
-          coordinator: await c.env.COORDINATOR.getByName(name).metrics(name),
+          coordinator: await c.env.COORDINATOR.getByName(name).metrics(),
           nodes: nodes.filter((n) => n.cluster === name).map((n) => ({ name: n.name, online: n.online === true })),
         })),
       ),

@@ -58,8 +58,12 @@ export const DirectorStatus = z.object({
   online: z.boolean(),
   /** Its answer to the last backends.sync. */
   report: BackendReport.nullable(),
-  /** Its live table for this service, read when the view was asked for; null when it could not be read. */
+  /** Its live table for this service as last read (see readAt); null when it could not be read. */
   actual: ActualService.nullable(),
+  /** When the director's live table was last read (on the coordinator's schedule or a refresh); null before the first read. */
+  readAt: z.string().nullable(),
+  /** How old that read is, in milliseconds. */
+  ageMs: z.number().nullable(),
   /** Why `actual` is null, or the driver's read error. */
   error: z.string().nullable(),
   /** Desired vs actual, one sentence each; empty when in step. */

@@ -70,6 +70,25 @@ export async function seal(envelope: Envelope, privateKey: CryptoKey): Promise<s
   return `${signed}.${toBase64url(signature)}`;
 }
 
+/** What a sender knows of a message; `envelope()` fills in the rest. */
+export interface Outgoing {
+  kid: string;
+  cluster: string;
+  agent: string;
+  id: string;
+  seq: number;
+  epoch: number;
+  command: Command;
+  now: number;
+  ttlMs: number;
+}
+
+/** The one way both ends build an envelope: valid from `now` for `ttlMs`. */
+export function envelope(out: Outgoing): Envelope {
+  const { now, ttlMs, ...rest } = out;
+  return { v: 1, ...rest, issuedAt: now, notAfter: now + ttlMs };
+}
+
 export async function open(
   frame: string,
   keys: (kid: string) => CryptoKey | undefined,

@@ -1,5 +1,6 @@
 /** The running state of nodes: enrollment and agent presence, written by the system, never by config. */
-import { eq } from "drizzle-orm";
+import { and, eq } from "drizzle-orm";
+import { drizzle } from "drizzle-orm/d1";
 import type { NodeStatus } from "../core/node.js";
 import type { Db } from "./cluster-store.js";
 import * as t from "./schema.js";
@@ -19,4 +20,27 @@ export async function readNodeStatus(db: Db, cluster: string): Promise<Map<strin
       },
     ]),
   );
+}
+
+/** A node's enrolled public key, or null when it is not enrolled (or does not exist). */
+export async function agentPublicKey(d1: D1Database, cluster: string, node: string): Promise<string | null> {
+  const [row] = await drizzle(d1, { schema: t })
+    .select({ key: t.nodes.agentPublicKey })
+    .from(t.nodes)
+    .where(and(eq(t.nodes.cluster, cluster), eq(t.nodes.name, node)));
+  return row?.key ?? null;
+}
+
+/** Records that a node's agent came online or went away; `clockOffsetMs` is its clock less ours. */
+export async function recordPresence(
+  d1: D1Database,
+  cluster: string,
+  node: string,
+  presence: { online: boolean; at: number; clockOffsetMs?: number },
+): Promise<void> {
+  const { online, at, clockOffsetMs } = presence;
+  await drizzle(d1, { schema: t })
+    .update(t.nodes)
+    .set({ online, lastSeenAt: new Date(at).toISOString(), ...(clockOffsetMs === undefined ? {} : { clockOffsetMs }) })
+    .where(and(eq(t.nodes.cluster, cluster), eq(t.nodes.name, node)));
 }

@@ -11,6 +11,7 @@ nav { display:flex; flex-wrap:wrap; gap:.25rem .75rem; align-items:center; flex:
 nav a { white-space:nowrap; }
 nav a[aria-current="page"] { font-weight:700; text-decoration:none; }
 .cluster { font-weight:600; color:var(--muted); }
+.muted { color:var(--muted); font-size:.85rem; margin:.2rem 0; }
 .who { display:flex; gap:.5rem; align-items:center; margin:0; }
 h1 { font-size:1.3rem; margin:.75rem 1rem .25rem; }
 main { padding:0 1rem 2rem; }

@@ -45,6 +45,6 @@ export async function sweep(env: Env): Promise<{ events: number; deliveries: num
     .from(t.deliveries)
     .where(and(inArray(t.deliveries.status, ["pending", "held"]), lt(t.deliveries.nextAt, cutoff)))
     .limit(500);
-  for (const d of overdue) await enqueueDelivery(env, d.id);
+  for (const d of overdue) await enqueueDelivery(env.WEBHOOKS, d.id);
   return { events: events.length, deliveries: overdue.length };
 }

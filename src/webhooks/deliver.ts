@@ -31,7 +31,7 @@ export async function deliver(env: Env, id: string): Promise<void> {
   const dueIn = Date.parse(delivery.nextAt) - now;
   if (dueIn > 1000) {
     // Queued early (a redelivery, or a message that outran its delay): wait for the due time.
-    await enqueueDelivery(env, id, dueIn / 1000);
+    await enqueueDelivery(env.WEBHOOKS, id, dueIn / 1000);
     return;
   }
   let event = delivery.event as unknown as EventPayload;
@@ -135,7 +135,7 @@ export async function deliver(env: Env, id: string): Promise<void> {
       attempt,
       db.update(t.deliveries).set({ lastError: error, status: "pending", nextAt }).where(eq(t.deliveries.id, id)),
     ]);
-    await enqueueDelivery(env, id, decision.delayS);
+    await enqueueDelivery(env.WEBHOOKS, id, decision.delayS);
   } else {
     await db.batch([
       attempt,
@@ -199,7 +199,7 @@ export async function recordFailing(
     subject: webhook.name,
     details: { webhook: webhook.name, ...details },
   });
-  await enqueueEvents(env, [id]);
+  await enqueueEvents(env.WEBHOOKS, [id]);
 }
 
 /** Whether the incident this event opened has closed since (the recovery may have been dispatched first). */

@@ -44,7 +44,7 @@ async function dispatchSlice(env: Env, db: Db, webhooks: WebhookRow[], ids: stri
       await dispatchOne(env, db, webhook, event, out);
     }
   }
-  await enqueueDeliveries(env, out);
+  await enqueueDeliveries(env.WEBHOOKS, out);
   await db
     .update(t.events)
     .set({ dispatchedAt: new Date().toISOString() })

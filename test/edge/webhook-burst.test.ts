@@ -86,7 +86,7 @@ describe("a burst of alerts", () => {
     const count = LARGEST_BATCH * 2 + 50;
     await subscribe("burst-queued", hook("/hook/burst-queued"), { filter: { targets: ["burst/queued"] } });
     const ids = await writeEvents("burst/queued", count);
-    await enqueueEvents(env, ids);
+    await enqueueEvents(env.WEBHOOKS, ids);
     expect(await deliveredIds("/hook/burst-queued", count, 60_000)).toEqual(new Set(ids));
   }, 90_000);
 

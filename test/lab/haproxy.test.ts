@@ -127,10 +127,10 @@ describe("HAProxy kept in step with quorum health", () => {
     // fall 2 x interval 1 s + one interval; the requests in between got errors from the dead web1.
     expect(out).toBeLessThanOrEqual(3000);
     expect(split(20)).toEqual({ web2: 20 });
-    const [service] = (await v.api("GET", `/v1/clusters/${CLUSTER}/backends`)).body.services;
+    const [service] = (await v.api("POST", `/v1/clusters/${CLUSTER}/backends/refresh`)).body.services;
     expect(service.desired.servers.map((s: { name: string }) => s.name)).toEqual(["web2"]);
     expect(service.directors[0].report).toMatchObject({ ok: true });
-    // lb1's live table, read from HAProxy when asked: web1 in maintenance, in step with the desired table.
+    // lb1's live table, read from HAProxy on the refresh: web1 in maintenance, in step with the desired table.
     expect(service.directors[0]).toMatchObject({ online: true, error: null, differences: [] });
     expect(
       service.directors[0].actual.servers.map((s: { name: string; state: string; weight: number }) => [

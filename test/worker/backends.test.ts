@@ -1,8 +1,9 @@
 /**
  * backends.sync through the real coordinator in workerd: a director gets its VIP group's
  * tables when it connects, a real server voted down leaves the table at once, what the
- * director acks comes back in GET .../backends with its live table read on the spot, and a
- * service below its minimum is an event.
+ * director acks comes back in GET .../backends, its live table is read on an explicit refresh
+ * (and shown with its age afterwards, without asking again), and a service below its minimum
+ * is an event.
  */
 import { describe, expect, it } from "vitest";
 import { type Envelope, newKeyPair } from "../../src/core/envelope.js";
@@ -77,9 +78,9 @@ describe("backends through the coordinator", () => {
     const second = await lb1.next("backends.sync", seen, 2000);
     expect(servers(second)).toEqual(["web2:1"]);
 
-    // The view asks the director for its live table; the scripted director answers with web1 still in.
+    // A refresh asks the director for its live table; the scripted director answers with web1 still in.
     const asked = lb1.received.length;
-    const pending = api("GET", `/v1/clusters/${cluster}/backends`);
+    const pending = api("POST", `/v1/clusters/${cluster}/backends/refresh`);
     const status = await lb1.next("backends.status", asked);
     const live = (address: string, weight: number, conns: number) => ({
       address,
@@ -120,6 +121,8 @@ describe("backends through the coordinator", () => {
           scheduler: "wrr",
           servers: [live("192.168.88.21", 3, 4), live("192.168.88.22", 1, 2)],
         },
+        readAt: expect.any(String),
+        ageMs: expect.any(Number),
         error: null,
         differences: ["192.168.88.21:80 not wanted"],
         report: {
@@ -131,6 +134,12 @@ describe("backends through the coordinator", () => {
         },
       },
     ]);
+    // Looking again shows the same table, as read then, and asks the director nothing.
+    const before = lb1.received.length;
+    const again = (await api("GET", `/v1/clusters/${cluster}/backends`)).body;
+    expect(again.services[0].directors[0].actual).toEqual(view.services[0].directors[0].actual);
+    expect(again.services[0].directors[0].readAt).toBe(view.services[0].directors[0].readAt);
+    expect(lb1.received.length).toBe(before);
     lb1.close();
   });
 
@@ -145,7 +154,10 @@ describe("backends through the coordinator", () => {
         timeout: 5000,
       })
       .toBe(1);
-    const view = (await api("GET", `/v1/clusters/${cluster}/backends`)).body;
+    // Before any read the view says so.
+    const unread = (await api("GET", `/v1/clusters/${cluster}/backends`)).body.services[0].directors[0];
+    expect(unread).toMatchObject({ actual: null, readAt: null, ageMs: null, error: "not read yet" });
+    const view = (await api("POST", `/v1/clusters/${cluster}/backends/refresh`)).body;
     const [lb] = view.services[0].directors;
     expect(lb.report).toMatchObject({ ok: false, error: "haproxy: no socket", result: done });
     // lb1 never answered the status read.

@@ -5,7 +5,7 @@
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import type { Coordinator } from "../../src/coordinator.js";
+import type { Coordinator } from "../../src/coordinator/coordinator.js";
 import type { Vote } from "../../src/core/vote.js";
 import { api } from "./http.js";
 
@@ -27,7 +27,7 @@ function vote(state: Vote["state"], error: string | null = null): Vote {
 
 const stub = () => env.COORDINATOR.getByName(CLUSTER);
 const send = (observer: string, votes: Vote[], batchSeq = ++seq) =>
-  stub().ingest(CLUSTER, { observer, seq: batchSeq, heartbeat: false, votes });
+  stub().ingest({ observer, seq: batchSeq, heartbeat: false, votes });
 const events = async () =>
   (await api("GET", `/v1/clusters/${CLUSTER}/events?target=web/web1`)).body.map((e: { type: string }) => e.type);
 
@@ -92,7 +92,9 @@ describe("Coordinator", () => {
 
     // Silence: age every vote past the limit (3 intervals, at least 3 heartbeats) and let the alarm look.
     await runInDurableObject(stub(), async (instance) => {
-      const votes = (instance as unknown as { votes: Map<string, Map<string, { receivedAt: number }>> }).votes;
+      const book = (instance as unknown as { votes: { votes: Map<string, Map<string, { receivedAt: number }>> } })
+        .votes;
+      const votes = book.votes;
       for (const byObserver of votes.values()) for (const v of byObserver.values()) v.receivedAt -= 16_000;
       await (instance as Coordinator).alarm();
     });

@@ -56,8 +56,8 @@ describe("GET /metrics", () => {
     // minutes): a batch number past any of theirs keeps these votes the latest.
     const coordinator = env.COORDINATOR.getByName(name);
     const seq = 1_000_000_000;
-    await coordinator.ingest(name, { observer: "region:weur", seq, heartbeat: false, votes: [vote("up", 12)] });
-    await coordinator.ingest(name, { observer: "region:apac", seq, heartbeat: false, votes: [vote("down", 300)] });
+    await coordinator.ingest({ observer: "region:weur", seq, heartbeat: false, votes: [vote("up", 12)] });
+    await coordinator.ingest({ observer: "region:apac", seq, heartbeat: false, votes: [vote("down", 300)] });
 
     const { text } = await scrape(METRICS_TOKEN);
     const families = new Map(parse(text).map((f) => [f.name, f]));

@@ -49,7 +49,7 @@ async function voteDown(cluster: string, error: string): Promise<void> {
     );
   };
   for (let seq = 1; seq <= 50 && !(await shown()); seq++) {
-    await env.COORDINATOR.getByName(cluster).ingest(cluster, {
+    await env.COORDINATOR.getByName(cluster).ingest({
       observer: "agent:lb1",
       seq,
       heartbeat: false,

@@ -66,7 +66,8 @@ export async function status(api: ApiClient, named: string | undefined, json: bo
   const cluster = await clusterOf(api, named);
   const [leases, backends, doc] = await Promise.all([
     api.call<LeaseView[]>("GET", path(cluster, "/leases")),
-    api.call<BackendsView>("GET", path(cluster, "/backends")),
+    // Like ipvsadm -Ln: the directors' live tables, read now.
+    api.call<BackendsView>("POST", path(cluster, "/backends/refresh")),
     api.call<ClusterDocument>("GET", path(cluster, "/config")),
   ]);
   if (json) {

@@ -69,7 +69,7 @@ export function registerAgents(router: Router): void {
       const cluster = param(c, "cluster");
       await loadCluster(c.get("db"), cluster);
       const nonce = crypto.randomUUID();
-      const reply = await c.env.COORDINATOR.getByName(cluster).sendCommand(cluster, param(c, "name"), {
+      const reply = await c.env.COORDINATOR.getByName(cluster).sendCommand(param(c, "name"), {
         type: "ping",
         nonce,
       });

@@ -1,4 +1,4 @@
-/** Virtual services as the directors have them: the desired table and what each director reported. */
+/** Virtual services as the directors have them: the desired table and what each director last reported. */
 import { BackendsView } from "../../core/backend-status.js";
 import { loadCluster } from "../cluster-ops.js";
 import { param } from "../context.js";
@@ -11,7 +11,7 @@ export function registerBackends(router: Router): void {
       path: "/v1/clusters/:cluster/backends",
       operationId: "getBackends",
       summary:
-        "Per virtual service: the real servers and weights each director should have, and what it reported having",
+        "Per virtual service: the real servers and weights each director should have, its last sync, and its live table as last read (with its age)",
       tag: "virtual-services",
       role: "read",
       response: BackendsView,
@@ -19,7 +19,25 @@ export function registerBackends(router: Router): void {
     async (c) => {
       const cluster = param(c, "cluster");
       await loadCluster(c.get("db"), cluster);
-      return c.json(await c.env.COORDINATOR.getByName(cluster).backendsView(cluster));
+      return c.json(await c.env.COORDINATOR.getByName(cluster).backends());
+    },
+  );
+
+  router.add(
+    {
+      method: "post",
+      path: "/v1/clusters/:cluster/backends/refresh",
+      operationId: "refreshBackends",
+      summary:
+        "Read every director's live table now (as ipvsadm -Ln or HAProxy's show servers state would), then answer the view",
+      tag: "virtual-services",
+      role: "read",
+      response: BackendsView,
+    },
+    async (c) => {
+      const cluster = param(c, "cluster");
+      await loadCluster(c.get("db"), cluster);
+      return c.json(await c.env.COORDINATOR.getByName(cluster).refreshBackends());
     },
   );
 }

@@ -5,7 +5,7 @@
  */
 import { and, eq, gt, isNull } from "drizzle-orm";
 import { z } from "zod";
-import { coordinatorKeys } from "../../coordinator-keys.js";
+import { coordinatorKeys } from "../../coordinator/keys.js";
 import { Enrollment, EnrollRequest } from "../../core/token.js";
 import * as t from "../../storage/schema.js";
 import { loadCluster } from "../cluster-ops.js";

@@ -18,7 +18,7 @@ export function registerHealth(router: Router): void {
     async (c) => {
       const cluster = param(c, "cluster");
       await loadCluster(c.get("db"), cluster);
-      return c.json(await c.env.COORDINATOR.getByName(cluster).health(cluster));
+      return c.json(await c.env.COORDINATOR.getByName(cluster).health());
     },
   );
 }

@@ -34,7 +34,7 @@ export function registerLeases(router: Router): void {
     async (c) => {
       const cluster = param(c, "cluster");
       await loadCluster(c.get("db"), cluster);
-      return c.json(await c.env.COORDINATOR.getByName(cluster).leaseViews(cluster));
+      return c.json(await c.env.COORDINATOR.getByName(cluster).leases());
     },
   );
 
@@ -53,12 +53,7 @@ export function registerLeases(router: Router): void {
     async (c, { body }) => {
       const cluster = param(c, "cluster");
       await loadCluster(c.get("db"), cluster);
-      const out = await c.env.COORDINATOR.getByName(cluster).switchover(
-        cluster,
-        param(c, "name"),
-        body.to,
-        HANDOVER_WAIT_MS,
-      );
+      const out = await c.env.COORDINATOR.getByName(cluster).switchover(param(c, "name"), body.to, HANDOVER_WAIT_MS);
       if (out.error !== null) throw new ApiError(out.error, out.message ?? "switchover failed");
       return c.json(out.view);
     },
@@ -83,7 +78,7 @@ export function registerLeases(router: Router): void {
         const stored = await loadCluster(c.get("db"), cluster);
         if (!stored.doc.nodes.some((n) => n.name === node))
           throw new ApiError("not_found", `no node named ${node} in ${cluster}`);
-        const out = await c.env.COORDINATOR.getByName(cluster).drain(cluster, node, drained, HANDOVER_WAIT_MS);
+        const out = await c.env.COORDINATOR.getByName(cluster).drain(node, drained, HANDOVER_WAIT_MS);
         return c.json({ node, drained, holding: out.holding });
       },
     );

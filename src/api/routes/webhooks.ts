@@ -262,7 +262,7 @@ function registerDeliveries(router: Router): void {
         .set({ status: "pending", nextAt: new Date().toISOString(), firstAttemptAt: null, lastError: null })
         .where(eq(t.deliveries.id, delivery.id))
         .returning();
-      await enqueueDelivery(c.env, delivery.id);
+      await enqueueDelivery(c.env.WEBHOOKS, delivery.id);
       return c.json(deliveryView(row as typeof t.deliveries.$inferSelect), 202);
     },
   );
@@ -304,7 +304,7 @@ function registerDeliveries(router: Router): void {
           nextAt: event.at,
         })
         .returning();
-      await enqueueDelivery(c.env, id);
+      await enqueueDelivery(c.env.WEBHOOKS, id);
       return c.json(deliveryView(row as typeof t.deliveries.$inferSelect), 202);
     },
   );

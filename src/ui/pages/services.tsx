@@ -37,6 +37,7 @@ export function ServicesMain(props: { view: BackendsView }) {
                 <h3>
                   {d.node} <State state={d.online ? "online" : "offline"} />
                 </h3>
+                {d.readAt ? <p class="muted">Live table read at {d.readAt.slice(11, 19)} UTC</p> : null}
                 {d.error ? <p class="notice">{d.error}</p> : null}
                 <div class="scroll">
                   <table aria-label={`${desired.name} on ${d.node}`}>

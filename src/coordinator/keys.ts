@@ -3,8 +3,8 @@
  * `kid:seed[,kid:seed...]` (seed: 32 bytes, base64url). The first signs; all are offered for
  * pinning, so a new key can be announced under the old one before it takes over.
  */
-import { fromBase64url } from "./core/base64url.js";
-import { type KeyPair, keyPairFromSeed } from "./core/envelope.js";
+import { fromBase64url } from "../core/base64url.js";
+import { type KeyPair, keyPairFromSeed } from "../core/envelope.js";
 
 export interface CoordinatorKey extends KeyPair {
   kid: string;

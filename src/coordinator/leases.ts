@@ -4,8 +4,8 @@
  * (so a grant is never out before its deadline is on disk, and a restarted coordinator waits
  * out what it granted), and turns the reducer's effects into signed commands and events.
  */
-import type { ClusterDocument } from "./core/cluster.js";
-import type { Command } from "./core/command.js";
+import type { ClusterDocument } from "../core/cluster.js";
+import type { Command } from "../core/command.js";
 import {
   afterRestart,
   desiredHolder,
@@ -14,7 +14,7 @@ import {
   type LeaseInput,
   type LeaseState,
   step,
-} from "./core/lease.js";
+} from "../core/lease.js";
 import {
   type CandidateView,
   candidates,
@@ -22,10 +22,10 @@ import {
   LEASE_GRACE_MS,
   type LeaseUnit,
   leaseUnits,
-} from "./core/lease-units.js";
-import type { LeaseView } from "./core/lease-view.js";
-import type { EventDraft } from "./core/verdict-events.js";
-import type { VoteState } from "./core/vote.js";
+} from "../core/lease-units.js";
+import type { LeaseView } from "../core/lease-view.js";
+import type { EventDraft } from "../core/verdict-events.js";
+import type { VoteState } from "../core/vote.js";
 
 export interface LeaseIo {
   /** Seals and sends a command to a node's agent if it is connected; never waits for an ack. */
@@ -50,10 +50,6 @@ export class LeaseKeeper {
     private readonly sql: SqlStorage,
     private readonly io: LeaseIo,
   ) {
-    sql.exec(`
-      CREATE TABLE IF NOT EXISTS leases (unit TEXT PRIMARY KEY, body TEXT NOT NULL);
-      CREATE TABLE IF NOT EXISTS drained (node TEXT PRIMARY KEY);
-    `);
     const now = Date.now();
     for (const row of sql.exec<{ unit: string; body: string }>("SELECT unit, body FROM leases")) {
       // A restart forgets nothing it granted: nobody new before the stored lease and grace ran out.
@@ -64,12 +60,17 @@ export class LeaseKeeper {
         preemptDelayMs: 0,
       });
       this.states.set(row.unit, state);
-      this.save(row.unit, state);
+      if (row.body !== JSON.stringify(state)) this.save(row.unit, state);
       // Who asked before the restart is forgotten; the holder is taken as asking, so a standby's
       // request arriving first does not revoke a holder that is about to renew.
       if (state.holder !== null) this.asked.set(`${row.unit} ${state.holder}`, now);
     }
     for (const row of sql.exec<{ node: string }>("SELECT node FROM drained")) this.drained.add(row.node);
+  }
+
+  /** Learns the cluster's lease units, and does nothing else: what a restarted object does before any input. */
+  know(doc: ClusterDocument | null): void {
+    this.units = new Map((doc ? leaseUnits(doc) : []).map((u) => [u.name, u]));
   }
 
   /** Takes the cluster's current configuration; units that are gone are released and forgotten. */

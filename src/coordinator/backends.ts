@@ -3,25 +3,31 @@
  * coordinator): sends a `backends.sync` when a director's desired tables differ from what it
  * last got, stores each answer, records a `command.failed` (and sends again at the next
  * alarm) when a sync fails, and records when a virtual service falls below its minimum
- * healthy real servers or comes back. The view asks every connected director for its live
- * table, so status shows what the kernel or HAProxy has now.
+ * healthy real servers or comes back. Each director's live table is read on the alarm's
+ * schedule (every READ_EVERY_MS) or on an explicit refresh, and kept in memory; the view only
+ * shows the last one read, with its time: looking at it sends nothing.
  */
-import type { CommandResult } from "./agent-channel.js";
 import {
   type BackendReport,
   BackendsStatus,
   type BackendsView,
   type DirectorStatus,
   differences,
-} from "./core/backend-status.js";
-import { type DesiredService, desiredBackends, desiredService } from "./core/backends.js";
-import type { ClusterDocument } from "./core/cluster.js";
-import type { Command } from "./core/command.js";
-import type { EventDraft } from "./core/verdict-events.js";
-import type { VoteState } from "./core/vote.js";
+} from "../core/backend-status.js";
+import { type DesiredService, desiredBackends, desiredService } from "../core/backends.js";
+import type { ClusterDocument } from "../core/cluster.js";
+import type { Command } from "../core/command.js";
+import type { EventDraft } from "../core/verdict-events.js";
+import type { VoteState } from "../core/vote.js";
+import type { CommandResult } from "./api.js";
 
 /** A director that does not answer a status read within this long is shown without its table. */
 const STATUS_WAIT_MS = 3000;
+/** How often the alarm reads each director's live table. */
+export const READ_EVERY_MS = 15_000;
+
+/** One director's live tables as last read, or why they could not be read, and when. */
+type LiveRead = (BackendsStatus | { error: string }) & { readAt: number };
 
 export interface BackendHooks {
   send(node: string, command: Command): Promise<CommandResult>;
@@ -37,16 +43,14 @@ export class BackendKeeper {
   /** The backends.sync last sent to each node (its services as JSON). */
   private readonly sent = new Map<string, string>();
   private revision = 0;
+  /** Live tables are observations: kept in memory only, read again after a restart. */
+  private readonly live = new Map<string, LiveRead>();
+  private lastRead = 0;
 
   constructor(
     private readonly sql: SqlStorage,
     private readonly hooks: BackendHooks,
-  ) {
-    sql.exec(`
-      CREATE TABLE IF NOT EXISTS backend_reports (node TEXT PRIMARY KEY, body TEXT NOT NULL);
-      CREATE TABLE IF NOT EXISTS service_floor (service TEXT PRIMARY KEY, below INTEGER NOT NULL);
-    `);
-  }
+  ) {}
 
   /** A node (re)connected: it gets its tables again whatever it had. */
   forget(node: string): void {
@@ -117,28 +121,46 @@ export class BackendKeeper {
     this.sql.exec("INSERT OR REPLACE INTO backend_reports (node, body) VALUES (?, ?)", node, JSON.stringify(report));
   }
 
-  /** Per virtual service: the desired table, and per director its last sync and its live table. */
-  async view(doc: ClusterDocument, verdict: Verdict): Promise<BackendsView> {
+  /** The directors of virtual services: the nodes whose live tables the view shows. */
+  private directors(doc: ClusterDocument): string[] {
+    const groups = new Set(doc.virtualServices.map((vs) => vs.vipGroup));
+    return [...new Set(doc.vipGroups.filter((g) => groups.has(g.name)).flatMap((g) => g.members.map((m) => m.node)))];
+  }
+
+  /** Reads every director's live table when the last read is READ_EVERY_MS old; the alarm calls it. */
+  poll(doc: ClusterDocument, now: number): void {
+    if (now - this.lastRead < READ_EVERY_MS) return;
+    this.hooks.background(this.readAll(doc, now));
+  }
+
+  /** Reads every director's live table now: the operator asked for it. */
+  async readAll(doc: ClusterDocument, now: number): Promise<void> {
+    this.lastRead = now;
+    await Promise.all(
+      this.directors(doc).map(async (node) => {
+        const read = await this.read(node);
+        this.live.set(node, { ...read, readAt: Date.now() });
+      }),
+    );
+  }
+
+  /** Per virtual service: the desired table, and per director its last sync and its last live table read. */
+  view(doc: ClusterDocument, verdict: Verdict, now: number): BackendsView {
     const reports = new Map(
       this.sql
         .exec<{ node: string; body: string }>("SELECT node, body FROM backend_reports")
         .toArray()
         .map((r) => [r.node, JSON.parse(r.body) as BackendReport]),
     );
-    const groups = new Set(doc.virtualServices.map((vs) => vs.vipGroup));
-    const directors = new Set(
-      doc.vipGroups.filter((g) => groups.has(g.name)).flatMap((g) => g.members.map((m) => m.node)),
-    );
-    const live = new Map(await Promise.all([...directors].map(async (node) => [node, await this.read(node)] as const)));
     return {
-      at: new Date().toISOString(),
+      at: new Date(now).toISOString(),
       services: doc.virtualServices.map((vs) => {
         const desired = desiredService(vs, verdict);
         const members = doc.vipGroups.find((g) => g.name === vs.vipGroup)?.members.map((m) => m.node) ?? [];
         return {
           desired,
           directors: members.map((node): DirectorStatus => {
-            const status = live.get(node);
+            const status = this.live.get(node);
             const read = status && "services" in status ? status : null;
             const actual = read?.services.find((s) => s.service === vs.name) ?? null;
             const driverError = read?.errors[desired.driver.type];
@@ -147,7 +169,9 @@ export class BackendKeeper {
               online: this.hooks.connected(node),
               report: reports.get(node) ?? null,
               actual,
-              error: status && "error" in status ? status.error : (driverError ?? null),
+              readAt: status ? new Date(status.readAt).toISOString() : null,
+              ageMs: status ? Math.max(0, now - status.readAt) : null,
+              error: status ? ("error" in status ? status.error : (driverError ?? null)) : "not read yet",
               differences: actual ? differences(desired, actual) : [],
             };
           }),

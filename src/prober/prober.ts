@@ -6,15 +6,16 @@
  * in storage, so an evicted prober resumes where it was.
  */
 import { DurableObject } from "cloudflare:workers";
-import { afterAttempt, firstRun, nextAlarm, type RunState } from "../src/core/probe-schedule.js";
-import { initialObserver, type ObserverState, observe } from "../src/core/rise-fall.js";
-import { HEARTBEAT_MS, regionTargets, type Target } from "../src/core/targets.js";
-import type { Region } from "../src/core/vocabulary.js";
-import type { Vote, VoteBatch } from "../src/core/vote.js";
-import type { Env } from "../src/env.js";
-import { readClusterDocument } from "../src/storage/cluster-config.js";
-import { VERSION } from "../src/version.js";
-import { probe, userAgent } from "./probes.js";
+import { probe, userAgent } from "../../edge/probes.js";
+import { afterAttempt, firstRun, nextAlarm, type RunState } from "../core/probe-schedule.js";
+import { initialObserver, type ObserverState, observe } from "../core/rise-fall.js";
+import { HEARTBEAT_MS, regionTargets, type Target } from "../core/targets.js";
+import type { Region } from "../core/vocabulary.js";
+import type { Vote, VoteBatch } from "../core/vote.js";
+import type { Env } from "../env.js";
+import { readClusterDocument } from "../storage/cluster-config.js";
+import { VERSION } from "../version.js";
+import type { ProberRpc } from "./api.js";
 
 /** Configuration is re-read at least this often, besides the push on every change. */
 const CONFIG_MAX_AGE_MS = 30_000;
@@ -31,7 +32,7 @@ interface Running {
   observer: ObserverState;
 }
 
-export class Prober extends DurableObject<Env> {
+export class Prober extends DurableObject<Env> implements ProberRpc {
   private cluster: string | null = null;
   private region: Region | null = null;
   private running = new Map<string, Running>();
@@ -97,7 +98,7 @@ export class Prober extends DurableObject<Env> {
     await this.ctx.storage.put("seq", this.seq);
     const batch: VoteBatch = { observer: `region:${this.region}`, seq: this.seq, heartbeat, votes: items.map(voteOf) };
     try {
-      const result = await this.env.COORDINATOR.getByName(this.cluster).ingest(this.cluster, batch);
+      const result = await this.env.COORDINATOR.getByName(this.cluster).ingest(batch);
       if (result.rejected) console.error(`prober ${this.region}: the coordinator refused votes: ${result.rejected}`);
       if (heartbeat) this.lastHeartbeat = Date.now();
     } catch (err) {

@@ -4,15 +4,13 @@
  * only then is it trusted. Commands go out sealed with the coordinator key; acks come back
  * sealed with the agent's key and are checked the same way, replay cursor included.
  */
-import { and, eq } from "drizzle-orm";
-import { drizzle } from "drizzle-orm/d1";
-import { coordinatorKeys } from "./coordinator-keys.js";
-import { toBase64url } from "./core/base64url.js";
-import type { Command } from "./core/command.js";
-import { type Cursor, EMPTY_CURSOR, type Envelope, importPublicKey, open, seal } from "./core/envelope.js";
-import type { EventDraft } from "./core/verdict-events.js";
-import type { Env } from "./env.js";
-import * as t from "./storage/schema.js";
+import { toBase64url } from "../core/base64url.js";
+import type { Command } from "../core/command.js";
+import { type Cursor, EMPTY_CURSOR, type Envelope, envelope, importPublicKey, open, seal } from "../core/envelope.js";
+import type { EventDraft } from "../core/verdict-events.js";
+import { agentPublicKey, recordPresence } from "../storage/node-status.js";
+import type { CommandResult } from "./api.js";
+import { coordinatorKeys } from "./keys.js";
 
 /** How long a sealed command stays valid, and how long the coordinator waits for its ack. */
 const COMMAND_TTL_MS = 10_000;
@@ -22,18 +20,10 @@ export const SILENT_AFTER_MS = 45_000;
 export const AUTHENTICATE_WITHIN_MS = 5_000;
 
 interface Attachment {
-  cluster: string;
   node: string;
   nonce: string;
   authenticated: boolean;
   connectedAt: number;
-}
-
-export interface CommandResult {
-  ok: boolean;
-  error: string | null;
-  result: Record<string, unknown> | null;
-  rttMs: number;
 }
 
 export class NotConnected extends Error {}
@@ -53,40 +43,42 @@ export class AgentChannel {
   /** Commands sealed and sent, acked ok, and failed (refused or unanswered), since this object started. */
   private readonly counted = { sent: 0, acked: 0, failed: 0 };
   private readonly keys = new Map<string, CryptoKey>();
+  private readonly sql: SqlStorage;
   /**
    * Frames are handled one at a time, in arrival order: awaiting D1 lets the next frame in,
    * and a lease request must not overtake the hello that authenticates its connection.
    */
   private serial: Promise<void> = Promise.resolve();
 
+  /**
+   * @param db where enrolled keys are read and presence is recorded
+   * @param signingKeys the VIGIL_COORDINATOR_KEY secret
+   */
   constructor(
     private readonly ctx: DurableObjectState,
-    private readonly env: Env,
-    private readonly sql: SqlStorage,
+    private readonly cluster: string,
+    private readonly db: D1Database,
+    private readonly signingKeys: string | undefined,
     private readonly hooks: ChannelHooks,
   ) {
-    sql.exec(`
-      CREATE TABLE IF NOT EXISTS agent_cursors (node TEXT PRIMARY KEY, cursor TEXT NOT NULL);
-      CREATE TABLE IF NOT EXISTS command_seq (node TEXT PRIMARY KEY, seq INTEGER NOT NULL);
-    `);
+    this.sql = ctx.storage.sql;
     // Heartbeats are answered without waking the object.
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair("ping", "pong"));
   }
 
   /** Accepts a connection and sends the challenge. */
-  accept(cluster: string, node: string): Response {
+  accept(node: string): Response {
     const pair = new WebSocketPair();
     const [client, server] = [pair[0], pair[1]];
     const nonce = toBase64url(crypto.getRandomValues(new Uint8Array(24)));
     this.ctx.acceptWebSocket(server, [`node:${node}`]);
     server.serializeAttachment({
-      cluster,
       node,
       nonce,
       authenticated: false,
       connectedAt: Date.now(),
     } satisfies Attachment);
-    server.send(JSON.stringify({ t: "challenge", cluster, node, nonce }));
+    server.send(JSON.stringify({ t: "challenge", cluster: this.cluster, node, nonce }));
     return new Response(null, { status: 101, webSocket: client });
   }
 
@@ -101,7 +93,7 @@ export class AgentChannel {
     const frame = typeof data === "string" ? data : new TextDecoder().decode(data);
     // Before a hello the key is read from D1 afresh: what D1 says now is what holds.
     if (!att.authenticated) this.keys.delete(att.node);
-    const publicKey = await this.agentKey(att.cluster, att.node);
+    const publicKey = await this.agentKey(att.node);
     if (!publicKey) {
       ws.close(4401, "UNKNOWN_KEY: this node is not enrolled (or was reset); enroll it again");
       return;
@@ -109,7 +101,7 @@ export class AgentChannel {
     const opened = await open(
       frame,
       (kid) => (kid === `agent:${att.node}` ? publicKey : undefined),
-      { cluster: att.cluster, agent: att.node },
+      { cluster: this.cluster, agent: att.node },
       this.cursor(att.node),
       Date.now(),
     );
@@ -178,10 +170,10 @@ export class AgentChannel {
   }
 
   /** Seals a command for one node, sends it and waits for the signed ack. */
-  async send(cluster: string, node: string, command: Command): Promise<CommandResult> {
+  async send(node: string, command: Command): Promise<CommandResult> {
     const ws = this.socketOf(node);
     if (!ws) throw new NotConnected(`the agent of ${node} is not connected`);
-    const { id, frame } = await this.seal(cluster, node, command, 0);
+    const { id, frame } = await this.seal(node, command, 0);
     const begun = performance.now();
     const ack = new Promise<Omit<CommandResult, "rttMs">>((resolve, reject) => {
       const timer = setTimeout(() => {
@@ -206,10 +198,10 @@ export class AgentChannel {
   }
 
   /** Seals and sends a command if the node is connected; its ack is not awaited. */
-  async post(cluster: string, node: string, command: Command, epoch: number): Promise<void> {
+  async post(node: string, command: Command, epoch: number): Promise<void> {
     const ws = this.socketOf(node);
     if (!ws) return;
-    const { frame } = await this.seal(cluster, node, command, epoch);
+    const { frame } = await this.seal(node, command, epoch);
     try {
       ws.send(frame);
       this.counted.sent += 1;
@@ -218,32 +210,25 @@ export class AgentChannel {
     }
   }
 
-  private async seal(
-    cluster: string,
-    node: string,
-    command: Command,
-    epoch: number,
-  ): Promise<{ id: string; frame: string }> {
-    const [key] = await coordinatorKeys(this.env.VIGIL_COORDINATOR_KEY);
+  private async seal(node: string, command: Command, epoch: number): Promise<{ id: string; frame: string }> {
+    const [key] = await coordinatorKeys(this.signingKeys);
     if (!key) throw new Error("no coordinator key");
     const seq =
       (this.sql.exec<{ seq: number }>("SELECT seq FROM command_seq WHERE node = ?", node).toArray()[0]?.seq ?? 0) + 1;
     this.sql.exec("INSERT OR REPLACE INTO command_seq (node, seq) VALUES (?, ?)", node, seq);
-    const now = Date.now();
     const id = `${node}-c${seq}`;
-    const envelope = {
-      v: 1,
+    const out = envelope({
       kid: key.kid,
-      cluster,
+      cluster: this.cluster,
       agent: node,
       id,
       seq,
       epoch,
-      issuedAt: now,
-      notAfter: now + COMMAND_TTL_MS,
       command,
-    } as const;
-    return { id, frame: await seal(envelope, key.privateKey) };
+      now: Date.now(),
+      ttlMs: COMMAND_TTL_MS,
+    });
+    return { id, frame: await seal(out, key.privateKey) };
   }
 
   private socketOf(node: string): WebSocket | undefined {
@@ -306,25 +291,22 @@ export class AgentChannel {
   }
 
   /** The node's enrolled key, read once per node while this object lives; revoke() forgets it. */
-  private async agentKey(cluster: string, node: string): Promise<CryptoKey | null> {
+  private async agentKey(node: string): Promise<CryptoKey | null> {
     const cached = this.keys.get(node);
     if (cached) return cached;
-    const [row] = await drizzle(this.env.DB, { schema: t })
-      .select({ key: t.nodes.agentPublicKey })
-      .from(t.nodes)
-      .where(and(eq(t.nodes.cluster, cluster), eq(t.nodes.name, node)));
-    if (!row?.key) return null;
-    const key = await importPublicKey(row.key);
+    const stored = await agentPublicKey(this.db, this.cluster, node);
+    if (!stored) return null;
+    const key = await importPublicKey(stored);
     this.keys.set(node, key);
     return key;
   }
 
   private async setOnline(att: Attachment, online: boolean, clockOffsetMs?: number): Promise<void> {
-    const now = new Date().toISOString();
-    await drizzle(this.env.DB, { schema: t })
-      .update(t.nodes)
-      .set({ online, lastSeenAt: now, ...(clockOffsetMs === undefined ? {} : { clockOffsetMs }) })
-      .where(and(eq(t.nodes.cluster, att.cluster), eq(t.nodes.name, att.node)));
+    await recordPresence(this.db, this.cluster, att.node, {
+      online,
+      at: Date.now(),
+      ...(clockOffsetMs === undefined ? {} : { clockOffsetMs }),
+    });
     await this.hooks.presence(att.node, online);
     this.hooks.record({
       type: online ? "agent.online" : "agent.offline",

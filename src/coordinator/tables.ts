@@ -1,0 +1,20 @@
+/**
+ * The Coordinator's own SQLite tables, in one place. Durable Object storage is billed per row
+ * written, so each table holds state, replaced when it changes: the last vote of each
+ * (target, observer), verdicts, leases, replay cursors, the event outbox.
+ */
+export function createTables(sql: SqlStorage): void {
+  sql.exec(`
+    CREATE TABLE IF NOT EXISTS votes (target TEXT NOT NULL, observer TEXT NOT NULL, body TEXT NOT NULL,
+      received_at INTEGER NOT NULL, PRIMARY KEY (target, observer));
+    CREATE TABLE IF NOT EXISTS verdicts (target TEXT PRIMARY KEY, body TEXT NOT NULL);
+    CREATE TABLE IF NOT EXISTS observers (observer TEXT PRIMARY KEY, seq INTEGER NOT NULL);
+    CREATE TABLE IF NOT EXISTS outbox (id TEXT PRIMARY KEY, body TEXT NOT NULL);
+    CREATE TABLE IF NOT EXISTS agent_cursors (node TEXT PRIMARY KEY, cursor TEXT NOT NULL);
+    CREATE TABLE IF NOT EXISTS command_seq (node TEXT PRIMARY KEY, seq INTEGER NOT NULL);
+    CREATE TABLE IF NOT EXISTS leases (unit TEXT PRIMARY KEY, body TEXT NOT NULL);
+    CREATE TABLE IF NOT EXISTS drained (node TEXT PRIMARY KEY);
+    CREATE TABLE IF NOT EXISTS backend_reports (node TEXT PRIMARY KEY, body TEXT NOT NULL);
+    CREATE TABLE IF NOT EXISTS service_floor (service TEXT PRIMARY KEY, below INTEGER NOT NULL);
+  `);
+}

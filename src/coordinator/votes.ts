@@ -1,0 +1,211 @@
+/**
+ * Votes and verdicts: the last vote of each (target, observer) and each target's quorum
+ * verdict, in memory and in the object's SQLite (so a restart does not turn every target
+ * unknown). A change of verdict becomes event drafts; the caller puts them in the outbox.
+ */
+import { formatPath } from "../core/errors.js";
+import type { HealthReport } from "../core/health.js";
+import { emptyHistogram, type LatencyHistogram, observeLatency } from "../core/metrics.js";
+import { verdict } from "../core/quorum.js";
+import { type EventDraft, verdictEvents } from "../core/verdict-events.js";
+import { type Vote, VoteBatch, type VoteState } from "../core/vote.js";
+import type { IngestResult } from "./api.js";
+import type { TargetIndex } from "./config.js";
+
+interface StoredVote extends Vote {
+  observer: string;
+  receivedAt: number;
+}
+
+interface StoredVerdict {
+  state: VoteState;
+  since: number;
+  lastKnown: Exclude<VoteState, "unknown"> | null;
+  fresh: number;
+  required: number;
+}
+
+const initialVerdict = (now: number): StoredVerdict => ({
+  state: "unknown",
+  since: now,
+  lastKnown: null,
+  fresh: 0,
+  required: 0,
+});
+
+export class VoteBook {
+  private readonly votes = new Map<string, Map<string, StoredVote>>();
+  private readonly verdicts = new Map<string, StoredVerdict>();
+  private readonly seqs = new Map<string, number>();
+  /** Votes received per observer since this object started (Prometheus takes counter resets in its stride). */
+  readonly counts = new Map<string, number>();
+  /** Latency reported in region observers' votes, per region. */
+  readonly latency = new Map<string, LatencyHistogram>();
+
+  constructor(private readonly sql: SqlStorage) {
+    for (const row of sql.exec<{ target: string; observer: string; body: string; received_at: number }>(
+      "SELECT * FROM votes",
+    )) {
+      this.voteMap(row.target).set(row.observer, {
+        ...JSON.parse(row.body),
+        observer: row.observer,
+        receivedAt: row.received_at,
+      });
+    }
+    for (const row of sql.exec<{ target: string; body: string }>("SELECT * FROM verdicts")) {
+      this.verdicts.set(row.target, JSON.parse(row.body));
+    }
+    for (const row of sql.exec<{ observer: string; seq: number }>("SELECT * FROM observers")) {
+      this.seqs.set(row.observer, row.seq);
+    }
+  }
+
+  /** A target's current verdict; `unknown` before it has one. */
+  state(target: string): VoteState {
+    return this.verdicts.get(target)?.state ?? "unknown";
+  }
+
+  /**
+   * Takes one batch of votes from one observer: validates it (observers are not trusted),
+   * refuses a replayed or older batch, keeps the votes of targets the observer may vote on,
+   * and re-evaluates the targets it touched.
+   */
+  ingest(raw: unknown, targets: TargetIndex, now: number): IngestResult & { events: EventDraft[] } {
+    const parsed = VoteBatch.safeParse(raw);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      const rejected = `${formatPath(issue?.path ?? [])}: ${issue?.message}`;
+      return { accepted: 0, changed: [], stale: false, rejected, events: [] };
+    }
+    const batch = parsed.data;
+    const last = this.seqs.get(batch.observer);
+    if (last !== undefined && batch.seq <= last)
+      return { accepted: 0, changed: [], stale: true, rejected: null, events: [] };
+    this.seqs.set(batch.observer, batch.seq);
+    this.sql.exec("INSERT OR REPLACE INTO observers (observer, seq) VALUES (?, ?)", batch.observer, batch.seq);
+
+    const touched = new Set<string>();
+    let accepted = 0;
+    for (const vote of batch.votes) {
+      if (!targets.get(vote.target)?.policy.eligible.includes(batch.observer)) continue;
+      const stored: StoredVote = { ...vote, observer: batch.observer, receivedAt: now };
+      this.voteMap(vote.target).set(batch.observer, stored);
+      const { observer: _o, receivedAt: _r, ...body } = stored;
+      this.sql.exec(
+        "INSERT OR REPLACE INTO votes (target, observer, body, received_at) VALUES (?, ?, ?, ?)",
+        vote.target,
+        batch.observer,
+        JSON.stringify(body),
+        now,
+      );
+      touched.add(vote.target);
+      accepted += 1;
+      this.count(batch.observer, vote);
+    }
+    return { accepted, stale: false, rejected: null, ...this.evaluate(targets, touched, now) };
+  }
+
+  private count(observer: string, vote: Vote): void {
+    this.counts.set(observer, (this.counts.get(observer) ?? 0) + 1);
+    if (!observer.startsWith("region:") || vote.latencyMs === null) return;
+    const region = observer.slice("region:".length);
+    const histogram = this.latency.get(region) ?? emptyHistogram();
+    observeLatency(histogram, vote.latencyMs / 1000);
+    this.latency.set(region, histogram);
+  }
+
+  /**
+   * Re-evaluates targets (every one when `ids` is omitted): votes that went stale turn a
+   * verdict `unknown` without new input. A verdict is stored only when it changed.
+   */
+  evaluate(
+    targets: TargetIndex,
+    ids: Iterable<string> = targets.keys(),
+    now = Date.now(),
+  ): { changed: IngestResult["changed"]; events: EventDraft[] } {
+    const changed: IngestResult["changed"] = [];
+    const events: EventDraft[] = [];
+    for (const id of ids) {
+      const known = targets.get(id);
+      if (!known) continue;
+      const prev = this.verdicts.get(id) ?? initialVerdict(now);
+      const v = verdict([...(this.votes.get(id)?.values() ?? [])], known.policy, prev.state, now);
+      const next: StoredVerdict = {
+        state: v.state,
+        since: v.state === prev.state ? prev.since : now,
+        lastKnown: v.state === "unknown" ? prev.lastKnown : v.state,
+        fresh: v.fresh,
+        required: v.required,
+      };
+      if (next.state !== prev.state) {
+        changed.push({ target: id, state: next.state });
+        const details = {
+          check: known.target.check.name,
+          fresh: v.fresh,
+          required: v.required,
+          down: v.down,
+          healthy: v.healthy,
+        };
+        events.push(...verdictEvents(id, prev.state, next.state, prev.lastKnown, details));
+      }
+      if (next.state !== prev.state || next.fresh !== prev.fresh || !this.verdicts.has(id)) {
+        this.verdicts.set(id, next);
+        this.sql.exec("INSERT OR REPLACE INTO verdicts (target, body) VALUES (?, ?)", id, JSON.stringify(next));
+      }
+    }
+    return { changed, events };
+  }
+
+  /** Forgets the votes and verdicts of targets that no longer exist. */
+  forgetAllBut(targets: TargetIndex): void {
+    for (const id of [...this.votes.keys(), ...this.verdicts.keys()]) {
+      if (targets.has(id)) continue;
+      this.votes.delete(id);
+      this.verdicts.delete(id);
+      this.sql.exec("DELETE FROM votes WHERE target = ?", id);
+      this.sql.exec("DELETE FROM verdicts WHERE target = ?", id);
+    }
+  }
+
+  /** Targets x observers, as stored: the verdict as of the last evaluation, each vote's freshness as of `now`. */
+  report(cluster: string, targets: TargetIndex, now: number): HealthReport {
+    const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+    return {
+      cluster,
+      at: new Date(now).toISOString(),
+      targets: [...targets.values()].map(({ target, policy }) => {
+        const v = this.verdicts.get(target.id) ?? initialVerdict(now);
+        return {
+          target: target.id,
+          check: target.check.name,
+          address: target.address,
+          port: target.port,
+          verdict: { state: v.state, since: new Date(v.since).toISOString(), fresh: v.fresh, required: v.required },
+          observers: policy.eligible.map((observer) => {
+            const vote = this.votes.get(target.id)?.get(observer);
+            return {
+              observer,
+              state: vote?.state ?? "unknown",
+              fresh: vote !== undefined && now - vote.receivedAt <= policy.maxAgeMs,
+              since: iso(vote?.since ?? null),
+              receivedAt: iso(vote?.receivedAt ?? null),
+              latencyMs: vote?.latencyMs ?? null,
+              error: vote?.error ?? null,
+              probes: vote?.probes ?? 0,
+              failures: vote?.failures ?? 0,
+            };
+          }),
+        };
+      }),
+    };
+  }
+
+  private voteMap(target: string): Map<string, StoredVote> {
+    let map = this.votes.get(target);
+    if (!map) {
+      map = new Map();
+      this.votes.set(target, map);
+    }
+    return map;
+  }
+}

@@ -1,0 +1,10 @@
+/** The Prober's RPC surface, as the rest of the Worker sees it (types only, so bindings can name it). */
+import type { ObserverState } from "../core/rise-fall.js";
+import type { Region } from "../core/vocabulary.js";
+
+export interface ProberRpc extends Rpc.DurableObjectBranded {
+  /** Starts or refreshes this prober; called on every configuration change and by the cron. */
+  configure(cluster: string, region: Region): Promise<{ targets: number }>;
+  /** Each target's observer state, for inspection. */
+  observers(): Promise<Record<string, ObserverState & { attempt: number; nextDue: number }>>;
+}

@@ -1,0 +1,147 @@
+/**
+ * Reads are reads: with a director connected, holding its lease and in step with its backend
+ * table, a hundred reads of every API view, every dashboard page and every live stream send
+ * the agent nothing, write no row to the coordinator's SQLite or to D1, and set no alarm.
+ */
+import { createExecutionContext, runInDurableObject, waitOnExecutionContext } from "cloudflare:test";
+import { env, exports } from "cloudflare:workers";
+import { expect, it } from "vitest";
+import { newKeyPair } from "../../src/core/envelope.js";
+import worker from "../../src/index.js";
+import { newCluster, node } from "./fixtures.js";
+import { ADMIN, api } from "./http.js";
+import { ScriptedAgent } from "./scripted-agent.js";
+
+const READS = 100;
+
+async function director(): Promise<{ cluster: string; lb1: ScriptedAgent }> {
+  const { name, base } = await newCluster("reads");
+  const doc = {
+    cluster: { name },
+    nodes: [node("lb1", 11)],
+    checks: [{ name: "web-tcp", type: "tcp", interval: 1, timeout: 0.5, observers: { agents: ["lb1"] } }],
+    vipGroups: [
+      {
+        name: "VI_1",
+        vips: [{ cidr: "192.168.88.15/24", interface: "eth0" }],
+        members: [{ node: "lb1", priority: 100 }],
+      },
+    ],
+    virtualServices: [
+      {
+        name: "web",
+        vipGroup: "VI_1",
+        address: "192.168.88.15",
+        port: 80,
+        realServers: [{ name: "web1", address: "192.168.88.21", port: 80, check: "web-tcp" }],
+      },
+    ],
+  };
+  expect((await api("PUT", `${base}/config`, { body: doc })).status).toBe(200);
+  const token = (await api("POST", `${base}/enrollment-tokens`, { body: { node: "lb1" } })).body.token;
+  const keys = await newKeyPair();
+  await api("POST", "/v1/enroll", { body: { token, node: "lb1", publicKey: keys.publicKey }, token: null });
+  const lb1 = new ScriptedAgent(name, "lb1", keys);
+  await lb1.connect();
+  return { cluster: name, lb1 };
+}
+
+/** Every row of every table in D1, as one string. */
+async function d1Contents(): Promise<string> {
+  const tables = await env.DB.prepare(
+    "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '\\_cf\\_%' ESCAPE '\\' AND name NOT IN ('sqlite_sequence', 'd1_migrations') ORDER BY name",
+  ).all<{ name: string }>();
+  const out: Record<string, unknown> = {};
+  for (const { name } of tables.results) out[name] = (await env.DB.prepare(`SELECT * FROM "${name}"`).all()).results;
+  return JSON.stringify(out);
+}
+
+/**
+ * One request straight to the Worker's handler: the pool's `exports.default.fetch` slows with
+ * every request a test makes (a thousand take minutes), the handler itself does not.
+ */
+async function get(path: string, headers: Record<string, string>): Promise<{ status: number; text: string }> {
+  const ctx = createExecutionContext();
+  const response = await worker.fetch(new Request(`http://vigil.test${path}`, { headers }), env, ctx);
+  const text = await response.text();
+  await waitOnExecutionContext(ctx);
+  return { status: response.status, text };
+}
+
+/** A live stream, read until its first update. */
+async function firstUpdate(path: string, cookie: string): Promise<string> {
+  const response = await exports.default.fetch(new Request(`http://vigil.test${path}`, { headers: { cookie } }));
+  expect(response.status).toBe(200);
+  const reader = (response.body as ReadableStream<Uint8Array>).getReader();
+  let text = "";
+  while (!text.includes("event: update")) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    text += new TextDecoder().decode(value);
+  }
+  await reader.cancel();
+  return text;
+}
+
+it("a hundred reads of every view send no command, write no row and set no alarm", async () => {
+  const { cluster, lb1 } = await director();
+  // Bring the director fully in step first: its lease, its table, its check's vote.
+  const sync = await lb1.next("backends.sync");
+  await lb1.send({ type: "ack", of: sync.id, ok: true, error: null, result: {} });
+  await lb1.send({ type: "lease.request", group: "VI_1" });
+  const claim = await lb1.next("vip.claim");
+  await lb1.send({ type: "ack", of: claim.id, ok: true, error: null, result: { holding: true } }, claim.epoch);
+  const now = Date.now();
+  await lb1.send({
+    type: "votes",
+    heartbeat: false,
+    votes: [{ target: "web/web1", state: "up", since: now, latencyMs: 2, error: null, probes: 1, failures: 0 }],
+  });
+  await expect
+    .poll(async () => (await api("GET", `/v1/clusters/${cluster}/health`)).body.targets[0].verdict.state)
+    .toBe("up");
+  await expect.poll(async () => (await api("GET", `/v1/clusters/${cluster}/leases`)).body[0].holder).toBe("lb1");
+  const signIn = await exports.default.fetch(
+    new Request("http://vigil.test/ui/sign-in", {
+      method: "POST",
+      redirect: "manual",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams({ token: ADMIN, next: "/ui" }).toString(),
+    }),
+  );
+  const cookie = (signIn.headers.get("set-cookie") ?? "").split(";")[0] ?? "";
+  // Let what the setup caused (event writes behind answers) finish.
+  await new Promise((r) => setTimeout(r, 300));
+
+  const coordinator = env.COORDINATOR.getByName(cluster);
+  const rowsWritten = () =>
+    runInDurableObject(coordinator, (_instance, state) => {
+      return state.storage.sql.exec<{ n: number }>("SELECT total_changes() AS n").one().n;
+    });
+  const alarm = () => runInDurableObject(coordinator, (_instance, state) => state.storage.getAlarm());
+  // No time-driven work during the reads: whatever happens now, a read caused.
+  await runInDurableObject(coordinator, (_instance, state) => state.storage.deleteAlarm());
+  const received = lb1.received.length;
+  const written = await rowsWritten();
+  const d1 = await d1Contents();
+
+  const base = `/v1/clusters/${cluster}`;
+  const bearer = { authorization: `Bearer ${ADMIN}` };
+  const views = ["health", "vip-groups", "services", "timeline"];
+  for (let i = 0; i < READS; i++) {
+    for (const path of ["/health", "/leases", "/backends", "/events", "/config", "/nodes"]) {
+      expect((await get(`${base}${path}`, bearer)).status, path).toBe(200);
+    }
+    expect((await get("/metrics", bearer)).status).toBe(200);
+    expect((await get("/ui", { cookie })).status).toBe(200);
+    for (const view of views) expect((await get(`/ui/clusters/${cluster}/${view}`, { cookie })).status).toBe(200);
+  }
+  for (const view of views)
+    expect(await firstUpdate(`/ui/live/clusters/${cluster}/${view}`, cookie)).toContain("data:");
+
+  expect(lb1.received.length, "commands sent to the agent by reads").toBe(received);
+  expect(await rowsWritten(), "rows written to the coordinator's SQLite by reads").toBe(written);
+  expect(await alarm(), "an alarm set by reads").toBeNull();
+  expect(await d1Contents(), "D1 rows written by reads").toBe(d1);
+  lb1.close();
+}, 120_000);
