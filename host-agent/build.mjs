@@ -38,8 +38,8 @@ await build({
   external: ["*.node", "cpu-features"],
 });
 
-const version = readFileSync(path.join(here, "../src/version.ts"), "utf8").match(/VERSION = "([^"]+)"/)?.[1];
-if (!version) throw new Error("no VERSION in src/version.ts");
+const version = readFileSync(path.join(here, "../src/core/version.ts"), "utf8").match(/VERSION = "([^"]+)"/)?.[1];
+if (!version) throw new Error("no VERSION in src/core/version.ts");
 // Overwritten in place, never removed first: a running `wrangler dev` or test pool may be reading it.
 const site = path.join(dist, "site");
 const bundle = readFileSync(path.join(dist, "vigil-agent.cjs"));

@@ -10,7 +10,6 @@
  * platform, which does not connect Workers to private or internal addresses.
  */
 import ipaddr from "ipaddr.js";
-import type { Env } from "./env.js";
 
 const REFUSED_RANGES: Record<string, string> = {
   loopback: "a loopback address",
@@ -25,8 +24,9 @@ const REFUSED_RANGES: Record<string, string> = {
 
 const LOCAL_NAMES = /(^|\.)(localhost|local|internal|home\.arpa)\.?$/i;
 
-export function privateTargetsAllowed(env: Env): boolean {
-  return env.VIGIL_ALLOW_PRIVATE_TARGETS === "true";
+/** @param vars the Worker's vars (its Env will do) */
+export function privateTargetsAllowed(vars: { VIGIL_ALLOW_PRIVATE_TARGETS?: string | undefined }): boolean {
+  return vars.VIGIL_ALLOW_PRIVATE_TARGETS === "true";
 }
 
 /** Why a host (an IP address or a name) may not be reached from a deployed control plane, or null. */

@@ -6,7 +6,7 @@ import { webcrypto } from "node:crypto";
 import { accessSync, constants } from "node:fs";
 import { parseArgs } from "node:util";
 import { CLOCK_SKEW_MS } from "../../src/core/envelope.js";
-import { VERSION } from "../../src/version.js";
+import { VERSION } from "../../src/core/version.js";
 import { allowlistOf, ConfigError, DEFAULT_CONFIG_PATH, DEFAULT_STATE_DIR, loadConfig } from "./config.js";
 import { startDaemon } from "./daemon.js";
 import { EnrollError, enroll } from "./enroll.js";

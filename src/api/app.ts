@@ -2,11 +2,10 @@
  * The control plane's HTTP API under /v1. Every route is declared through the Router, so
  * validation, authorization and the OpenAPI document come from one place.
  */
-import { drizzle } from "drizzle-orm/d1";
 import { Hono } from "hono";
-import * as schema from "../storage/schema.js";
+import { VERSION } from "../core/version.js";
+import { openDb } from "../storage/db.js";
 import { registerUi } from "../ui/routes.js";
-import { VERSION } from "../version.js";
 import { blocked, countFailure, tooManyFailures } from "./auth-failures.js";
 import type { AppEnv } from "./context.js";
 import { ApiError, sendError } from "./errors.js";
@@ -30,7 +29,7 @@ export function createApp(): Hono<AppEnv> {
 
   app.use("*", async (c, next) => {
     if (blocked(c)) return sendError(c, tooManyFailures());
-    c.set("db", drizzle(c.env.DB, { schema }));
+    c.set("db", openDb(c.env.DB));
     await next();
   });
 

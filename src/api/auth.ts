@@ -2,23 +2,15 @@
  * Bearer-token authentication. Tokens are stored as SHA-256 hashes; the bootstrap admin
  * token comes from the VIGIL_ADMIN_TOKEN secret and is compared by hash as well.
  */
-import { eq } from "drizzle-orm";
 import type { Context } from "hono";
 import type { TokenRole } from "../core/vocabulary.js";
-import * as t from "../storage/schema.js";
+import { apiTokenBy, touchApiToken } from "../storage/tokens.js";
 import { sessionTokenId } from "../storage/ui-sessions.js";
-import type { AppEnv } from "./context.js";
+import type { AppEnv, Principal } from "./context.js";
 import { ApiError } from "./errors.js";
 import { sameDigest, sha256Hex } from "./secrets.js";
 
 export type Role = TokenRole | "public";
-
-export interface Principal {
-  /** Token id, or "bootstrap" for VIGIL_ADMIN_TOKEN. */
-  id: string;
-  name: string;
-  role: TokenRole;
-}
 
 /** Don't write last_used_at more often than this per token. */
 const TOUCH_EVERY_MS = 60_000;
@@ -35,18 +27,14 @@ export async function authenticate(c: Context<AppEnv>): Promise<Principal> {
   if (bootstrap && sameDigest(hash, await sha256Hex(bootstrap))) return BOOTSTRAP;
   const db = c.get("db");
   if (match[1].startsWith(SESSION_PREFIX)) return sessionPrincipal(c, hash);
-  const [row] = await db.select().from(t.apiTokens).where(eq(t.apiTokens.hash, hash));
+  const row = await apiTokenBy(db, { hash });
   if (!row) {
     c.header("WWW-Authenticate", 'Bearer realm="vigil", error="invalid_token"');
     throw new ApiError("unauthorized", "the API token is not valid");
   }
   const now = Date.now();
   if (!row.lastUsedAt || now - Date.parse(row.lastUsedAt) > TOUCH_EVERY_MS) {
-    const touch = db
-      .update(t.apiTokens)
-      .set({ lastUsedAt: new Date(now).toISOString() })
-      .where(eq(t.apiTokens.id, row.id));
-    c.executionCtx.waitUntil(touch.then(() => undefined));
+    c.executionCtx.waitUntil(touchApiToken(db, row.id, now));
   }
   return { id: row.id, name: row.name, role: row.role };
 }
@@ -61,7 +49,7 @@ async function sessionPrincipal(c: Context<AppEnv>, hash: string): Promise<Princ
   const db = c.get("db");
   const tokenId = await sessionTokenId(db, hash);
   if (tokenId === "bootstrap" && c.env.VIGIL_ADMIN_TOKEN) return BOOTSTRAP;
-  const [row] = tokenId ? await db.select().from(t.apiTokens).where(eq(t.apiTokens.id, tokenId)) : [];
+  const row = tokenId ? await apiTokenBy(db, { id: tokenId }) : null;
   if (!row) throw new ApiError("unauthorized", "the session has ended (signed out, expired, or its token revoked)");
   return { id: row.id, name: row.name, role: row.role };
 }

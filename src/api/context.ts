@@ -1,6 +1,14 @@
+import type { TokenRole } from "../core/vocabulary.js";
 import type { Env } from "../env.js";
 import type { Db } from "../storage/cluster-store.js";
-import type { Principal } from "./auth.js";
+
+/** Who made a request: an API token, a dashboard session acting as one, or the bootstrap token. */
+export interface Principal {
+  /** Token id, or "bootstrap" for VIGIL_ADMIN_TOKEN. */
+  id: string;
+  name: string;
+  role: TokenRole;
+}
 
 export type AppEnv = {
   Bindings: Env;

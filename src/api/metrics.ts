@@ -2,10 +2,9 @@
  * GET /metrics: the Prometheus text exposition of every cluster, for a read (or admin) API
  * token or the separate VIGIL_METRICS_TOKEN, which can read nothing else.
  */
-import { count, eq } from "drizzle-orm";
 import type { Hono } from "hono";
 import { type MetricsSnapshot, renderMetrics } from "../core/metrics.js";
-import * as t from "../storage/schema.js";
+import { metricsRows } from "../storage/metrics.js";
 import { authenticate } from "./auth.js";
 import type { AppEnv } from "./context.js";
 import { ApiError, sendError } from "./errors.js";
@@ -27,19 +26,10 @@ export function registerMetrics(app: Hono<AppEnv>): void {
         throw err;
       }
     }
-    const db = c.get("db");
-    const clusters = await db.select({ name: t.clusters.name }).from(t.clusters).orderBy(t.clusters.name);
-    const nodes = await db
-      .select({ cluster: t.nodes.cluster, name: t.nodes.name, online: t.nodes.online })
-      .from(t.nodes);
-    const deliveries = await db
-      .select({ webhook: t.webhooks.name, status: t.deliveries.status, count: count() })
-      .from(t.deliveries)
-      .innerJoin(t.webhooks, eq(t.webhooks.id, t.deliveries.webhookId))
-      .groupBy(t.webhooks.name, t.deliveries.status);
+    const { clusters, nodes, deliveries } = await metricsRows(c.get("db"));
     const snapshot: MetricsSnapshot = {
       clusters: await Promise.all(
-        clusters.map(async ({ name }) => ({
+        clusters.map(async (name) => ({
           name,
           coordinator: await c.env.COORDINATOR.getByName(name).metrics(),
           nodes: nodes.filter((n) => n.cluster === name).map((n) => ({ name: n.name, online: n.online === true })),

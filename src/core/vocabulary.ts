@@ -78,3 +78,11 @@ export type Severity = (typeof SEVERITIES)[number];
 
 export const TOKEN_ROLES = ["admin", "read"] as const;
 export type TokenRole = (typeof TOKEN_ROLES)[number];
+
+/** What became of one event sent to one webhook subscription. */
+export const DELIVERY_STATUSES = ["pending", "held", "delivered", "failed", "suppressed", "cancelled"] as const;
+export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
+/** Deliveries that count against a subscription's hourly cap. */
+export const CAPPED_DELIVERY_STATUSES = ["pending", "held", "delivered", "failed"] as const satisfies DeliveryStatus[];
+/** Deliveries still to be attempted. */
+export const OPEN_DELIVERY_STATUSES = ["pending", "held"] as const satisfies DeliveryStatus[];

@@ -1,7 +1,7 @@
 /** Webhook subscriptions: where events are delivered, in which format, filtered how. */
 import { z } from "zod";
 import { Ident, intRange, seconds } from "./primitives.js";
-import { EVENT_TYPES, SEVERITIES, WEBHOOK_FORMATS } from "./vocabulary.js";
+import { DELIVERY_STATUSES, EVENT_TYPES, SEVERITIES, WEBHOOK_FORMATS } from "./vocabulary.js";
 
 /** A Standard Webhooks secret: `whsec_` and base64 of 24 to 64 random bytes. */
 export const WebhookSecret = z.string().regex(/^whsec_[A-Za-z0-9+/]{32,88}={0,2}$/, {
@@ -64,7 +64,7 @@ export const Webhook = z
   .meta({ id: "Webhook" });
 export type Webhook = z.infer<typeof Webhook>;
 
-export const DeliveryStatus = z.enum(["pending", "held", "delivered", "failed", "suppressed", "cancelled"]);
+export const DeliveryStatus = z.enum(DELIVERY_STATUSES);
 
 export const DeliveryAttempt = z.object({
   n: z.number().int(),

@@ -10,11 +10,11 @@ import { probe, userAgent } from "../../edge/probes.js";
 import { afterAttempt, firstRun, nextAlarm, type RunState } from "../core/probe-schedule.js";
 import { initialObserver, type ObserverState, observe } from "../core/rise-fall.js";
 import { HEARTBEAT_MS, regionTargets, type Target } from "../core/targets.js";
+import { VERSION } from "../core/version.js";
 import type { Region } from "../core/vocabulary.js";
 import type { Vote, VoteBatch } from "../core/vote.js";
 import type { Env } from "../env.js";
 import { readClusterDocument } from "../storage/cluster-config.js";
-import { VERSION } from "../version.js";
 import type { ProberRpc } from "./api.js";
 
 /** Configuration is re-read at least this often, besides the push on every change. */

@@ -4,7 +4,6 @@
  * that also claims the next revision number, so a concurrent writer loses cleanly.
  */
 import { and, eq, inArray, ne } from "drizzle-orm";
-import type { DrizzleD1Database } from "drizzle-orm/d1";
 import type { Check } from "../core/check.js";
 import type { ClusterDocument } from "../core/cluster.js";
 import { type Change, resources } from "../core/diff.js";
@@ -12,6 +11,7 @@ import type { Node } from "../core/node.js";
 import type { SyncGroup, VipGroup } from "../core/vip-group.js";
 import type { RealServer, VirtualService } from "../core/virtual-service.js";
 import { listChunks } from "./d1-limits.js";
+import type { Db } from "./db.js";
 import {
   checkRow,
   documentFromRows,
@@ -23,7 +23,7 @@ import {
 } from "./rows.js";
 import * as t from "./schema.js";
 
-export type Db = DrizzleD1Database<typeof t>;
+export type { Db };
 
 export interface StoredCluster {
   doc: ClusterDocument;

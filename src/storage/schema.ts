@@ -12,6 +12,7 @@ import type { VirtualService } from "../core/virtual-service.js";
 import {
   CHECK_TYPES,
   COORDINATOR_LOSS_POLICIES,
+  DELIVERY_STATUSES,
   DRIVERS,
   EVENT_TYPES,
   FORWARDING_METHODS,
@@ -180,8 +181,6 @@ export const webhooks = sqliteTable("webhooks", {
   failingSince: text("failing_since"),
   createdAt: text("created_at").notNull().default(now),
 });
-
-export const DELIVERY_STATUSES = ["pending", "held", "delivered", "failed", "suppressed", "cancelled"] as const;
 
 /**
  * One event to one subscription. The id is the `webhook-id` every attempt carries. The event

@@ -1,5 +1,4 @@
 /** Delivery settings, from wrangler vars with defaults. */
-import type { Env } from "../env.js";
 
 export interface DeliverySettings {
   /** The first retry's backoff; doubled on every further attempt. */
@@ -10,7 +9,14 @@ export interface DeliverySettings {
   failingAfter: number;
 }
 
-export function settings(env: Env): DeliverySettings {
+/** The wrangler vars that tune delivery (the Worker's Env will do). */
+export interface DeliveryVars {
+  WEBHOOK_RETRY_BASE_SECONDS?: string | undefined;
+  WEBHOOK_TIMEOUT_SECONDS?: string | undefined;
+  WEBHOOK_FAILING_AFTER?: string | undefined;
+}
+
+export function settings(env: DeliveryVars): DeliverySettings {
   const num = (value: string | undefined, fallback: number) => (value && Number(value) > 0 ? Number(value) : fallback);
   return {
     retryBaseS: num(env.WEBHOOK_RETRY_BASE_SECONDS, 5),

@@ -9,10 +9,10 @@ import { createExecutionContext, createMessageBatch, getQueueResult } from "clou
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, inject, it } from "vitest";
 import worker from "../../src/index.js";
+import { newDeliveryId } from "../../src/storage/deliveries.js";
 import { consume, sweep } from "../../src/webhooks/consumer.js";
 import { DEAD_LETTER_QUEUE } from "../../src/webhooks/dead-letters.js";
 import { deliver } from "../../src/webhooks/deliver.js";
-import { newDeliveryId } from "../../src/webhooks/dispatch.js";
 import { enqueueEvents } from "../../src/webhooks/messages.js";
 import { api } from "../worker/http.js";
 import type { Received } from "./servers.js";

@@ -7,8 +7,8 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { hostRefusal } from "../../src/outbound-policy.js";
+import { newDeliveryId } from "../../src/storage/deliveries.js";
 import { deliver } from "../../src/webhooks/deliver.js";
-import { newDeliveryId } from "../../src/webhooks/dispatch.js";
 import { newCluster, node, vipGroup, virtualService } from "./fixtures.js";
 import { api } from "./http.js";
 

@@ -5,7 +5,7 @@ import { readFileSync } from "node:fs";
 import { homedir, userInfo } from "node:os";
 import path from "node:path";
 import { type ParseArgsConfig, parseArgs } from "node:util";
-import { VERSION } from "../../../src/version.js";
+import { VERSION } from "../../../src/core/version.js";
 import { ConfigSyntaxError } from "../import/keepalived-syntax.js";
 import { ApiError } from "./client.js";
 import * as cmd from "./commands.js";

@@ -1,8 +1,7 @@
 /** The agent channel's entry point, and a signed ping an operator can send to any agent. */
-import { and, eq } from "drizzle-orm";
 import { z } from "zod";
 import { Ident } from "../../core/primitives.js";
-import * as t from "../../storage/schema.js";
+import { findNodeKey } from "../../storage/clusters.js";
 import { countFailure, tooManyFailures } from "../auth-failures.js";
 import { loadCluster } from "../cluster-ops.js";
 import { param } from "../context.js";
@@ -41,11 +40,7 @@ export function registerAgents(router: Router): void {
         throw new ApiError("not_found", message);
       };
       if (!Ident.safeParse(cluster).success || !Ident.safeParse(node).success) await unknown("no such cluster or node");
-      const [row] = await c
-        .get("db")
-        .select({ key: t.nodes.agentPublicKey })
-        .from(t.nodes)
-        .where(and(eq(t.nodes.cluster, cluster), eq(t.nodes.name, node)));
+      const row = await findNodeKey(c.get("db"), cluster, node);
       if (!row) return unknown(`no node ${node} in cluster ${cluster}`);
       if (!row.key) throw new ApiError("unauthorized", `node ${node} is not enrolled; enroll its agent first`);
       const url = new URL(c.req.url);

@@ -1,10 +1,9 @@
 /** Clusters and their whole configuration document (config as code). */
-import { and, desc, eq, lt } from "drizzle-orm";
 import { z } from "zod";
 import { ClusterDocument, ClusterSettings, emptyCluster } from "../../core/cluster.js";
 import { Change } from "../../core/diff.js";
 import { deleteCluster, readCluster } from "../../storage/cluster-store.js";
-import * as t from "../../storage/schema.js";
+import { type ClusterRow, findClusterRow, listClusterRows, listRevisions } from "../../storage/clusters.js";
 import { announce, commit, loadCluster } from "../cluster-ops.js";
 import { param } from "../context.js";
 import { ApiError, requireSameName } from "../errors.js";
@@ -43,7 +42,7 @@ const DeleteQuery = z.strictObject({
 
 const ClusterUpdate = ClusterSettings.partial({ name: true }).meta({ id: "ClusterUpdateInput" });
 
-const viewOf = (row: typeof t.clusters.$inferSelect) => ({
+const viewOf = (row: ClusterRow) => ({
   name: row.name,
   description: row.description,
   revision: row.revision,
@@ -63,7 +62,7 @@ export function registerClusters(router: Router): void {
       response: z.array(ClusterView),
     },
     async (c) => {
-      const rows = await c.get("db").select().from(t.clusters).orderBy(t.clusters.name);
+      const rows = await listClusterRows(c.get("db"));
       return c.json(rows.map(viewOf));
     },
   );
@@ -208,29 +207,14 @@ export function registerRevisions(router: Router): void {
       const db = c.get("db");
       const cluster = param(c, "cluster");
       await loadCluster(db, cluster);
-      const rows = await db
-        .select({
-          revision: t.configRevisions.revision,
-          actor: t.configRevisions.actor,
-          at: t.configRevisions.at,
-          changes: t.configRevisions.changes,
-        })
-        .from(t.configRevisions)
-        .where(
-          and(
-            eq(t.configRevisions.cluster, cluster),
-            query.before !== undefined ? lt(t.configRevisions.revision, query.before) : undefined,
-          ),
-        )
-        .orderBy(desc(t.configRevisions.revision))
-        .limit(query.limit);
+      const rows = await listRevisions(db, cluster, query);
       return c.json(rows);
     },
   );
 }
 
 async function clusterRow(db: Parameters<typeof readCluster>[0], name: string) {
-  const [row] = await db.select().from(t.clusters).where(eq(t.clusters.name, name));
+  const row = await findClusterRow(db, name);
   if (!row) throw new ApiError("not_found", `no cluster named ${name}`);
   return row;
 }

@@ -3,11 +3,11 @@
  * registers the public half of a key it made on the host (the private half never leaves)
  * and gets the coordinator keys to pin. A node enrolls once; an admin resets it to re-enroll.
  */
-import { and, eq, gt, isNull } from "drizzle-orm";
 import { z } from "zod";
 import { coordinatorKeys } from "../../coordinator/keys.js";
 import { Enrollment, EnrollRequest } from "../../core/token.js";
-import * as t from "../../storage/schema.js";
+import { findNodeKey } from "../../storage/clusters.js";
+import { enroll, enrollmentTokenByHash, resetEnrollment } from "../../storage/tokens.js";
 import { loadCluster } from "../cluster-ops.js";
 import { param } from "../context.js";
 import { ApiError } from "../errors.js";
@@ -65,7 +65,7 @@ export function registerEnrollment(router: Router): void {
     async (c, { body }) => {
       const db = c.get("db");
       const hash = await sha256Hex(body.token);
-      const [token] = await db.select().from(t.enrollmentTokens).where(eq(t.enrollmentTokens.hash, hash));
+      const token = await enrollmentTokenByHash(db, hash);
       if (!token) throw new ApiError("unauthorized", "the enrollment token is not valid");
       if (token.usedAt) throw new ApiError("unauthorized", `the enrollment token was already used at ${token.usedAt}`);
       const now = new Date().toISOString();
@@ -73,37 +73,15 @@ export function registerEnrollment(router: Router): void {
         throw new ApiError("unauthorized", `the enrollment token expired at ${token.expiresAt}`);
       if (token.node !== body.node)
         throw new ApiError("forbidden", `this token enrolls node ${token.node}, not ${body.node}`);
-      const [node] = await db
-        .select()
-        .from(t.nodes)
-        .where(and(eq(t.nodes.cluster, token.cluster), eq(t.nodes.name, body.node)));
+      const node = await findNodeKey(db, token.cluster, body.node);
       if (!node) throw new ApiError("not_found", `node ${body.node} is no longer in cluster ${token.cluster}`);
-      if (node.agentPublicKey !== null) {
+      if (node.key !== null) {
         throw new ApiError(
           "conflict",
           `node ${body.node} is already enrolled; an admin must reset it first: DELETE /v1/clusters/${token.cluster}/nodes/${body.node}/enrollment`,
         );
       }
-      // Both conditions again in the writes, so two agents racing with one token cannot both win.
-      const [used, enrolled] = await db.batch([
-        db
-          .update(t.enrollmentTokens)
-          .set({ usedAt: now })
-          .where(
-            and(
-              eq(t.enrollmentTokens.id, token.id),
-              isNull(t.enrollmentTokens.usedAt),
-              gt(t.enrollmentTokens.expiresAt, now),
-            ),
-          )
-          .returning({ id: t.enrollmentTokens.id }),
-        db
-          .update(t.nodes)
-          .set({ agentPublicKey: body.publicKey, enrolledAt: now })
-          .where(and(eq(t.nodes.cluster, token.cluster), eq(t.nodes.name, body.node), isNull(t.nodes.agentPublicKey)))
-          .returning({ name: t.nodes.name }),
-      ]);
-      if (used.length === 0 || enrolled.length === 0)
+      if (!(await enroll(db, token, { name: body.node, publicKey: body.publicKey }, now)))
         throw new ApiError("conflict", "the token or the node was used by another enrollment at the same moment");
       const keys = await coordinatorKeys(c.env.VIGIL_COORDINATOR_KEY);
       return c.json(
@@ -131,12 +109,8 @@ export function registerEnrollment(router: Router): void {
       const db = c.get("db");
       const cluster = param(c, "cluster");
       await loadCluster(db, cluster);
-      const reset = await db
-        .update(t.nodes)
-        .set({ agentPublicKey: null, enrolledAt: null, online: false })
-        .where(and(eq(t.nodes.cluster, cluster), eq(t.nodes.name, param(c, "name"))))
-        .returning({ name: t.nodes.name });
-      if (reset.length === 0) throw new ApiError("not_found", `no node named ${param(c, "name")}`);
+      if (!(await resetEnrollment(db, cluster, param(c, "name"))))
+        throw new ApiError("not_found", `no node named ${param(c, "name")}`);
       await c.env.COORDINATOR.getByName(cluster).revokeAgent(param(c, "name"));
       return c.body(null, 204);
     },

@@ -1,8 +1,17 @@
 /** API tokens for operators and enrollment tokens for agents. A token is shown once, when made. */
-import { and, desc, eq } from "drizzle-orm";
 import { z } from "zod";
 import { ApiToken, ApiTokenInput, EnrollmentToken, EnrollmentTokenInput } from "../../core/token.js";
-import * as t from "../../storage/schema.js";
+import {
+  type ApiTokenRow,
+  apiTokenNameTaken,
+  deleteApiToken,
+  deleteEnrollmentToken,
+  type EnrollmentTokenRow,
+  insertApiToken,
+  insertEnrollmentToken,
+  listApiTokens,
+  listEnrollmentTokens,
+} from "../../storage/tokens.js";
 import { loadCluster } from "../cluster-ops.js";
 import { param } from "../context.js";
 import { ApiError } from "../errors.js";
@@ -13,8 +22,8 @@ const CreatedApiToken = ApiToken.extend({ token: z.string() }).meta({ id: "Creat
 const CreatedEnrollmentToken = EnrollmentToken.extend({ token: z.string() }).meta({ id: "CreatedEnrollmentToken" });
 const Me = z.object({ id: z.string(), name: z.string(), role: z.string() }).meta({ id: "Me" });
 
-const apiTokenView = ({ hash: _, ...row }: typeof t.apiTokens.$inferSelect) => row;
-const enrollmentView = ({ hash: _, ...row }: typeof t.enrollmentTokens.$inferSelect) => row;
+const apiTokenView = ({ hash: _, ...row }: ApiTokenRow) => row;
+const enrollmentView = ({ hash: _, ...row }: EnrollmentTokenRow) => row;
 
 export function registerTokens(router: Router): void {
   router.add(
@@ -40,7 +49,7 @@ export function registerTokens(router: Router): void {
       role: "admin",
       response: z.array(ApiToken),
     },
-    async (c) => c.json((await c.get("db").select().from(t.apiTokens).orderBy(t.apiTokens.name)).map(apiTokenView)),
+    async (c) => c.json((await listApiTokens(c.get("db"))).map(apiTokenView)),
   );
 
   router.add(
@@ -58,17 +67,11 @@ export function registerTokens(router: Router): void {
     },
     async (c, { body }) => {
       const db = c.get("db");
-      const [existing] = await db
-        .select({ id: t.apiTokens.id })
-        .from(t.apiTokens)
-        .where(eq(t.apiTokens.name, body.name));
-      if (existing) throw new ApiError("already_exists", `a token named ${body.name} already exists`);
+      if (await apiTokenNameTaken(db, body.name))
+        throw new ApiError("already_exists", `a token named ${body.name} already exists`);
       const token = newToken("vgl");
-      const [row] = await db
-        .insert(t.apiTokens)
-        .values({ id: crypto.randomUUID(), ...body, hash: await sha256Hex(token), prefix: tokenPrefix(token) })
-        .returning();
-      return c.json({ ...apiTokenView(row as typeof t.apiTokens.$inferSelect), token }, 201);
+      const row = await insertApiToken(db, { ...body, hash: await sha256Hex(token), prefix: tokenPrefix(token) });
+      return c.json({ ...apiTokenView(row), token }, 201);
     },
   );
 
@@ -82,12 +85,8 @@ export function registerTokens(router: Router): void {
       role: "admin",
     },
     async (c) => {
-      const gone = await c
-        .get("db")
-        .delete(t.apiTokens)
-        .where(eq(t.apiTokens.id, param(c, "id")))
-        .returning({ id: t.apiTokens.id });
-      if (gone.length === 0) throw new ApiError("not_found", `no API token with id ${param(c, "id")}`);
+      if (!(await deleteApiToken(c.get("db"), param(c, "id"))))
+        throw new ApiError("not_found", `no API token with id ${param(c, "id")}`);
       return c.body(null, 204);
     },
   );
@@ -107,11 +106,7 @@ export function registerTokens(router: Router): void {
       const db = c.get("db");
       const cluster = param(c, "cluster");
       await loadCluster(db, cluster);
-      const rows = await db
-        .select()
-        .from(t.enrollmentTokens)
-        .where(eq(t.enrollmentTokens.cluster, cluster))
-        .orderBy(desc(t.enrollmentTokens.createdAt));
+      const rows = await listEnrollmentTokens(db, cluster);
       return c.json(rows.map(enrollmentView));
     },
   );
@@ -144,18 +139,14 @@ export function registerTokens(router: Router): void {
         ]);
       }
       const token = newToken("vge");
-      const [row] = await db
-        .insert(t.enrollmentTokens)
-        .values({
-          id: crypto.randomUUID(),
-          cluster,
-          node: body.node,
-          hash: await sha256Hex(token),
-          prefix: tokenPrefix(token),
-          expiresAt: new Date(Date.now() + body.ttl * 1000).toISOString(),
-        })
-        .returning();
-      return c.json({ ...enrollmentView(row as typeof t.enrollmentTokens.$inferSelect), token }, 201);
+      const row = await insertEnrollmentToken(db, {
+        cluster,
+        node: body.node,
+        hash: await sha256Hex(token),
+        prefix: tokenPrefix(token),
+        expiresAt: new Date(Date.now() + body.ttl * 1000).toISOString(),
+      });
+      return c.json({ ...enrollmentView(row), token }, 201);
     },
   );
 
@@ -169,12 +160,8 @@ export function registerTokens(router: Router): void {
       role: "admin",
     },
     async (c) => {
-      const gone = await c
-        .get("db")
-        .delete(t.enrollmentTokens)
-        .where(and(eq(t.enrollmentTokens.cluster, param(c, "cluster")), eq(t.enrollmentTokens.id, param(c, "id"))))
-        .returning({ id: t.enrollmentTokens.id });
-      if (gone.length === 0) throw new ApiError("not_found", `no enrollment token with id ${param(c, "id")}`);
+      if (!(await deleteEnrollmentToken(c.get("db"), param(c, "cluster"), param(c, "id"))))
+        throw new ApiError("not_found", `no enrollment token with id ${param(c, "id")}`);
       return c.body(null, 204);
     },
   );

@@ -1,5 +1,4 @@
 /** Webhook subscriptions. The signing secret is shown in full only when it is made or given. */
-import { and, desc, eq } from "drizzle-orm";
 import type { Context } from "hono";
 import { z } from "zod";
 import { fieldIssue } from "../../core/errors.js";
@@ -13,9 +12,20 @@ import {
   WebhookInput,
 } from "../../core/webhook.js";
 import { privateTargetsAllowed, urlRefusal } from "../../outbound-policy.js";
-import type { Db } from "../../storage/cluster-store.js";
-import * as t from "../../storage/schema.js";
-import { newDeliveryId } from "../../webhooks/dispatch.js";
+import type { Db } from "../../storage/db.js";
+import type { DeliveryRow, WebhookRow } from "../../storage/deliveries.js";
+import {
+  deleteWebhook,
+  deliveryAttempts,
+  findDelivery,
+  insertPendingDelivery,
+  insertWebhook,
+  listDeliveries,
+  listWebhooks,
+  reopenDelivery,
+  updateWebhook,
+  webhookByName,
+} from "../../storage/webhooks.js";
 import { enqueueDelivery } from "../../webhooks/messages.js";
 import { type AppEnv, param } from "../context.js";
 import { ApiError, requireSameName } from "../errors.js";
@@ -24,8 +34,6 @@ import { newWebhookSecret } from "../secrets.js";
 
 /** A webhook with its whole newest secret: answered once, when the secret is made. */
 const WebhookWithSecret = Webhook.extend({ secret: z.string() }).meta({ id: "WebhookWithSecret" });
-
-type WebhookRow = typeof t.webhooks.$inferSelect;
 
 /**
  * A subscription as the API shows it. For a chat service the URL is the secret (whoever has a
@@ -67,7 +75,7 @@ function columns(body: WebhookInput) {
 export function registerWebhooks(router: Router): void {
   const base = "/v1/webhooks";
   const byName = async (db: Db, name: string) => {
-    const [row] = await db.select().from(t.webhooks).where(eq(t.webhooks.name, name));
+    const row = await webhookByName(db, name);
     if (!row) throw new ApiError("not_found", `no webhook named ${name}`);
     return row;
   };
@@ -82,8 +90,7 @@ export function registerWebhooks(router: Router): void {
       role: "read",
       response: z.array(Webhook),
     },
-    async (c) =>
-      c.json((await c.get("db").select().from(t.webhooks).orderBy(t.webhooks.name)).map((row) => view(row, roleOf(c)))),
+    async (c) => c.json((await listWebhooks(c.get("db"))).map((row) => view(row, roleOf(c)))),
   );
 
   router.add(
@@ -102,14 +109,11 @@ export function registerWebhooks(router: Router): void {
     async (c, { body }) => {
       refuseSelf(c, body.url);
       const db = c.get("db");
-      const [existing] = await db.select({ id: t.webhooks.id }).from(t.webhooks).where(eq(t.webhooks.name, body.name));
-      if (existing) throw new ApiError("already_exists", `a webhook named ${body.name} already exists`);
+      if (await webhookByName(db, body.name))
+        throw new ApiError("already_exists", `a webhook named ${body.name} already exists`);
       const secret = body.secret ?? newWebhookSecret();
-      const [row] = await db
-        .insert(t.webhooks)
-        .values({ id: crypto.randomUUID(), ...columns(body), secrets: [secret] })
-        .returning();
-      return c.json({ ...view(row as WebhookRow, roleOf(c)), secret }, 201);
+      const row = await insertWebhook(db, columns(body), [secret]);
+      return c.json({ ...view(row, roleOf(c)), secret }, 201);
     },
   );
 
@@ -144,12 +148,11 @@ export function registerWebhooks(router: Router): void {
       requireSameName(name, body.name);
       refuseSelf(c, body.url);
       const row = await byName(db, name);
-      const [updated] = await db
-        .update(t.webhooks)
-        .set({ ...columns(body), secrets: body.secret ? [body.secret] : row.secrets })
-        .where(eq(t.webhooks.id, row.id))
-        .returning();
-      return c.json(view(updated as WebhookRow, roleOf(c)));
+      const updated = await updateWebhook(db, row.id, {
+        ...columns(body),
+        secrets: body.secret ? [body.secret] : row.secrets,
+      });
+      return c.json(view(updated, roleOf(c)));
     },
   );
 
@@ -164,7 +167,7 @@ export function registerWebhooks(router: Router): void {
     },
     async (c) => {
       const row = await byName(c.get("db"), param(c, "name"));
-      await c.get("db").delete(t.webhooks).where(eq(t.webhooks.id, row.id));
+      await deleteWebhook(c.get("db"), row.id);
       return c.body(null, 204);
     },
   );
@@ -175,25 +178,16 @@ export function registerWebhooks(router: Router): void {
 function registerDeliveries(router: Router): void {
   const base = "/v1/webhooks/:name";
   const webhookOf = async (c: Context<AppEnv>) => {
-    const [row] = await c
-      .get("db")
-      .select()
-      .from(t.webhooks)
-      .where(eq(t.webhooks.name, param(c, "name")));
+    const row = await webhookByName(c.get("db"), param(c, "name"));
     if (!row) throw new ApiError("not_found", `no webhook named ${param(c, "name")}`);
     return row;
   };
   const deliveryOf = async (c: Context<AppEnv>, webhookId: string) => {
-    const [row] = await c
-      .get("db")
-      .select()
-      .from(t.deliveries)
-      .where(and(eq(t.deliveries.webhookId, webhookId), eq(t.deliveries.id, param(c, "id"))));
+    const row = await findDelivery(c.get("db"), webhookId, param(c, "id"));
     if (!row) throw new ApiError("not_found", `no delivery ${param(c, "id")} for webhook ${param(c, "name")}`);
     return row;
   };
-  const deliveryView = ({ webhookId: _w, event: _e, firstAttemptAt: _f, ...row }: typeof t.deliveries.$inferSelect) =>
-    row;
+  const deliveryView = ({ webhookId: _w, event: _e, firstAttemptAt: _f, ...row }: DeliveryRow) => row;
 
   router.add(
     {
@@ -208,15 +202,7 @@ function registerDeliveries(router: Router): void {
     },
     async (c, { query }) => {
       const webhook = await webhookOf(c);
-      const rows = await c
-        .get("db")
-        .select()
-        .from(t.deliveries)
-        .where(
-          and(eq(t.deliveries.webhookId, webhook.id), query.status ? eq(t.deliveries.status, query.status) : undefined),
-        )
-        .orderBy(desc(t.deliveries.createdAt))
-        .limit(query.limit);
+      const rows = await listDeliveries(c.get("db"), webhook.id, query);
       return c.json(rows.map(deliveryView));
     },
   );
@@ -233,13 +219,8 @@ function registerDeliveries(router: Router): void {
     },
     async (c) => {
       const delivery = await deliveryOf(c, (await webhookOf(c)).id);
-      const attempts = await c
-        .get("db")
-        .select()
-        .from(t.deliveryAttempts)
-        .where(eq(t.deliveryAttempts.deliveryId, delivery.id))
-        .orderBy(t.deliveryAttempts.n);
-      return c.json({ ...deliveryView(delivery), attemptLog: attempts.map(({ deliveryId: _, ...a }) => a) });
+      const attemptLog = await deliveryAttempts(c.get("db"), delivery.id);
+      return c.json({ ...deliveryView(delivery), attemptLog });
     },
   );
 
@@ -256,14 +237,9 @@ function registerDeliveries(router: Router): void {
     },
     async (c) => {
       const delivery = await deliveryOf(c, (await webhookOf(c)).id);
-      const [row] = await c
-        .get("db")
-        .update(t.deliveries)
-        .set({ status: "pending", nextAt: new Date().toISOString(), firstAttemptAt: null, lastError: null })
-        .where(eq(t.deliveries.id, delivery.id))
-        .returning();
+      const row = await reopenDelivery(c.get("db"), delivery.id);
       await enqueueDelivery(c.env.WEBHOOKS, delivery.id);
-      return c.json(deliveryView(row as typeof t.deliveries.$inferSelect), 202);
+      return c.json(deliveryView(row), 202);
     },
   );
 
@@ -280,7 +256,6 @@ function registerDeliveries(router: Router): void {
     },
     async (c) => {
       const webhook = await webhookOf(c);
-      const id = newDeliveryId();
       const event = {
         id: `test_${crypto.randomUUID()}`,
         cluster: "",
@@ -290,22 +265,9 @@ function registerDeliveries(router: Router): void {
         details: { requestedBy: c.get("principal").name },
         at: new Date().toISOString(),
       };
-      const [row] = await c
-        .get("db")
-        .insert(t.deliveries)
-        .values({
-          id,
-          webhookId: webhook.id,
-          eventId: event.id,
-          eventType: event.type,
-          subject: event.subject,
-          event,
-          status: "pending",
-          nextAt: event.at,
-        })
-        .returning();
-      await enqueueDelivery(c.env.WEBHOOKS, id);
-      return c.json(deliveryView(row as typeof t.deliveries.$inferSelect), 202);
+      const row = await insertPendingDelivery(c.get("db"), webhook.id, event);
+      await enqueueDelivery(c.env.WEBHOOKS, row.id);
+      return c.json(deliveryView(row), 202);
     },
   );
 
@@ -324,13 +286,8 @@ function registerDeliveries(router: Router): void {
       const webhook = await webhookOf(c);
       const secret = body.secret ?? newWebhookSecret();
       const secrets = body.retireOld ? [secret] : [secret, ...webhook.secrets].slice(0, 2);
-      const [row] = await c
-        .get("db")
-        .update(t.webhooks)
-        .set({ secrets })
-        .where(eq(t.webhooks.id, webhook.id))
-        .returning();
-      return c.json({ ...view(row as WebhookRow, roleOf(c)), secret });
+      const row = await updateWebhook(c.get("db"), webhook.id, { secrets });
+      return c.json({ ...view(row, roleOf(c)), secret });
     },
   );
 }
