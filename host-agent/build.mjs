@@ -33,7 +33,7 @@ await build({ ...common, entryPoints: [path.join(here, "src/main.ts")], outfile:
 // ssh2's optional native speed-ups stay out: it falls back to its JavaScript code without them.
 await build({
   ...common,
-  entryPoints: [path.join(here, "src/cli/main.ts")],
+  entryPoints: [path.join(here, "../cli/main.ts")],
   outfile: path.join(dist, "vigil.cjs"),
   external: ["*.node", "cpu-features"],
 });

@@ -179,7 +179,7 @@ describe("the vigil CLI", () => {
   });
 
   it("imports a keepalived pair into a document the API accepts", async () => {
-    const corpus = path.join(repo, "test/agent/keepalived/lvs-dr-pair");
+    const corpus = path.join(repo, "test/cli/keepalived/lvs-dr-pair");
     const out = path.join(home, "imported.json");
     const importPair = (...extra: string[]) =>
       vigil([
@@ -213,7 +213,7 @@ describe("the vigil CLI", () => {
     const haproxy = await vigil([
       "import",
       "haproxy",
-      path.join(repo, "test/agent/haproxy-import/haproxy.cfg"),
+      path.join(repo, "test/cli/haproxy-import/haproxy.cfg"),
       "--into",
       out,
       "-o",
@@ -223,7 +223,7 @@ describe("the vigil CLI", () => {
     const both = await vigil(["apply", "-f", withHaproxy, "--dry-run"]);
     expect(both.status, both.err).toBe(0);
     expect(both.out).toMatch(/^\+ virtualService +web$/m);
-    const broken = await vigil(["import", "keepalived", path.join(repo, "test/agent/keepalived/broken/stray.conf")]);
+    const broken = await vigil(["import", "keepalived", path.join(repo, "test/cli/keepalived/broken/stray.conf")]);
     expect(broken.status).toBe(1);
     expect(broken.err).toMatch(/stray\.conf:4:1: this \} closes nothing/);
   });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { InventoryError, inventoryHosts, parseHostWord } from "../../host-agent/src/cli/inventory.js";
+import { InventoryError, inventoryHosts, parseHostWord } from "../../cli/inventory.js";
 
 const INVENTORY = `# directors
 [directors]

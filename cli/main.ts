@@ -5,13 +5,13 @@ import { readFileSync } from "node:fs";
 import { homedir, userInfo } from "node:os";
 import path from "node:path";
 import { type ParseArgsConfig, parseArgs } from "node:util";
-import { VERSION } from "../../../src/core/version.js";
-import { ConfigSyntaxError } from "../import/keepalived-syntax.js";
+import { VERSION } from "../src/core/version.js";
 import { ApiError } from "./client.js";
 import * as cmd from "./commands.js";
 import { UsageError } from "./commands.js";
 import { installHosts, renderTable } from "./hosts-install.js";
 import { importCommand, importHaproxyCommand } from "./import.js";
+import { ConfigSyntaxError } from "./importers/keepalived-syntax.js";
 import { type InstallHost, InventoryError, inventoryHosts, parseHostWord } from "./inventory.js";
 
 const USAGE = `usage: vigil <command> [options]

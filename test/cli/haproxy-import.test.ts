@@ -6,8 +6,8 @@
  */
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { importHaproxy, seconds } from "../../host-agent/src/import/haproxy.js";
-import { importKeepalived } from "../../host-agent/src/import/keepalived.js";
+import { importHaproxy, seconds } from "../../cli/importers/haproxy.js";
+import { importKeepalived } from "../../cli/importers/keepalived.js";
 import { ClusterDocument, validateCluster } from "../../src/core/cluster.js";
 
 const corpus = path.join(import.meta.dirname, "keepalived/lvs-dr-pair");

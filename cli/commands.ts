@@ -4,12 +4,12 @@
  */
 import { readFileSync } from "node:fs";
 import { parse as parseYaml } from "yaml";
-import type { BackendsView } from "../../../src/core/backend-status.js";
-import type { ClusterDocument } from "../../../src/core/cluster.js";
-import type { Change } from "../../../src/core/diff.js";
-import type { Event } from "../../../src/core/event.js";
-import type { HealthReport } from "../../../src/core/health.js";
-import type { LeaseView } from "../../../src/core/lease-view.js";
+import type { BackendsView } from "../src/core/backend-status.js";
+import type { ClusterDocument } from "../src/core/cluster.js";
+import type { Change } from "../src/core/diff.js";
+import type { Event } from "../src/core/event.js";
+import type { HealthReport } from "../src/core/health.js";
+import type { LeaseView } from "../src/core/lease-view.js";
 import { ApiClient, ApiError } from "./client.js";
 import { renderChanges, renderEvent, renderHealth, renderLeases, renderVirtualServices } from "./render.js";
 import { loadSettings, type Settings, saveSettings, settingsPath } from "./settings.js";

@@ -1,9 +1,9 @@
 /** `vigil import keepalived | haproxy`: the document to stdout (or a file), the notes to stderr as file:line: why. */
 import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { importHaproxy } from "../import/haproxy.js";
-import { importKeepalived, type Note } from "../import/keepalived.js";
 import { ApiError } from "./client.js";
+import { importHaproxy } from "./importers/haproxy.js";
+import { importKeepalived, type Note } from "./importers/keepalived.js";
 
 type Print = (line: string) => void;
 

@@ -1,9 +1,9 @@
 /** What the CLI prints: status laid out like `ipvsadm -Ln`, health, events and config diffs. */
-import type { BackendsView } from "../../../src/core/backend-status.js";
-import type { Change } from "../../../src/core/diff.js";
-import type { Event } from "../../../src/core/event.js";
-import type { HealthReport } from "../../../src/core/health.js";
-import type { LeaseView } from "../../../src/core/lease-view.js";
+import type { BackendsView } from "../src/core/backend-status.js";
+import type { Change } from "../src/core/diff.js";
+import type { Event } from "../src/core/event.js";
+import type { HealthReport } from "../src/core/health.js";
+import type { LeaseView } from "../src/core/lease-view.js";
 
 const FORWARD = { dr: "Route", nat: "Masq", tun: "Tunnel" } as const;
 

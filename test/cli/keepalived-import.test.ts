@@ -7,8 +7,8 @@
 import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { importKeepalived } from "../../host-agent/src/import/keepalived.js";
-import { ConfigSyntaxError, parseText } from "../../host-agent/src/import/keepalived-syntax.js";
+import { importKeepalived } from "../../cli/importers/keepalived.js";
+import { ConfigSyntaxError, parseText } from "../../cli/importers/keepalived-syntax.js";
 import { ClusterDocument, validateCluster } from "../../src/core/cluster.js";
 
 const corpus = path.join(import.meta.dirname, "keepalived");

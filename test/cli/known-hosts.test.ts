@@ -7,7 +7,7 @@ import {
   keysFor,
   knownHostsLine,
   preferredAlgorithms,
-} from "../../host-agent/src/cli/known-hosts.js";
+} from "../../cli/known-hosts.js";
 
 /** An ssh-ed25519 public key blob, as a server presents it. */
 function blob(): Buffer {
