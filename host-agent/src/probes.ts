@@ -1,7 +1,7 @@
 /**
  * Checks the agent runs itself (tracked checks on its own node, and checks that name it as an
  * observer): TCP port, HTTP(S), TLS, ICMP and script exit status. Each result goes through the
- * same rise/fall as the edge probers', and the agent votes as `agent:<node>`: on every change
+ * same pipeline as the edge probers' (src/core/observer.ts), and the agent votes as `agent:<node>`: on every change
  * at once, and all its votes on every heartbeat. A script check whose program the agent's
  * allowlist does not name never runs: its vote stays `unknown`, with the refusal as its error.
  */
@@ -13,8 +13,9 @@ import net from "node:net";
 import tls from "node:tls";
 import vm from "node:vm";
 import type { AgentProbe } from "../../src/core/command.js";
+import { afterProbe, beginObservation, type Observation, voteOf } from "../../src/core/observer.js";
 import { type BodyMatcher, connectionFailure, judgeHttp, judgeTcpReply } from "../../src/core/probe-judge.js";
-import { initialObserver, type ObserverState, observe, type ProbeResult } from "../../src/core/rise-fall.js";
+import type { ProbeResult } from "../../src/core/rise-fall.js";
 import { HEARTBEAT_MS } from "../../src/core/targets.js";
 import type { Vote } from "../../src/core/vote.js";
 import type { ProgramGate } from "./allowlist.js";
@@ -26,11 +27,15 @@ type SendVotes = (votes: Vote[], heartbeat: boolean) => Promise<void>;
 
 interface Entry {
   probe: AgentProbe;
-  state: ObserverState;
-  /** Null for a refused check, which never runs. */
-  timer: ReturnType<typeof setInterval> | null;
+  observation: Observation;
+  /** The next attempt; null for a refused check, which never runs, and once stopped. */
+  timer: ReturnType<typeof setTimeout> | null;
 }
 
+/**
+ * The agent's observer: each check on the pipeline of src/core/observer.ts (jittered
+ * schedule, retries, rise/fall), one attempt at a time through probeOnce.
+ */
 export class LocalProbes {
   private probes: Entry[] = [];
   private heartbeat: ReturnType<typeof setInterval> | null = null;
@@ -47,62 +52,45 @@ export class LocalProbes {
     const refused: Entry[] = [];
     this.probes = probes.map((probe) => {
       const check = probe.check;
-      const entry: Entry = { probe, state: initialObserver(now), timer: null };
+      const entry: Entry = { probe, observation: beginObservation(check, now, Math.random()), timer: null };
       const reason = check.type === "script" ? this.gate.refusal("check", probe.target, null, check.exec) : null;
       if (reason !== null) {
-        entry.state.error = `refused: ${reason}`.slice(0, 300);
+        entry.observation.observer.error = `refused: ${reason}`.slice(0, 300);
         refused.push(entry);
-      } else {
-        entry.timer = setInterval(() => void this.tick(entry), check.interval * 1000);
-        void this.tick(entry);
-      }
+      } else this.schedule(entry);
       return entry;
     });
-    if (refused.length > 0) void this.send(refused.map(voteOf), false).catch(() => undefined);
+    if (refused.length > 0) void this.send(refused.map(vote), false).catch(() => undefined);
     if (probes.length > 0)
       this.heartbeat = setInterval(
-        () => void this.send(this.probes.map(voteOf), true).catch(() => undefined),
+        () => void this.send(this.probes.map(vote), true).catch(() => undefined),
         HEARTBEAT_MS,
       );
   }
 
   stop(): void {
-    for (const p of this.probes) if (p.timer) clearInterval(p.timer);
+    for (const p of this.probes) if (p.timer) clearTimeout(p.timer);
     this.probes = [];
     if (this.heartbeat) clearInterval(this.heartbeat);
     this.heartbeat = null;
   }
 
-  private async tick(entry: Entry): Promise<void> {
-    const result = await probeWithRetries(entry.probe, this.runner);
+  private schedule(entry: Entry): void {
+    const wait = Math.max(0, entry.observation.run.nextDue - Date.now());
+    entry.timer = setTimeout(() => void this.attempt(entry), wait);
+  }
+
+  private async attempt(entry: Entry): Promise<void> {
+    const result = await probeOnce(entry.probe, this.runner);
     if (!this.probes.includes(entry)) return;
-    const { next, changed } = observe(entry.state, result, entry.probe.check, Date.now());
-    entry.state = next;
-    if (changed) await this.send([voteOf(entry)], false).catch(() => undefined);
+    const { next, changed } = afterProbe(entry.observation, entry.probe.check, result, Date.now(), Math.random());
+    entry.observation = next;
+    this.schedule(entry);
+    if (changed) await this.send([vote(entry)], false).catch(() => undefined);
   }
 }
 
-function voteOf({ probe, state }: Entry): Vote {
-  return {
-    target: probe.target,
-    state: state.state,
-    since: state.since,
-    latencyMs: state.latencyMs,
-    error: state.error,
-    probes: state.probes,
-    failures: state.failed,
-  };
-}
-
-/** keepalived's retry and delay_before_retry: a failure counts only after the retries failed too. */
-export async function probeWithRetries(p: AgentProbe, runner: Runner): Promise<ProbeResult> {
-  let result = await probeOnce(p, runner);
-  for (let i = 0; i < p.check.retries && result.state === "down"; i++) {
-    await new Promise((r) => setTimeout(r, p.check.delayBeforeRetry * 1000));
-    result = await probeOnce(p, runner);
-  }
-  return result;
-}
+const vote = ({ probe, observation }: Entry): Vote => voteOf(probe.target, observation.observer);
 
 export async function probeOnce(p: AgentProbe, runner: Runner): Promise<ProbeResult> {
   const started = performance.now();

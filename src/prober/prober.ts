@@ -7,12 +7,13 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import { probe, userAgent } from "../../edge/probes.js";
-import { afterAttempt, firstRun, nextAlarm, type RunState } from "../core/probe-schedule.js";
-import { initialObserver, type ObserverState, observe } from "../core/rise-fall.js";
+import { afterProbe, beginObservation, restartObservation, voteOf } from "../core/observer.js";
+import { nextAlarm, type RunState } from "../core/probe-schedule.js";
+import type { ObserverState } from "../core/rise-fall.js";
 import { HEARTBEAT_MS, regionTargets, type Target } from "../core/targets.js";
 import { VERSION } from "../core/version.js";
 import type { Region } from "../core/vocabulary.js";
-import type { Vote, VoteBatch } from "../core/vote.js";
+import type { VoteBatch } from "../core/vote.js";
 import type { Env } from "../env.js";
 import { readClusterDocument } from "../storage/cluster-config.js";
 import type { ProberRpc } from "./api.js";
@@ -75,14 +76,10 @@ export class Prober extends DurableObject<Env> implements ProberRpc {
       await Promise.all(
         due.slice(i, i + CONCURRENCY).map(async (r) => {
           const result = await probe(r.target, who);
-          const done = Date.now();
-          const next = afterAttempt(r.target.check, r.run, result, done, Math.random());
+          const { next, changed: voteChanged } = afterProbe(r, r.target.check, result, Date.now(), Math.random());
           r.run = next.run;
-          if (next.counted) {
-            const seen = observe(r.observer, next.counted, r.target.check, done);
-            r.observer = seen.next;
-            if (seen.changed) changed.push(r);
-          }
+          r.observer = next.observer;
+          if (voteChanged) changed.push(r);
         }),
       );
     }
@@ -96,7 +93,12 @@ export class Prober extends DurableObject<Env> implements ProberRpc {
     if (this.cluster === null || this.region === null) return;
     this.seq += 1;
     await this.ctx.storage.put("seq", this.seq);
-    const batch: VoteBatch = { observer: `region:${this.region}`, seq: this.seq, heartbeat, votes: items.map(voteOf) };
+    const batch: VoteBatch = {
+      observer: `region:${this.region}`,
+      seq: this.seq,
+      heartbeat,
+      votes: items.map((r) => voteOf(r.target.id, r.observer)),
+    };
     try {
       const result = await this.env.COORDINATOR.getByName(this.cluster).ingest(batch);
       if (result.rejected) console.error(`prober ${this.region}: the coordinator refused votes: ${result.rejected}`);
@@ -135,9 +137,8 @@ export class Prober extends DurableObject<Env> implements ProberRpc {
       if (old && old.fingerprint === fingerprint) next.set(target.id, { ...old, target });
       else {
         // A changed check starts a new round at once but keeps what this observer believes.
-        const observer = old?.observer ?? initialObserver(now);
-        const run = old ? { attempt: 0, nextDue: now } : firstRun(target.check, now, Math.random());
-        next.set(target.id, { target, fingerprint, run, observer });
+        const observation = old ? restartObservation(old, now) : beginObservation(target.check, now, Math.random());
+        next.set(target.id, { target, fingerprint, ...observation });
       }
     }
     const gone = [...this.running.keys()].filter((id) => !next.has(id));
@@ -171,17 +172,4 @@ export class Prober extends DurableObject<Env> implements ProberRpc {
       }
     }
   }
-}
-
-function voteOf(r: Running): Vote {
-  const o = r.observer;
-  return {
-    target: r.target.id,
-    state: o.state,
-    since: o.since,
-    latencyMs: o.latencyMs,
-    error: o.error,
-    probes: o.probes,
-    failures: o.failed,
-  };
 }

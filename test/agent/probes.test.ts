@@ -9,7 +9,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { type AllowEntry, Allowlist, ProgramGate } from "../../host-agent/src/allowlist.js";
 import { boundedMatch, LocalProbes, linkState, probeOnce, processRunning } from "../../host-agent/src/probes.js";
 import { ProcessRunner } from "../../host-agent/src/runner.js";
@@ -141,9 +141,9 @@ describe("the agent's own checks", () => {
       gate(),
     );
     probes.set([probe({ type: "tcp", rise: 1, fall: 2, interval: 1, retries: 0 }, 1)]);
-    await new Promise((r) => setTimeout(r, 1300));
+    // The first attempt falls somewhere in the first interval, the second an interval (±10%) later.
+    await vi.waitFor(() => expect(votes).toHaveLength(1), { timeout: 3000, interval: 20 });
     probes.stop();
-    expect(votes).toHaveLength(1);
     expect(votes[0]?.[0]).toMatchObject({
       target: "node:lb1/c",
       state: "down",
