@@ -1,22 +1,17 @@
 /**
  * Probe transports for Workers: they gather what a check needs (status, headers, body digest,
- * a banner, a TLS handshake) and hand it to src/core/probe-judge.ts. HTTP is spoken over
+ * a banner, a TLS handshake) and hand it to their type's judge in src/core/checks/. HTTP is spoken over
  * `connect()` so that the Host header is the check's while the connection goes to the real
  * server. Each probe is bounded by the check's timeout as a whole and never throws.
  */
 import { connect } from "cloudflare:sockets";
 import { toHex } from "../src/core/bytes.js";
 import type { Check } from "../src/core/check.js";
+import { judgeHttp } from "../src/core/checks/http/judge.js";
+import { connectionFailure, slowness } from "../src/core/checks/judging.js";
+import { judgeSmtpStep, SMTP_STEPS, smtpReply } from "../src/core/checks/smtp/judge.js";
+import { judgeTcpReply } from "../src/core/checks/tcp/judge.js";
 import { parseResponse, requestText } from "../src/core/http1.js";
-import {
-  connectionFailure,
-  judgeHttp,
-  judgeSmtpStep,
-  judgeTcpReply,
-  SMTP_STEPS,
-  slowness,
-  smtpReply,
-} from "../src/core/probe-judge.js";
 import type { ProbeResult } from "../src/core/rise-fall.js";
 import type { Target } from "../src/core/targets.js";
 

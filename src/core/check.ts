@@ -1,100 +1,15 @@
 /**
  * A check: what is probed, how, how often, by whom, and how many observers must agree.
- * keepalived: TCP_CHECK, HTTP_GET, SSL_GET, SMTP_CHECK, MISC_CHECK and vrrp_script.
+ * keepalived: TCP_CHECK, HTTP_GET, SSL_GET, SMTP_CHECK, MISC_CHECK and vrrp_script. Each type's
+ * parameters live in src/core/checks/<type>/; this file adds the schedule, observers and quorum.
  */
 import { z } from "zod";
+import { checkVariants } from "./checks/index.js";
 import { duplicates } from "./collections.js";
-import { Exec, HostName, Ident, InterfaceName, intRange, Port, seconds } from "./primitives.js";
+import { Ident, intRange, seconds } from "./primitives.js";
 import { AGENT_ONLY_CHECK_TYPES, REGIONS } from "./vocabulary.js";
 
-const HeaderName = z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,64}$/, { error: "expected an HTTP header name" });
-const HeaderValue = z
-  .string()
-  .max(1024)
-  .regex(/^[^\0\r\n]*$/, { error: "header values may not contain CR, LF or NUL" });
-
-const TlsOptions = z.strictObject({
-  /** SNI and the name the certificate must match; defaults to the target address. */
-  serverName: HostName.optional(),
-  verify: z.boolean().default(true),
-  /** Report `degraded` when the certificate expires within this many days (0: never). */
-  expiryWarnDays: intRange(0, 365).default(14),
-});
-
-/** keepalived's HTTP_GET/SSL_GET `url { path status_code digest }`, plus Vigil's extras. */
-const HttpFields = {
-  connectPort: Port.optional(),
-  path: z
-    .string()
-    .max(2048)
-    .regex(/^\/[^\s\0]*$/, { error: "expected a path starting with '/' and without spaces" })
-    .default("/"),
-  expectStatus: z.array(intRange(100, 599)).min(1, { error: "expected at least one status code" }).default([200]),
-  bodyRegex: z.string().max(1024).refine(compiles, { error: "expected a valid regular expression" }).optional(),
-  /** MD5 of the body as keepalived's genhash prints it: 32 lowercase hex digits. */
-  digest: z
-    .string()
-    .regex(/^[0-9a-fA-F]{32}$/, { error: "expected an MD5 digest of 32 hex digits (genhash output)" })
-    .transform((d) => d.toLowerCase())
-    .optional(),
-  headers: z.record(HeaderName, HeaderValue).default({}),
-  /** Response headers that must be present; a non-empty value must appear in the header (any case). */
-  expectHeaders: z.record(HeaderName, HeaderValue).default({}),
-  host: HostName.optional(),
-  /** A response slower than this is `degraded`, not `up`. */
-  degradedAbove: seconds(0.001, 60).optional(),
-};
-
-const HttpParams = z.strictObject({ type: z.literal("http"), ...HttpFields });
-const HttpsParams = z.strictObject({
-  type: z.literal("https"),
-  ...HttpFields,
-  tls: TlsOptions.default({ verify: true, expiryWarnDays: 14 }),
-});
-const TcpParams = z.strictObject({
-  type: z.literal("tcp"),
-  connectPort: Port.optional(),
-  /** Optional banner exchange: send this, expect a reply that starts with `expect`. */
-  send: z.string().max(1024).optional(),
-  expect: z.string().max(1024).optional(),
-});
-const TlsParams = z.strictObject({
-  type: z.literal("tls"),
-  connectPort: Port.optional(),
-  ...TlsOptions.shape,
-});
-const SmtpParams = z.strictObject({
-  type: z.literal("smtp"),
-  connectPort: Port.optional(),
-  helo: HostName.default("vigil.invalid"),
-});
-const IcmpParams = z.strictObject({ type: z.literal("icmp") });
-const ScriptParams = z.strictObject({
-  type: z.literal("script"),
-  /** Exit status 0 is up, anything else down (MISC_CHECK / vrrp_script). */
-  exec: Exec,
-});
-
-/** A process is alive on the agent's host: its name as /proc/<pid>/comm shows it (at most 15 characters). */
-const ProcessParams = z.strictObject({
-  type: z.literal("process"),
-  name: z.string().regex(/^[^/\0\n]{1,15}$/, { error: "expected a process name of 1-15 characters, as ps shows it" }),
-});
-
-/** A network interface on the agent's host has its link up (keepalived's track_interface). */
-const InterfaceParams = z.strictObject({ type: z.literal("interface"), interface: InterfaceName });
-
-export const CheckParams = z.discriminatedUnion("type", [
-  HttpParams,
-  HttpsParams,
-  TcpParams,
-  TlsParams,
-  SmtpParams,
-  IcmpParams,
-  ScriptParams,
-  ProcessParams,
-  InterfaceParams,
-]);
+export const CheckParams = z.discriminatedUnion("type", checkVariants({}));
 export type CheckParams = z.infer<typeof CheckParams>;
 
 export const Observers = z.strictObject({
@@ -126,17 +41,7 @@ const Schedule = {
 };
 
 export const Check = z
-  .discriminatedUnion("type", [
-    HttpParams.extend(Schedule),
-    HttpsParams.extend(Schedule),
-    TcpParams.extend(Schedule),
-    TlsParams.extend(Schedule),
-    SmtpParams.extend(Schedule),
-    IcmpParams.extend(Schedule),
-    ScriptParams.extend(Schedule),
-    ProcessParams.extend(Schedule),
-    InterfaceParams.extend(Schedule),
-  ])
+  .discriminatedUnion("type", checkVariants(Schedule))
   .superRefine((check, ctx) => {
     if (check.timeout >= check.interval) {
       ctx.addIssue({ code: "custom", path: ["timeout"], message: "timeout must be shorter than interval" });
@@ -175,12 +80,3 @@ export const Check = z
   })
   .meta({ id: "Check", description: "What is probed and how; a real server or VIP group refers to it by name." });
 export type Check = z.infer<typeof Check>;
-
-function compiles(source: string): boolean {
-  try {
-    new RegExp(source);
-    return true;
-  } catch {
-    return false;
-  }
-}

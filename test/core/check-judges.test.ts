@@ -1,6 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { Check } from "../../src/core/check.js";
-import { connectionFailure, judgeHttp, judgeTcpReply, smtpReply } from "../../src/core/probe-judge.js";
+import { judgeHttp } from "../../src/core/checks/http/judge.js";
+import { connectionFailure } from "../../src/core/checks/judging.js";
+import { smtpReply } from "../../src/core/checks/smtp/judge.js";
+import { judgeTcpReply } from "../../src/core/checks/tcp/judge.js";
 
 const http = (extra: object) =>
   Check.parse({ name: "h", type: "http", observers: { regions: ["weur"] }, ...extra }) as Extract<

@@ -1,0 +1,29 @@
+/**
+ * Every check type, one folder each: its parameters' schema, and its judge where the result
+ * needs judging. A new type is a new folder, one line here, and its transports (edge/probes.ts
+ * for region observers, host-agent/src/probes.ts for agents).
+ */
+import type { z } from "zod";
+import { HttpParams, HttpsParams } from "./http/schema.js";
+import { IcmpParams } from "./icmp/schema.js";
+import { InterfaceParams } from "./interface/schema.js";
+import { ProcessParams } from "./process/schema.js";
+import { ScriptParams } from "./script/schema.js";
+import { SmtpParams } from "./smtp/schema.js";
+import { TcpParams } from "./tcp/schema.js";
+import { TlsParams } from "./tls/schema.js";
+
+/** Every check type's parameters with `extra` fields (the schedule) added: the members of a discriminated union. */
+export function checkVariants<S extends z.core.$ZodLooseShape>(extra: S) {
+  return [
+    HttpParams.extend(extra),
+    HttpsParams.extend(extra),
+    TcpParams.extend(extra),
+    TlsParams.extend(extra),
+    SmtpParams.extend(extra),
+    IcmpParams.extend(extra),
+    ScriptParams.extend(extra),
+    ProcessParams.extend(extra),
+    InterfaceParams.extend(extra),
+  ] as const;
+}
