@@ -1,11 +1,21 @@
 /**
  * The IPVS driver's pure half: reading `ipvsadm -S -n`, the table desired services make, and
- * the smallest `ipvsadm -R` edit between them.
+ * the smallest `ipvsadm -R` edit between them; and the driver's sync on the stateful fake host
+ * (test/ipvs runs it against the real ipvsadm in a qemu guest).
  */
 import { describe, expect, it } from "vitest";
-import { editLines, parseList, parseSave, renderTable, serviceKey, tableOf } from "../../host-agent/src/ipvs.js";
+import {
+  editLines,
+  IpvsDriver,
+  parseList,
+  parseSave,
+  renderTable,
+  serviceKey,
+  tableOf,
+} from "../../host-agent/src/ipvs.js";
 import { type DesiredService, desiredService } from "../../src/core/backends.js";
 import { VirtualService } from "../../src/core/virtual-service.js";
+import { FakeHost } from "./fake-host.js";
 
 const web = (over: Record<string, unknown> = {}) =>
   desiredService(
@@ -157,5 +167,37 @@ describe("IPVS tables", () => {
       "-a -t 10.77.0.100:80 -r 10.77.0.21:8080 -m -w 3",
       "-a -t 10.77.0.100:80 -r 10.77.0.22:8080 -m -w 1",
     ]);
+  });
+});
+
+describe("the IPVS driver against the fake host", () => {
+  it("programs the table in one edit, sends nothing when in step, one line for a weight, and leaves a foreign service alone", async () => {
+    const host = new FakeHost();
+    // A service someone else made by hand: never touched.
+    host.ipvs.set("-t 10.77.0.200:443", { scheduler: "rr", persistence: "", servers: new Map() });
+    const driver = new IpvsDriver(host);
+    const first = await driver.sync([web()]);
+    expect(first.sent).toEqual([
+      "-A -t 10.77.0.100:80 -s wrr -p 50",
+      "-a -t 10.77.0.100:80 -r 10.77.0.21:8080 -m -w 3",
+      "-a -t 10.77.0.100:80 -r 10.77.0.22:8080 -m -w 1",
+    ]);
+    expect((await driver.sync([web()])).sent).toEqual([]);
+    const reweighted = web({
+      realServers: [
+        { name: "web1", address: "10.77.0.21", port: 8080, weight: 5 },
+        { name: "web2", address: "10.77.0.22", port: 8080, weight: 1 },
+      ],
+    });
+    expect((await driver.sync([reweighted])).sent).toEqual(["-e -t 10.77.0.100:80 -r 10.77.0.21:8080 -m -w 5"]);
+    expect((await driver.sync([])).sent).toEqual(["-D -t 10.77.0.100:80"]);
+    expect([...host.ipvs.keys()]).toEqual(["-t 10.77.0.200:443"]);
+  });
+
+  it("fails an edit whose line the kernel refused, though ipvsadm exits 0", async () => {
+    const driver = new IpvsDriver(new FakeHost());
+    await expect(driver.apply(["-a -t 10.77.0.9:80 -r 10.77.0.21:8080 -m -w 3"])).rejects.toThrow(
+      /ipvsadm -R exited 1: Service not defined/,
+    );
   });
 });

@@ -1,5 +1,5 @@
 /**
- * The agent's lease client against a recording host (no root needed): grants are tied to the
+ * The agent's lease client against a stateful fake host (no root needed): grants are tied to the
  * request they answer and refused when late, the VIPs go at the deadline without any network,
  * a release and a stop give them back and say so, and only allowed hooks run. The network lab
  * (test/lab) runs the same client with the real `ip` and `arping`.
@@ -8,23 +8,11 @@ import { performance } from "node:perf_hooks";
 import { describe, expect, it } from "vitest";
 import { Allowlist, ProgramGate } from "../../host-agent/src/allowlist.js";
 import { LeaseClient } from "../../host-agent/src/leases.js";
-import type { Runner, RunResult } from "../../host-agent/src/runner.js";
 import type { Command, LeaseUnitSpec, ProgramRefused } from "../../src/core/command.js";
+import { FakeHost } from "./fake-host.js";
 
-class RecordingHost implements Runner {
-  readonly calls: string[][] = [];
-  readonly addresses = new Set<string>();
-  async run(argv: readonly string[]): Promise<RunResult> {
-    this.calls.push([...argv]);
-    if (argv[1] === "-j") {
-      const addr_info = [...this.addresses].map((a) => ({ local: a.split("/")[0], prefixlen: 24 }));
-      return { code: 0, stdout: JSON.stringify([{ ifname: "eth0", addr_info }]), stderr: "" };
-    }
-    if (argv[1] === "addr" && argv[2] === "add") this.addresses.add(argv[3] as string);
-    if (argv[1] === "addr" && argv[2] === "del") this.addresses.delete(argv[3] as string);
-    return { code: 0, stdout: "", stderr: "" };
-  }
-}
+/** A director with eth0 and the one notify program these tests allow. */
+const director = () => new FakeHost({ programs: ["/etc/vigil/hooks/notify"] });
 
 const spec = (leaseMs: number, notifyPath = "/etc/vigil/hooks/notify"): LeaseUnitSpec => ({
   name: "VI_1",
@@ -35,7 +23,7 @@ const spec = (leaseMs: number, notifyPath = "/etc/vigil/hooks/notify"): LeaseUni
   notify: [{ master: { path: notifyPath, args: ["--from-vigil"] }, backup: { path: notifyPath, args: [] } }],
 });
 
-function client(host: RecordingHost, allowed = ["/etc/vigil/hooks/notify"]) {
+function client(host: FakeHost, allowed = ["/etc/vigil/hooks/notify"]) {
   const sent: { command: Command; id: string }[] = [];
   const refused: ProgramRefused[] = [];
   const watched: { vips: number; remainingMs: number }[] = [];
@@ -74,7 +62,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe("the agent's lease client", () => {
   it("asks at once, and claims on a grant: ip addr add with the label, the ARP burst, the master hook", async () => {
-    const host = new RecordingHost();
+    const host = director();
     const c = client(host);
     c.leases.setUnits([spec(600)]);
     await sleep(5);
@@ -82,10 +70,10 @@ describe("the agent's lease client", () => {
     const result = await c.grant(600);
     expect(result).toMatchObject({ holding: true, epoch: 1 });
     expect(result.remainingMs as number).toBeLessThanOrEqual(600 - 100);
-    expect(host.addresses.has("10.77.0.100/24")).toBe(true);
+    expect(host.addresses().includes("10.77.0.100/24")).toBe(true);
     expect(host.calls).toContainEqual(["ip", "addr", "add", "10.77.0.100/24", "dev", "eth0", "label", "eth0:vip"]);
     await sleep(50);
-    expect(host.calls.filter((a) => a[0] === "arping")).toHaveLength(2);
+    expect(host.arp).toEqual(["eth0 10.77.0.100", "eth0 10.77.0.100"]);
     expect(host.calls).toContainEqual(["/etc/vigil/hooks/notify", "--from-vigil", "VI_1", "master", "1"]);
     expect(c.watched.at(-1)).toMatchObject({ vips: 1 });
 
@@ -93,24 +81,24 @@ describe("the agent's lease client", () => {
   });
 
   it("removes the VIP at its own deadline when no renewal is granted, without any network", async () => {
-    const host = new RecordingHost();
+    const host = director();
     const c = client(host);
     c.leases.setUnits([spec(600)]);
     await sleep(5);
     await c.grant(600);
-    expect(host.addresses.size).toBe(1);
+    expect(host.addresses().length).toBe(1);
     await sleep(420);
-    expect(host.addresses.size).toBe(1);
+    expect(host.addresses().length).toBe(1);
     // Renewal requests kept going out every 200 ms; none was granted.
     expect(c.sent.filter((s) => s.command.type === "lease.request").length).toBeGreaterThanOrEqual(3);
     await sleep(250);
-    expect(host.addresses.size).toBe(0);
+    expect(host.addresses().length).toBe(0);
     expect(c.sent.some((s) => s.command.type === "lease.released")).toBe(true);
     await c.leases.stop();
   });
 
   it("refuses a grant for a request it never sent, and one that arrives after its deadline", async () => {
-    const c = client(new RecordingHost());
+    const c = client(director());
     c.leases.setUnits([spec(300)]);
     await sleep(5);
     await expect(c.grant(300, 1, "lb1-999")).rejects.toThrow(/unknown or old request/);
@@ -121,13 +109,13 @@ describe("the agent's lease client", () => {
   });
 
   it("gives the VIP back on request and when stopping, and says so with the epoch", async () => {
-    const host = new RecordingHost();
+    const host = director();
     const c = client(host);
     c.leases.setUnits([spec(3000)]);
     await sleep(5);
     await c.grant(3000, 4);
     await c.leases.release("VI_1");
-    expect(host.addresses.size).toBe(0);
+    expect(host.addresses().length).toBe(0);
     expect(c.sent.find((s) => s.command.type === "lease.released")?.command).toEqual({
       type: "lease.released",
       group: "VI_1",
@@ -136,14 +124,14 @@ describe("the agent's lease client", () => {
     expect(host.calls).toContainEqual(["/etc/vigil/hooks/notify", "VI_1", "backup", "4"]);
     await c.leases.offered("VI_1");
     await c.grant(3000, 5);
-    expect(host.addresses.size).toBe(1);
+    expect(host.addresses().length).toBe(1);
     await c.leases.stop();
-    expect(host.addresses.size).toBe(0);
+    expect(host.addresses().length).toBe(0);
     expect(c.watched.at(-1)).toEqual({ vips: 0, remainingMs: 0 });
   });
 
   it("runs no hook whose path the agent's config does not list", async () => {
-    const host = new RecordingHost();
+    const host = director();
     const c = client(host, []);
     c.leases.setUnits([spec(3000, "/tmp/evil")]);
     await sleep(5);
@@ -164,7 +152,7 @@ describe("the agent's lease client", () => {
   });
 
   it("runs the unit's fault hooks when the coordinator says it is in fault, and refuses an unknown unit", async () => {
-    const host = new RecordingHost();
+    const host = director();
     const c = client(host);
     c.leases.setUnits([{ ...spec(3000), notify: [{ fault: { path: "/etc/vigil/hooks/notify", args: ["--fault"] } }] }]);
     await sleep(5);
@@ -177,7 +165,7 @@ describe("the agent's lease client", () => {
 
 describe("a held group whose VIPs change", () => {
   it("adds the new VIP and removes the old one on the next grant, without letting go", async () => {
-    const host = new RecordingHost();
+    const host = director();
     const c = client(host);
     c.leases.setUnits([spec(3000)]);
     await new Promise((r) => setTimeout(r, 5));
@@ -194,7 +182,7 @@ describe("a held group whose VIPs change", () => {
       },
       2,
     );
-    expect([...host.addresses]).toEqual(["10.77.0.101/24"]);
+    expect(host.addresses()).toEqual(["10.77.0.101/24"]);
     expect(c.sent.some((s) => s.command.type === "lease.released")).toBe(false);
     await c.leases.stop();
   });

@@ -1,39 +1,18 @@
 /**
- * VIP ensures: against a recording fake runner (argv and order), and against the real `ip`
+ * VIP ensures: against the stateful fake host (argv and order), and against the real `ip`
  * in a network namespace this test creates and removes (needs root, which CI has).
  */
 import { execFileSync } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ProcessRunner, type Runner, type RunResult } from "../../host-agent/src/runner.js";
+import { ProcessRunner } from "../../host-agent/src/runner.js";
 import { addVipArgv, announce, ensureVip, garpArgv } from "../../host-agent/src/vip.js";
-
-/** A fake host that knows one interface and its addresses, and records every argv. */
-class FakeHost implements Runner {
-  readonly calls: string[][] = [];
-  constructor(readonly addresses: string[]) {}
-  async run(argv: readonly string[]): Promise<RunResult> {
-    this.calls.push([...argv]);
-    const [, sub, verb, cidr] = argv;
-    if (argv[1] === "-j") {
-      return {
-        code: 0,
-        stdout: JSON.stringify([
-          { ifname: "eth0", addr_info: this.addresses.map((a) => ({ local: a.split("/")[0], prefixlen: 24 })) },
-        ]),
-        stderr: "",
-      };
-    }
-    if (sub === "addr" && verb === "add") this.addresses.push(cidr as string);
-    if (sub === "addr" && verb === "del") this.addresses.splice(this.addresses.indexOf(cidr as string), 1);
-    return { code: 0, stdout: "", stderr: "" };
-  }
-}
+import { FakeHost } from "./fake-host.js";
 
 const vip = { cidr: "192.168.88.15/24", interface: "eth0", label: "eth0:vip" };
 
 describe("ensureVip with a fake host", () => {
   it("adds once with its label, then reports unchanged", async () => {
-    const host = new FakeHost([]);
+    const host = new FakeHost();
     expect(await ensureVip(host, vip, true)).toBe("changed");
     expect(await ensureVip(host, vip, true)).toBe("unchanged");
     expect(host.calls).toEqual([
@@ -44,7 +23,7 @@ describe("ensureVip with a fake host", () => {
   });
 
   it("refuses a hostile interface name before anything runs", async () => {
-    const host = new FakeHost([]);
+    const host = new FakeHost();
     await expect(ensureVip(host, { cidr: "192.168.88.15/24", interface: "eth0;reboot" }, true)).rejects.toThrow(
       /interface/,
     );
@@ -52,7 +31,7 @@ describe("ensureVip with a fake host", () => {
   });
 
   it("paces a gratuitous ARP burst itself, one arping per packet", async () => {
-    const host = new FakeHost([]);
+    const host = new FakeHost();
     const waits: number[] = [];
     await announce(host, vip, 3, 0.2, async (ms) => {
       waits.push(ms);

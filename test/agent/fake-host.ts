@@ -1,0 +1,144 @@
+/**
+ * A stateful fake of a director for tests that need no root: interfaces with their addresses
+ * and link state, the gratuitous ARP sent, an IPVS table, and the hook programs that exist.
+ * It answers the argv the agent runs (`ip -j addr show`, `ip addr add|del`, `ip -o link show`,
+ * `arping -U`, `ipvsadm -S -n`, `ipvsadm -R`) from that state and changes it as the real tools
+ * do, errors included; it records every call, and any command it does not model fails loudly.
+ * The root tests run the same agent code against the real `ip`, `arping` (test/lab,
+ * test/agent/vip.test.ts) and `ipvsadm` (test/ipvs).
+ */
+import type { Runner, RunResult } from "../../host-agent/src/runner.js";
+
+interface Interface {
+  addresses: { address: string; prefixlen: number; label?: string }[];
+  up: boolean;
+}
+
+interface IpvsEntry {
+  scheduler: string;
+  persistence: string;
+  servers: Map<string, { method: string; weight: number }>;
+}
+
+const ok = (stdout = ""): RunResult => ({ code: 0, stdout, stderr: "" });
+const fail = (code: number, stderr: string): RunResult => ({ code, stdout: "", stderr });
+
+export class FakeHost implements Runner {
+  readonly calls: string[][] = [];
+  /** Gratuitous ARP sent, in order: `interface address`. */
+  readonly arp: string[] = [];
+  readonly interfaces = new Map<string, Interface>();
+  readonly ipvs = new Map<string, IpvsEntry>();
+  private readonly programs: Set<string>;
+
+  constructor(options: { interfaces?: string[]; programs?: string[] } = {}) {
+    for (const name of options.interfaces ?? ["eth0"]) this.interfaces.set(name, { addresses: [], up: true });
+    this.programs = new Set(options.programs ?? []);
+  }
+
+  /** The addresses on an interface, as `address/prefixlen`. */
+  addresses(name = "eth0"): string[] {
+    return (this.interfaces.get(name)?.addresses ?? []).map((a) => `${a.address}/${a.prefixlen}`);
+  }
+
+  async run(argv: readonly string[], input?: string): Promise<RunResult> {
+    this.calls.push([...argv]);
+    const [cmd, ...args] = argv;
+    if (cmd === "ip") return this.ip(args);
+    if (cmd === "arping") return this.arping(args);
+    if (cmd === "ipvsadm") return this.ipvsadm(args, input);
+    if (cmd !== undefined && this.programs.has(cmd)) return ok();
+    throw new Error(`the fake host does not model ${argv.join(" ")}`);
+  }
+
+  private ip(args: string[]): RunResult {
+    const words = args.join(" ");
+    let m = words.match(/^-j addr show dev (\S+)$/);
+    if (m) {
+      const iface = this.interfaces.get(m[1] as string);
+      if (!iface) return fail(1, `Device "${m[1]}" does not exist.`);
+      const addr_info = iface.addresses.map((a) => ({ local: a.address, prefixlen: a.prefixlen, label: a.label }));
+      return ok(JSON.stringify([{ ifname: m[1], addr_info }]));
+    }
+    m = words.match(/^-o link show dev (\S+)$/);
+    if (m) {
+      const iface = this.interfaces.get(m[1] as string);
+      if (!iface) return fail(1, `Device "${m[1]}" does not exist.`);
+      const flags = iface.up ? "BROADCAST,MULTICAST,UP,LOWER_UP" : "BROADCAST,MULTICAST";
+      return ok(`2: ${m[1]}: <${flags}> mtu 1500 qdisc noqueue state ${iface.up ? "UP" : "DOWN"} mode DEFAULT\n`);
+    }
+    m = words.match(/^addr (add|del) (\S+)\/(\d+) dev (\S+)(?: label (\S+))?$/);
+    if (m) {
+      const [, verb, address, prefix, name, label] = m;
+      const iface = this.interfaces.get(name as string);
+      if (!iface) return fail(1, `Cannot find device "${name}"`);
+      const at = iface.addresses.findIndex((a) => a.address === address);
+      if (verb === "add") {
+        if (at >= 0) return fail(2, "RTNETLINK answers: File exists");
+        iface.addresses.push({ address: address as string, prefixlen: Number(prefix), ...(label ? { label } : {}) });
+      } else {
+        if (at < 0) return fail(2, "RTNETLINK answers: Cannot assign requested address");
+        iface.addresses.splice(at, 1);
+      }
+      return ok();
+    }
+    throw new Error(`the fake host does not model ip ${words}`);
+  }
+
+  private arping(args: string[]): RunResult {
+    const m = args.join(" ").match(/^-U -c 1 -I (\S+) (\S+)$/);
+    if (!m) throw new Error(`the fake host does not model arping ${args.join(" ")}`);
+    if (!this.interfaces.has(m[1] as string)) return fail(2, `arping: ${m[1]}: No such device`);
+    this.arp.push(`${m[1]} ${m[2]}`);
+    return ok();
+  }
+
+  private ipvsadm(args: string[], input: string | undefined): RunResult {
+    const words = args.join(" ");
+    if (words === "-S -n") return ok(this.saved());
+    if (words !== "-R") throw new Error(`the fake host does not model ipvsadm ${words}`);
+    const errors: string[] = [];
+    for (const line of (input ?? "").split("\n").filter((l) => l.trim() !== "")) {
+      const problem = this.restoreLine(line);
+      if (problem) errors.push(problem);
+    }
+    // As the real one: exit 0, complaints on stderr.
+    return { code: 0, stdout: "", stderr: errors.join("\n") };
+  }
+
+  /** One `ipvsadm -R` line; what ipvsadm would complain, or null. */
+  private restoreLine(line: string): string | null {
+    const m = line.match(/^(-[AEDaed]) (-[tuf] \S+)(.*)$/);
+    if (!m) return `ipvsadm: invalid line: ${line}`;
+    const [, op, key, rest = ""] = m as [string, string, string, string];
+    const flag = (name: string) => rest.match(new RegExp(`${name} (\\S+)`))?.[1];
+    const service = this.ipvs.get(key);
+    if (op === "-A" || op === "-E") {
+      if (op === "-A" && service) return "Service already exists";
+      if (op === "-E" && !service) return "No such service";
+      const persistence = [rest.match(/-p \d+/)?.[0], rest.match(/-M \S+/)?.[0]].filter(Boolean).join(" ");
+      this.ipvs.set(key, { scheduler: flag("-s") ?? "wlc", persistence, servers: service?.servers ?? new Map() });
+      return null;
+    }
+    if (op === "-D") return this.ipvs.delete(key) ? null : "No such service";
+    if (!service) return "Service not defined";
+    const server = flag("-r");
+    if (!server) return `ipvsadm: no real server in: ${line}`;
+    if (op === "-d") return service.servers.delete(server) ? null : "No such destination";
+    if (op === "-a" && service.servers.has(server)) return "Destination already exists";
+    if (op === "-e" && !service.servers.has(server)) return "No such destination";
+    const method = rest.match(/ (-[gmi])\b/)?.[1] ?? "-g";
+    service.servers.set(server, { method, weight: Number(flag("-w") ?? 1) });
+    return null;
+  }
+
+  /** The table as `ipvsadm -S -n` prints it. */
+  private saved(): string {
+    const lines: string[] = [];
+    for (const [key, s] of this.ipvs) {
+      lines.push(`-A ${key} -s ${s.scheduler}${s.persistence ? ` ${s.persistence}` : ""}`);
+      for (const [server, d] of s.servers) lines.push(`-a ${key} -r ${server} ${d.method} -w ${d.weight}`);
+    }
+    return lines.map((l) => `${l}\n`).join("");
+  }
+}
