@@ -1,6 +1,8 @@
 /** `vigil import keepalived | haproxy`: the document to stdout (or a file), the notes to stderr as file:line: why. */
 import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
+import { ClusterDocument, type ClusterDocumentInput } from "../src/core/cluster.js";
+import { formatPath } from "../src/core/errors.js";
 import { ApiError } from "./client.js";
 import { importHaproxy } from "./importers/haproxy.js";
 import { importKeepalived, type Note } from "./importers/keepalived.js";
@@ -20,11 +22,17 @@ export function importCommand(
 }
 
 export function importHaproxyCommand(file: string, into: string, out: string | undefined, print: Print): number {
-  let base: Record<string, unknown>;
+  let base: ClusterDocumentInput;
   try {
     base = JSON.parse(readFileSync(into, "utf8"));
   } catch (err) {
     throw new ApiError(`${into}: not a cluster document (${(err as Error).message})`);
+  }
+  // The document the services join must be one: refused with the first field that is not.
+  const checked = ClusterDocument.safeParse(base);
+  if (!checked.success) {
+    const issue = checked.error.issues[0];
+    throw new ApiError(`${into}: not a cluster document: ${formatPath(issue?.path ?? [])}: ${issue?.message}`);
   }
   const { document, notes } = importHaproxy(file, base);
   return emit(document, notes, out, print);

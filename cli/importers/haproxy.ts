@@ -7,10 +7,10 @@
  * over is listed with file:line.
  */
 import { readFileSync } from "node:fs";
+import type { CheckInput, ClusterDocumentInput, RealServerInput } from "../../src/core/cluster.js";
+import type { Scheduler } from "../../src/core/vocabulary.js";
 import type { Note } from "./keepalived.js";
 import { ConfigSyntaxError, type Where } from "./keepalived-syntax.js";
-
-type Json = Record<string, unknown>;
 
 interface Section {
   kind: string;
@@ -19,7 +19,7 @@ interface Section {
   lines: { words: string[]; at: Where }[];
 }
 
-const BALANCE: Record<string, string> = { roundrobin: "wrr", "static-rr": "wrr", leastconn: "wlc", source: "sh" };
+const BALANCE: Record<string, Scheduler> = { roundrobin: "wrr", "static-rr": "wrr", leastconn: "wlc", source: "sh" };
 const ident = (text: string) =>
   text
     .replace(/[^A-Za-z0-9_.-]/g, "-")
@@ -64,15 +64,18 @@ function endpoint(text: string): { address: string; port: number } | null {
  * Adds the file's services (and the checks they need) to a cluster document; each service goes
  * to the VIP group holding its bind address, and its checks are run by that group's members.
  */
-export function importHaproxy(file: string, into: Json): { document: Json; notes: Note[] } {
+export function importHaproxy(
+  file: string,
+  into: ClusterDocumentInput,
+): { document: ClusterDocumentInput; notes: Note[] } {
   const notes: Note[] = [];
   const sections = parseHaproxy(readFileSync(file, "utf8"), file);
-  const doc = structuredClone(into) as Json & { checks: Json[]; virtualServices: Json[]; vipGroups: Json[] };
-  doc.checks ??= [];
-  doc.virtualServices ??= [];
-  doc.vipGroups ??= [];
-  const groupOf = (address: string) =>
-    doc.vipGroups.find((g) => (g.vips as { cidr: string }[]).some((v) => v.cidr.split("/")[0] === address));
+  const doc = structuredClone(into);
+  const checks = doc.checks ?? [];
+  const virtualServices = doc.virtualServices ?? [];
+  const vipGroups = doc.vipGroups ?? [];
+  Object.assign(doc, { checks, virtualServices, vipGroups });
+  const groupOf = (address: string) => vipGroups.find((g) => g.vips.some((v) => v.cidr.split("/")[0] === address));
   const binds = new Map<string, { address: string; port: number; at: Where }>();
   for (const s of sections.filter((x) => x.kind === "frontend")) {
     const bind = s.lines.find((l) => l.words[0] === "bind");
@@ -105,9 +108,9 @@ export function importHaproxy(file: string, into: Json): { document: Json; notes
       });
       continue;
     }
-    const members = (group.members as { node: string }[]).map((m) => m.node);
-    let scheduler = "wrr";
-    let http: Json | null = null;
+    const members = group.members.map((m) => m.node);
+    let scheduler: Scheduler = "wrr";
+    let http: { path: string; expectStatus?: number[] } | null = null;
     for (const l of s.lines) {
       const [key, ...args] = l.words;
       if (key === "balance") {
@@ -121,7 +124,7 @@ export function importHaproxy(file: string, into: Json): { document: Json; notes
         http = { ...(http ?? { path: "/" }), expectStatus: [Number(args[2])] };
       }
     }
-    const servers: Json[] = [];
+    const servers: RealServerInput[] = [];
     for (const l of s.lines.filter((x) => x.words[0] === "server")) {
       const [, name = "", addr = "", ...opts] = l.words;
       const ep = endpoint(addr);
@@ -138,7 +141,7 @@ export function importHaproxy(file: string, into: Json): { document: Json; notes
           at: l.at,
           message: `server ${name} backup: imported as a normal server (Vigil has a sorry server per service instead)`,
         });
-      const server: Json = {
+      const server: RealServerInput = {
         name: ident(name),
         address: ep.address,
         port: ep.port,
@@ -147,22 +150,21 @@ export function importHaproxy(file: string, into: Json): { document: Json; notes
       if (opts.includes("disabled")) server.weight = 0;
       if (opts.includes("check")) {
         const interval = seconds(opt("inter") ?? "2000");
-        const check: Json = {
+        const schedule = {
           name: ident(`${s.name}-${name}`),
-          type: http ? "http" : "tcp",
-          ...(http ?? {}),
           interval: Math.max(1, interval),
           timeout: Math.max(0.1, Math.min(3, Math.max(1, interval) / 2)),
           rise: Number(opt("rise") ?? 2),
           fall: Number(opt("fall") ?? 3),
           observers: { agents: members },
         };
-        doc.checks.push(check);
+        const check: CheckInput = http ? { ...schedule, type: "http", ...http } : { ...schedule, type: "tcp" };
+        checks.push(check);
         server.check = check.name;
       }
       servers.push(server);
     }
-    doc.virtualServices.push({
+    virtualServices.push({
       name: ident(s.name),
       vipGroup: group.name,
       address: bind.address,

@@ -4,6 +4,16 @@
  * priority. What cannot be carried over is listed with file:line and why.
  */
 import path from "node:path";
+import type {
+  CheckInput,
+  ClusterDocumentInput,
+  RealServerInput,
+  SyncGroupInput,
+  VipGroupInput,
+  VirtualServiceInput,
+} from "../../src/core/cluster.js";
+import type { Exec } from "../../src/core/primitives.js";
+import { type ForwardingMethod, type NOTIFY_STATES, PROTOCOLS, SCHEDULERS } from "../../src/core/vocabulary.js";
 import { parseFile, type Stmt, type Where } from "./keepalived-syntax.js";
 
 export interface Note {
@@ -11,21 +21,52 @@ export interface Note {
   message: string;
 }
 
-type Json = Record<string, unknown>;
+type Notify = Partial<Record<(typeof NOTIFY_STATES)[number], Exec>>;
 
 interface Group {
   name: string;
-  vips: Json[];
+  vips: VipGroupInput["vips"];
   members: { node: string; priority: number }[];
   preempt: boolean;
   preemptDelay: number;
   leaseTtl?: number;
-  garp?: Json;
-  notify: Json;
+  garp?: { count?: number; refresh?: number };
+  notify: Notify;
   track: { check: string; weight: number }[];
   trackInterfaces: { interface: string; weight: number }[];
   at: Where;
 }
+
+/** The check types keepalived's checkers and vrrp_script become. */
+type ImportedType = "tcp" | "http" | "https" | "smtp" | "script";
+
+/** A check being gathered from one or more directors; `toCheck` makes it a document's check. */
+interface CheckDraft {
+  name: string;
+  type: ImportedType;
+  agents: string[];
+  interval: number;
+  timeout?: number;
+  retries?: number;
+  delayBeforeRetry?: number;
+  rise: number;
+  fall: number;
+  exec?: Exec;
+  connectPort?: number;
+  helo?: string;
+  path?: string;
+  expectStatus?: number[];
+  digest?: string;
+  /** vrrp_script's weight, for the track_script entries that do not give their own. */
+  weight?: number;
+  /** The settings as JSON: real servers' checks with the same settings are one check. */
+  key?: string;
+}
+
+type ServiceDraft = Omit<VirtualServiceInput, "vipGroup" | "realServers"> & {
+  realServers: RealServerInput[];
+  at: Where;
+};
 
 const NAME = /[^A-Za-z0-9_.-]/g;
 const ident = (text: string) =>
@@ -34,8 +75,8 @@ const ident = (text: string) =>
     .replace(/^[^A-Za-z0-9]+/, "")
     .slice(0, 64) || "x";
 const num = (s: Stmt, i = 0) => Number(s.args[i]);
-const FORWARDING: Record<string, string> = { NAT: "nat", DR: "dr", TUN: "tun" };
-const NOTIFY: Record<string, string> = {
+const FORWARDING: Record<string, ForwardingMethod> = { NAT: "nat", DR: "dr", TUN: "tun" };
+const NOTIFY: Record<string, (typeof NOTIFY_STATES)[number]> = {
   notify_master: "master",
   notify_backup: "backup",
   notify_fault: "fault",
@@ -51,10 +92,10 @@ function exec(words: string[]): { path: string; args: string[] } {
 export class Importer {
   readonly notes: Note[] = [];
   private readonly nodes: { name: string; address: string; at: Where }[] = [];
-  private readonly checks = new Map<string, Json>();
+  private readonly checks = new Map<string, CheckDraft>();
   private readonly groups = new Map<string, Group>();
-  private readonly syncGroups = new Map<string, Json>();
-  private readonly services = new Map<string, Json>();
+  private readonly syncGroups = new Map<string, SyncGroupInput & { vipGroups: string[]; notify: Notify }>();
+  private readonly services = new Map<string, ServiceDraft>();
 
   private note(at: Where, message: string): void {
     this.notes.push({ at, message });
@@ -114,21 +155,21 @@ export class Importer {
 
   private vrrpScript(s: Stmt, node: string): void {
     const name = ident(s.args[0] ?? "script");
-    const check: Json = { name, type: "script", observers: { agents: [] as string[] }, rise: 1, fall: 1, interval: 1 };
+    const check: CheckDraft = { name, type: "script", agents: [], rise: 1, fall: 1, interval: 1 };
     for (const d of s.block ?? []) {
       if (d.key === "script") check.exec = exec(d.args);
       else if (d.key === "interval") check.interval = num(d);
       else if (d.key === "timeout") check.timeout = num(d);
       else if (d.key === "rise") check.rise = num(d);
       else if (d.key === "fall") check.fall = num(d);
-      else if (d.key === "weight") check._weight = num(d);
+      else if (d.key === "weight") check.weight = num(d);
       else if (d.key === "user") this.note(d.at, "vrrp_script user: the agent runs checks as its own user");
       else this.note(d.at, `vrrp_script ${d.key}: not carried over`);
     }
-    if (Number(check.timeout ?? 3) >= Number(check.interval)) check.timeout = Math.max(0.1, Number(check.interval) / 2);
+    if ((check.timeout ?? 3) >= check.interval) check.timeout = Math.max(0.1, check.interval / 2);
     const existing = this.checks.get(name);
-    const agents = ((existing?.observers as { agents: string[] } | undefined)?.agents ?? []).concat(node);
-    this.checks.set(name, { ...check, ...(existing ?? {}), observers: { agents: [...new Set(agents)] } });
+    const agents = [...new Set([...(existing?.agents ?? []), node])];
+    this.checks.set(name, { ...check, ...existing, agents });
   }
 
   private vrrpInstance(s: Stmt, node: string): void {
@@ -186,7 +227,7 @@ export class Importer {
           for (const t of d.block ?? []) {
             const check = ident(t.key);
             const weightAt = t.args.indexOf("weight");
-            const weight = weightAt >= 0 ? Number(t.args[weightAt + 1]) : Number(this.checks.get(check)?._weight ?? 0);
+            const weight = weightAt >= 0 ? Number(t.args[weightAt + 1]) : (this.checks.get(check)?.weight ?? 0);
             if (!group.track.some((x) => x.check === check)) group.track.push({ check, weight });
           }
           break;
@@ -202,7 +243,7 @@ export class Importer {
         case "notify_backup":
         case "notify_fault":
         case "notify_stop":
-          group.notify[NOTIFY[d.key] as string] = exec(d.args);
+          group.notify[NOTIFY[d.key] ?? "master"] = exec(d.args);
           break;
         case "garp_master_delay":
           this.note(d.at, "garp_master_delay: the agent sends its gratuitous ARP burst at once on every claim");
@@ -229,27 +270,29 @@ export class Importer {
   /** `192.168.1.10/24 dev eth1 label eth1:vip` */
   private vip(group: Group, v: Stmt, iface: string): void {
     const words = [v.key, ...v.args];
-    const cidr = (words[0] ?? "").includes("/") ? words[0] : `${words[0]}/${(words[0] ?? "").includes(":") ? 128 : 32}`;
+    const first = words[0] ?? "";
+    const cidr = first.includes("/") ? first : `${first}/${first.includes(":") ? 128 : 32}`;
     const opt = (k: string) => {
       const i = words.indexOf(k);
       return i >= 0 ? words[i + 1] : undefined;
     };
     for (const extra of ["brd", "scope", "broadcast"])
       if (opt(extra)) this.note(v.at, `VIP ${extra}: not carried over`);
-    if (group.vips.some((x) => String(x.cidr).split("/")[0] === String(cidr).split("/")[0])) return;
+    if (group.vips.some((x) => x.cidr.split("/")[0] === cidr.split("/")[0])) return;
     const label = opt("label");
     group.vips.push({ cidr, interface: opt("dev") ?? iface, ...(label ? { label } : {}) });
   }
 
   private syncGroup(s: Stmt): void {
     const name = ident(s.args[0] ?? "SG");
-    const sync: Json = this.syncGroups.get(name) ?? { name, vipGroups: [] as string[], notify: {} };
+    const sync = this.syncGroups.get(name) ?? { name, vipGroups: [], notify: {} };
     for (const d of s.block ?? []) {
-      if (d.key === "group") for (const g of d.block ?? []) (sync.vipGroups as string[]).push(ident(g.key));
-      else if (NOTIFY[d.key]) (sync.notify as Json)[NOTIFY[d.key] as string] = exec(d.args);
+      const state = NOTIFY[d.key];
+      if (d.key === "group") for (const g of d.block ?? []) sync.vipGroups.push(ident(g.key));
+      else if (state) sync.notify[state] = exec(d.args);
       else this.note(d.at, `vrrp_sync_group ${d.key}: not carried over`);
     }
-    sync.vipGroups = [...new Set(sync.vipGroups as string[])];
+    sync.vipGroups = [...new Set(sync.vipGroups)];
     this.syncGroups.set(name, sync);
   }
 
@@ -263,11 +306,11 @@ export class Importer {
     }
     const name = ident(fwmark !== undefined ? `fwm-${fwmark}` : `${address}-${port}`);
     if (this.services.has(name)) return; // The same service on the other director.
-    const vs: Json = {
+    const vs: ServiceDraft = {
       name,
-      ...(fwmark !== undefined ? { fwmark } : { address, port }),
-      realServers: [] as Json[],
-      _at: s.at,
+      ...(fwmark !== undefined ? { fwmark } : { address: address ?? "", port: port ?? 0 }),
+      realServers: [],
+      at: s.at,
     };
     let delayLoop = 60;
     const servers: Stmt[] = [];
@@ -277,24 +320,38 @@ export class Importer {
           delayLoop = num(d);
           break;
         case "lb_algo":
-        case "lvs_sched":
-          vs.scheduler = d.args[0];
+        case "lvs_sched": {
+          const scheduler = d.args[0] ?? "";
+          if (isOneOf(SCHEDULERS, scheduler)) vs.scheduler = scheduler;
+          else
+            this.note(
+              d.at,
+              `${d.key} ${scheduler}: not an IPVS scheduler (${SCHEDULERS.join(", ")}); not carried over`,
+            );
           break;
+        }
         case "lb_kind":
-        case "lvs_method":
-          vs.forwarding = FORWARDING[(d.args[0] ?? "").toUpperCase()] ?? d.args[0];
+        case "lvs_method": {
+          const method = FORWARDING[(d.args[0] ?? "").toUpperCase()];
+          if (method) vs.forwarding = method;
+          else
+            this.note(d.at, `${d.key} ${d.args[0]}: expected ${Object.keys(FORWARDING).join(", ")}; not carried over`);
           break;
+        }
         case "persistence_timeout":
-          vs.persistence = { ...((vs.persistence as Json) ?? {}), timeout: num(d) };
+          vs.persistence = { ...vs.persistence, timeout: num(d) };
           break;
         case "persistence_granularity":
-          vs.persistence = { timeout: 360, ...((vs.persistence as Json) ?? {}), netmask: d.args[0] };
+          vs.persistence = { timeout: 360, ...vs.persistence, netmask: d.args[0] ?? "" };
           break;
-        case "protocol":
-          vs.protocol = (d.args[0] ?? "tcp").toLowerCase();
+        case "protocol": {
+          const protocol = (d.args[0] ?? "tcp").toLowerCase();
+          if (isOneOf(PROTOCOLS, protocol)) vs.protocol = protocol;
+          else this.note(d.at, `protocol ${d.args[0]}: expected TCP or UDP; not carried over`);
           break;
+        }
         case "sorry_server":
-          vs.sorryServer = { address: d.args[0], ...(d.args[1] ? { port: Number(d.args[1]) } : {}) };
+          vs.sorryServer = { address: d.args[0] ?? "", ...(d.args[1] ? { port: Number(d.args[1]) } : {}) };
           break;
         case "quorum":
           vs.minHealthy = num(d);
@@ -309,14 +366,14 @@ export class Importer {
           this.note(d.at, `virtual_server ${d.key}: not carried over`);
       }
     }
-    for (const rs of servers) (vs.realServers as Json[]).push(this.realServer(vs, rs, delayLoop, node));
+    for (const rs of servers) vs.realServers.push(this.realServer(vs, rs, delayLoop, node));
     this.services.set(name, vs);
   }
 
-  private realServer(vs: Json, s: Stmt, delayLoop: number, node: string): Json {
+  private realServer(vs: ServiceDraft, s: Stmt, delayLoop: number, node: string): RealServerInput {
     const [address = "", portText] = s.args;
     const port = Number(portText ?? vs.port ?? 0);
-    const rs: Json = { name: ident(`${address}-${port}`), address, port, weight: 1 };
+    const rs: RealServerInput = { name: ident(`${address}-${port}`), address, port, weight: 1 };
     for (const d of s.block ?? []) {
       if (d.key === "weight") rs.weight = num(d);
       else if (d.key === "notify_up" || d.key === "notify_down")
@@ -331,11 +388,16 @@ export class Importer {
   }
 
   /** A real server's health check becomes a Vigil check run by the directors' agents. */
-  private check(s: Stmt, rs: Json, delayLoop: number, node: string): string {
-    const type = { TCP_CHECK: "tcp", HTTP_GET: "http", SSL_GET: "https", SMTP_CHECK: "smtp", MISC_CHECK: "script" }[
-      s.key
-    ] as string;
-    const check: Json = { type, interval: delayLoop, retries: 1, rise: 1, fall: 1 };
+  private check(s: Stmt, rs: RealServerInput, delayLoop: number, node: string): string {
+    const types: Record<string, ImportedType> = {
+      TCP_CHECK: "tcp",
+      HTTP_GET: "http",
+      SSL_GET: "https",
+      SMTP_CHECK: "smtp",
+      MISC_CHECK: "script",
+    };
+    const type = types[s.key] ?? "tcp";
+    const check: Omit<CheckDraft, "name" | "agents"> = { type, interval: delayLoop, retries: 1, rise: 1, fall: 1 };
     for (const d of s.block ?? []) {
       switch (d.key) {
         case "connect_timeout":
@@ -356,13 +418,13 @@ export class Importer {
           check.exec = exec(d.args);
           break;
         case "helo_name":
-          check.helo = d.args[0];
+          check.helo = d.args[0] ?? "";
           break;
         case "url":
           for (const u of d.block ?? []) {
-            if (u.key === "path") check.path = u.args[0];
+            if (u.key === "path") check.path = u.args[0] ?? "/";
             else if (u.key === "status_code") check.expectStatus = [num(u)];
-            else if (u.key === "digest") check.digest = u.args[0];
+            else if (u.key === "digest") check.digest = u.args[0] ?? "";
             else this.note(u.at, `url ${u.key}: not carried over`);
           }
           break;
@@ -370,49 +432,47 @@ export class Importer {
           this.note(d.at, `${s.key} ${d.key}: not carried over`);
       }
     }
-    if (Number(check.timeout ?? 3) >= Number(check.interval)) check.timeout = Math.max(0.1, Number(check.interval) / 2);
+    if ((check.timeout ?? 3) >= check.interval) check.timeout = Math.max(0.1, check.interval / 2);
     // Checks with the same settings are one check.
     const key = JSON.stringify(check);
     for (const [name, existing] of this.checks)
-      if (existing._key === key) {
+      if (existing.key === key) {
         this.observe(name, node);
         return name;
       }
     const name = ident(`${type}-${rs.address}-${rs.port}`);
-    this.checks.set(name, { name, ...check, observers: { agents: [node] }, _key: key });
+    this.checks.set(name, { name, ...check, agents: [node], key });
     return name;
   }
 
   private observe(check: string, node: string): void {
-    const agents = (this.checks.get(check)?.observers as { agents: string[] } | undefined)?.agents;
+    const agents = this.checks.get(check)?.agents;
     if (agents && !agents.includes(node)) agents.push(node);
   }
 
   /** The merged cluster document. */
-  document(clusterName?: string): Json {
+  document(clusterName?: string): ClusterDocumentInput {
     const vipOf = new Map<string, string>();
-    for (const g of this.groups.values()) for (const v of g.vips) vipOf.set(String(v.cidr).split("/")[0] ?? "", g.name);
+    for (const g of this.groups.values()) for (const v of g.vips) vipOf.set(v.cidr.split("/")[0] ?? "", g.name);
     const groups = [...this.groups.values()];
-    const services = [...this.services.values()].map((vs) => {
-      const { _at, ...rest } = vs;
-      let group = vs.address ? vipOf.get(String(vs.address)) : undefined;
+    const services = [...this.services.values()].map(({ at, ...vs }): VirtualServiceInput => {
+      let group = vs.address ? vipOf.get(vs.address) : undefined;
       if (!group) {
         group = groups[0]?.name;
         this.note(
-          _at as Where,
+          at,
           `virtual_server ${vs.fwmark !== undefined ? `fwmark ${vs.fwmark}` : `${vs.address} ${vs.port}`}: no VIP group holds its address; put in ${group ?? "none"}, check it`,
         );
       }
       // keepalived's directors all run the checks of every virtual_server they have.
-      for (const rs of rest.realServers as Json[])
-        if (rs.check)
-          for (const m of this.groups.get(group ?? "")?.members ?? []) this.observe(String(rs.check), m.node);
-      return { ...rest, vipGroup: group };
+      for (const rs of vs.realServers)
+        if (rs.check) for (const m of this.groups.get(group ?? "")?.members ?? []) this.observe(rs.check, m.node);
+      return { ...vs, vipGroup: group ?? "" };
     });
     return {
       cluster: { name: ident(clusterName ?? "keepalived") },
       nodes: this.nodes.map(({ name, address }) => ({ name, address })),
-      checks: [...this.checks.values()].map(({ _key, _weight, ...c }) => c),
+      checks: [...this.checks.values()].map(toCheck),
       vipGroups: groups.map(({ at: _, ...g }) => ({
         ...g,
         members: [...g.members].sort((a, b) => b.priority - a.priority),
@@ -423,11 +483,47 @@ export class Importer {
   }
 }
 
+const isOneOf = <T extends string>(list: readonly T[], value: string): value is T => list.includes(value as T);
+
+/** A gathered check as the document's check of its type. */
+function toCheck(d: CheckDraft): CheckInput {
+  const { name, interval, timeout, retries, delayBeforeRetry, rise, fall } = d;
+  const base = {
+    name,
+    interval,
+    ...(timeout !== undefined ? { timeout } : {}),
+    ...(retries !== undefined ? { retries } : {}),
+    ...(delayBeforeRetry !== undefined ? { delayBeforeRetry } : {}),
+    rise,
+    fall,
+    observers: { agents: d.agents },
+  };
+  const port = d.connectPort !== undefined ? { connectPort: d.connectPort } : {};
+  switch (d.type) {
+    case "script":
+      return { ...base, type: "script", exec: d.exec ?? { path: "", args: [] } };
+    case "tcp":
+      return { ...base, type: "tcp", ...port };
+    case "smtp":
+      return { ...base, type: "smtp", ...port, ...(d.helo !== undefined ? { helo: d.helo } : {}) };
+    case "http":
+    case "https":
+      return {
+        ...base,
+        type: d.type,
+        ...port,
+        ...(d.path !== undefined ? { path: d.path } : {}),
+        ...(d.expectStatus !== undefined ? { expectStatus: d.expectStatus } : {}),
+        ...(d.digest !== undefined ? { digest: d.digest } : {}),
+      };
+  }
+}
+
 /** Imports one keepalived.conf per director into one cluster document, with the notes. */
 export function importKeepalived(
   files: string[],
   options: { cluster?: string; addresses?: Record<string, string> } = {},
-): { document: Json; notes: Note[] } {
+): { document: ClusterDocumentInput; notes: Note[] } {
   const importer = new Importer();
   for (const f of files) importer.addDirector(f, options.addresses);
   const document = importer.document(options.cluster);

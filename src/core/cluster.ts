@@ -145,3 +145,14 @@ function duplicateVips(doc: ClusterDocument): FieldIssue[] {
 export function emptyCluster(settings: ClusterSettings): ClusterDocument {
   return { cluster: settings, nodes: [], checks: [], vipGroups: [], syncGroups: [], virtualServices: [] };
 }
+
+/**
+ * A cluster document as it may be written, defaults left out: what the importers build, and
+ * what `ClusterDocument.parse` turns into a ClusterDocument.
+ */
+export type ClusterDocumentInput = z.input<typeof ClusterDocument>;
+export type CheckInput = NonNullable<ClusterDocumentInput["checks"]>[number];
+export type VipGroupInput = NonNullable<ClusterDocumentInput["vipGroups"]>[number];
+export type SyncGroupInput = NonNullable<ClusterDocumentInput["syncGroups"]>[number];
+export type VirtualServiceInput = NonNullable<ClusterDocumentInput["virtualServices"]>[number];
+export type RealServerInput = NonNullable<VirtualServiceInput["realServers"]>[number];

@@ -4,8 +4,11 @@
  * address, with http or tcp checks run by that group's directors; the merged document passes
  * the API's validation, and what cannot be carried over is listed with file:line.
  */
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
+import { importHaproxyCommand } from "../../cli/import.js";
 import { importHaproxy, seconds } from "../../cli/importers/haproxy.js";
 import { importKeepalived } from "../../cli/importers/keepalived.js";
 import { ClusterDocument, validateCluster } from "../../src/core/cluster.js";
@@ -68,6 +71,22 @@ describe("HAProxy import", () => {
       "haproxy.cfg:17: server spare backup: imported as a normal server (Vigil has a sorry server per service instead)",
       "haproxy.cfg:26: backend orphan: no bind address (no listen bind or frontend default_backend); not imported",
     ]);
+  });
+
+  it("refuses to merge into a file that is not a cluster document, naming the field", () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "vigil-ha-"));
+    try {
+      const into = path.join(dir, "doc.json");
+      writeFileSync(
+        into,
+        JSON.stringify({ cluster: { name: "c" }, vipGroups: [{ name: "VI_1", vips: [], members: [] }] }),
+      );
+      expect(() => importHaproxyCommand(cfg, into, undefined, () => undefined)).toThrow(
+        /doc\.json: not a cluster document: vipGroups\[0\]\.vips: a VIP group needs at least one VIP/,
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("gives a document the API's validation accepts", () => {

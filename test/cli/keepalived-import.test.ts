@@ -4,7 +4,8 @@
  * document and notes, and the document passes the API's own validation. Malformed files give
  * file:line:column.
  */
-import { readdirSync, readFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { importKeepalived } from "../../cli/importers/keepalived.js";
@@ -36,6 +37,39 @@ describe("keepalived import", () => {
     const broken = path.join(corpus, "broken", file);
     expect(() => importKeepalived([broken])).toThrow(ConfigSyntaxError);
     expect(() => importKeepalived([broken])).toThrow(`${broken.replace(`${file}`, "")}${message}`);
+  });
+
+  it("leaves out a scheduler, method or protocol IPVS does not have, and says where", () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "vigil-ka-"));
+    try {
+      const file = path.join(dir, "lb1.conf");
+      writeFileSync(
+        file,
+        [
+          "virtual_server 10.0.0.10 80 {",
+          "  lb_algo fastest",
+          "  lb_kind BRIDGE",
+          "  protocol SCTP",
+          "  real_server 10.0.0.21 80 { weight 2 }",
+          "}",
+          "",
+        ].join("\n"),
+      );
+      const { document, notes } = importKeepalived([file]);
+      const [vs] = document.virtualServices ?? [];
+      expect(vs).not.toHaveProperty("scheduler");
+      expect(vs).not.toHaveProperty("forwarding");
+      expect(vs).not.toHaveProperty("protocol");
+      expect(notes.map((n) => `${n.at.line}: ${n.message}`)).toEqual(
+        expect.arrayContaining([
+          expect.stringMatching(/^2: lb_algo fastest: not an IPVS scheduler \(rr, wrr, /),
+          "3: lb_kind BRIDGE: expected NAT, DR, TUN; not carried over",
+          "4: protocol SCTP: expected TCP or UDP; not carried over",
+        ]),
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("reads comments, quotes and blocks opened on the next line", () => {
