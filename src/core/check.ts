@@ -4,10 +4,10 @@
  * parameters live in src/core/checks/<type>/; this file adds the schedule, observers and quorum.
  */
 import { z } from "zod";
-import { checkVariants } from "./checks/index.js";
+import { AGENT_ONLY_CHECK_TYPES, checkVariants } from "./checks/index.js";
 import { duplicates } from "./collections.js";
 import { Ident, intRange, seconds } from "./primitives.js";
-import { AGENT_ONLY_CHECK_TYPES, REGIONS } from "./vocabulary.js";
+import { REGIONS } from "./vocabulary.js";
 
 export const CheckParams = z.discriminatedUnion("type", checkVariants({}));
 export type CheckParams = z.infer<typeof CheckParams>;

@@ -18,17 +18,6 @@ export type Protocol = (typeof PROTOCOLS)[number];
 export const DRIVERS = ["ipvs", "haproxy"] as const;
 export type Driver = (typeof DRIVERS)[number];
 
-export const CHECK_TYPES = ["http", "https", "tcp", "tls", "smtp", "icmp", "script", "process", "interface"] as const;
-export type CheckType = (typeof CHECK_TYPES)[number];
-
-/** Check types that only an agent inside the LAN can run (edge Workers cannot ping or exec). */
-export const AGENT_ONLY_CHECK_TYPES = [
-  "icmp",
-  "script",
-  "process",
-  "interface",
-] as const satisfies readonly CheckType[];
-
 /** Durable Object location hints; one prober per cluster and region. */
 export const REGIONS = ["wnam", "enam", "sam", "weur", "eeur", "apac", "oc", "afr", "me"] as const;
 export type Region = (typeof REGIONS)[number];

@@ -6,11 +6,11 @@
 import { sql } from "drizzle-orm";
 import { foreignKey, index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 import type { Observers, Quorum } from "../core/check.js";
+import { CHECK_TYPES } from "../core/checks/index.js";
 import type { Exec } from "../core/primitives.js";
 import type { VipGroup } from "../core/vip-group.js";
 import type { VirtualService } from "../core/virtual-service.js";
 import {
-  CHECK_TYPES,
   COORDINATOR_LOSS_POLICIES,
   DELIVERY_STATUSES,
   DRIVERS,

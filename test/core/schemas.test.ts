@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { z } from "zod";
 import { Check } from "../../src/core/check.js";
+import { CHECK_TYPES, checkVariants } from "../../src/core/checks/index.js";
 import { formatPath } from "../../src/core/errors.js";
 import { VipGroup } from "../../src/core/vip-group.js";
 import { VirtualService } from "../../src/core/virtual-service.js";
@@ -26,6 +27,10 @@ function firstField(schema: z.ZodType, value: unknown): string {
 }
 
 describe("Check", () => {
+  it("has one variant per check type, in the order the type list names them", () => {
+    expect(checkVariants({}).map((v) => v.shape.type.value)).toEqual([...CHECK_TYPES]);
+  });
+
   it.each<[string, object, string]>([
     ["a plain tcp check", {}, "ok"],
     ["rise 0", { rise: 0 }, "rise"],
