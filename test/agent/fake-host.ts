@@ -1,12 +1,14 @@
 /**
  * A stateful fake of a director for tests that need no root: interfaces with their addresses
- * and link state, the gratuitous ARP sent, an IPVS table, and the hook programs that exist.
- * It answers the argv the agent runs (`ip -j addr show`, `ip addr add|del`, `ip -o link show`,
- * `arping -U`, `ipvsadm -S -n`, `ipvsadm -R`) from that state and changes it as the real tools
- * do, errors included; it records every call, and any command it does not model fails loudly.
- * The root tests run the same agent code against the real `ip`, `arping` (test/lab,
- * test/agent/vip.test.ts) and `ipvsadm` (test/ipvs).
+ * and link state, the gratuitous ARP sent, an IPVS table, HAProxy's backends and servers, and
+ * the hook programs that exist. It answers the argv the agent runs (`ip -j addr show`,
+ * `ip addr add|del`, `ip -o link show`, `arping -U`, `ipvsadm -S -n`, `ipvsadm -R`) and the
+ * runtime API lines the HAProxy driver sends (`haproxy`, a Send) from that state, changes it
+ * as the real tools do, errors included, records every call, and fails loudly on anything it
+ * does not model. The root tests run the same agent code against the real `ip`, `arping`
+ * (test/lab, test/agent/vip.test.ts), `ipvsadm` (test/ipvs) and `haproxy` (test/agent/haproxy.test.ts).
  */
+import type { Send } from "../../host-agent/src/haproxy.js";
 import type { Runner, RunResult } from "../../host-agent/src/runner.js";
 
 interface Interface {
@@ -20,6 +22,15 @@ interface IpvsEntry {
   servers: Map<string, { method: string; weight: number }>;
 }
 
+interface HaproxyServer {
+  address: string;
+  port: number;
+  weight: number;
+  /** srv_admin_state bits: 0x01 maintenance (forced), 0x08 drain (forced). */
+  admin: number;
+  sessions: number;
+}
+
 const ok = (stdout = ""): RunResult => ({ code: 0, stdout, stderr: "" });
 const fail = (code: number, stderr: string): RunResult => ({ code, stdout: "", stderr });
 
@@ -29,11 +40,91 @@ export class FakeHost implements Runner {
   readonly arp: string[] = [];
   readonly interfaces = new Map<string, Interface>();
   readonly ipvs = new Map<string, IpvsEntry>();
+  /** HAProxy's backends: backend -> server -> state. */
+  readonly backends = new Map<string, Map<string, HaproxyServer>>();
+  /** Runtime API lines received, in order. */
+  readonly haproxyLines: string[] = [];
   private readonly programs: Set<string>;
 
-  constructor(options: { interfaces?: string[]; programs?: string[] } = {}) {
+  constructor(
+    options: {
+      interfaces?: string[];
+      programs?: string[];
+      backends?: Record<string, { name: string; address: string; port: number; weight?: number }[]>;
+    } = {},
+  ) {
     for (const name of options.interfaces ?? ["eth0"]) this.interfaces.set(name, { addresses: [], up: true });
     this.programs = new Set(options.programs ?? []);
+    for (const [backend, servers] of Object.entries(options.backends ?? {}))
+      this.backends.set(
+        backend,
+        new Map(
+          servers.map((s) => [
+            s.name,
+            { address: s.address, port: s.port, weight: s.weight ?? 1, admin: 0, sessions: 0 },
+          ]),
+        ),
+      );
+  }
+
+  /** HAProxy's runtime API, one command per call, as the driver's socket sender speaks it. */
+  readonly haproxy: Send = async (line) => {
+    this.haproxyLines.push(line);
+    return this.runtimeApi(line.trim().split(/\s+/));
+  };
+
+  private runtimeApi(words: string[]): string {
+    const [verb, what, target = "", ...rest] = words;
+    if (verb === "show" && what === "servers" && target === "state") {
+      const backend = this.backends.get(rest[0] ?? "");
+      if (!backend) return "Can't find backend.\n";
+      const rows = [...backend].map(
+        ([name, s], i) =>
+          `3 ${rest[0]} ${i + 1} ${name} ${s.address} ${s.admin & 0x01 ? 0 : 2} ${s.admin} ${s.weight} ${s.port}`,
+      );
+      return `1\n# be_id be_name srv_id srv_name srv_addr srv_op_state srv_admin_state srv_uweight srv_port\n${rows.join("\n")}\n`;
+    }
+    if (verb === "show" && what === "stat") {
+      const backend = this.backends.get(target);
+      if (!backend) return "Can't find backend.\n";
+      const rows = [...backend].map(([name, s]) => `${target},${name},0,0,${s.sessions}`);
+      return `# pxname,svname,qcur,qmax,scur\n${rows.join("\n")}\n`;
+    }
+    const [backendName = "", serverName = ""] = target.split("/");
+    const backend = this.backends.get(backendName);
+    if ((verb === "set" || verb === "add" || verb === "del") && !backend) return "No such backend.\n";
+    const server = backend?.get(serverName);
+    if (verb === "add" && what === "server" && backend) {
+      if (server) return "Already exists a server with the same name in backend.\n";
+      const m = (rest[0] ?? "").match(/^\[?([^\]]*?)\]?:(\d+)$/);
+      if (!m) return "Invalid address.\n";
+      const weight = rest[1] === "weight" ? Number(rest[2]) : 1;
+      // Servers added at runtime start in maintenance, as HAProxy's do.
+      backend.set(serverName, { address: m[1] ?? "", port: Number(m[2]), weight, admin: 0x01, sessions: 0 });
+      return "New server registered.\n";
+    }
+    if (!server || !backend) return "No such server.\n";
+    if (verb === "del" && what === "server") {
+      if (!(server.admin & 0x01)) return "Only servers in maintenance mode can be deleted.\n";
+      backend.delete(serverName);
+      return "Server deleted.\n";
+    }
+    if (verb === "set" && what === "weight") {
+      server.weight = Number(rest[0]);
+      return "";
+    }
+    if (verb === "set" && what === "server" && rest[0] === "state") {
+      const bits = { ready: 0, drain: 0x08, maint: 0x01 }[rest[1] ?? ""];
+      if (bits === undefined) return "Require 'ready', 'drain' or 'maint'.\n";
+      server.admin = bits;
+      return "";
+    }
+    if (verb === "set" && what === "server" && rest[0] === "addr") {
+      server.address = rest[1] ?? "";
+      if (rest[2] === "port") server.port = Number(rest[3]);
+      return `IP changed for server ${target}.\n`;
+    }
+    throw new Error(`the fake host does not model the runtime API line: ${words.join(" ")}`);
   }
 
   /** The addresses on an interface, as `address/prefixlen`. */
