@@ -8,6 +8,7 @@ import { connect } from "cloudflare:sockets";
 import { toHex } from "../src/core/bytes.js";
 import type { Check } from "../src/core/check.js";
 import { judgeHttp } from "../src/core/checks/http/judge.js";
+import type { CheckType } from "../src/core/checks/index.js";
 import { connectionFailure, slowness } from "../src/core/checks/judging.js";
 import { judgeSmtpStep, SMTP_STEPS, smtpReply } from "../src/core/checks/smtp/judge.js";
 import { judgeTcpReply } from "../src/core/checks/tcp/judge.js";
@@ -60,42 +61,66 @@ async function opens(target: Target, deadline: number): Promise<boolean> {
   }
 }
 
+/** One attempt's context: who probes, the deadline's signal, and the clock. */
+interface Attempt {
+  who: ProbeIdentity;
+  signal: AbortSignal;
+  started: number;
+  elapsed: () => number;
+}
+
+type TargetOf<T extends CheckType> = Target & { check: Extract<Check, { type: T }> };
+type Transport<T extends CheckType> = (target: TargetOf<T>, a: Attempt) => Promise<ProbeResult>;
+
+const httpTransport = (target: TargetOf<"http"> | TargetOf<"https">, a: Attempt) =>
+  httpProbe(target, target.check, a.who, a.signal, a.started);
+
+/**
+ * How a region runs each check type, keyed by type: a new type must say here how Workers run
+ * it (or null: agents only) before the Worker compiles.
+ */
+const TRANSPORTS: { [T in CheckType]: Transport<T> | null } = {
+  http: httpTransport,
+  https: httpTransport,
+  tcp: (target, a) =>
+    exchange(target.address, target.port, "off", a.signal, async (io) => {
+      const check = target.check;
+      if (check.send === undefined) return slowness(undefined, a.elapsed());
+      await io.write(check.send);
+      const reply = await io.readText((text) => text.length >= (check.expect?.length ?? 1));
+      return judgeTcpReply(check.expect, reply, a.elapsed());
+    }),
+  tls: (target, a) =>
+    exchange(target.check.serverName ?? target.address, target.port, "on", a.signal, async () =>
+      slowness(undefined, a.elapsed()),
+    ),
+  smtp: (target, a) =>
+    exchange(target.address, target.port, "off", a.signal, async (io) => {
+      for (const step of SMTP_STEPS) {
+        if (step.step === "EHLO") await io.write(`EHLO ${target.check.helo}\r\n`);
+        if (step.step === "QUIT") await io.write("QUIT\r\n");
+        const reply = smtpReply(await io.readText((text) => smtpReply(text) !== null));
+        const problem = reply ? judgeSmtpStep(step, reply) : `${step.step}: no reply`;
+        if (problem) return { state: "down", reason: problem, latencyMs: a.elapsed() };
+        io.forget();
+      }
+      return slowness(undefined, a.elapsed());
+    }),
+  icmp: null,
+  script: null,
+  process: null,
+  interface: null,
+};
+
 function run(target: Target, who: ProbeIdentity, signal: AbortSignal, started: number): Promise<ProbeResult> {
-  const check = target.check;
-  const elapsed = () => Date.now() - started;
-  switch (check.type) {
-    case "http":
-    case "https":
-      return httpProbe(target, check, who, signal, started);
-    case "tcp":
-      return exchange(target.address, target.port, "off", signal, async (io) => {
-        if (check.send === undefined) return slowness(undefined, elapsed());
-        await io.write(check.send);
-        const reply = await io.readText((text) => text.length >= (check.expect?.length ?? 1));
-        return judgeTcpReply(check.expect, reply, elapsed());
-      });
-    case "tls":
-      return exchange(check.serverName ?? target.address, target.port, "on", signal, async () =>
-        slowness(undefined, elapsed()),
-      );
-    case "smtp":
-      return exchange(target.address, target.port, "off", signal, async (io) => {
-        for (const step of SMTP_STEPS) {
-          if (step.step === "EHLO") await io.write(`EHLO ${check.helo}\r\n`);
-          if (step.step === "QUIT") await io.write("QUIT\r\n");
-          const reply = smtpReply(await io.readText((text) => smtpReply(text) !== null));
-          const problem = reply ? judgeSmtpStep(step, reply) : `${step.step}: no reply`;
-          if (problem) return { state: "down", reason: problem, latencyMs: elapsed() };
-          io.forget();
-        }
-        return slowness(undefined, elapsed());
-      });
-    case "icmp":
-    case "script":
-    case "process":
-    case "interface":
-      return Promise.resolve({ state: "down", reason: `${check.type} checks run on agents only`, latencyMs: null });
-  }
+  const transport = TRANSPORTS[target.check.type] as Transport<CheckType> | null;
+  if (!transport)
+    return Promise.resolve({
+      state: "down",
+      reason: `${target.check.type} checks run on agents only`,
+      latencyMs: null,
+    });
+  return transport(target as TargetOf<CheckType>, { who, signal, started, elapsed: () => Date.now() - started });
 }
 
 function httpProbe(

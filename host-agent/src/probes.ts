@@ -13,6 +13,7 @@ import net from "node:net";
 import tls from "node:tls";
 import vm from "node:vm";
 import { type BodyMatcher, judgeHttp } from "../../src/core/checks/http/judge.js";
+import type { CheckType } from "../../src/core/checks/index.js";
 import { connectionFailure } from "../../src/core/checks/judging.js";
 import { judgeTcpReply } from "../../src/core/checks/tcp/judge.js";
 import type { AgentProbe } from "../../src/core/command.js";
@@ -94,58 +95,65 @@ export class LocalProbes {
 
 const vote = ({ probe, observation }: Entry): Vote => voteOf(probe.target, observation.observer);
 
+/** One attempt's context: the runner for programs, the time bound, and the clock. */
+interface Attempt {
+  runner: Runner;
+  timeoutMs: number;
+  started: number;
+  elapsed: () => number;
+}
+
+type ProbeOf<T extends CheckType> = AgentProbe & { check: Extract<AgentProbe["check"], { type: T }> };
+type Transport<T extends CheckType> = (p: ProbeOf<T>, a: Attempt) => Promise<ProbeResult>;
+
+const up = (latencyMs: number): ProbeResult => ({ state: "up", reason: null, latencyMs });
+const failed = (reason: string, latencyMs: number | null): ProbeResult => ({ state: "down", reason, latencyMs });
+
+const httpTransport = async (p: ProbeOf<"http"> | ProbeOf<"https">, a: Attempt): Promise<ProbeResult> =>
+  judgeHttp(p.check, await httpGet(p, a.timeoutMs, a.started), boundedMatch);
+
+/**
+ * How the agent runs each check type, keyed by type: a new type must say here how agents run
+ * it (or null: edge regions only) before the agent compiles.
+ */
+const TRANSPORTS: { [T in CheckType]: Transport<T> | null } = {
+  tcp: async (p, a) => {
+    const reply = await tcpExchange(p.address, p.port, a.timeoutMs, p.check.send, p.check.expect?.length ?? 0);
+    return judgeTcpReply(p.check.expect, reply, a.elapsed());
+  },
+  http: httpTransport,
+  https: httpTransport,
+  tls: async (p, a) => {
+    await tlsHandshake(p.address, p.port, a.timeoutMs, p.check.serverName, p.check.verify);
+    return up(a.elapsed());
+  },
+  smtp: null,
+  icmp: async (p, a) => {
+    const wait = String(Math.max(1, Math.ceil(p.check.timeout)));
+    const out = await a.runner.run(["ping", "-n", "-c", "1", "-W", wait, p.address]);
+    return out.code === 0 ? up(a.elapsed()) : failed("no echo reply", null);
+  },
+  script: async (p, a) => {
+    const out = await a.runner.run([p.check.exec.path, ...p.check.exec.args]);
+    return out.code === 0 ? up(a.elapsed()) : failed(`exit status ${out.code}`, a.elapsed());
+  },
+  process: async (p, a) =>
+    (await processRunning(p.check.name)) ? up(a.elapsed()) : failed(`no process named ${p.check.name}`, a.elapsed()),
+  interface: async (p, a) => {
+    const link = linkState((await a.runner.run(["ip", "-o", "link", "show", "dev", p.check.interface])).stdout);
+    return link === "up" ? up(a.elapsed()) : failed(`interface ${p.check.interface} ${link}`, a.elapsed());
+  },
+};
+
 export async function probeOnce(p: AgentProbe, runner: Runner): Promise<ProbeResult> {
   const started = performance.now();
-  const elapsed = () => performance.now() - started;
-  const timeoutMs = p.check.timeout * 1000;
-  const check = p.check;
+  const transport = TRANSPORTS[p.check.type] as Transport<CheckType> | null;
+  if (!transport) return failed(`${p.check.type} checks are run by edge regions, not agents`, null);
   try {
-    switch (check.type) {
-      case "tcp": {
-        const reply = await tcpExchange(p.address, p.port, timeoutMs, check.send, check.expect?.length ?? 0);
-        return judgeTcpReply(check.expect, reply, elapsed());
-      }
-      case "http":
-      case "https":
-        return judgeHttp(check, await httpGet(p, timeoutMs, started), boundedMatch);
-      case "tls":
-        await tlsHandshake(p.address, p.port, timeoutMs, check.serverName, check.verify);
-        return { state: "up", reason: null, latencyMs: elapsed() };
-      case "icmp": {
-        const out = await runner.run([
-          "ping",
-          "-n",
-          "-c",
-          "1",
-          "-W",
-          String(Math.max(1, Math.ceil(check.timeout))),
-          p.address,
-        ]);
-        return out.code === 0
-          ? { state: "up", reason: null, latencyMs: elapsed() }
-          : { state: "down", reason: "no echo reply", latencyMs: null };
-      }
-      case "script": {
-        const out = await runner.run([check.exec.path, ...check.exec.args]);
-        return out.code === 0
-          ? { state: "up", reason: null, latencyMs: elapsed() }
-          : { state: "down", reason: `exit status ${out.code}`, latencyMs: elapsed() };
-      }
-      case "process":
-        return (await processRunning(check.name))
-          ? { state: "up", reason: null, latencyMs: elapsed() }
-          : { state: "down", reason: `no process named ${check.name}`, latencyMs: elapsed() };
-      case "interface": {
-        const link = linkState((await runner.run(["ip", "-o", "link", "show", "dev", check.interface])).stdout);
-        return link === "up"
-          ? { state: "up", reason: null, latencyMs: elapsed() }
-          : { state: "down", reason: `interface ${check.interface} ${link}`, latencyMs: elapsed() };
-      }
-      default:
-        return { state: "down", reason: `${check.type} checks are run by edge regions, not agents`, latencyMs: null };
-    }
+    const elapsed = () => performance.now() - started;
+    return await transport(p as ProbeOf<CheckType>, { runner, timeoutMs: p.check.timeout * 1000, started, elapsed });
   } catch (err) {
-    return { state: "down", reason: connectionFailure(err), latencyMs: null };
+    return failed(connectionFailure(err), null);
   }
 }
 
