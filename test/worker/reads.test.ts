@@ -6,45 +6,11 @@
 import { createExecutionContext, runInDurableObject, waitOnExecutionContext } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
 import { expect, it } from "vitest";
-import { newKeyPair } from "../../src/core/envelope.js";
 import worker from "../../src/index.js";
-import { newCluster, node } from "./fixtures.js";
+import { director } from "./director.js";
 import { ADMIN, api } from "./http.js";
-import { ScriptedAgent } from "./scripted-agent.js";
 
 const READS = 100;
-
-async function director(): Promise<{ cluster: string; lb1: ScriptedAgent }> {
-  const { name, base } = await newCluster("reads");
-  const doc = {
-    cluster: { name },
-    nodes: [node("lb1", 11)],
-    checks: [{ name: "web-tcp", type: "tcp", interval: 1, timeout: 0.5, observers: { agents: ["lb1"] } }],
-    vipGroups: [
-      {
-        name: "VI_1",
-        vips: [{ cidr: "192.168.88.15/24", interface: "eth0" }],
-        members: [{ node: "lb1", priority: 100 }],
-      },
-    ],
-    virtualServices: [
-      {
-        name: "web",
-        vipGroup: "VI_1",
-        address: "192.168.88.15",
-        port: 80,
-        realServers: [{ name: "web1", address: "192.168.88.21", port: 80, check: "web-tcp" }],
-      },
-    ],
-  };
-  expect((await api("PUT", `${base}/config`, { body: doc })).status).toBe(200);
-  const token = (await api("POST", `${base}/enrollment-tokens`, { body: { node: "lb1" } })).body.token;
-  const keys = await newKeyPair();
-  await api("POST", "/v1/enroll", { body: { token, node: "lb1", publicKey: keys.publicKey }, token: null });
-  const lb1 = new ScriptedAgent(name, "lb1", keys);
-  await lb1.connect();
-  return { cluster: name, lb1 };
-}
 
 /** Every row of every table in D1, as one string. */
 async function d1Contents(): Promise<string> {
@@ -84,7 +50,7 @@ async function firstUpdate(path: string, cookie: string): Promise<string> {
 }
 
 it("a hundred reads of every view send no command, write no row and set no alarm", async () => {
-  const { cluster, lb1 } = await director();
+  const { cluster, lb1 } = await director("reads");
   // Bring the director fully in step first: its lease, its table, its check's vote.
   const sync = await lb1.next("backends.sync");
   await lb1.send({ type: "ack", of: sync.id, ok: true, error: null, result: {} });
