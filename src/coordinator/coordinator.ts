@@ -240,11 +240,8 @@ export class Coordinator extends DurableObject<Env> implements CoordinatorRpc {
       });
       return;
     }
-    await this.takeConfig();
-    if (command.type === "lease.request") await this.leaseKeeper.request(node, command.group, envelope.id, now);
-    else if (command.type === "lease.released")
-      await this.leaseKeeper.released(node, command.group, command.leaseEpoch, now);
-    else if (command.type === "program.refused") {
+    if (command.type === "program.refused") {
+      // Recorded as it came: it needs no configuration, and nothing after it may lose it.
       const { kind, subject, state, program, reason } = command;
       const details = {
         node,
@@ -255,7 +252,12 @@ export class Coordinator extends DurableObject<Env> implements CoordinatorRpc {
         reason,
       };
       this.record([{ type: "program.refused", severity: "warning", subject, details }], now);
+      return;
     }
+    await this.takeConfig();
+    if (command.type === "lease.request") await this.leaseKeeper.request(node, command.group, envelope.id, now);
+    else if (command.type === "lease.released")
+      await this.leaseKeeper.released(node, command.group, command.leaseEpoch, now);
     await this.settle();
   }
 

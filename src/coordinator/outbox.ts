@@ -26,9 +26,14 @@ export class Outbox {
     this.sql.exec("INSERT INTO outbox (id, body) VALUES (?, ?)", id, JSON.stringify(row));
   }
 
-  /** Runs flushes one after another, so two never write the same rows. */
+  /**
+   * Runs flushes one after another, so two never write the same rows. A flush that fails is
+   * logged and ends there: the chain goes on, and the rows wait for the next flush.
+   */
   flush(): Promise<void> {
-    this.flushing = this.flushing.then(() => this.drain());
+    this.flushing = this.flushing.then(() =>
+      this.drain().catch((err) => console.error("coordinator: flushing the event outbox failed; will retry", err)),
+    );
     return this.flushing;
   }
 

@@ -58,11 +58,18 @@ describe("the agent's allowlist, end to end", () => {
     // lb1 holds VI_1, so its master hook was asked for and refused.
     await v.until("lb1 holding VI_1", async () => (await v.leases())[0]?.holder === "lb1");
     let refused: { subject: string; details: Record<string, unknown> }[] = [];
-    await v.until("both refusals as events", async () => {
-      const events = (await v.api("GET", `/v1/clusters/${CLUSTER}/events?type=program.refused`)).body;
-      refused = events;
-      return events.length >= 2;
-    });
+    try {
+      await v.until("both refusals as events", async () => {
+        const events = (await v.api("GET", `/v1/clusters/${CLUSTER}/events?type=program.refused`)).body;
+        refused = events;
+        return events.length >= 2;
+      });
+    } catch (err) {
+      // What each side saw, for the one who reads the failure.
+      throw new Error(
+        `${(err as Error).message}; events: ${JSON.stringify(refused)}\n--- lb1 agent ---\n${v.agentLog("lb1").slice(-3000)}\n--- control plane ---\n${v.controlPlaneLog().slice(-3000)}`,
+      );
+    }
     const bySubject = Object.fromEntries(refused.map((e) => [e.subject, e.details]));
     expect(bySubject["node:lb1/evil"]).toMatchObject({
       node: "lb1",

@@ -54,15 +54,20 @@ async function pair(
 const leases = async (cluster: string) => (await api("GET", `/v1/clusters/${cluster}/leases`)).body;
 
 describe("leases through the coordinator", () => {
-  it("sends each member its lease units, then grants the highest priority and names the request", async () => {
+  it("sends each member its lease units, grants a request and names it, and denies the other member meanwhile", async () => {
     const { cluster, lb1, lb2 } = await pair();
     const work = (await lb1.next("agent.work")).command;
     expect(work).toMatchObject({ units: [{ name: "VI_1", leaseMs: 1000, onCoordinatorLoss: "release" }], probes: [] });
+    // One after the other: frames on two sockets may reach the coordinator in either order.
     const asked = await lb1.send({ type: "lease.request", group: "VI_1" });
-    await lb2.send({ type: "lease.request", group: "VI_1" });
     const grant = await lb1.next("vip.claim");
+    await lb2.send({ type: "lease.request", group: "VI_1" });
     expect(grant.epoch).toBe(1);
     expect(grant.command).toMatchObject({ group: "VI_1", leaseMs: 1000, request: asked });
+    // lb2's request has been taken once the view counts lb2 as asking; it was denied, not granted.
+    await expect
+      .poll(async () => (await leases(cluster))[0].members.find((m: { node: string }) => m.node === "lb2").eligible)
+      .toBe(true);
     expect(lb2.received.some((e) => e.command.type === "vip.claim")).toBe(false);
     const [view] = await leases(cluster);
     expect(view).toMatchObject({ group: "VI_1", holder: "lb1", epoch: 1, desired: "lb1" });
