@@ -21,6 +21,7 @@ export class ScriptedAgent {
   private cursor: Cursor = EMPTY_CURSOR;
   private ws!: WebSocket;
   private waiters: (() => void)[] = [];
+  private taking: Promise<void> = Promise.resolve();
 
   constructor(
     readonly cluster: string,
@@ -40,7 +41,10 @@ export class ScriptedAgent {
     );
     this.ws.accept();
     const { nonce } = JSON.parse(await challenge);
-    this.ws.addEventListener("message", (e) => void this.take(e.data as string));
+    // One frame at a time, in arrival order: each is checked against the cursor the last one left.
+    this.ws.addEventListener("message", (e) => {
+      this.taking = this.taking.then(() => this.take(e.data as string)).catch((err) => console.error(err));
+    });
     await this.send({ type: "hello", nonce });
   }
 
