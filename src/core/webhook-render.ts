@@ -3,17 +3,11 @@
  * Discord, PagerDuty Events API v2 and Microsoft Teams (Adaptive Card). Pure, so the shapes
  * are checked in tests against each service's documented schema.
  */
+import type { Event } from "./event.js";
 import type { EventType, Severity, WebhookFormat } from "./vocabulary.js";
 
-export interface EventPayload {
-  id: string;
-  cluster: string;
-  type: EventType;
-  severity: Severity;
-  subject: string;
-  details: Record<string, unknown>;
-  at: string;
-}
+/** What webhooks carry of an event: the event itself. */
+export type EventPayload = Event;
 
 const HEADLINE: Partial<Record<EventType, string>> = {
   "target.down": "is down",

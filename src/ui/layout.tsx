@@ -1,5 +1,6 @@
 /** The page shell: header with who is signed in, navigation, the live-status line and the main area that live updates replace. */
 import type { Child } from "hono/jsx";
+import { VIEWS } from "./views.js";
 
 export interface Me {
   name: string;
@@ -17,13 +18,6 @@ export interface Shell {
   /** The outcome of what the operator just did; kept outside the area live updates replace. */
   notice?: string;
 }
-
-const VIEWS: [string, string][] = [
-  ["health", "Health"],
-  ["vip-groups", "VIP groups"],
-  ["services", "Virtual services"],
-  ["timeline", "Timeline"],
-];
 
 export function Document(props: { title: string; children: Child }) {
   return (
@@ -50,7 +44,7 @@ export function Page(props: Shell & { children: Child }) {
         {props.cluster ? (
           <nav aria-label={`Cluster ${props.cluster}`}>
             <span class="cluster">{props.cluster}</span>
-            {VIEWS.map(([view, label]) => (
+            {Object.entries(VIEWS).map(([view, label]) => (
               <a
                 href={`/ui/clusters/${encodeURIComponent(props.cluster ?? "")}/${view}`}
                 aria-current={props.active === view ? "page" : undefined}

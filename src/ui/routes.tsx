@@ -16,6 +16,7 @@ import { loadServices, ServicesMain } from "./pages/services.js";
 import { loadTimeline, TimelineMain } from "./pages/timeline.js";
 import { loadVipGroups, VipGroupsMain } from "./pages/vip-groups.js";
 import { crossSite, csrfProblem, csrfToken, endSession, sessionToken, startSession } from "./session.js";
+import { isView, VIEWS, type View } from "./views.js";
 
 type C = Context<AppEnv>;
 
@@ -24,15 +25,6 @@ interface Signed {
   me: Me;
   csrf: string;
 }
-
-const VIEWS = {
-  health: "Health",
-  "vip-groups": "VIP groups",
-  services: "Virtual services",
-  timeline: "Timeline",
-} as const;
-type View = keyof typeof VIEWS;
-const isView = (v: string): v is View => Object.hasOwn(VIEWS, v);
 
 const SECURITY_HEADERS = {
   "content-security-policy":

@@ -76,17 +76,25 @@ it("a hundred reads of every view send no command, write no row and set no alarm
     }),
   );
   const cookie = (signIn.headers.get("set-cookie") ?? "").split(";")[0] ?? "";
-  // Let what the setup caused (event writes behind answers) finish.
-  await new Promise((r) => setTimeout(r, 300));
-
   const coordinator = env.COORDINATOR.getByName(cluster);
   const rowsWritten = () =>
     runInDurableObject(coordinator, (_instance, state) => {
       return state.storage.sql.exec<{ n: number }>("SELECT total_changes() AS n").one().n;
     });
   const alarm = () => runInDurableObject(coordinator, (_instance, state) => state.storage.getAlarm());
-  // No time-driven work during the reads: whatever happens now, a read caused.
-  await runInDurableObject(coordinator, (_instance, state) => state.storage.deleteAlarm());
+  const noAlarm = () => runInDurableObject(coordinator, (_instance, state) => state.storage.deleteAlarm());
+  // No time-driven work from here on: whatever happens during the reads, a read caused.
+  await noAlarm();
+  // Let what the setup caused behind its answers finish (event writes, sync reports, the
+  // webhook queue marking events dispatched): wait until nothing was written for half a second.
+  let settled = "";
+  for (let i = 0; i < 40; i++) {
+    const now = `${await rowsWritten()} ${await d1Contents()}`;
+    if (now === settled) break;
+    settled = now;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  await noAlarm();
   const received = lb1.received.length;
   const written = await rowsWritten();
   const d1 = await d1Contents();
