@@ -24,7 +24,7 @@ import type { CommandResult } from "./api.js";
 /** A director that does not answer a status read within this long is shown without its table. */
 const STATUS_WAIT_MS = 3000;
 /** How often the alarm reads each director's live table. */
-export const READ_EVERY_MS = 15_000;
+const READ_EVERY_MS = 15_000;
 
 /** One director's live tables as last read, or why they could not be read, and when. */
 type LiveRead = (BackendsStatus | { error: string }) & { readAt: number };

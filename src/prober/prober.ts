@@ -7,6 +7,7 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import { probe, userAgent } from "../../edge/probes.js";
+import { CONFIG_MAX_AGE_MS } from "../coordinator/config.js";
 import { afterProbe, beginObservation, restartObservation, voteOf } from "../core/observer.js";
 import { nextAlarm, type RunState } from "../core/probe-schedule.js";
 import type { ObserverState } from "../core/rise-fall.js";
@@ -18,8 +19,6 @@ import type { Env } from "../env.js";
 import { readClusterDocument } from "../storage/cluster-config.js";
 import type { ProberRpc } from "./api.js";
 
-/** Configuration is re-read at least this often, besides the push on every change. */
-const CONFIG_MAX_AGE_MS = 30_000;
 /** Probes in flight at once. */
 const CONCURRENCY = 64;
 /** Checks due this soon run in the current alarm: fewer alarms, and an early alarm is not wasted. */
