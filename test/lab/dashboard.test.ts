@@ -58,7 +58,15 @@ describe("switchover from the dashboard", () => {
       void d.accept();
     });
     await page.getByRole("button", { name: "Switch VI_1 over to lb2" }).click();
-    await page.getByRole("alert").waitFor({ timeout: 20_000 });
+    // The API waits up to 15 s for the handover; the page answers after it, on a loaded machine.
+    try {
+      await page.getByRole("alert").waitFor({ timeout: 30_000 });
+    } catch (err) {
+      // What each side saw, for the one who reads the failure.
+      throw new Error(
+        `${(err as Error).message}\n--- page ---\n${(await page.locator("main").textContent())?.slice(0, 2000)}\n--- lb1 agent ---\n${v.agentLog("lb1").slice(-2000)}\n--- lb2 agent ---\n${v.agentLog("lb2").slice(-2000)}\n--- control plane ---\n${v.controlPlaneLog().slice(-3000)}`,
+      );
+    }
     expect(asked).toBe("Move VI_1 to lb2?");
     expect(await page.getByRole("alert").textContent()).toBe("VI_1 switched over.");
     await page.locator('[data-field="holder"]', { hasText: "lb2" }).waitFor({ timeout: 10_000 });
