@@ -78,19 +78,20 @@ type Message =
   | { kind: "reply"; from: string; to: string; id: number; granted: boolean; epoch: number; ttlMs: number }
   | { kind: "release"; from: string; to: string; epoch: number };
 
-type Event = { at: number; seq: number } & (
+type Pending = { at: number } & (
   | { type: "tick"; agent: string }
   | { type: "deliver"; message: Message }
   | { type: "crash"; who: string }
   | { type: "restart"; who: string }
   | { type: "cut"; a: string; b: string | null; forMs: number }
 );
+type Event = Pending & { seq: number };
 
 /** A binary heap of events by time, then by insertion. */
 class Queue {
   private readonly items: Event[] = [];
   private seq = 0;
-  push(event: Omit<Event, "seq">): void {
+  push(event: Pending): void {
     const e = event as Event;
     e.seq = this.seq++;
     const a = this.items;
