@@ -6,6 +6,7 @@ import { readFileSync } from "node:fs";
 import { z } from "zod";
 import { formatPath } from "../../src/core/errors.js";
 import { ExecPath, Ident } from "../../src/core/primitives.js";
+import { DEFAULT_PEER_PORT } from "../../src/core/vocabulary.js";
 import { AllowEntry, Allowlist } from "./allowlist.js";
 
 export const DEFAULT_CONFIG_PATH = "/etc/vigil/agent.json";
@@ -28,6 +29,12 @@ export const AgentConfig = z.strictObject({
   allow: z.array(AllowEntry).max(256).default([]),
   /** The older name for `allow`, paths only; both lists count. */
   hooks: z.array(ExecPath).max(64).default([]),
+  /**
+   * The UDP port this agent listens on for its peer directors' lease messages (promises only,
+   * each signed by the sending node). Open it between the directors of a VIP group; the
+   * cluster's node entry must name the same port (`peerPort`, 7441 by default).
+   */
+  peerPort: z.number().int().min(1).max(65535).default(DEFAULT_PEER_PORT),
   /** HAProxy's admin stats socket (`stats socket ... level admin`), for services with the haproxy driver. */
   haproxySocket: z.string().regex(/^\//, { error: "expected an absolute path" }).default("/run/haproxy/admin.sock"),
 });

@@ -5,7 +5,9 @@
  */
 import { performance } from "node:perf_hooks";
 import { z } from "zod";
+import { fromBase64url } from "../../src/core/base64url.js";
 import type { Command } from "../../src/core/command.js";
+import { keyPairFromSeed } from "../../src/core/envelope.js";
 import { ProgramGate } from "./allowlist.js";
 import { Backends } from "./backends.js";
 import { Channel, type Log } from "./channel.js";
@@ -14,10 +16,17 @@ import { HaproxyDriver, socketSender } from "./haproxy.js";
 import { type Executors, Inbox } from "./inbox.js";
 import { IpvsDriver } from "./ipvs.js";
 import { LeaseClient } from "./leases.js";
+import { PeerLink } from "./peers.js";
 import { LocalProbes } from "./probes.js";
 import { ProcessRunner, type Remembered } from "./runner.js";
 import { StateStore } from "./state.js";
 import { WatchdogClient } from "./watchdog.js";
+
+/** Whom this node's voter promised, per unit (promises.json in the state directory). */
+const PromisesFile = z.record(
+  z.string(),
+  z.object({ to: z.string().nullable(), epoch: z.number().int().nonnegative() }),
+);
 
 export interface Daemon {
   /** Gives every VIP back, then closes the channel. */
@@ -33,15 +42,9 @@ export async function startDaemon(config: AgentConfig, bundle: string, log: Log)
     (refused) => channel?.send(refused, null) ?? Promise.resolve(null),
     log,
   );
-  const leases = new LeaseClient({
-    runner,
-    send: (command, group) => channel?.send(command, group) ?? Promise.resolve(null),
-    connected: () => channel?.connected() ?? false,
-    watchdog: (vips, remainingMs) => watchdog.hold(vips, remainingMs),
-    gate,
-    log,
-    now: () => performance.now(),
-  });
+  const state = new StateStore(config.stateDir);
+  const identity = state.identity();
+  if (!identity) throw new Error(`not enrolled: no identity in ${config.stateDir}; run vigil-agent enroll first`);
   const probes = new LocalProbes(
     runner,
     async (votes, heartbeat) => {
@@ -49,7 +52,34 @@ export async function startDaemon(config: AgentConfig, bundle: string, log: Log)
     },
     gate,
   );
-  const state = new StateStore(config.stateDir);
+  let leases: LeaseClient | null = null;
+  const peers = new PeerLink({
+    cluster: config.cluster,
+    node: config.node,
+    port: config.peerPort,
+    privateKey: (await keyPairFromSeed(fromBase64url(identity.seed))).privateKey,
+    log,
+    deliver: (from, message) => void leases?.fromPeer(from, message),
+  });
+  await peers.start();
+  leases = new LeaseClient({
+    node: config.node,
+    runner,
+    send: (command, group) => channel?.send(command, group) ?? Promise.resolve(null),
+    connected: () => channel?.connected() ?? false,
+    peer: (to, message) => peers.send(to, message),
+    peerPort: config.peerPort,
+    setPeers: (list) => void peers.setPeers(list),
+    watchdog: (vips, remainingMs) => watchdog.hold(vips, remainingMs),
+    verdict: (target) => probes.verdict(target),
+    promises: {
+      load: () => PromisesFile.catch({}).parse(state.load("promises.json")),
+      save: (all) => state.save("promises.json", all),
+    },
+    gate,
+    log,
+    now: () => performance.now(),
+  });
   const backends = new Backends(
     new IpvsDriver(runner, remembered(state, "ipvs-managed.json")),
     new HaproxyDriver(socketSender(config.haproxySocket), remembered(state, "haproxy-added.json")),
@@ -60,7 +90,8 @@ export async function startDaemon(config: AgentConfig, bundle: string, log: Log)
   return {
     async stop() {
       probes.stop();
-      await leases.stop();
+      await leases?.stop();
+      peers.stop();
       watchdog.release();
       await channel?.stop();
     },
@@ -82,11 +113,13 @@ function executors(leases: LeaseClient, probes: LocalProbes, backends: Backends)
         case "ping":
           return { pong: command.nonce };
         case "vip.claim":
-          return leases.claim(command, epoch);
+          return leases.claim(command);
+        case "lease.answer":
+          return leases.answered(command);
         case "vip.release":
           return leases.release(command.group);
         case "lease.offer":
-          await leases.offered(command.group);
+          await leases.offered(command.group, epoch);
           return {};
         case "backends.sync":
           return backends.sync(command.services);

@@ -1,30 +1,60 @@
 /**
- * The agent's side of the lease. For every lease unit it is a member of, it asks for the lease
- * every third of the TTL. A grant answers one request, and the lease runs from when that
- * request was sent, on this host's monotonic clock, minus a margin: so the agent's deadline
- * always falls before the coordinator's. At the deadline the agent removes the VIPs itself,
- * without the network; the watchdog does the same if the agent is gone by then.
+ * The agent's side of the lease. For every lease unit it is a member of, it is a candidate and
+ * a voter (majority-unit.ts): it holds the unit's VIPs while promises from a majority of the
+ * unit's voters cover it, each measured on this host's monotonic clock from when it asked,
+ * shortened for drift and a margin, so its deadline falls before any voter may promise anyone
+ * else. At the deadline it removes the VIPs itself, without the network; the watchdog does the
+ * same if the agent is gone by then.
+ *
+ * Every third of the TTL it renews (or reports, when it holds nothing) to the coordinator and
+ * tells its peers its state. It campaigns when the coordinator offers it the unit, or, with the
+ * coordinator unreachable and `onCoordinatorLoss: quorum`, when the status quo names it.
  */
 import type { Command, LeaseUnitSpec } from "../../src/core/command.js";
+import { effectivePriority } from "../../src/core/lease.js";
+import { type Answer, COORDINATOR, type PeerState, statusQuoChoice } from "../../src/core/majority.js";
+import type { PeerMessage } from "../../src/core/peer.js";
 import type { Vip } from "../../src/core/vip-group.js";
 import type { NotifyState } from "../../src/core/vocabulary.js";
+import type { VoteState } from "../../src/core/vote.js";
 import type { ProgramGate } from "./allowlist.js";
 import { runHooks } from "./hooks.js";
+import { type Ask, MajorityUnit } from "./majority-unit.js";
 import type { Runner } from "./runner.js";
 import { announce, ensureVip } from "./vip.js";
 
-/** The deadline falls this much before the lease runs out: timers fire late, `ip addr del` takes time. */
-export function marginMs(leaseMs: number): number {
-  return Math.min(500, Math.max(100, Math.round(leaseMs / 10)));
+export { marginMs } from "../../src/core/majority.js";
+
+/** A peer as the peer link needs it. */
+export interface PeerAddress {
+  node: string;
+  address: string;
+  port: number;
+  publicKey: string;
 }
 
 export interface LeaseDeps {
+  /** This node's name. */
+  node: string;
   runner: Runner;
-  /** Signs and sends a message; the id it was sent under, or null when not connected. */
+  /** Signs and sends a message to the coordinator; the id it was sent under, or null when not connected. */
   send(command: Command, group: string): Promise<string | null>;
   connected(): boolean;
+  /** Sends a lease message to a peer director (dropped when the peer link is down). */
+  peer(to: string, message: PeerMessage): void;
+  /** The directors this node exchanges promises with, across all its units. */
+  setPeers(peers: PeerAddress[]): void;
+  /** The UDP port this agent listens on for its peers. */
+  peerPort: number;
   /** What the watchdog should remove if the agent dies: every held VIP and the nearest deadline. */
   watchdog(vips: Vip[], remainingMs: number): void;
+  /** This agent's own verdict on a target it checks. */
+  verdict(target: string): VoteState;
+  /** Whom this node's voter promised, per unit: kept across restarts. */
+  promises: {
+    load(): Record<string, { to: string | null; epoch: number }>;
+    save(all: Record<string, { to: string | null; epoch: number }>): void;
+  };
   /** The agent's allowlist, for notify and fault hooks. */
   gate: ProgramGate;
   log(line: string): void;
@@ -33,13 +63,10 @@ export interface LeaseDeps {
 }
 
 interface Unit {
-  spec: LeaseUnitSpec;
+  m: MajorityUnit;
   holding: boolean;
-  epoch: number;
   deadline: number;
-  /** Request id -> when it was sent. */
-  sent: Map<string, number>;
-  renew: ReturnType<typeof setInterval> | null;
+  tick: ReturnType<typeof setInterval> | null;
   expiry: ReturnType<typeof setTimeout> | null;
   refresh: ReturnType<typeof setInterval> | null;
   /** Host changes for this unit run one after another. */
@@ -48,11 +75,17 @@ interface Unit {
 
 export class LeaseClient {
   private readonly units = new Map<string, Unit>();
+  private coordinatorHeardAt = Number.NEGATIVE_INFINITY;
+  private stopping = false;
+  private readonly remembered: Record<string, { to: string | null; epoch: number }>;
 
-  constructor(private readonly deps: LeaseDeps) {}
+  constructor(private readonly deps: LeaseDeps) {
+    this.remembered = deps.promises.load();
+  }
 
   /** The coordinator's list of units for this node; units no longer listed are released. */
   setUnits(specs: LeaseUnitSpec[]): void {
+    this.heard();
     const wanted = new Map(specs.map((s) => [s.name, s]));
     for (const [name, unit] of this.units) {
       if (wanted.has(name)) continue;
@@ -60,183 +93,169 @@ export class LeaseClient {
       if (unit.holding) this.queue(unit, () => this.drop(unit, "backup", "no longer a member"));
       this.units.delete(name);
     }
+    const now = this.deps.now();
     for (const spec of specs) {
       const unit = this.units.get(spec.name);
       if (unit) {
-        const intervalChanged = unit.spec.leaseMs !== spec.leaseMs;
-        unit.spec = spec;
-        if (intervalChanged) this.startRenewal(unit);
+        const intervalChanged = unit.m.spec.leaseMs !== spec.leaseMs;
+        unit.m.configure(spec);
+        if (intervalChanged) this.startTicks(unit);
         continue;
       }
       const fresh: Unit = {
-        spec,
+        m: new MajorityUnit(spec, this.deps.node, this.remembered[spec.name] ?? null, now),
         holding: false,
-        epoch: 0,
         deadline: 0,
-        sent: new Map(),
-        renew: null,
+        tick: null,
         expiry: null,
         refresh: null,
         chain: Promise.resolve(),
       };
       this.units.set(spec.name, fresh);
-      this.startRenewal(fresh);
-      void this.request(fresh);
+      this.startTicks(fresh);
+      void this.tick(fresh);
+    }
+    this.deps.setPeers(this.peerAddresses());
+    for (const spec of specs) {
+      const own = spec.members.find((m) => m.node === this.deps.node);
+      if (spec.onCoordinatorLoss === "quorum" && own && own.peerPort !== this.deps.peerPort)
+        this.deps.log(
+          `${spec.name}: the cluster says peers reach this node on port ${own.peerPort}, but it listens on ${this.deps.peerPort}: set peerPort to the same value in both`,
+        );
     }
   }
 
-  /** A grant: claim the VIPs if not held yet, and move the deadline. Answers what happened. */
-  async claim(command: Extract<Command, { type: "vip.claim" }>, epoch: number): Promise<Record<string, unknown>> {
+  /** The coordinator's promise (its grant): counted like any voter's. Answers what happened. */
+  async claim(command: Extract<Command, { type: "vip.claim" }>): Promise<Record<string, unknown>> {
+    this.heard();
     const unit = this.units.get(command.group);
     if (!unit) throw new Error(`not a member of ${command.group}`);
-    const sentAt = unit.sent.get(command.request);
+    const sentAt = unit.m.sentAt(command.request);
     if (sentAt === undefined) throw new Error(`grant for an unknown or old request ${command.request}`);
-    const deadline = sentAt + command.leaseMs - marginMs(command.leaseMs);
     const now = this.deps.now();
-    if (deadline <= now) throw new Error(`grant arrived after its deadline (${Math.round(now - deadline)} ms late)`);
-    const fresh = !unit.holding || unit.epoch !== epoch;
-    const dropped = unit.spec.vips.filter(
+    unit.m.onAnswer(
+      COORDINATOR,
+      command.request,
+      { granted: true, epoch: command.leaseEpoch, ttlMs: command.leaseMs },
+      now,
+    );
+    const promise = unit.m.promises.get(COORDINATOR);
+    if (!promise || promise.deadline <= now)
+      throw new Error(`grant arrived after its deadline (${Math.round(now - (promise?.deadline ?? now))} ms late)`);
+    const dropped = unit.m.spec.vips.filter(
       (v) => !command.vips.some((c) => c.cidr === v.cidr && c.interface === v.interface),
     );
-    const changed = dropped.length > 0 || command.vips.length !== unit.spec.vips.length;
-    unit.spec = { ...unit.spec, vips: command.vips, garp: command.garp };
-    unit.holding = true;
-    unit.epoch = epoch;
-    unit.deadline = fresh ? deadline : Math.max(unit.deadline, deadline);
-    this.armExpiry(unit);
-    this.tellWatchdog();
-    if (fresh) await this.queue(unit, () => this.take(unit));
-    else if (changed) await this.queue(unit, () => this.reconcile(unit, dropped));
-    return { holding: true, epoch, remainingMs: Math.round(unit.deadline - now) };
+    const changed = dropped.length > 0 || command.vips.length !== unit.m.spec.vips.length;
+    unit.m.spec = { ...unit.m.spec, vips: command.vips, garp: command.garp };
+    await this.evaluate(unit);
+    if (unit.holding && changed) await this.queue(unit, () => this.reconcile(unit, dropped));
+    return {
+      holding: unit.holding,
+      epoch: unit.m.epoch,
+      remainingMs: unit.holding ? Math.round(unit.deadline - this.deps.now()) : 0,
+    };
+  }
+
+  /** The coordinator did not grant (or was only told): its epoch and its reason. */
+  answered(command: Extract<Command, { type: "lease.answer" }>): Record<string, unknown> {
+    this.heard();
+    const unit = this.units.get(command.group);
+    if (!unit) return {};
+    const answer: Answer = { granted: false, reason: command.reason ?? "", epoch: command.epoch, to: null };
+    unit.m.onAnswer(COORDINATOR, command.request, answer, this.deps.now());
+    return { epoch: command.epoch };
   }
 
   /** The coordinator wants the VIPs back (switchover, preemption, drain, an ineligible holder). */
   async release(group: string): Promise<Record<string, unknown>> {
+    this.heard();
     const unit = this.units.get(group);
     if (!unit) return { holding: false };
     if (unit.holding) await this.queue(unit, () => this.drop(unit, "backup", "released on request"));
+    else unit.m.stand();
     return { holding: false };
   }
 
-  /** The lease is free and this node should have it. */
-  async offered(group: string): Promise<void> {
+  /** The coordinator chose this node for the unit: campaign now, above the coordinator's epoch. */
+  async offered(group: string, epoch: number): Promise<void> {
+    this.heard();
     const unit = this.units.get(group);
-    if (unit) await this.request(unit);
+    if (!unit || unit.holding) return;
+    await this.dispatch(unit, unit.m.campaign("offer", epoch, this.deps.now()));
   }
 
   /** A graceful stop: give every VIP back now, so the next holder need not wait for the lease to run out. */
   async stop(): Promise<void> {
+    this.stopping = true;
     const drops: Promise<void>[] = [];
     for (const unit of this.units.values()) {
       this.stopTimers(unit);
       if (unit.holding) drops.push(this.queue(unit, () => this.drop(unit, "stop", "agent stopping")));
+      else this.tellPeers(unit);
     }
     await Promise.all(drops);
   }
 
-  holding(): { group: string; epoch: number; remainingMs: number }[] {
+  holding(): {
+    group: string;
+    epoch: number;
+    remainingMs: number;
+    promises: { voter: string; remainingMs: number }[];
+  }[] {
     const now = this.deps.now();
     return [...this.units.values()]
       .filter((u) => u.holding)
-      .map((u) => ({ group: u.spec.name, epoch: u.epoch, remainingMs: Math.max(0, Math.round(u.deadline - now)) }));
+      .map((u) => ({
+        group: u.m.spec.name,
+        epoch: u.m.epoch,
+        remainingMs: Math.max(0, Math.round(u.deadline - now)),
+        promises: u.m.promiseView(now),
+      }));
   }
 
-  private startRenewal(unit: Unit): void {
-    if (unit.renew) clearInterval(unit.renew);
-    unit.renew = setInterval(() => void this.request(unit), Math.max(50, Math.floor(unit.spec.leaseMs / 3)));
-  }
-
-  private async request(unit: Unit): Promise<void> {
-    const sentAt = this.deps.now();
-    let id: string | null = null;
-    try {
-      id = await this.deps.send({ type: "lease.request", group: unit.spec.name }, unit.spec.name);
-    } catch (err) {
-      this.deps.log(`${unit.spec.name}: lease request not sent: ${(err as Error).message}`);
-    }
-    if (id === null) return;
-    unit.sent.set(id, sentAt);
-    // Forget requests whose grant could no longer be used.
-    for (const [old, at] of unit.sent) if (sentAt - at > unit.spec.leaseMs) unit.sent.delete(old);
-  }
-
-  private armExpiry(unit: Unit): void {
-    if (unit.expiry) clearTimeout(unit.expiry);
-    unit.expiry = setTimeout(() => this.expired(unit), Math.max(0, unit.deadline - this.deps.now()));
-  }
-
-  private expired(unit: Unit): void {
-    if (!unit.holding) return;
-    if (unit.spec.onCoordinatorLoss === "hold" && !this.deps.connected()) {
-      // The operator chose availability over safety for this group: keep the VIPs while cut off.
-      unit.deadline = this.deps.now() + unit.spec.leaseMs;
-      this.deps.log(`${unit.spec.name}: lease ran out with the coordinator unreachable; holding (policy hold)`);
-      this.armExpiry(unit);
-      this.tellWatchdog();
+  /** A lease message from a peer director (already verified by the peer link). */
+  async fromPeer(from: string, message: PeerMessage): Promise<void> {
+    const unit = this.units.get(message.unit);
+    if (!unit?.m.voters.includes(from)) {
+      this.deps.log(
+        `peer ${from}: ignored a ${message.type} for ${message.unit}, which it does not share with this node`,
+      );
       return;
     }
-    void this.queue(unit, () => this.drop(unit, "backup", "lease ran out"));
-  }
-
-  private async take(unit: Unit): Promise<void> {
-    if (!unit.holding) return;
-    for (const vip of unit.spec.vips) await ensureVip(this.deps.runner, vip, true);
-    this.deps.log(`${unit.spec.name}: holding ${unit.spec.vips.map((v) => v.cidr).join(", ")} (epoch ${unit.epoch})`);
-    const { count, interval, refresh } = unit.spec.garp;
-    // Announce in the background: renewals must not wait for the burst.
-    const holding = () => unit.holding;
-    void Promise.all(
-      unit.spec.vips.map((vip) => announce(this.deps.runner, vip, count, interval, undefined, holding)),
-    ).catch((err) => this.deps.log(`${unit.spec.name}: gratuitous ARP failed: ${(err as Error).message}`));
-    if (refresh > 0 && unit.refresh === null) {
-      unit.refresh = setInterval(() => {
-        if (unit.holding)
-          for (const vip of unit.spec.vips)
-            void announce(this.deps.runner, vip, 1, 0, undefined, holding).catch(() => undefined);
-      }, refresh * 1000);
-    }
-    await this.notify(unit, "master");
-  }
-
-  /** The group's VIPs changed while held: add the new ones (and announce them), remove the old. */
-  private async reconcile(unit: Unit, dropped: Vip[]): Promise<void> {
-    if (!unit.holding) return;
-    for (const vip of dropped) await ensureVip(this.deps.runner, vip, false);
-    for (const vip of unit.spec.vips) {
-      if ((await ensureVip(this.deps.runner, vip, true)) === "changed")
-        void announce(
-          this.deps.runner,
-          vip,
-          unit.spec.garp.count,
-          unit.spec.garp.interval,
-          undefined,
-          () => unit.holding,
-        );
-    }
-    this.tellWatchdog();
-  }
-
-  private async drop(unit: Unit, state: NotifyState, why: string): Promise<void> {
-    if (!unit.holding) return;
-    unit.holding = false;
-    if (unit.expiry) clearTimeout(unit.expiry);
-    if (unit.refresh) clearInterval(unit.refresh);
-    unit.refresh = null;
-    this.tellWatchdog();
-    for (const vip of unit.spec.vips) {
-      try {
-        await ensureVip(this.deps.runner, vip, false);
-      } catch (err) {
-        this.deps.log(`${unit.spec.name}: removing ${vip.cidr}: ${(err as Error).message}`);
+    const now = this.deps.now();
+    switch (message.type) {
+      case "ask": {
+        const out = unit.m.vote(from, message.epoch, message.because, this.context(unit), now);
+        if (out.changed) this.remember(unit);
+        const a = out.answer;
+        this.deps.peer(from, {
+          type: "answer",
+          unit: message.unit,
+          id: message.id,
+          granted: a.granted,
+          epoch: a.epoch,
+          ttlMs: a.granted ? a.ttlMs : 0,
+          reason: a.granted ? null : a.reason.slice(0, 200),
+        });
+        return;
       }
+      case "answer": {
+        const a: Answer = message.granted
+          ? { granted: true, epoch: message.epoch, ttlMs: message.ttlMs }
+          : { granted: false, reason: message.reason ?? "", epoch: message.epoch, to: null };
+        unit.m.onAnswer(from, message.id, a, now);
+        await this.evaluate(unit);
+        return;
+      }
+      case "release":
+        if (unit.m.onRelease(from, message.epoch)) this.remember(unit);
+        await this.statusQuo(unit);
+        return;
+      case "state":
+        unit.m.onState(from, message, now);
+        await this.statusQuo(unit);
+        return;
     }
-    this.deps.log(`${unit.spec.name}: released (${why}, epoch ${unit.epoch})`);
-    try {
-      await this.deps.send({ type: "lease.released", group: unit.spec.name, leaseEpoch: unit.epoch }, unit.spec.name);
-    } catch {
-      // Unreachable coordinator: it lets the lease expire instead.
-    }
-    await this.notify(unit, state);
   }
 
   /** Runs the unit's notify hooks for a state the coordinator saw (fault: a weight-0 tracked check or interface down). */
@@ -248,16 +267,283 @@ export class LeaseClient {
     return { group, state };
   }
 
-  private notify(unit: Unit, state: NotifyState): Promise<void> {
-    return runHooks(
-      this.deps.runner,
-      unit.spec.notify,
-      state,
-      unit.spec.name,
-      unit.epoch,
-      this.deps.gate,
-      this.deps.log,
+  private heard(): void {
+    this.coordinatorHeardAt = this.deps.now();
+  }
+
+  /** The coordinator answered within one TTL on a live channel. */
+  private coordinatorReachable(unit: Unit): boolean {
+    return this.deps.connected() && this.deps.now() - this.coordinatorHeardAt <= unit.m.spec.leaseMs;
+  }
+
+  /** What this node says of itself for the unit: eligible unless stopping or a weight-0 check of its own is down. */
+  private selfState(unit: Unit): PeerState {
+    const tracks = unit.m.spec.track.map((t) => ({ weight: t.weight, state: this.deps.verdict(t.target) }));
+    const faulted = tracks.some((t) => t.weight === 0 && t.state === "down");
+    const base = unit.m.spec.members.find((m) => m.node === this.deps.node)?.priority ?? 0;
+    const { priority } = effectivePriority(
+      base,
+      tracks.map((t) => ({ weight: t.weight, up: t.weight > 0 ? t.state === "up" : t.state !== "down" })),
     );
+    return {
+      node: this.deps.node,
+      eligible: !this.stopping && !faulted,
+      priority,
+      holding: unit.holding,
+      epoch: unit.holding ? unit.m.epoch : unit.m.knownEpoch,
+      heardAt: this.deps.now(),
+    };
+  }
+
+  private context(unit: Unit): { coordinatorReachable: boolean; selfState: PeerState } {
+    return { coordinatorReachable: this.coordinatorReachable(unit), selfState: this.selfState(unit) };
+  }
+
+  private startTicks(unit: Unit): void {
+    if (unit.tick) clearInterval(unit.tick);
+    unit.tick = setInterval(() => void this.tick(unit), Math.max(50, Math.floor(unit.m.spec.leaseMs / 3)));
+  }
+
+  /** Every third of the TTL: renew, go on campaigning, or report; and tell the peers. */
+  private async tick(unit: Unit): Promise<void> {
+    if (this.stopping) return;
+    const m = unit.m;
+    const now = this.deps.now();
+    const self = this.selfState(unit);
+    this.tellPeers(unit, self);
+    if (unit.holding && m.quorum && !self.eligible && !this.coordinatorReachable(unit)) {
+      // Without the coordinator, a holder in fault hands its vote to the best eligible peer.
+      await this.queue(unit, () => this.drop(unit, "fault", "a tracked check of its own is down; handing over"));
+      return;
+    }
+    if (unit.holding) return this.dispatch(unit, m.asks(now));
+    if (m.epoch !== 0 && !m.campaignStale(now, false)) return this.dispatch(unit, m.asks(now));
+    if (m.epoch !== 0 && m.knownEpoch > m.epoch && now < m.campaignUntil)
+      return this.dispatch(unit, m.campaign(m.because, 0, now));
+    if (m.epoch !== 0) m.stand();
+    if (!(await this.statusQuo(unit))) await this.report(unit);
+  }
+
+  /** Without the coordinator, campaigns when the status quo names this node. Answers whether it did. */
+  private async statusQuo(unit: Unit): Promise<boolean> {
+    const m = unit.m;
+    if (this.stopping || unit.holding || m.epoch !== 0 || !m.quorum || this.coordinatorReachable(unit)) return false;
+    const now = this.deps.now();
+    const self = this.selfState(unit);
+    if (!self.eligible || statusQuoChoice([...m.peers.values(), self], now, m.spec.leaseMs) !== this.deps.node)
+      return false;
+    this.deps.log(`${m.spec.name}: the coordinator is unreachable and no one holds; asking the peers`);
+    await this.dispatch(unit, m.campaign("status-quo", 0, now));
+    return true;
+  }
+
+  /** Tells the coordinator what this node knows of the unit, asking nothing. */
+  private async report(unit: Unit): Promise<void> {
+    const holder = unit.m.peerHolder(this.deps.now());
+    await this.deps
+      .send(
+        {
+          type: "lease.request",
+          group: unit.m.spec.name,
+          epoch: 0,
+          holding: false,
+          holder: holder ? { node: holder.node, epoch: holder.epoch } : null,
+          promises: [],
+        },
+        unit.m.spec.name,
+      )
+      .catch((err) => this.deps.log(`${unit.m.spec.name}: report not sent: ${(err as Error).message}`));
+  }
+
+  /** Sends one round of asks: this node's own voter answers at once, the others over the network. */
+  private async dispatch(unit: Unit, asks: Ask[]): Promise<void> {
+    const m = unit.m;
+    const now = this.deps.now();
+    const sends: Promise<void>[] = [];
+    for (const ask of asks) {
+      if (ask.voter === this.deps.node) {
+        const out = m.vote(this.deps.node, ask.epoch, ask.because, this.context(unit), now);
+        if (out.changed) this.remember(unit);
+        m.onAnswer(this.deps.node, ask.id, out.answer, now);
+      } else if (ask.voter === COORDINATOR) sends.push(this.askCoordinator(unit, ask));
+      else
+        this.deps.peer(ask.voter, {
+          type: "ask",
+          unit: m.spec.name,
+          epoch: ask.epoch,
+          id: ask.id,
+          because: ask.because,
+        });
+    }
+    await Promise.all(sends);
+    await this.evaluate(unit);
+  }
+
+  private async askCoordinator(unit: Unit, ask: Ask): Promise<void> {
+    const m = unit.m;
+    let id: string | null = null;
+    try {
+      id = await this.deps.send(
+        {
+          type: "lease.request",
+          group: m.spec.name,
+          epoch: ask.epoch,
+          holding: unit.holding,
+          holder: unit.holding ? { node: this.deps.node, epoch: m.epoch } : null,
+          promises: unit.holding ? m.promiseView(this.deps.now()) : [],
+        },
+        m.spec.name,
+      );
+    } catch (err) {
+      this.deps.log(`${m.spec.name}: lease request not sent: ${(err as Error).message}`);
+    }
+    m.rename(ask.id, id);
+  }
+
+  /** After any answer: start holding when a majority covers this node, or move the deadline. */
+  private async evaluate(unit: Unit): Promise<void> {
+    const until = unit.m.heldUntil(this.deps.now());
+    if (until === null) return;
+    unit.deadline = until;
+    this.armExpiry(unit);
+    const fresh = !unit.holding;
+    unit.holding = true;
+    this.tellWatchdog();
+    if (!fresh) return;
+    this.tellPeers(unit);
+    // The coordinator learns the new holder at once, not at the next renewal.
+    const ask = unit.m.asks(this.deps.now()).find((a) => a.voter === COORDINATOR);
+    if (ask) void this.askCoordinator(unit, ask);
+    await this.queue(unit, () => this.take(unit));
+  }
+
+  private armExpiry(unit: Unit): void {
+    if (unit.expiry) clearTimeout(unit.expiry);
+    unit.expiry = setTimeout(() => this.expired(unit), Math.max(0, unit.deadline - this.deps.now()));
+  }
+
+  private expired(unit: Unit): void {
+    if (!unit.holding) return;
+    const until = unit.m.heldUntil(this.deps.now());
+    if (until !== null) {
+      unit.deadline = until;
+      this.armExpiry(unit);
+      return;
+    }
+    if (unit.m.spec.onCoordinatorLoss === "hold" && !this.deps.connected()) {
+      // The operator chose availability over safety for this group: keep the VIPs while cut off.
+      unit.deadline = this.deps.now() + unit.m.spec.leaseMs;
+      this.deps.log(`${unit.m.spec.name}: lease ran out with the coordinator unreachable; holding (policy hold)`);
+      this.armExpiry(unit);
+      this.tellWatchdog();
+      return;
+    }
+    void this.queue(unit, () => this.drop(unit, "backup", "lease ran out"));
+  }
+
+  private async take(unit: Unit): Promise<void> {
+    if (!unit.holding) return;
+    const spec = unit.m.spec;
+    for (const vip of spec.vips) await ensureVip(this.deps.runner, vip, true);
+    this.deps.log(`${spec.name}: holding ${spec.vips.map((v) => v.cidr).join(", ")} (epoch ${unit.m.epoch})`);
+    const { count, interval, refresh } = spec.garp;
+    // Announce in the background: renewals must not wait for the burst.
+    const holding = () => unit.holding;
+    void Promise.all(
+      spec.vips.map((vip) => announce(this.deps.runner, vip, count, interval, undefined, holding)),
+    ).catch((err) => this.deps.log(`${spec.name}: gratuitous ARP failed: ${(err as Error).message}`));
+    if (refresh > 0 && unit.refresh === null) {
+      unit.refresh = setInterval(() => {
+        if (unit.holding)
+          for (const vip of unit.m.spec.vips)
+            void announce(this.deps.runner, vip, 1, 0, undefined, holding).catch(() => undefined);
+      }, refresh * 1000);
+    }
+    await this.notify(unit, "master");
+  }
+
+  /** The group's VIPs changed while held: add the new ones (and announce them), remove the old. */
+  private async reconcile(unit: Unit, dropped: Vip[]): Promise<void> {
+    if (!unit.holding) return;
+    for (const vip of dropped) await ensureVip(this.deps.runner, vip, false);
+    const { garp, vips } = unit.m.spec;
+    for (const vip of vips) {
+      if ((await ensureVip(this.deps.runner, vip, true)) === "changed")
+        void announce(this.deps.runner, vip, garp.count, garp.interval, undefined, () => unit.holding);
+    }
+    this.tellWatchdog();
+  }
+
+  /** Gives the unit up: VIPs removed, every voter told the promise for this epoch may end. */
+  private async drop(unit: Unit, state: NotifyState, why: string): Promise<void> {
+    if (!unit.holding) return;
+    const m = unit.m;
+    const epoch = m.epoch;
+    unit.holding = false;
+    m.stand();
+    if (unit.expiry) clearTimeout(unit.expiry);
+    if (unit.refresh) clearInterval(unit.refresh);
+    unit.refresh = null;
+    this.tellWatchdog();
+    for (const vip of m.spec.vips) {
+      try {
+        await ensureVip(this.deps.runner, vip, false);
+      } catch (err) {
+        this.deps.log(`${m.spec.name}: removing ${vip.cidr}: ${(err as Error).message}`);
+      }
+    }
+    this.deps.log(`${m.spec.name}: released (${why}, epoch ${epoch})`);
+    // Only once the VIPs are gone may a voter promise someone else.
+    if (m.onRelease(this.deps.node, epoch)) this.remember(unit);
+    for (const peer of m.peerVoters()) this.deps.peer(peer, { type: "release", unit: m.spec.name, epoch });
+    this.tellPeers(unit);
+    try {
+      await this.deps.send({ type: "lease.released", group: m.spec.name, leaseEpoch: epoch }, m.spec.name);
+    } catch {
+      // Unreachable coordinator: it learns from the next report instead.
+    }
+    await this.notify(unit, state, epoch);
+  }
+
+  private tellPeers(unit: Unit, self = this.selfState(unit)): void {
+    const m = unit.m;
+    if (!m.quorum) return;
+    const state: PeerMessage = {
+      type: "state",
+      unit: m.spec.name,
+      eligible: self.eligible,
+      priority: self.priority,
+      holding: self.holding,
+      epoch: self.epoch,
+    };
+    for (const member of m.spec.members) if (member.node !== this.deps.node) this.deps.peer(member.node, state);
+  }
+
+  private remember(unit: Unit): void {
+    this.remembered[unit.m.spec.name] = { to: unit.m.voter.to, epoch: unit.m.voter.epoch };
+    this.deps.promises.save(this.remembered);
+  }
+
+  private peerAddresses(): PeerAddress[] {
+    const peers = new Map<string, PeerAddress>();
+    for (const unit of this.units.values()) {
+      if (!unit.m.quorum) continue;
+      for (const member of unit.m.spec.members) {
+        if (member.node === this.deps.node || member.publicKey === null) continue;
+        peers.set(member.node, {
+          node: member.node,
+          address: member.address,
+          port: member.peerPort,
+          publicKey: member.publicKey,
+        });
+      }
+    }
+    return [...peers.values()];
+  }
+
+  private notify(unit: Unit, state: NotifyState, epoch = unit.m.epoch || unit.m.knownEpoch): Promise<void> {
+    const spec = unit.m.spec;
+    return runHooks(this.deps.runner, spec.notify, state, spec.name, epoch, this.deps.gate, this.deps.log);
   }
 
   private tellWatchdog(): void {
@@ -265,18 +551,18 @@ export class LeaseClient {
     const now = this.deps.now();
     const remaining = held.length === 0 ? 0 : Math.max(0, Math.min(...held.map((u) => u.deadline)) - now);
     this.deps.watchdog(
-      held.flatMap((u) => u.spec.vips),
+      held.flatMap((u) => u.m.spec.vips),
       remaining,
     );
   }
 
   private stopTimers(unit: Unit): void {
-    if (unit.renew) clearInterval(unit.renew);
-    unit.renew = null;
+    if (unit.tick) clearInterval(unit.tick);
+    unit.tick = null;
   }
 
   private queue(unit: Unit, task: () => Promise<void>): Promise<void> {
-    const next = unit.chain.then(task).catch((err) => this.deps.log(`${unit.spec.name}: ${(err as Error).message}`));
+    const next = unit.chain.then(task).catch((err) => this.deps.log(`${unit.m.spec.name}: ${(err as Error).message}`));
     unit.chain = next;
     return next;
   }

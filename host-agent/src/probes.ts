@@ -20,7 +20,7 @@ import type { AgentProbe } from "../../src/core/command.js";
 import { afterProbe, beginObservation, type Observation, voteOf } from "../../src/core/observer.js";
 import type { ProbeResult } from "../../src/core/rise-fall.js";
 import { HEARTBEAT_MS } from "../../src/core/targets.js";
-import type { Vote } from "../../src/core/vote.js";
+import type { Vote, VoteState } from "../../src/core/vote.js";
 import type { ProgramGate } from "./allowlist.js";
 import type { Runner } from "./runner.js";
 
@@ -69,6 +69,11 @@ export class LocalProbes {
         () => void this.send(this.probes.map(vote), true).catch(() => undefined),
         HEARTBEAT_MS,
       );
+  }
+
+  /** This agent's own verdict on a target it checks (rise/fall applied); unknown for one it does not check. */
+  verdict(target: string): VoteState {
+    return this.probes.find((p) => p.probe.target === target)?.observation.observer.state ?? "unknown";
   }
 
   stop(): void {

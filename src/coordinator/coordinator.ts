@@ -216,7 +216,9 @@ export class Coordinator extends DurableObject<Env> implements CoordinatorRpc {
   }
 
   private async presence(node: string, online: boolean): Promise<void> {
-    await this.takeConfig();
+    // A node that just enrolled brings a key its peers need: read the configuration anew.
+    await this.takeConfig(online && !this.config.keys.has(node));
+    this.leaseKeeper.forget(node);
     if (online) {
       this.work.forget(node);
       this.backendKeeper.forget(node);
@@ -255,8 +257,10 @@ export class Coordinator extends DurableObject<Env> implements CoordinatorRpc {
       return;
     }
     await this.takeConfig();
-    if (command.type === "lease.request") await this.leaseKeeper.request(node, command.group, envelope.id, now);
-    else if (command.type === "lease.released")
+    if (command.type === "lease.request") {
+      const { epoch, holding, holder, promises } = command;
+      await this.leaseKeeper.request(node, command.group, envelope.id, { epoch, holding, holder, promises }, now);
+    } else if (command.type === "lease.released")
       await this.leaseKeeper.released(node, command.group, command.leaseEpoch, now);
     await this.settle();
   }
@@ -280,7 +284,7 @@ export class Coordinator extends DurableObject<Env> implements CoordinatorRpc {
 
   private async sendWork(node: string): Promise<void> {
     if (!this.channel.connected(node)) return;
-    await this.work.send(node, this.config.doc, this.leaseKeeper.unitsOf(node));
+    await this.work.send(node, this.config.doc, this.leaseKeeper.unitsOf(node), this.config.keys);
   }
 
   /** True when a batch names a target this object does not know, and its configuration is not brand new. */

@@ -1,29 +1,27 @@
 /**
  * The coordinator's leases: runs the lease reducer (src/core/lease.ts) for every lease unit of
- * the cluster, stores each new state in the Durable Object's SQLite before it sends anything
- * (so a grant is never out before its deadline is on disk, and a restarted coordinator waits
- * out what it granted), and turns the reducer's effects into signed commands and events.
+ * the cluster, stores each change of state in the Durable Object's SQLite before it sends
+ * anything (whom it promised and the epochs, not each renewal: a restarted coordinator waits
+ * out one TTL before it promises anyone new), and turns the reducer's effects into signed
+ * commands and events.
  */
 import type { ClusterDocument } from "../core/cluster.js";
 import type { Command } from "../core/command.js";
 import {
   afterRestart,
   desiredHolder,
+  durable,
   initialLease,
   type LeaseEffect,
   type LeaseInput,
   type LeaseState,
+  offerable,
+  type Report,
   step,
 } from "../core/lease.js";
-import {
-  type CandidateView,
-  candidates,
-  faultsOf,
-  LEASE_GRACE_MS,
-  type LeaseUnit,
-  leaseUnits,
-} from "../core/lease-units.js";
+import { type CandidateView, candidates, faultsOf, type LeaseUnit, leaseUnits } from "../core/lease-units.js";
 import type { LeaseView } from "../core/lease-view.js";
+import { votersOf } from "../core/majority.js";
 import type { EventDraft } from "../core/verdict-events.js";
 import type { VoteState } from "../core/vote.js";
 
@@ -46,31 +44,46 @@ export class LeaseKeeper {
   /** `unit node` pairs in fault (a weight-0 tracked check or interface down) whose agent was told. */
   private readonly faulted = new Set<string>();
 
+  /** Units read from storage whose restart rules wait for their configuration (their TTL). */
+  private readonly restarting = new Set<string>();
+  /** The promises each unit's holder last reported, and when (not stored: they change with every renewal). */
+  private readonly promised = new Map<
+    string,
+    { holder: string; at: number; promises: { voter: string; remainingMs: number }[] }
+  >();
+
   constructor(
     private readonly sql: SqlStorage,
     private readonly io: LeaseIo,
   ) {
-    const now = Date.now();
     for (const row of sql.exec<{ unit: string; body: string }>("SELECT unit, body FROM leases")) {
-      // A restart forgets nothing it granted: nobody new before the stored lease and grace ran out.
-      const state = afterRestart(JSON.parse(row.body), now, {
-        ttlMs: 0,
-        graceMs: LEASE_GRACE_MS,
-        preempt: true,
-        preemptDelayMs: 0,
-      });
-      this.states.set(row.unit, state);
-      if (row.body !== JSON.stringify(state)) this.save(row.unit, state);
-      // Who asked before the restart is forgotten; the holder is taken as asking, so a standby's
-      // request arriving first does not revoke a holder that is about to renew.
-      if (state.holder !== null) this.asked.set(`${row.unit} ${state.holder}`, now);
+      this.states.set(row.unit, { ...initialLease(0), ...JSON.parse(row.body) });
+      this.restarting.add(row.unit);
     }
     for (const row of sql.exec<{ node: string }>("SELECT node FROM drained")) this.drained.add(row.node);
+  }
+
+  /**
+   * A restart forgets until when it promised: nobody new before one TTL plus grace. The stored
+   * holder is taken as asking, so a standby's request arriving first does not revoke a holder
+   * that is about to renew.
+   */
+  private restarted(now: number): void {
+    for (const name of this.restarting) {
+      const unit = this.units.get(name);
+      const state = this.states.get(name);
+      if (!unit || !state) continue;
+      this.restarting.delete(name);
+      const fresh = afterRestart(state, now, unit.config);
+      this.states.set(name, fresh);
+      if (fresh.holder !== null) this.asked.set(`${name} ${fresh.holder}`, now);
+    }
   }
 
   /** Learns the cluster's lease units, and does nothing else: what a restarted object does before any input. */
   know(doc: ClusterDocument | null): void {
     this.units = new Map((doc ? leaseUnits(doc) : []).map((u) => [u.name, u]));
+    this.restarted(Date.now());
   }
 
   /** Takes the cluster's current configuration; units that are gone are released and forgotten. */
@@ -84,11 +97,13 @@ export class LeaseKeeper {
         sends.push(
           this.io.post(state.holder, { type: "vip.release", group: name, vips: old?.spec.vips ?? [] }, state.epoch),
         );
+        this.promised.delete(name);
       }
       this.states.delete(name);
       this.sql.exec("DELETE FROM leases WHERE unit = ?", name);
     }
     this.units = units;
+    this.restarted(now);
     await Promise.all(sends);
     await this.refresh(now);
   }
@@ -98,10 +113,24 @@ export class LeaseKeeper {
     return [...this.units.values()].filter((u) => u.members.some((m) => m.node === node));
   }
 
-  async request(node: string, unit: string, requestId: string, now: number): Promise<void> {
+  /** A member's lease.request: what it knows of the unit, and (epoch > 0) a request for this voter's promise. */
+  async request(
+    node: string,
+    unit: string,
+    requestId: string,
+    report: Report & { promises: { voter: string; remainingMs: number }[] },
+    now: number,
+  ): Promise<void> {
     if (!this.units.get(unit)?.members.some((m) => m.node === node)) return;
     this.asked.set(`${unit} ${node}`, now);
-    await this.apply(unit, { type: "request", node }, now, requestId);
+    if (report.holding) this.promised.set(unit, { holder: node, at: now, promises: report.promises });
+    const { promises: _, ...said } = report;
+    await this.apply(unit, { type: "request", node, ...said }, now, requestId);
+  }
+
+  /** A node's agent (re)connected or went away: it is not live for the unit until it asks anew. */
+  forget(node: string): void {
+    for (const name of this.units.keys()) this.asked.delete(`${name} ${node}`);
   }
 
   /**
@@ -173,15 +202,35 @@ export class LeaseKeeper {
     return [...this.units.values()].map((unit) => {
       const state = this.states.get(unit.name) ?? initialLease(now);
       const members = this.candidatesOf(unit, now);
+      const { voters, majority } = votersOf(
+        unit.members.map((m) => m.node),
+        unit.spec.onCoordinatorLoss,
+      );
+      const seen = this.promised.get(unit.name);
+      const report = seen && seen.holder === state.holder ? seen : null;
+      const left = (voter: string) => {
+        const p = report?.promises.find((x) => x.voter === voter);
+        return p ? Math.max(0, p.remainingMs - (now - (report?.at ?? now))) : null;
+      };
+      const remaining = voters
+        .map(left)
+        .filter((x): x is number => x !== null && x > 0)
+        .sort((a, b) => b - a);
       return {
         group: unit.name,
         vipGroups: unit.groups.map((g) => g.name),
         holder: state.holder,
-        epoch: state.epoch,
-        remainingMs: state.holder === null ? null : Math.max(0, state.expiresAt - now),
+        epoch: state.holder !== null ? state.holderEpoch : state.epoch,
+        remainingMs: state.holder === null ? null : (remaining[majority - 1] ?? 0),
         desired: desiredHolder({ ...state, candidates: members }, now, unit.config),
         switchoverTo: state.target,
         members,
+        onCoordinatorLoss: unit.spec.onCoordinatorLoss,
+        voters: voters.map((voter) => {
+          const ms = state.holder === null ? null : left(voter);
+          return { voter, promised: ms !== null && ms > 0, remainingMs: ms };
+        }),
+        majority,
       };
     });
   }
@@ -190,14 +239,15 @@ export class LeaseKeeper {
     return this.states.get(unit)?.holder ?? null;
   }
 
-  /** When the next lease expires, becomes grantable, or a holder's silence should be noticed. */
+  /** When a reported holder goes stale, the coordinator's promise may be offered, or a holder's silence should be noticed. */
   nextWake(now: number): number | null {
     let next: number | null = null;
     for (const unit of this.units.values()) {
       const s = this.states.get(unit.name);
+      const { ttlMs, graceMs } = unit.config;
       const at = s?.holder
-        ? Math.min(s.expiresAt, now + unit.config.ttlMs / 2)
-        : Math.max(s?.grantableAt ?? now, now + unit.config.ttlMs / 2);
+        ? Math.min(s.reportedAt + ttlMs + graceMs + 1, now + ttlMs / 2)
+        : Math.max(Math.min(s?.voter.quietUntil ?? now, (s?.voter.until ?? now) + graceMs), now + ttlMs / 2);
       next = next === null ? at : Math.min(next, at);
     }
     return next;
@@ -228,22 +278,22 @@ export class LeaseKeeper {
     const out = step(fresh.state, input, now, unit.config);
     const state = out.state;
     const effects = [...fresh.effects, ...out.effects];
-    if (JSON.stringify(state) !== JSON.stringify(before)) this.save(name, state);
+    if (JSON.stringify(durable(state)) !== JSON.stringify(durable(before))) this.save(name, state);
     this.states.set(name, state);
     // Stored first; only now does anything leave.
-    const sends = effects.map((e) => this.perform(unit, e, requestId));
-    const desired = state.holder === null ? desiredHolder(state, now, unit.config) : null;
-    if (desired !== null && now >= state.grantableAt) {
-      const offer = `${desired} ${state.epoch} ${state.grantableAt}`;
+    const sends = effects.map((e) => this.perform(unit, e, requestId, state.epoch));
+    const desired = desiredHolder(state, now, unit.config);
+    if (offerable(state, desired, now, unit.config) && desired !== null) {
+      const offer = `${desired} ${state.epoch} ${state.last}`;
       if (this.offered.get(name) !== offer) {
         this.offered.set(name, offer);
         sends.push(this.io.post(desired, { type: "lease.offer", group: name }, state.epoch));
       }
-    }
+    } else if (state.holder !== null) this.offered.delete(name);
     await Promise.all(sends);
   }
 
-  private perform(unit: LeaseUnit, effect: LeaseEffect, requestId: string | undefined): Promise<void> {
+  private perform(unit: LeaseUnit, effect: LeaseEffect, requestId: string | undefined, epoch: number): Promise<void> {
     switch (effect.type) {
       case "grant":
         return this.io.post(
@@ -255,11 +305,19 @@ export class LeaseKeeper {
             garp: unit.spec.garp,
             leaseMs: effect.ttlMs,
             request: requestId ?? "",
+            leaseEpoch: effect.epoch,
           },
-          effect.epoch,
+          epoch,
+        );
+      case "deny":
+        if (!requestId) return Promise.resolve();
+        return this.io.post(
+          effect.node,
+          { type: "lease.answer", group: unit.name, request: requestId, reason: effect.reason, epoch: effect.epoch },
+          epoch,
         );
       case "revoke":
-        return this.io.post(effect.node, { type: "vip.release", group: unit.name, vips: unit.spec.vips }, effect.epoch);
+        return this.io.post(effect.node, { type: "vip.release", group: unit.name, vips: unit.spec.vips }, epoch);
       case "moved":
         this.io.record({
           type: "vip.moved",
@@ -269,6 +327,7 @@ export class LeaseKeeper {
         });
         return Promise.resolve();
       case "expired":
+        this.promised.delete(unit.name);
         this.io.record({
           type: "lease.expired",
           severity: "warning",
@@ -282,6 +341,6 @@ export class LeaseKeeper {
   }
 
   private save(name: string, state: LeaseState): void {
-    this.sql.exec("INSERT OR REPLACE INTO leases (unit, body) VALUES (?, ?)", name, JSON.stringify(state));
+    this.sql.exec("INSERT OR REPLACE INTO leases (unit, body) VALUES (?, ?)", name, JSON.stringify(durable(state)));
   }
 }

@@ -4,7 +4,7 @@
  */
 import type { ClusterDocument } from "../core/cluster.js";
 import type { AgentWork, Command } from "../core/command.js";
-import type { LeaseUnit } from "../core/lease-units.js";
+import { type LeaseUnit, specFor } from "../core/lease-units.js";
 import { agentTargets } from "../core/targets.js";
 
 export class WorkSender {
@@ -19,11 +19,16 @@ export class WorkSender {
     this.sent.delete(node);
   }
 
-  async send(node: string, doc: ClusterDocument | null, units: LeaseUnit[]): Promise<void> {
+  async send(
+    node: string,
+    doc: ClusterDocument | null,
+    units: LeaseUnit[],
+    keys: ReadonlyMap<string, string>,
+  ): Promise<void> {
     const probes = doc
       ? agentTargets(doc, node).map((t) => ({ target: t.id, check: t.check, address: t.address, port: t.port }))
       : [];
-    const specs = units.map((u) => u.spec);
+    const specs = units.map((u) => specFor(u, node, keys));
     const key = JSON.stringify({ units: specs, probes });
     if (this.sent.get(node) === key) return;
     this.sent.set(node, key);

@@ -21,6 +21,21 @@ export const VipClaim = z.strictObject({
   leaseMs: z.number().int().min(100).max(120_000),
   /** The id of the agent's lease.request this grant answers: the lease runs from when that was sent. */
   request: z.string().min(1).max(64),
+  /** The epoch the coordinator promised under: the one the request asked for. */
+  leaseEpoch: z.number().int().nonnegative(),
+});
+
+/**
+ * The coordinator's answer to a lease.request it did not grant: why (null for a report, which
+ * asks nothing) and its highest epoch, so the agent knows what to ask under next. Every
+ * request is answered, which is how an agent knows the coordinator is there.
+ */
+export const LeaseAnswer = z.strictObject({
+  type: z.literal("lease.answer"),
+  group: Ident,
+  request: z.string().min(1).max(64),
+  reason: z.string().max(200).nullable(),
+  epoch: z.number().int().nonnegative(),
 });
 
 export const VipRelease = z.strictObject({ type: z.literal("vip.release"), group: Ident, vips: z.array(Vip).max(64) });
@@ -35,6 +50,22 @@ export const LeaseUnitSpec = z.strictObject({
   garp: Garp,
   leaseMs: z.number().int().min(100).max(120_000),
   onCoordinatorLoss: z.enum(COORDINATOR_LOSS_POLICIES),
+  /** Every member, with what its peers need to reach it and verify its promises. */
+  members: z
+    .array(
+      z.strictObject({
+        node: Ident,
+        address: IpAddress,
+        peerPort: Port,
+        /** Its agent's enrolled Ed25519 key (base64url), or null before it enrolled. */
+        publicKey: z.string().max(64).nullable(),
+        /** Its base priority in the unit. */
+        priority: z.number().int(),
+      }),
+    )
+    .max(16),
+  /** What the receiving node tracks itself (its own checks' targets, with weights), for its eligibility without the coordinator. */
+  track: z.array(z.strictObject({ target: z.string().max(200), weight: z.number().int() })).max(64),
   /** Hooks to run on each change, in order; the agent runs only paths its own config allows. */
   notify: z.array(NotifyHooks).max(33),
 });
@@ -58,8 +89,22 @@ export const AgentWork = z.strictObject({
 });
 export type AgentWork = z.infer<typeof AgentWork>;
 
-/** From an agent: grant or renew the lease on a group. The lease runs from when this was sent. */
-export const LeaseRequest = z.strictObject({ type: z.literal("lease.request"), group: Ident });
+/**
+ * From an agent, every third of the TTL: what it knows of the unit, and (epoch > 0) a request
+ * for the coordinator's promise under that epoch, which runs from when this was sent.
+ */
+export const LeaseRequest = z.strictObject({
+  type: z.literal("lease.request"),
+  group: Ident,
+  /** The epoch it asks a promise for; 0: it asks nothing, it reports. */
+  epoch: z.number().int().nonnegative(),
+  /** It holds the unit now, under `epoch`. */
+  holding: z.boolean(),
+  /** Who holds the unit as this agent knows it (itself, or a peer that says so), or null. */
+  holder: z.strictObject({ node: Ident, epoch: z.number().int().nonnegative() }).nullable(),
+  /** While holding: the voters whose promises cover it, and for how much longer. */
+  promises: z.array(z.strictObject({ voter: z.string().max(64), remainingMs: z.number().int() })).max(17),
+});
 
 /** From an agent: it no longer holds the group's VIPs (released on request, stopping, or at its deadline). */
 export const LeaseReleased = z.strictObject({
@@ -140,6 +185,7 @@ export const Command = z.discriminatedUnion("type", [
   VipClaim,
   VipRelease,
   LeaseOffer,
+  LeaseAnswer,
   AgentWork,
   LeaseRequest,
   LeaseReleased,

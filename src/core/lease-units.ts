@@ -6,12 +6,12 @@
 import type { ClusterDocument } from "./cluster.js";
 import type { LeaseUnitSpec } from "./command.js";
 import { type Candidate, effectivePriority, type LeaseConfig } from "./lease.js";
+import { majorityConfig } from "./majority.js";
+import type { Node } from "./node.js";
 import { trackedTargetId } from "./targets.js";
 import type { VipGroup } from "./vip-group.js";
+import { DEFAULT_PEER_PORT } from "./vocabulary.js";
 import type { VoteState } from "./vote.js";
-
-/** Added to an expired lease before another node is granted: covers timers firing late and `ip addr del`. */
-export const LEASE_GRACE_MS = 300;
 
 export interface LeaseUnit {
   name: string;
@@ -25,31 +25,40 @@ export interface LeaseUnit {
 export function leaseUnits(doc: ClusterDocument): LeaseUnit[] {
   const byName = new Map(doc.vipGroups.map((g) => [g.name, g]));
   const synced = new Set(doc.syncGroups.flatMap((s) => s.vipGroups));
+  const nodes = new Map(doc.nodes.map((n) => [n.name, n]));
   const units: LeaseUnit[] = [];
   for (const sync of doc.syncGroups) {
     const groups = sync.vipGroups.flatMap((name) => byName.get(name) ?? []);
-    if (groups.length > 0) units.push(unitOf(sync.name, groups, [...groups.map((g) => g.notify), sync.notify]));
+    if (groups.length > 0) units.push(unitOf(sync.name, groups, [...groups.map((g) => g.notify), sync.notify], nodes));
   }
   for (const group of doc.vipGroups) {
-    if (!synced.has(group.name)) units.push(unitOf(group.name, [group], [group.notify]));
+    if (!synced.has(group.name)) units.push(unitOf(group.name, [group], [group.notify], nodes));
   }
   return units;
 }
 
-function unitOf(name: string, groups: VipGroup[], notify: LeaseUnitSpec["notify"]): LeaseUnit {
+function unitOf(
+  name: string,
+  groups: VipGroup[],
+  notify: LeaseUnitSpec["notify"],
+  nodes: ReadonlyMap<string, Node>,
+): LeaseUnit {
   const [first, ...rest] = groups as [VipGroup, ...VipGroup[]];
-  const nodes = first.members.map((m) => m.node).filter((n) => rest.every((g) => g.members.some((m) => m.node === n)));
-  const ttlMs = Math.min(...groups.map((g) => g.leaseTtl)) * 1000;
+  const names = first.members.map((m) => m.node).filter((n) => rest.every((g) => g.members.some((m) => m.node === n)));
+  const ttlMs = Math.round(Math.min(...groups.map((g) => g.leaseTtl)) * 1000);
+  const members = names.map((node) => ({
+    node,
+    priorities: groups.map((g) => g.members.find((m) => m.node === node)?.priority ?? 0),
+  }));
+  // The safest policy any of the groups asks for: release before hold before quorum.
+  const policies = groups.map((g) => g.onCoordinatorLoss);
+  const policy = policies.includes("release") ? "release" : policies.includes("hold") ? "hold" : "quorum";
   return {
     name,
     groups,
-    members: nodes.map((node) => ({
-      node,
-      priorities: groups.map((g) => g.members.find((m) => m.node === node)?.priority ?? 0),
-    })),
+    members,
     config: {
-      ttlMs,
-      graceMs: LEASE_GRACE_MS,
+      ...majorityConfig(ttlMs),
       preempt: groups.every((g) => g.preempt),
       // A node that comes back must stay eligible for one TTL before it preempts: a healed
       // link may still be draining TCP retransmissions, and the holder should not step down
@@ -61,9 +70,31 @@ function unitOf(name: string, groups: VipGroup[], notify: LeaseUnitSpec["notify"
       vips: groups.flatMap((g) => g.vips),
       garp: first.garp,
       leaseMs: ttlMs,
-      onCoordinatorLoss: groups.some((g) => g.onCoordinatorLoss === "release") ? "release" : "hold",
+      onCoordinatorLoss: policy,
+      members: members.map((m) => ({
+        node: m.node,
+        address: nodes.get(m.node)?.address ?? "0.0.0.0",
+        peerPort: nodes.get(m.node)?.peerPort ?? DEFAULT_PEER_PORT,
+        publicKey: null,
+        priority: m.priorities.reduce((a, b) => a + b, 0),
+      })),
+      track: [],
       notify,
     },
+  };
+}
+
+/**
+ * The unit as one member's agent gets it: its peers' enrolled keys, and what the member tracks
+ * itself (the targets of its own checks), so it can judge its eligibility without the coordinator.
+ */
+export function specFor(unit: LeaseUnit, node: string, keys: ReadonlyMap<string, string>): LeaseUnitSpec {
+  return {
+    ...unit.spec,
+    members: unit.spec.members.map((m) => ({ ...m, publicKey: keys.get(m.node) ?? null })),
+    track: unit.groups.flatMap((group) =>
+      trackedOf(group).map((t) => ({ target: trackedTargetId(node, t.target), weight: t.weight })),
+    ),
   };
 }
 

@@ -1,19 +1,27 @@
 /**
- * The lease on one VIP group (or one sync group, whose members move together): who holds it,
- * with which epoch, until when. A reducer: (state, input, now) -> state and effects, no I/O.
- * The coordinator stores the state before it performs the effects.
+ * The coordinator's part in one lease unit (a VIP group, or a sync group whose members move
+ * together). A reducer: (state, input, now) -> state and effects, no I/O; the coordinator
+ * stores the state before it performs the effects.
  *
- * Safety: a grant goes only to a request, with an expiry measured from when the coordinator
- * received it; the agent measures its own deadline from when it sent the request, minus a
- * margin, so its deadline always falls first. A new holder is granted only when there is no
- * holder: after the old lease expired plus a grace period, or after the old holder
- * acknowledged its release. Epochs grow with every new holder.
+ * The coordinator plays two parts. As a voter (src/core/majority.ts: alone for `release` and
+ * `hold`, the tie-breaker for `quorum` with an even member count) it promises one candidate at
+ * a time, and only the one its rules want. As the decider it knows who should hold (switchover
+ * target, then priorities with preemption, among eligible members), offers the unit to that
+ * node when nobody holds it, and asks a holder that should not hold to release. Who holds is
+ * what the members report: a holder may have its majority without the coordinator, and a
+ * coordinator back from an outage learns the holder and its epoch before it decides anything.
  */
+import {
+  type Answer,
+  answer,
+  freshVoter,
+  type MajorityConfig,
+  released,
+  type VoterState,
+  voterAfterStart,
+} from "./majority.js";
 
-export interface LeaseConfig {
-  ttlMs: number;
-  /** Added to an expired lease before anyone else is granted. */
-  graceMs: number;
+export interface LeaseConfig extends MajorityConfig {
   preempt: boolean;
   preemptDelayMs: number;
 }
@@ -27,12 +35,15 @@ export interface Candidate {
 }
 
 export interface LeaseState {
-  holder: string | null;
+  /** The coordinator as a voter. */
+  voter: VoterState;
+  /** The highest epoch seen: promised, asked for or reported. */
   epoch: number;
-  /** The holder's lease ends here (coordinator's clock). */
-  expiresAt: number;
-  /** With no holder: no grant before this time. */
-  grantableAt: number;
+  /** Who holds the unit as the members report it, under which epoch; null: nobody, as far as known. */
+  holder: string | null;
+  holderEpoch: number;
+  /** When the holder was last reported (the coordinator's clock). */
+  reportedAt: number;
   /** Asked the holder to release (switchover, preemption, ineligible holder). */
   revoking: boolean;
   /** An operator's switchover target: holds the lease while it is eligible, preempt or not. */
@@ -44,8 +55,16 @@ export interface LeaseState {
   eligibleSince: Record<string, number>;
 }
 
+/** What a member says of the unit with every request (src/core/command.ts LeaseRequest). */
+export interface Report {
+  /** The epoch it asks the coordinator's promise for; 0 when it only reports. */
+  epoch: number;
+  holding: boolean;
+  holder: { node: string; epoch: number } | null;
+}
+
 export type LeaseInput =
-  | { type: "request"; node: string }
+  | ({ type: "request"; node: string } & Report)
   | { type: "release"; node: string; epoch: number }
   | { type: "candidates"; candidates: Candidate[] }
   | { type: "switchover"; to: string }
@@ -53,17 +72,18 @@ export type LeaseInput =
 
 export type LeaseEffect =
   | { type: "grant"; node: string; epoch: number; ttlMs: number }
-  | { type: "deny"; node: string; holder: string | null }
+  | { type: "deny"; node: string; reason: string | null; epoch: number }
   | { type: "revoke"; node: string; epoch: number }
   | { type: "moved"; from: string | null; to: string; epoch: number }
   | { type: "expired"; node: string; epoch: number };
 
-export function initialLease(now: number): LeaseState {
+export function initialLease(_now: number): LeaseState {
   return {
-    holder: null,
+    voter: freshVoter(),
     epoch: 0,
-    expiresAt: 0,
-    grantableAt: now,
+    holder: null,
+    holderEpoch: 0,
+    reportedAt: 0,
     revoking: false,
     target: null,
     last: null,
@@ -73,16 +93,27 @@ export function initialLease(now: number): LeaseState {
 }
 
 /**
- * The state to persist before anything is sent after a coordinator restart: nobody new is
- * granted before the stored lease (plus grace) has run out, whatever the memory said.
+ * A coordinator that just started from what it stored: it remembers whom it promised and the
+ * epochs, not until when, so it promises nobody new for one TTL plus grace; the stored holder
+ * has that long to report again.
  */
 export function afterRestart(stored: LeaseState, now: number, config: LeaseConfig): LeaseState {
   return {
     ...stored,
-    grantableAt: Math.max(stored.grantableAt, stored.expiresAt + config.graceMs, now),
+    voter: voterAfterStart(now, config, { to: stored.voter.to, epoch: stored.voter.epoch }),
+    reportedAt: now,
     candidates: [],
   };
 }
+
+/** The state as stored: what changes only when the unit's state does, not on every renewal or report. */
+export function durable(s: LeaseState): unknown {
+  const { reportedAt: _, voter, ...rest } = s;
+  return { ...rest, voter: { to: voter.to, epoch: voter.epoch } };
+}
+
+/** How long a reported holder is believed without a new report: one TTL plus grace. */
+const reportLifetime = (config: LeaseConfig) => config.ttlMs + config.graceMs;
 
 export function step(
   prev: LeaseState,
@@ -92,17 +123,14 @@ export function step(
 ): { state: LeaseState; effects: LeaseEffect[] } {
   let s: LeaseState = { ...prev };
   const effects: LeaseEffect[] = [];
+  const lose = () => {
+    s = { ...s, last: s.holder, holder: null, revoking: false };
+  };
 
-  // Time first: a lease past its expiry is gone, whatever arrives now.
-  if (s.holder !== null && now >= s.expiresAt) {
-    effects.push({ type: "expired", node: s.holder, epoch: s.epoch });
-    s = {
-      ...s,
-      last: s.holder,
-      holder: null,
-      revoking: false,
-      grantableAt: Math.max(s.grantableAt, s.expiresAt + config.graceMs),
-    };
+  // Time first: a holder nobody reported for a TTL plus grace is gone.
+  if (s.holder !== null && now - s.reportedAt > reportLifetime(config)) {
+    effects.push({ type: "expired", node: s.holder, epoch: s.holderEpoch });
+    lose();
   }
 
   switch (input.type) {
@@ -121,9 +149,11 @@ export function step(
       s = { ...s, target: input.to };
       break;
     case "release":
-      if (input.node === s.holder && input.epoch === s.epoch) {
-        s = { ...s, last: s.holder, holder: null, revoking: false, grantableAt: now };
-      }
+      s = { ...s, voter: released(s.voter, { candidate: input.node, epoch: input.epoch }) };
+      if (input.node === s.holder && input.epoch === s.holderEpoch) lose();
+      break;
+    case "request":
+      s = learn(s, input, now, effects);
       break;
     default:
       break;
@@ -136,26 +166,51 @@ export function step(
   }
 
   if (input.type === "request") {
-    const node = input.node;
-    if (node === s.holder && !s.revoking) {
-      s = { ...s, expiresAt: now + config.ttlMs };
-      effects.push({ type: "grant", node, epoch: s.epoch, ttlMs: config.ttlMs });
-    } else if (s.holder === null && node === desired && now >= s.grantableAt) {
-      const epoch = s.epoch + 1;
-      effects.push({ type: "moved", from: s.last, to: node, epoch });
-      s = {
-        ...s,
-        holder: node,
-        epoch,
-        expiresAt: now + config.ttlMs,
-        revoking: false,
-      };
-      effects.push({ type: "grant", node, epoch, ttlMs: config.ttlMs });
+    if (input.epoch === 0) effects.push({ type: "deny", node: input.node, reason: null, epoch: s.epoch });
+    else if (s.revoking && input.node === s.holder) {
+      // A holder asked to release still renews: the release may have been lost; ask again, promise nothing.
+      if (!effects.some((e) => e.type === "revoke")) effects.push({ type: "revoke", node: input.node, epoch: s.epoch });
+      effects.push({ type: "deny", node: input.node, reason: "asked to release", epoch: s.epoch });
     } else {
-      effects.push({ type: "deny", node, holder: s.holder });
+      const allowed =
+        input.node === desired
+          ? { ok: true as const }
+          : {
+              ok: false as const,
+              reason: desired === null ? "no member may hold it now" : `${desired} should hold it`,
+            };
+      const out = answer(s.voter, { candidate: input.node, epoch: input.epoch }, allowed, now, config);
+      s = { ...s, voter: out.state };
+      effects.push(answerEffect(input.node, out.answer, s.epoch));
     }
   }
   return { state: s, effects };
+}
+
+/** What a member's request tells about the holder: the highest epoch reported wins. */
+function learn(s: LeaseState, input: Extract<LeaseInput, { type: "request" }>, now: number, effects: LeaseEffect[]) {
+  let next = { ...s, epoch: Math.max(s.epoch, input.epoch, input.holder?.epoch ?? 0) };
+  const said = input.holding ? { node: input.node, epoch: input.epoch } : input.holder;
+  if (
+    said !== null &&
+    (said.epoch > next.holderEpoch || (said.epoch === next.holderEpoch && said.node === next.holder))
+  ) {
+    if (said.node !== next.holder) {
+      effects.push({ type: "moved", from: next.holder ?? next.last, to: said.node, epoch: said.epoch });
+      next = { ...next, last: next.holder ?? next.last, revoking: false };
+    }
+    next = { ...next, holder: said.node, holderEpoch: said.epoch, reportedAt: now };
+  } else if (!input.holding && input.node === next.holder) {
+    // The holder itself says it holds nothing (it dropped at its deadline, or stopped).
+    next = { ...next, last: next.holder, holder: null, revoking: false };
+  }
+  return next;
+}
+
+function answerEffect(node: string, a: Answer, epoch: number): LeaseEffect {
+  return a.granted
+    ? { type: "grant", node, epoch: a.epoch, ttlMs: a.ttlMs }
+    : { type: "deny", node, reason: a.reason, epoch: Math.max(epoch, a.epoch) };
 }
 
 /** Who should hold the lease now: the switchover target, else keep or preempt by priority. */
@@ -168,6 +223,13 @@ export function desiredHolder(s: LeaseState, now: number, config: LeaseConfig): 
   if (!config.preempt || !best || best.node === holder.node || best.priority <= holder.priority) return holder.node;
   const waited = now - (s.eligibleSince[best.node] ?? now);
   return waited >= config.preemptDelayMs ? best.node : holder.node;
+}
+
+/** Whether the coordinator should offer the unit to `node`: nobody holds it and its own promise is free or already that node's. */
+export function offerable(s: LeaseState, node: string | null, now: number, config: LeaseConfig): boolean {
+  if (node === null || s.holder !== null) return false;
+  const v = s.voter;
+  return now >= v.quietUntil && (v.to === null || v.to === node || now >= v.until + config.graceMs);
 }
 
 /** keepalived's track_script arithmetic: weights add while up (positive) or subtract while down (negative). */

@@ -41,6 +41,16 @@ export function marginMs(ttlMs: number): number {
   return Math.min(500, Math.max(100, Math.round(ttlMs / 10)));
 }
 
+/** The grace a voter waits past an expired promise: a fifth of the TTL, 100 to 300 ms. */
+export function graceMs(ttlMs: number): number {
+  return Math.min(300, Math.max(100, Math.round(ttlMs / 5)));
+}
+
+/** The production settings for a unit with this TTL. */
+export function majorityConfig(ttlMs: number): MajorityConfig {
+  return { ttlMs, graceMs: graceMs(ttlMs), marginMs: marginMs(ttlMs), drift: DRIFT };
+}
+
 export type CoordinatorLoss = "quorum" | "release" | "hold";
 
 /**

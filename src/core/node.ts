@@ -1,12 +1,15 @@
 /** A node: one load balancer host running vigil-agent (keepalived's director). */
 import { z } from "zod";
-import { Ident, IpAddress, Labels } from "./primitives.js";
+import { Ident, IpAddress, Labels, Port } from "./primitives.js";
+import { DEFAULT_PEER_PORT } from "./vocabulary.js";
 
 export const Node = z
   .strictObject({
     name: Ident,
     /** The address the node is reached at on its LAN; shown to operators, used by agent checks. */
     address: IpAddress,
+    /** The UDP port its agent listens on for its peer directors' lease messages (agent config `peerPort`). */
+    peerPort: Port.default(DEFAULT_PEER_PORT),
     labels: Labels,
   })
   .meta({ id: "Node" });

@@ -75,9 +75,9 @@ export const VipGroup = z
     preempt: z.boolean().default(true),
     preemptDelay: seconds(0, 3600).default(0),
     /** How long a lease lasts; the holder renews every third of it. */
-    leaseTtl: seconds(1, 120).default(3),
+    leaseTtl: seconds(0.5, 120).default(3),
     garp: Garp.default({ count: 5, interval: 0.2, refresh: 0 }),
-    onCoordinatorLoss: z.enum(COORDINATOR_LOSS_POLICIES).default("release"),
+    onCoordinatorLoss: z.enum(COORDINATOR_LOSS_POLICIES).default("quorum"),
     notify: NotifyHooks.default({}),
     track: z.array(TrackedCheck).max(32).default([]),
     trackInterfaces: z.array(TrackedInterface).max(32).default([]),

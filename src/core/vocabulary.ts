@@ -23,11 +23,14 @@ export const REGIONS = ["wnam", "enam", "sam", "weur", "eeur", "apac", "oc", "af
 export type Region = (typeof REGIONS)[number];
 
 /**
- * What an agent does with its VIPs when it cannot reach the coordinator.
- * `release`: drop them at lease expiry (never two holders). `hold`: keep them until the
- * coordinator is back, accepting a possible split brain to avoid an outage.
+ * What the directors do with a VIP group when they cannot reach the coordinator.
+ * `quorum` (the default): the members and the coordinator vote, and a majority of promises
+ * holds the VIPs, so the holder keeps them while it reaches its peer or the coordinator, and
+ * never two holders. `release`: the coordinator alone grants, and the VIPs drop at lease
+ * expiry without it. `hold`: as release, but the holder keeps them until the coordinator is
+ * back: unsafe, a partition can make two holders.
  */
-export const COORDINATOR_LOSS_POLICIES = ["release", "hold"] as const;
+export const COORDINATOR_LOSS_POLICIES = ["quorum", "release", "hold"] as const;
 export type CoordinatorLossPolicy = (typeof COORDINATOR_LOSS_POLICIES)[number];
 
 /** keepalived's notify_master / notify_backup / notify_fault / notify_stop. */
@@ -75,3 +78,6 @@ export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
 export const CAPPED_DELIVERY_STATUSES = ["pending", "held", "delivered", "failed"] as const satisfies DeliveryStatus[];
 /** Deliveries still to be attempted. */
 export const OPEN_DELIVERY_STATUSES = ["pending", "held"] as const satisfies DeliveryStatus[];
+
+/** The UDP port agents listen on for their peer directors' lease messages, unless a node says otherwise. */
+export const DEFAULT_PEER_PORT = 7441;

@@ -31,6 +31,15 @@ export async function agentPublicKey(d1: D1Database, cluster: string, node: stri
   return row?.key ?? null;
 }
 
+/** Every enrolled node's agent key in a cluster, by node. */
+export async function agentPublicKeys(d1: D1Database, cluster: string): Promise<Map<string, string>> {
+  const rows = await drizzle(d1, { schema: t })
+    .select({ name: t.nodes.name, key: t.nodes.agentPublicKey })
+    .from(t.nodes)
+    .where(eq(t.nodes.cluster, cluster));
+  return new Map(rows.flatMap((r) => (r.key ? [[r.name, r.key] as const] : [])));
+}
+
 /** Records that a node's agent came online or went away; `clockOffsetMs` is its clock less ours. */
 export async function recordPresence(
   d1: D1Database,

@@ -17,8 +17,19 @@ function defined<T extends object>(value: T): T {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined && v !== null)) as T;
 }
 
-export const nodeRow = (cluster: string, n: Node) => ({ cluster, name: n.name, address: n.address, labels: n.labels });
-export const nodeFromRow = (r: Row<typeof t.nodes>): Node => ({ name: r.name, address: r.address, labels: r.labels });
+export const nodeRow = (cluster: string, n: Node) => ({
+  cluster,
+  name: n.name,
+  address: n.address,
+  peerPort: n.peerPort,
+  labels: n.labels,
+});
+export const nodeFromRow = (r: Row<typeof t.nodes>): Node => ({
+  name: r.name,
+  address: r.address,
+  peerPort: r.peerPort,
+  labels: r.labels,
+});
 
 export function checkRow(cluster: string, c: Check) {
   const { name, type, interval, timeout, retries, delayBeforeRetry, rise, fall, observers, quorum, ...params } = c;

@@ -59,6 +59,7 @@ export const nodes = sqliteTable(
     cluster: clusterRef(),
     name: text("name").notNull(),
     address: text("address").notNull(),
+    peerPort: integer("peer_port").notNull().default(7441),
     labels: text("labels", { mode: "json" }).notNull().$type<Record<string, string>>(),
     agentPublicKey: text("agent_public_key"),
     enrolledAt: text("enrolled_at"),

@@ -16,6 +16,7 @@ describe("agent configuration", () => {
       logLevel: "info",
       allow: [],
       hooks: [],
+      peerPort: 7441,
       haproxySocket: "/run/haproxy/admin.sock",
     });
   });

@@ -20,6 +20,8 @@ const spec = (leaseMs: number, notifyPath = "/etc/vigil/hooks/notify"): LeaseUni
   garp: { count: 2, interval: 0.01, refresh: 0 },
   leaseMs,
   onCoordinatorLoss: "release",
+  members: [{ node: "lb1", address: "10.77.0.11", peerPort: 7441, publicKey: null, priority: 100 }],
+  track: [],
   notify: [{ master: { path: notifyPath, args: ["--from-vigil"] }, backup: { path: notifyPath, args: [] } }],
 });
 
@@ -29,7 +31,9 @@ function client(host: FakeHost, allowed = ["/etc/vigil/hooks/notify"]) {
   const watched: { vips: number; remainingMs: number }[] = [];
   const log: string[] = [];
   let n = 0;
+  let stored: Record<string, { to: string | null; epoch: number }> = {};
   const leases = new LeaseClient({
+    node: "lb1",
     runner: host,
     send: async (command) => {
       n += 1;
@@ -37,7 +41,12 @@ function client(host: FakeHost, allowed = ["/etc/vigil/hooks/notify"]) {
       return `lb1-${n}`;
     },
     connected: () => true,
+    peer: () => undefined,
+    setPeers: () => undefined,
+    peerPort: 7441,
     watchdog: (vips, remainingMs) => watched.push({ vips: vips.length, remainingMs }),
+    verdict: () => "unknown",
+    promises: { load: () => stored, save: (all) => (stored = structuredClone(all)) },
     gate: new ProgramGate(
       new Allowlist(allowed),
       async (r) => {
@@ -51,27 +60,54 @@ function client(host: FakeHost, allowed = ["/etc/vigil/hooks/notify"]) {
   });
   const lastRequest = () => [...sent].reverse().find((s) => s.command.type === "lease.request")?.id ?? "";
   const grant = (leaseMs: number, epoch = 1, request = lastRequest()) =>
-    leases.claim(
-      { type: "vip.claim", group: "VI_1", vips: spec(leaseMs).vips, garp: spec(leaseMs).garp, leaseMs, request },
-      epoch,
-    );
-  return { leases, sent, refused, watched, log, grant };
+    leases.claim({
+      type: "vip.claim",
+      group: "VI_1",
+      vips: spec(leaseMs).vips,
+      garp: spec(leaseMs).garp,
+      leaseMs,
+      request,
+      leaseEpoch: epoch,
+    });
+  /** The coordinator offers the unit (under epoch - 1), the agent asks under `epoch`, and is granted. */
+  const take = async (leaseMs: number, epoch = 1) => {
+    await leases.offered("VI_1", epoch - 1);
+    return grant(leaseMs, epoch);
+  };
+  return { leases, sent, refused, watched, log, grant, take, lastRequest };
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe("the agent's lease client", () => {
-  it("asks at once, and claims on a grant: ip addr add with the label, the ARP burst, the master hook", async () => {
+  it("reports at once, asks when offered, and claims on a grant: ip addr add with the label, the ARP burst, the master hook", async () => {
     const host = director();
     const c = client(host);
     c.leases.setUnits([spec(600)]);
     await sleep(5);
-    expect(c.sent[0]?.command).toEqual({ type: "lease.request", group: "VI_1" });
+    expect(c.sent[0]?.command).toEqual({
+      type: "lease.request",
+      group: "VI_1",
+      epoch: 0,
+      holding: false,
+      holder: null,
+      promises: [],
+    });
+    await c.leases.offered("VI_1", 0);
+    expect(c.sent.at(-1)?.command).toMatchObject({ type: "lease.request", epoch: 1, holding: false });
     const result = await c.grant(600);
     expect(result).toMatchObject({ holding: true, epoch: 1 });
     expect(result.remainingMs as number).toBeLessThanOrEqual(600 - 100);
     expect(host.addresses().includes("10.77.0.100/24")).toBe(true);
     expect(host.calls).toContainEqual(["ip", "addr", "add", "10.77.0.100/24", "dev", "eth0", "label", "eth0:vip"]);
+    // The coordinator hears at once that lb1 holds, with the promise that covers it.
+    expect(c.sent.at(-1)?.command).toMatchObject({
+      type: "lease.request",
+      epoch: 1,
+      holding: true,
+      holder: { node: "lb1", epoch: 1 },
+      promises: [{ voter: "@coordinator" }],
+    });
     await sleep(50);
     expect(host.arp).toEqual(["eth0 10.77.0.100", "eth0 10.77.0.100"]);
     expect(host.calls).toContainEqual(["/etc/vigil/hooks/notify", "--from-vigil", "VI_1", "master", "1"]);
@@ -85,7 +121,7 @@ describe("the agent's lease client", () => {
     const c = client(host);
     c.leases.setUnits([spec(600)]);
     await sleep(5);
-    await c.grant(600);
+    await c.take(600);
     expect(host.addresses().length).toBe(1);
     await sleep(420);
     expect(host.addresses().length).toBe(1);
@@ -101,8 +137,9 @@ describe("the agent's lease client", () => {
     const c = client(director());
     c.leases.setUnits([spec(300)]);
     await sleep(5);
+    await c.leases.offered("VI_1", 0);
     await expect(c.grant(300, 1, "lb1-999")).rejects.toThrow(/unknown or old request/);
-    const request = c.sent[0]?.id ?? "";
+    const request = c.lastRequest();
     await sleep(250);
     await expect(c.grant(300, 1, request)).rejects.toThrow(/after its deadline/);
     await c.leases.stop();
@@ -113,7 +150,7 @@ describe("the agent's lease client", () => {
     const c = client(host);
     c.leases.setUnits([spec(3000)]);
     await sleep(5);
-    await c.grant(3000, 4);
+    await c.take(3000, 4);
     await c.leases.release("VI_1");
     expect(host.addresses().length).toBe(0);
     expect(c.sent.find((s) => s.command.type === "lease.released")?.command).toEqual({
@@ -122,8 +159,7 @@ describe("the agent's lease client", () => {
       leaseEpoch: 4,
     });
     expect(host.calls).toContainEqual(["/etc/vigil/hooks/notify", "VI_1", "backup", "4"]);
-    await c.leases.offered("VI_1");
-    await c.grant(3000, 5);
+    await c.take(3000, 5);
     expect(host.addresses().length).toBe(1);
     await c.leases.stop();
     expect(host.addresses().length).toBe(0);
@@ -135,7 +171,7 @@ describe("the agent's lease client", () => {
     const c = client(host, []);
     c.leases.setUnits([spec(3000, "/tmp/evil")]);
     await sleep(5);
-    await c.grant(3000);
+    await c.take(3000);
     expect(host.calls.some((a) => a[0] === "/tmp/evil")).toBe(false);
     expect(c.log.join("\n")).toMatch(/VI_1: refused to run \/tmp\/evil: \/tmp\/evil is not in the agent's allowlist/);
     expect(c.refused).toEqual([
@@ -169,19 +205,16 @@ describe("a held group whose VIPs change", () => {
     const c = client(host);
     c.leases.setUnits([spec(3000)]);
     await new Promise((r) => setTimeout(r, 5));
-    await c.grant(3000, 2);
-    const request = await c.leases.offered("VI_1").then(() => c.sent.at(-1)?.id ?? "");
-    await c.leases.claim(
-      {
-        type: "vip.claim",
-        group: "VI_1",
-        vips: [{ cidr: "10.77.0.101/24", interface: "eth0" }],
-        garp: { count: 1, interval: 0.01, refresh: 0 },
-        leaseMs: 3000,
-        request,
-      },
-      2,
-    );
+    await c.take(3000, 2);
+    await c.leases.claim({
+      type: "vip.claim",
+      group: "VI_1",
+      vips: [{ cidr: "10.77.0.101/24", interface: "eth0" }],
+      garp: { count: 1, interval: 0.01, refresh: 0 },
+      leaseMs: 3000,
+      request: c.lastRequest(),
+      leaseEpoch: 2,
+    });
     expect(host.addresses()).toEqual(["10.77.0.101/24"]);
     expect(c.sent.some((s) => s.command.type === "lease.released")).toBe(false);
     await c.leases.stop();

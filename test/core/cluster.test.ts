@@ -26,7 +26,7 @@ describe("the example cluster document", () => {
     expect(doc.vipGroups[0]).toMatchObject({
       preempt: true,
       leaseTtl: 3,
-      onCoordinatorLoss: "release",
+      onCoordinatorLoss: "quorum",
       garp: { count: 5, interval: 0.2, refresh: 0 },
     });
   });

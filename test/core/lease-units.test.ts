@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { ClusterDocument } from "../../src/core/cluster.js";
-import { candidates, faultsOf, leaseUnits } from "../../src/core/lease-units.js";
+import { candidates, faultsOf, leaseUnits, specFor } from "../../src/core/lease-units.js";
 import { targetsOf, trackedTargetId } from "../../src/core/targets.js";
 import type { VoteState } from "../../src/core/vote.js";
 
@@ -62,8 +62,32 @@ describe("lease units", () => {
       { node: "lb2", priorities: [90, 90] },
     ]);
     // The shortest TTL, preempt only if every group preempts, a node must be eligible one TTL first.
-    expect(sg?.config).toEqual({ ttlMs: 2000, graceMs: 300, preempt: false, preemptDelayMs: 2000 });
+    expect(sg?.config).toEqual({
+      ttlMs: 2000,
+      graceMs: 300,
+      marginMs: 200,
+      drift: 0.01,
+      preempt: false,
+      preemptDelayMs: 2000,
+    });
+    expect(sg?.spec).toMatchObject({
+      onCoordinatorLoss: "quorum",
+      members: [
+        { node: "lb1", peerPort: 7441, publicKey: null, priority: 200 },
+        { node: "lb2", peerPort: 7441, publicKey: null, priority: 180 },
+      ],
+      track: [],
+    });
     expect(vi3?.config).toMatchObject({ ttlMs: 3000, preempt: true, preemptDelayMs: 10_000 });
+  });
+
+  it("gives each member its peers' keys and its own tracked targets", () => {
+    const [sg] = leaseUnits(doc);
+    if (!sg) throw new Error("no unit");
+    const spec = specFor(sg, "lb1", new Map([["lb2", "k".repeat(43)]]));
+    expect(spec.members.map((m) => m.publicKey)).toEqual([null, "k".repeat(43)]);
+    expect(spec.track.map((t) => t.target).every((t) => t.startsWith("node:lb1/"))).toBe(true);
+    expect(spec.track.length).toBeGreaterThan(0);
   });
 
   it.each<[string, Record<string, VoteState>, { lb1: [boolean, number]; lb2: [boolean, number] }]>([

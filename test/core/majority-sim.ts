@@ -41,6 +41,8 @@ export interface SimOptions {
   members: number;
   config: MajorityConfig;
   rules?: Rules;
+  /** `quorum` (members and maybe the coordinator vote) or `release` (the coordinator alone). */
+  policy?: "quorum" | "release";
   /** Real milliseconds simulated. */
   durationMs?: number;
 }
@@ -140,7 +142,7 @@ export function simulate(options: SimOptions): SimResult {
   const between = (lo: number, hi: number) => lo + random() * (hi - lo);
 
   const names = Array.from({ length: members }, (_, i) => `a${i}`);
-  const { voters, majority } = votersOf(names, "quorum");
+  const { voters, majority } = votersOf(names, options.policy ?? "quorum");
   // Half the clocks run at the bound itself, where a broken margin shows first.
   const clockOf = (): Clock => ({
     rate: random() < 0.5 ? 1 + (random() < 0.5 ? -1 : 1) * config.drift : between(1 - config.drift, 1 + config.drift),

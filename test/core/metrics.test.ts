@@ -56,6 +56,9 @@ const snapshot: MetricsSnapshot = {
             remainingMs: 2500,
             desired: "lb1",
             switchoverTo: null,
+            onCoordinatorLoss: "quorum",
+            voters: [],
+            majority: 2,
             members: [
               { node: "lb1", eligible: true, priority: 100, reasons: [] },
               { node: "lb2", eligible: true, priority: 50, reasons: [] },

@@ -52,6 +52,7 @@ const claim = (epoch: number, seq: number): Envelope => ({
     garp: { count: 5, interval: 0.2, refresh: 0 },
     leaseMs: 3000,
     request: "lb1-7",
+    leaseEpoch: epoch,
   },
 });
 

@@ -1,7 +1,7 @@
 /**
  * Leases through the real coordinator in workerd, with two scripted agents on the channel:
- * a grant answers a request and names it, a standby is offered the lease when the holder
- * releases it, a holder that goes quiet is replaced only after its lease and the grace ran
+ * its promise answers a request and names it, a standby is offered the lease when the holder
+ * releases it, a holder that goes quiet is replaced only after its promise and the grace ran
  * out, and the operator's switchover and drain move the group.
  */
 
@@ -53,106 +53,153 @@ async function pair(
 
 const leases = async (cluster: string) => (await api("GET", `/v1/clusters/${cluster}/leases`)).body;
 
-describe("leases through the coordinator", () => {
-  it("sends each member its lease units, grants a request and names it, and denies the other member meanwhile", async () => {
-    const { cluster, lb1, lb2 } = await pair();
-    const work = (await lb1.next("agent.work")).command;
-    expect(work).toMatchObject({ units: [{ name: "VI_1", leaseMs: 1000, onCoordinatorLoss: "release" }], probes: [] });
-    // One after the other: frames on two sockets may reach the coordinator in either order.
-    const asked = await lb1.send({ type: "lease.request", group: "VI_1" });
-    const grant = await lb1.next("vip.claim");
-    await lb2.send({ type: "lease.request", group: "VI_1" });
-    expect(grant.epoch).toBe(1);
-    expect(grant.command).toMatchObject({ group: "VI_1", leaseMs: 1000, request: asked });
-    // lb2's request has been taken once the view counts lb2 as asking; it was denied, not granted.
-    await expect
-      .poll(async () => (await leases(cluster))[0].members.find((m: { node: string }) => m.node === "lb2").eligible)
-      .toBe(true);
-    expect(lb2.received.some((e) => e.command.type === "vip.claim")).toBe(false);
-    const [view] = await leases(cluster);
-    expect(view).toMatchObject({ group: "VI_1", holder: "lb1", epoch: 1, desired: "lb1" });
-    expect(view.remainingMs).toBeGreaterThan(0);
-    expect(view.remainingMs).toBeLessThanOrEqual(1000);
-  });
-
-  it("hands the lease to the standby as soon as the holder releases it", async () => {
-    const { cluster, lb1, lb2 } = await pair();
-    await lb1.send({ type: "lease.request", group: "VI_1" });
-    await lb1.next("vip.claim");
-    await lb2.send({ type: "lease.request", group: "VI_1" });
-    const seen = lb2.received.length;
-    // The standby asks every third of the TTL, as the agent does; an offer makes it ask at once.
-    const requests: string[] = [];
-    const ask = async () => {
-      requests.push(await lb2.send({ type: "lease.request", group: "VI_1" }));
-    };
-    const asking = setInterval(() => void ask(), 333);
-    try {
-      const released = Date.now();
-      await lb1.send({ type: "lease.released", group: "VI_1", leaseEpoch: 1 }, 1);
-      lb1.close();
-      const first = await lb2.next(["lease.offer", "vip.claim"], seen);
-      if (first.command.type === "lease.offer") await ask();
-      const grant = await lb2.next("vip.claim", seen);
-      expect(Date.now() - released).toBeLessThan(1500);
-      expect(grant.epoch).toBe(2);
-      expect(grant.command.type === "vip.claim" && grant.command.request).toMatch(/^lb2-\d+$/);
-    } finally {
-      clearInterval(asking);
+/**
+ * A scripted director that plays the agent's part with the coordinator alone: it reports (or
+ * renews what it holds) every 100 ms, asks under the next epoch when offered, holds once
+ * promised, and releases when asked. Answers a function that stops it.
+ */
+function play(agent: ScriptedAgent): () => void {
+  let epoch = 0;
+  let holding = false;
+  let handled = 0;
+  const tick = setInterval(() => {
+    for (const e of agent.received.slice(handled)) {
+      const c = e.command;
+      if (c.type === "lease.offer" && !holding) {
+        epoch = e.epoch + 1;
+        void agent.lease("VI_1", epoch).catch(() => undefined);
+      } else if (c.type === "vip.claim" && c.leaseEpoch === epoch) holding = true;
+      else if (c.type === "vip.release" && holding) {
+        holding = false;
+        void agent.send({ type: "lease.released", group: "VI_1", leaseEpoch: epoch }, e.epoch).catch(() => undefined);
+      }
     }
-    expect((await leases(cluster))[0]).toMatchObject({ holder: "lb2", epoch: 2 });
+    handled = agent.received.length;
+    void agent.lease("VI_1", holding ? epoch : 0, holding).catch(() => undefined);
+  }, 100);
+  return () => clearInterval(tick);
+}
+
+describe("leases through the coordinator", () => {
+  it("sends each member its lease units with its peers, promises the member that should hold and names the request, and tells the other why not", async () => {
+    const { cluster, lb1, lb2 } = await pair();
+    // lb1's work is sent again once lb2 enrolled and connected: now with lb2's key.
+    const latest = () => lb1.received.filter((e) => e.command.type === "agent.work").at(-1)?.command;
+    await expect
+      .poll(() => {
+        const w = latest();
+        return w?.type === "agent.work" && w.units[0]?.members.every((m) => m.publicKey?.length === 43);
+      })
+      .toBe(true);
+    const work = latest();
+    expect(work).toMatchObject({
+      units: [
+        {
+          name: "VI_1",
+          leaseMs: 1000,
+          onCoordinatorLoss: "quorum",
+          members: [
+            { node: "lb1", address: expect.stringMatching(/\.11$/), peerPort: 7441, priority: 100 },
+            { node: "lb2", address: expect.stringMatching(/\.12$/), peerPort: 7441, priority: 50 },
+          ],
+          track: [],
+        },
+      ],
+      probes: [],
+    });
+    // One after the other: frames on two sockets may reach the coordinator in either order.
+    const asked = await lb1.lease("VI_1", 1);
+    const grant = await lb1.next("vip.claim");
+    expect(grant.command).toMatchObject({ group: "VI_1", leaseMs: 1000, request: asked, leaseEpoch: 1 });
+    const denied = await lb2.lease("VI_1", 1);
+    expect((await lb2.next("lease.answer")).command).toEqual({
+      type: "lease.answer",
+      group: "VI_1",
+      request: denied,
+      reason: "promised to lb1 (epoch 1)",
+      epoch: 1,
+    });
+    await lb1.lease("VI_1", 1, true);
+    await expect.poll(async () => (await leases(cluster))[0].holder).toBe("lb1");
+    const [view] = await leases(cluster);
+    expect(view).toMatchObject({
+      group: "VI_1",
+      holder: "lb1",
+      epoch: 1,
+      desired: "lb1",
+      onCoordinatorLoss: "quorum",
+      majority: 2,
+      voters: [
+        { voter: "lb1", promised: false, remainingMs: null },
+        { voter: "lb2", promised: false, remainingMs: null },
+        { voter: "@coordinator", promised: true },
+      ],
+    });
+    expect(view.remainingMs).toBe(0);
   });
 
-  it("grants nobody else while a silent holder's lease and the grace period last", async () => {
+  it("offers the lease to the standby as soon as the holder releases it", async () => {
     const { cluster, lb1, lb2 } = await pair();
-    await lb1.send({ type: "lease.request", group: "VI_1" });
+    await lb1.lease("VI_1", 1);
+    await lb1.next("vip.claim");
+    await lb1.lease("VI_1", 1, true);
+    await lb2.lease("VI_1", 0);
+    await expect.poll(async () => (await leases(cluster))[0].holder).toBe("lb1");
+    const seen = lb2.received.length;
+    const released = Date.now();
+    await lb1.send({ type: "lease.released", group: "VI_1", leaseEpoch: 1 }, 1);
+    lb1.close();
+    const offer = await lb2.next("lease.offer", seen);
+    expect(offer.epoch).toBe(1);
+    await lb2.lease("VI_1", offer.epoch + 1);
+    const grant = await lb2.next("vip.claim", seen);
+    expect(Date.now() - released).toBeLessThan(1500);
+    expect(grant.command).toMatchObject({ leaseEpoch: 2 });
+    await lb2.lease("VI_1", 2, true);
+    await expect.poll(async () => (await leases(cluster))[0]).toMatchObject({ holder: "lb2", epoch: 2 });
+  });
+
+  it("promises nobody else while a silent holder's promise and the grace last", async () => {
+    const { cluster, lb1, lb2 } = await pair();
+    await lb1.lease("VI_1", 1);
     await lb1.next("vip.claim");
     const granted = Date.now();
+    await lb1.lease("VI_1", 1, true);
     const seen = lb2.received.length;
-    // lb1 goes quiet; lb2 keeps asking every third of the TTL.
+    // lb1 goes quiet; lb2 keeps asking every third of the TTL, under an epoch above lb1's.
     let claim: Envelope | null = null;
     while (claim === null && Date.now() - granted < 4000) {
-      await lb2.send({ type: "lease.request", group: "VI_1" });
+      await lb2.lease("VI_1", 2);
       await new Promise((r) => setTimeout(r, 100));
       claim = lb2.received.slice(seen).find((e) => e.command.type === "vip.claim") ?? null;
     }
-    expect(claim?.epoch).toBe(2);
-    expect(Date.now() - granted).toBeGreaterThanOrEqual(1000 + 300);
-    const events = (await api("GET", `/v1/clusters/${cluster}/events?subject=VI_1`)).body.map(
-      (e: { type: string }) => e.type,
-    );
-    expect(events).toEqual(["vip.moved", "lease.expired", "vip.moved"]);
+    expect(claim?.command).toMatchObject({ leaseEpoch: 2 });
+    // One TTL (1 s) and the grace (200 ms for a 1 s TTL).
+    expect(Date.now() - granted).toBeGreaterThanOrEqual(1000 + 200);
+    await lb2.lease("VI_1", 2, true);
+    await expect
+      .poll(async () =>
+        (await api("GET", `/v1/clusters/${cluster}/events?subject=VI_1`)).body.map((e: { type: string }) => e.type),
+      )
+      .toEqual(["vip.moved", "lease.expired", "vip.moved"]);
   });
 
-  it("has the lease on disk by the time its grant arrives", async () => {
+  it("has whom it promised on disk by the time the promise arrives", async () => {
     const { cluster, lb1 } = await pair();
-    await lb1.send({ type: "lease.request", group: "VI_1" });
+    await lb1.lease("VI_1", 1);
     await lb1.next("vip.claim");
     await runInDurableObject(env.COORDINATOR.getByName(cluster), async (_instance, state) => {
       const [row] = state.storage.sql.exec<{ body: string }>("SELECT body FROM leases WHERE unit = 'VI_1'").toArray();
-      expect(JSON.parse(row?.body ?? "{}")).toMatchObject({ holder: "lb1", epoch: 1 });
+      expect(JSON.parse(row?.body ?? "{}")).toMatchObject({ voter: { to: "lb1", epoch: 1 }, epoch: 1 });
     });
   });
 
   it("switches over on the operator's word and drains a node", async () => {
     const { cluster, lb1, lb2 } = await pair();
-    const renew = setInterval(() => {
-      void lb1.send({ type: "lease.request", group: "VI_1" }, lb1.received.at(-1)?.epoch ?? 0).catch(() => undefined);
-      void lb2.send({ type: "lease.request", group: "VI_1" }, lb2.received.at(-1)?.epoch ?? 0).catch(() => undefined);
-    }, 100);
-    // The scripted agents release whatever they are asked to.
-    const releaseOn = (agent: ScriptedAgent) => {
-      let handled = 0;
-      return setInterval(() => {
-        const asks = agent.received.filter((e) => e.command.type === "vip.release");
-        for (const e of asks.slice(handled))
-          void agent.send({ type: "lease.released", group: "VI_1", leaseEpoch: e.epoch }, e.epoch);
-        handled = asks.length;
-      }, 20);
-    };
-    const releasing = [releaseOn(lb1), releaseOn(lb2)];
+    const directors = [play(lb1), play(lb2)];
     try {
-      await lb1.next("vip.claim");
+      // Offered the lease as the member that should hold it, lb1 asks, is promised and holds.
+      await expect.poll(async () => (await leases(cluster))[0].holder, { timeout: 5000 }).toBe("lb1");
       const moved = await api("POST", `/v1/clusters/${cluster}/vip-groups/VI_1/switchover`, { body: { to: "lb2" } });
       expect(moved.status).toBe(200);
       expect(moved.body).toMatchObject({ holder: "lb2", switchoverTo: "lb2" });
@@ -163,18 +210,15 @@ describe("leases through the coordinator", () => {
 
       const drained = await api("POST", `/v1/clusters/${cluster}/nodes/lb2/drain`);
       expect(drained.body).toEqual({ node: "lb2", drained: true, holding: [] });
-      for (let i = 0; i < 50 && (await leases(cluster))[0].holder !== "lb1"; i++)
-        await new Promise((r) => setTimeout(r, 50));
+      await expect.poll(async () => (await leases(cluster))[0].holder, { timeout: 5000 }).toBe("lb1");
       const [view] = await leases(cluster);
-      expect(view.holder).toBe("lb1");
       expect(view.members.find((m: { node: string }) => m.node === "lb2")).toMatchObject({
         eligible: false,
         reasons: ["drained"],
       });
       expect((await api("POST", `/v1/clusters/${cluster}/nodes/lb7/drain`)).status).toBe(404);
     } finally {
-      clearInterval(renew);
-      for (const r of releasing) clearInterval(r);
+      for (const stop of directors) stop();
     }
   });
 
@@ -185,8 +229,9 @@ describe("leases through the coordinator", () => {
       ["node:lb1/interface.eth1", "interface"],
     ]);
     // lb1 holds the lease first: the fault message must carry its epoch, or the agent refuses it as stale.
-    await lb1.send({ type: "lease.request", group: "VI_1" });
+    await lb1.lease("VI_1", 1);
     await lb1.next("vip.claim");
+    await lb1.lease("VI_1", 1, true);
     const link = (state: "up" | "down") =>
       lb1.send({
         type: "votes",

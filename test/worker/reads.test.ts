@@ -54,9 +54,10 @@ it("a hundred reads of every view send no command, write no row and set no alarm
   // Bring the director fully in step first: its lease, its table, its check's vote.
   const sync = await lb1.next("backends.sync");
   await lb1.send({ type: "ack", of: sync.id, ok: true, error: null, result: {} });
-  await lb1.send({ type: "lease.request", group: "VI_1" });
+  await lb1.lease("VI_1", 1);
   const claim = await lb1.next("vip.claim");
   await lb1.send({ type: "ack", of: claim.id, ok: true, error: null, result: { holding: true } }, claim.epoch);
+  await lb1.lease("VI_1", 1, true);
   const now = Date.now();
   await lb1.send({
     type: "votes",

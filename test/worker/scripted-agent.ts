@@ -59,7 +59,16 @@ export class ScriptedAgent {
     for (const w of this.waiters.splice(0)) w();
   }
 
-  async send(command: Command, epoch = 0): Promise<string> {
+  /** Frames leave in the order of their seq, however many are sent at once. */
+  private sending: Promise<unknown> = Promise.resolve();
+
+  send(command: Command, epoch = 0): Promise<string> {
+    const sent = this.sending.then(() => this.sendNow(command, epoch));
+    this.sending = sent.catch(() => undefined);
+    return sent;
+  }
+
+  private async sendNow(command: Command, epoch: number): Promise<string> {
     this.seq += 1;
     const id = `${this.name}-${this.seq}`;
     const now = Date.now();
@@ -81,6 +90,29 @@ export class ScriptedAgent {
       ),
     );
     return id;
+  }
+
+  /**
+   * A lease.request as the agent sends it: asking the coordinator's promise under `epoch` (0:
+   * only reporting), and saying whether it holds the unit (then with the coordinator's promise).
+   */
+  lease(group: string, epoch: number, holding = false): Promise<string> {
+    // Under the highest epoch seen for the group, as the agent's inbox does.
+    const seen = Math.max(
+      0,
+      ...this.received.filter((e) => "group" in e.command && e.command.group === group).map((e) => e.epoch),
+    );
+    return this.send(
+      {
+        type: "lease.request",
+        group,
+        epoch,
+        holding,
+        holder: holding ? { node: this.name, epoch } : null,
+        promises: holding ? [{ voter: "@coordinator", remainingMs: 500 }] : [],
+      },
+      seen,
+    );
   }
 
   /**

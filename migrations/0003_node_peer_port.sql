@@ -1,0 +1,1 @@
+ALTER TABLE `nodes` ADD `peer_port` integer DEFAULT 7441 NOT NULL;
