@@ -107,6 +107,12 @@ async function until(what: string, check: () => boolean, limitMs = 3000): Promis
 }
 
 let current: ReturnType<typeof lan> | null = null;
+function started(names: string[]): ReturnType<typeof lan> {
+  const l = lan(names);
+  current = l;
+  l.start();
+  return l;
+}
 afterEach(async () => {
   await current?.stop();
   current = null;
@@ -114,8 +120,7 @@ afterEach(async () => {
 
 describe("quorum leases without the coordinator", () => {
   it("two directors: the best one holds with its peer's promise, and nobody else", async () => {
-    const l = (current = lan(["lb1", "lb2"]));
-    l.start();
+    const l = started(["lb1", "lb2"]);
     await until("lb1 holding", () => l.holders().join() === "lb1");
     await sleep(3 * TTL);
     expect(l.holders()).toEqual(["lb1"]);
@@ -123,8 +128,7 @@ describe("quorum leases without the coordinator", () => {
   });
 
   it("a graceful stop hands the VIP to the peer at once", async () => {
-    const l = (current = lan(["lb1", "lb2"]));
-    l.start();
+    const l = started(["lb1", "lb2"]);
     await until("lb1 holding", () => l.holders().join() === "lb1");
     await l.directors.get("lb1")?.leases.stop();
     const took = await until("lb2 holding", () => l.holders().join() === "lb2");
@@ -133,8 +137,7 @@ describe("quorum leases without the coordinator", () => {
   });
 
   it("a holder whose own tracked check fails hands over to its peer", async () => {
-    const l = (current = lan(["lb1", "lb2"]));
-    l.start();
+    const l = started(["lb1", "lb2"]);
     await until("lb1 holding", () => l.holders().join() === "lb1");
     const lb1 = l.directors.get("lb1") as Director;
     lb1.verdict = "down";
@@ -145,8 +148,7 @@ describe("quorum leases without the coordinator", () => {
   });
 
   it("two directors: when the holder is cut off, it drops the VIP and its peer may not claim it alone", async () => {
-    const l = (current = lan(["lb1", "lb2"]));
-    l.start();
+    const l = started(["lb1", "lb2"]);
     await until("lb1 holding", () => l.holders().join() === "lb1");
     l.cut("lb1");
     await until("lb1 dropping the VIP at its deadline", () => l.holders().length === 0, TTL);
@@ -156,8 +158,7 @@ describe("quorum leases without the coordinator", () => {
   });
 
   it("three directors: when the holder is cut off, the next one takes over within the lease and grace", async () => {
-    const l = (current = lan(["lb1", "lb2", "lb3"]));
-    l.start();
+    const l = started(["lb1", "lb2", "lb3"]);
     await until("lb1 holding", () => l.holders().join() === "lb1");
     await sleep(TTL);
     l.cut("lb1");
