@@ -16,6 +16,8 @@ export interface Group {
   members: { node: string; priority: number }[];
   preempt: boolean;
   preemptDelay: number;
+  /** keepalived pairs keep serving by majority when the control plane is away. */
+  onCoordinatorLoss: "quorum";
   leaseTtl?: number;
   garp?: { count?: number; refresh?: number };
   notify: Notify;

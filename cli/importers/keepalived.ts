@@ -10,7 +10,7 @@ import type {
   SyncGroupInput,
   VirtualServiceInput,
 } from "../../src/core/cluster.js";
-import { PROTOCOLS, SCHEDULERS } from "../../src/core/vocabulary.js";
+import { DEFAULT_PEER_PORT, PROTOCOLS, SCHEDULERS } from "../../src/core/vocabulary.js";
 import {
   type CheckDraft,
   exec,
@@ -117,12 +117,19 @@ export class Importer {
 
   private vrrpInstance(s: Stmt, node: string): void {
     const name = ident(s.args[0] ?? "VI");
-    const group: Group = this.groups.get(name) ?? {
+    const known = this.groups.get(name);
+    if (!known)
+      this.note(
+        s.at,
+        `vrrp_instance ${name}: onCoordinatorLoss quorum: its directors and the coordinator vote on who holds it, so it keeps its holder through a control-plane outage (directors reach each other on UDP ${DEFAULT_PEER_PORT})`,
+      );
+    const group: Group = known ?? {
       name,
       vips: [],
       members: [],
       preempt: true,
       preemptDelay: 0,
+      onCoordinatorLoss: "quorum",
       notify: {},
       track: [],
       trackInterfaces: [],
@@ -199,7 +206,10 @@ export class Importer {
           break;
         case "unicast_src_ip":
         case "unicast_peer":
-          this.note(d.at, `${d.key}: not needed, agents talk to the coordinator`);
+          this.note(
+            d.at,
+            `${d.key}: not needed, directors reach each other at their node addresses (peerPort, UDP ${DEFAULT_PEER_PORT})`,
+          );
           break;
         default:
           this.note(d.at, `vrrp_instance ${d.key}: not carried over`);
