@@ -27,6 +27,11 @@ export interface Accepted {
   clockOffsetMs: number;
 }
 
+/** Sends on a socket while it is open (a frame signed for a closed one is dropped). */
+const deliverTo = (socket: WebSocket) => (frame: string) => {
+  if (socket.readyState === WebSocket.OPEN) socket.send(frame);
+};
+
 export function backoffMs(attempt: number, random: number): number {
   const ceiling = Math.min(MAX_BACKOFF_MS, MIN_BACKOFF_MS * 2 ** attempt);
   return Math.round(ceiling * (0.5 + 0.5 * random));
@@ -60,8 +65,7 @@ export class Channel {
   async send(command: Command, group: string | null): Promise<string | null> {
     const socket = this.authenticated;
     if (!socket || socket.readyState !== WebSocket.OPEN) return null;
-    const { id, frame } = await this.inbox.signed(command, group);
-    socket.send(frame);
+    const { id } = await this.inbox.signed(command, group, Date.now(), deliverTo(socket));
     return id;
   }
 
@@ -111,15 +115,14 @@ export class Channel {
     if (text.startsWith("{")) {
       const control = ControlFrame.parse(JSON.parse(text));
       if (control.t === "challenge") {
-        socket.send(await this.inbox.sign({ type: "hello", nonce: control.nonce }));
+        await this.inbox.sign({ type: "hello", nonce: control.nonce }, Date.now(), deliverTo(socket));
         this.authenticated = socket;
         this.startHeartbeat(socket);
       } else this.accepted(control.at);
       return;
     }
-    const { ack, accepted, reason } = await this.inbox.receive(text);
+    const { accepted, reason } = await this.inbox.receive(text, Date.now(), deliverTo(socket));
     if (!accepted) this.log(`refused a command: ${reason}`);
-    if (socket.readyState === WebSocket.OPEN) socket.send(ack);
   }
 
   /**

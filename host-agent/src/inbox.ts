@@ -22,6 +22,9 @@ export class PartialFailure extends Error {
   }
 }
 
+/** Sends a signed frame on its way (the channel's socket). */
+export type Deliver = (frame: string) => void;
+
 export interface Executors {
   /** Runs an accepted command; `epoch` is its envelope's lease epoch. */
   run(command: Command, epoch: number): Promise<Record<string, unknown>>;
@@ -38,6 +41,8 @@ export const pingOnly: Executors = {
 export class Inbox {
   /** Frames are verified and their cursor stored one at a time, so the cursor never goes back. */
   private opening: Promise<unknown> = Promise.resolve();
+  /** Outgoing frames are signed (and delivered) one at a time, in seq order. */
+  private signing: Promise<unknown> = Promise.resolve();
 
   private constructor(
     private readonly state: StateStore,
@@ -57,8 +62,15 @@ export class Inbox {
     return new Inbox(state, identity, keys, privateKey, executors);
   }
 
-  /** Handles one frame; returns the signed ack to send back (a refusal is acked too, with its reason). */
-  async receive(frame: string, now = Date.now()): Promise<{ ack: string; accepted: boolean; reason: string | null }> {
+  /**
+   * Handles one frame; returns the signed ack to send back (a refusal is acked too, with its
+   * reason). `deliver`, when given, sends the ack in seq order with everything else signed here.
+   */
+  async receive(
+    frame: string,
+    now = Date.now(),
+    deliver?: Deliver,
+  ): Promise<{ ack: string; accepted: boolean; reason: string | null }> {
     const opening = this.opening.then(async () => {
       const result = await open(
         frame,
@@ -75,24 +87,31 @@ export class Inbox {
     if (!opened.ok) {
       const of = peekId(frame);
       return {
-        ack: await this.ack(of, false, `${opened.reason}: ${opened.detail}`, null),
+        ack: await this.ack(of, false, `${opened.reason}: ${opened.detail}`, null, deliver),
         accepted: false,
         reason: opened.reason,
       };
     }
     const e = opened.envelope;
     try {
-      if (e.command.type === "key.rotate") return await this.rotate(e);
+      if (e.command.type === "key.rotate") return await this.rotate(e, deliver);
       const result = await this.executors.run(e.command, e.epoch);
-      return { ack: await this.ack(e.id, true, null, result), accepted: true, reason: null };
+      return { ack: await this.ack(e.id, true, null, result, deliver), accepted: true, reason: null };
     } catch (err) {
       const result = err instanceof PartialFailure ? err.result : null;
-      return { ack: await this.ack(e.id, false, (err as Error).message, result), accepted: true, reason: null };
+      return {
+        ack: await this.ack(e.id, false, (err as Error).message, result, deliver),
+        accepted: true,
+        reason: null,
+      };
     }
   }
 
   /** A new coordinator key, signed by a pinned one: pin it, forget the retired ones. */
-  private async rotate(e: Envelope): Promise<{ ack: string; accepted: boolean; reason: string | null }> {
+  private async rotate(
+    e: Envelope,
+    deliver?: Deliver,
+  ): Promise<{ ack: string; accepted: boolean; reason: string | null }> {
     if (e.command.type !== "key.rotate") throw new Error("not a key rotation");
     const pinned = { ...this.identity.coordinatorKeys, [e.command.kid]: e.command.publicKey };
     for (const kid of e.command.retire) if (kid !== e.command.kid) delete pinned[kid];
@@ -100,19 +119,40 @@ export class Inbox {
     this.identity.coordinatorKeys = pinned;
     this.keys.set(e.command.kid, await importPublicKey(e.command.publicKey));
     for (const kid of e.command.retire) if (kid !== e.command.kid) this.keys.delete(kid);
-    return { ack: await this.ack(e.id, true, null, { pinned: Object.keys(pinned) }), accepted: true, reason: null };
+    return {
+      ack: await this.ack(e.id, true, null, { pinned: Object.keys(pinned) }, deliver),
+      accepted: true,
+      reason: null,
+    };
   }
 
   /** Seals a message from this agent (acks, and the hello that answers a challenge). */
-  async sign(command: Command, now = Date.now()): Promise<string> {
-    return (await this.signed(command, null, now)).frame;
+  async sign(command: Command, now = Date.now(), deliver?: Deliver): Promise<string> {
+    return (await this.signed(command, null, now, deliver)).frame;
   }
 
   /**
    * Seals a message about a lease unit (or none), under the highest epoch seen for it, and
-   * answers the id it carries: a grant names the request it answers by that id.
+   * answers the id it carries: a grant names the request it answers by that id. With
+   * `deliver`, the frame is sent before the next one is signed: frames leave in seq order,
+   * and the coordinator refuses one whose seq is not above the last.
    */
-  async signed(command: Command, group: string | null, now = Date.now()): Promise<{ id: string; frame: string }> {
+  signed(
+    command: Command,
+    group: string | null,
+    now = Date.now(),
+    deliver?: Deliver,
+  ): Promise<{ id: string; frame: string }> {
+    const done = this.signing.then(async () => {
+      const out = await this.sealNext(command, group, now);
+      deliver?.(out.frame);
+      return out;
+    });
+    this.signing = done.catch(() => undefined);
+    return done;
+  }
+
+  private async sealNext(command: Command, group: string | null, now: number): Promise<{ id: string; frame: string }> {
     const seq = this.state.nextOutSeq();
     const id = `${this.identity.node}-${seq}`;
     const epoch = group === null ? 0 : (this.state.cursor().epochs[group] ?? 0);
@@ -133,8 +173,14 @@ export class Inbox {
     return { id, frame };
   }
 
-  private ack(of: string, ok: boolean, error: string | null, result: Record<string, unknown> | null): Promise<string> {
-    return this.sign({ type: "ack", of, ok, error, result });
+  private ack(
+    of: string,
+    ok: boolean,
+    error: string | null,
+    result: Record<string, unknown> | null,
+    deliver?: Deliver,
+  ): Promise<string> {
+    return this.sign({ type: "ack", of, ok, error, result }, Date.now(), deliver);
   }
 }
 

@@ -28,6 +28,8 @@ export class PeerLink {
   /** Continues above anything sent before a restart: microseconds of wall-clock time. */
   private seq = Date.now() * 1000;
   private readonly logged = new Map<string, number>();
+  private sending: Promise<unknown> = Promise.resolve();
+  private opening: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly options: PeerLinkOptions) {}
 
@@ -75,12 +77,20 @@ export class PeerLink {
       sentAt: Date.now(),
       message,
     };
-    void sealPeer(frame, this.options.privateKey)
-      .then((text) => socket.send(text, peer.port, peer.address))
+    // One at a time, in the order of their seq: the receiver refuses a seq below the last.
+    this.sending = this.sending
+      .then(async () => socket.send(await sealPeer(frame, this.options.privateKey), peer.port, peer.address))
       .catch((err) => this.refused(to, `sending to ${to}: ${(err as Error).message}`));
   }
 
-  private async receive(text: string, source: string): Promise<void> {
+  /** Frames are verified one at a time, in arrival order: each must be above its sender's last seq. */
+  private receive(text: string, source: string): Promise<void> {
+    const next = this.opening.then(() => this.open(text, source));
+    this.opening = next.catch(() => undefined);
+    return next;
+  }
+
+  private async open(text: string, source: string): Promise<void> {
     const opened = await openPeer(
       text,
       (node) => this.peers.get(node)?.key,

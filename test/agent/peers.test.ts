@@ -68,6 +68,15 @@ describe("the peer link", () => {
     expect(p.got).toEqual([{ from: "lb1", message: state }]);
   });
 
+  it("delivers a burst in the order it was sent, none taken for a replay", async () => {
+    const p = await pair();
+    const burst = Array.from({ length: 50 }, (_, i) => ({ ...state, epoch: i + 1 }));
+    for (const m of burst) p.lb1.send("lb2", m);
+    await sleep(500);
+    expect(p.got.map((g) => g.message)).toEqual(burst);
+    expect(p.logs.filter((l) => l.includes("refused"))).toEqual([]);
+  });
+
   it("refuses what is not a peer lease message, and says why", async () => {
     const p = await pair();
     await raw(p.lb2Port, "GET / HTTP/1.0\r\n\r\n");
