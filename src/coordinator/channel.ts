@@ -121,6 +121,7 @@ export class AgentChannel {
         ws.close(4401, "BAD_MESSAGE: the first message must be a hello with this connection's nonce");
         return;
       }
+      this.supersede(att.node, ws);
       ws.serializeAttachment({ ...att, authenticated: true } satisfies Attachment);
       const now = Date.now();
       // The agent learns it was accepted (it resets its backoff then) and our time, to see its clock
@@ -134,6 +135,23 @@ export class AgentChannel {
       this.counted[command.ok ? "acked" : "failed"] += 1;
       this.pending.get(command.of)?.({ ok: command.ok, error: command.error, result: command.result });
     } else await this.hooks.message(att.node, opened.envelope);
+  }
+
+  /**
+   * A node has one agent: its new connection replaces any older one. An agent that restarted
+   * while its old connection was cut off leaves that one open here until it is found silent;
+   * commands sent on it would be lost.
+   */
+  private supersede(node: string, current: WebSocket): void {
+    for (const old of this.ctx.getWebSockets(`node:${node}`)) {
+      if (old === current || !(old.deserializeAttachment() as Attachment).authenticated) continue;
+      try {
+        old.serializeAttachment({ ...(old.deserializeAttachment() as Attachment), authenticated: false });
+        old.close(4409, "replaced by a newer connection from the same agent");
+      } catch {
+        // Already closed.
+      }
+    }
   }
 
   /** Whether a node's agent has an authenticated connection. */

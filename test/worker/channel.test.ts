@@ -5,6 +5,7 @@
 import { listDurableObjectIds, runInDurableObject } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { fromBase64url } from "../../src/core/base64url.js";
 import { type KeyPair, newKeyPair, seal } from "../../src/core/envelope.js";
 import { newCluster, node } from "./fixtures.js";
 import { api } from "./http.js";
@@ -109,6 +110,32 @@ describe("the coordinator's agent channel", () => {
     expect(event.code).toBe(4401);
     expect(event.reason).toContain(reason);
     expect(await online(cluster)).toBe(false);
+  });
+
+  it("takes a new connection of the same agent for the old one, which it closes, and sends there", async () => {
+    const { cluster, keys } = await enrolled();
+    const first = await connect(cluster);
+    first.ws.send(await hello(cluster, keys, first.challenge.nonce, 1));
+    await until(() => online(cluster));
+    // The agent restarted while its old connection was cut off: that one is still open here.
+    const second = await connect(cluster);
+    const commands: string[] = [];
+    second.ws.addEventListener("message", (e) => commands.push(e.data as string));
+    second.ws.send(await hello(cluster, keys, second.challenge.nonce, 2));
+    const event = await first.closed;
+    expect(event.code).toBe(4409);
+    expect(event.reason).toContain("replaced by a newer connection");
+    // Its work reaches the new connection (not the old), and the node stayed online throughout.
+    const types = () =>
+      commands
+        .filter((c) => c.startsWith("v1."))
+        .map((c) => JSON.parse(new TextDecoder().decode(fromBase64url(c.split(".")[2] ?? ""))).command.type);
+    await until(async () => types().includes("agent.work"));
+    expect(types()).toContain("agent.work");
+    expect(
+      (await api("GET", `/v1/clusters/${cluster}/events?subject=lb1`)).body.map((e: { type: string }) => e.type),
+    ).toEqual(["agent.online", "agent.online"]);
+    second.ws.close();
   });
 
   it("answers a ping to an agent that is not connected with a conflict", async () => {
