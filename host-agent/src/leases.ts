@@ -176,11 +176,17 @@ export class LeaseClient {
     return { holding: false };
   }
 
-  /** The coordinator chose this node for the unit: campaign now, above the coordinator's epoch. */
+  /**
+   * The coordinator chose this node for the unit: campaign now, above the coordinator's epoch.
+   * An offer that only echoes the epoch of the campaign under way changes nothing: starting
+   * over would throw away the answers on their way, and the next ask would draw the next offer.
+   */
   async offered(group: string, epoch: number): Promise<void> {
     this.heard();
     const unit = this.units.get(group);
     if (!unit || unit.holding) return;
+    const m = unit.m;
+    if (m.epoch !== 0 && m.epoch >= epoch && !m.campaignStale(this.deps.now(), false)) return;
     await this.dispatch(unit, unit.m.campaign("offer", epoch, this.deps.now()));
   }
 
@@ -332,7 +338,9 @@ export class LeaseClient {
     const self = this.selfState(unit);
     if (!self.eligible || statusQuoChoice([...m.peers.values(), self], now, m.spec.leaseMs) !== this.deps.node)
       return false;
-    this.deps.log(`${m.spec.name}: the coordinator is unreachable and no one holds; asking the peers`);
+    // Said once per outage, not at every round of asking.
+    if (m.because !== "status-quo")
+      this.deps.log(`${m.spec.name}: the coordinator is unreachable and no one holds; asking the peers`);
     await this.dispatch(unit, m.campaign("status-quo", 0, now));
     return true;
   }

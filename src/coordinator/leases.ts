@@ -39,8 +39,8 @@ export class LeaseKeeper {
   /** `unit node` -> when that node last asked for the unit's lease. */
   private readonly asked = new Map<string, number>();
   private readonly drained = new Set<string>();
-  /** The last offer sent per unit, so an alarm does not repeat it. */
-  private readonly offered = new Map<string, string>();
+  /** The last offer sent per unit and when, so an alarm does not repeat it within a TTL. */
+  private readonly offered = new Map<string, { offer: string; at: number }>();
   /** `unit node` pairs in fault (a weight-0 tracked check or interface down) whose agent was told. */
   private readonly faulted = new Set<string>();
 
@@ -253,12 +253,22 @@ export class LeaseKeeper {
     return next;
   }
 
+  /**
+   * Who may hold the unit now. The holder the members report counts as live even when this
+   * coordinator does not hear it (it is believed only while reported, and expires otherwise):
+   * a holder cut off from the coordinator keeps its majority through its peers, a revoke would
+   * not reach it, and a coordinator that stalled a moment must not take its own deafness for
+   * the holder's silence.
+   */
   private candidatesOf(unit: LeaseUnit, now: number): CandidateView[] {
     const window = unit.config.ttlMs + unit.config.graceMs;
+    const holder = this.states.get(unit.name)?.holder ?? null;
     return candidates(
       unit,
       (node) => ({
-        live: this.io.connected(node) && now - (this.asked.get(`${unit.name} ${node}`) ?? -Infinity) <= window,
+        live:
+          node === holder ||
+          (this.io.connected(node) && now - (this.asked.get(`${unit.name} ${node}`) ?? -Infinity) <= window),
         drained: this.drained.has(node),
       }),
       (target) => this.io.verdict(target),
@@ -281,19 +291,30 @@ export class LeaseKeeper {
     if (JSON.stringify(durable(state)) !== JSON.stringify(durable(before))) this.save(name, state);
     this.states.set(name, state);
     // Stored first; only now does anything leave.
-    const sends = effects.map((e) => this.perform(unit, e, requestId, state.epoch));
+    const sends = effects.map((e) => this.perform(unit, e, requestId, state.epoch, now));
     const desired = desiredHolder(state, now, unit.config);
     if (offerable(state, desired, now, unit.config) && desired !== null) {
+      // Once per change, and again each TTL while nobody takes it (a campaign may have failed).
       const offer = `${desired} ${state.epoch} ${state.last}`;
-      if (this.offered.get(name) !== offer) {
-        this.offered.set(name, offer);
+      const last = this.offered.get(name);
+      if (last?.offer !== offer || now - last.at >= unit.config.ttlMs) {
+        this.offered.set(name, { offer, at: now });
+        console.log(
+          `${new Date().toISOString()} coordinator: ${name}: offering it to ${desired} (epoch ${state.epoch})`,
+        );
         sends.push(this.io.post(desired, { type: "lease.offer", group: name }, state.epoch));
       }
     } else if (state.holder !== null) this.offered.delete(name);
     await Promise.all(sends);
   }
 
-  private perform(unit: LeaseUnit, effect: LeaseEffect, requestId: string | undefined, epoch: number): Promise<void> {
+  private perform(
+    unit: LeaseUnit,
+    effect: LeaseEffect,
+    requestId: string | undefined,
+    epoch: number,
+    now: number,
+  ): Promise<void> {
     switch (effect.type) {
       case "grant":
         return this.io.post(
@@ -316,8 +337,15 @@ export class LeaseKeeper {
           { type: "lease.answer", group: unit.name, request: requestId, reason: effect.reason, epoch: effect.epoch },
           epoch,
         );
-      case "revoke":
+      case "revoke": {
+        const why = this.candidatesOf(unit, now)
+          .map((c) => `${c.node} ${c.eligible ? `priority ${c.priority}` : c.reasons.join(", ")}`)
+          .join("; ");
+        console.log(
+          `${new Date().toISOString()} coordinator: ${unit.name}: asking ${effect.node} to release (epoch ${epoch}; ${why})`,
+        );
         return this.io.post(effect.node, { type: "vip.release", group: unit.name, vips: unit.spec.vips }, epoch);
+      }
       case "moved":
         this.io.record({
           type: "vip.moved",

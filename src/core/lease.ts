@@ -163,6 +163,9 @@ export function step(
   if (s.holder !== null && desired !== s.holder && !s.revoking) {
     effects.push({ type: "revoke", node: s.holder, epoch: s.epoch });
     s = { ...s, revoking: true };
+  } else if (s.revoking && desired === s.holder) {
+    // Why it was asked to release is gone (it was out of reach a moment, its check is back): it keeps the unit.
+    s = { ...s, revoking: false };
   }
 
   if (input.type === "request") {
@@ -191,11 +194,13 @@ export function step(
 function learn(s: LeaseState, input: Extract<LeaseInput, { type: "request" }>, now: number, effects: LeaseEffect[]) {
   let next = { ...s, epoch: Math.max(s.epoch, input.epoch, input.holder?.epoch ?? 0) };
   const said = input.holding ? { node: input.node, epoch: input.epoch } : input.holder;
+  // The holder it stopped hearing from (an outage between them) held on by its peers' promises.
+  const heldOn = said !== null && next.holder === null && said.node === next.last && said.epoch === next.holderEpoch;
   if (
     said !== null &&
-    (said.epoch > next.holderEpoch || (said.epoch === next.holderEpoch && said.node === next.holder))
+    (said.epoch > next.holderEpoch || (said.epoch === next.holderEpoch && said.node === next.holder) || heldOn)
   ) {
-    if (said.node !== next.holder) {
+    if (said.node !== next.holder && !heldOn) {
       effects.push({ type: "moved", from: next.holder ?? next.last, to: said.node, epoch: said.epoch });
       next = { ...next, last: next.holder ?? next.last, revoking: false };
     }

@@ -116,6 +116,22 @@ describe("the agent's lease client", () => {
     await c.leases.stop();
   });
 
+  it("goes on with a campaign when an offer only echoes its epoch, and starts over above a higher one", async () => {
+    const c = client(director());
+    c.leases.setUnits([spec(600)]);
+    await c.leases.offered("VI_1", 0);
+    const asks = () => c.sent.filter((s) => s.command.type === "lease.request" && s.command.epoch > 0);
+    expect(asks().map((s) => (s.command as { epoch: number }).epoch)).toEqual([1]);
+    // The coordinator saw the ask under 1 and offers again under 1: the same campaign goes on.
+    await c.leases.offered("VI_1", 1);
+    expect(asks()).toHaveLength(1);
+    // Someone asked under 4 meanwhile: a new campaign above it.
+    await c.leases.offered("VI_1", 4);
+    expect(asks().map((s) => (s.command as { epoch: number }).epoch)).toEqual([1, 5]);
+    expect((await c.grant(600, 5)).holding).toBe(true);
+    await c.leases.stop();
+  });
+
   it("removes the VIP at its own deadline when no renewal is granted, without any network", async () => {
     const host = director();
     const c = client(host);

@@ -176,6 +176,36 @@ describe("what the coordinator learns from the members", () => {
     expect(state).toMatchObject({ holder: "lb2", holderEpoch: 5, epoch: 5 });
   });
 
+  it("takes back a holder it lost from sight that held on by its peers' promises, and moves nothing", () => {
+    const start = run([
+      [0, { type: "candidates", candidates: both(100, 50) }],
+      [0, ask("lb1", 4, true)],
+    ]).state;
+    // Cut off from both directors for a minute: lb1's report is overdue, then it comes back.
+    const { state, effects } = run([[60_000, ask("lb1", 4, true)]], start);
+    expect(effects).toEqual([
+      { type: "expired", node: "lb1", epoch: 4 },
+      { type: "grant", node: "lb1", epoch: 4, ttlMs: 3000 },
+    ]);
+    expect(state).toMatchObject({ holder: "lb1", holderEpoch: 4, revoking: false });
+    expect(offerable(state, "lb1", 60_000, config)).toBe(false);
+  });
+
+  it("lets a holder keep the unit when the reason to revoke it went away before it released", () => {
+    const { state, effects } = run([
+      [0, { type: "candidates", candidates: both(100, 50) }],
+      [0, ask("lb1", 4, true)],
+      // lb1 out of the coordinator's reach a moment: lb2 should hold, lb1 is asked to release.
+      [100, { type: "candidates", candidates: both(0, 50) }],
+      // lb1 is back before it got the word, and renews.
+      [200, { type: "candidates", candidates: both(100, 50) }],
+      [300, ask("lb1", 4, true)],
+    ]);
+    expect(effects.filter((e) => e.type === "revoke")).toEqual([{ type: "revoke", node: "lb1", epoch: 4 }]);
+    expect(effects.at(-1)).toEqual({ type: "grant", node: "lb1", epoch: 4, ttlMs: 3000 });
+    expect(state).toMatchObject({ holder: "lb1", revoking: false });
+  });
+
   it("does not take an older report over a newer holder", () => {
     const start = run([[0, ask("lb2", 7, true)]]).state;
     expect(run([[10, report("lb1", { node: "lb1", epoch: 6 })]], start).state).toMatchObject({
