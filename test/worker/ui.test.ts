@@ -170,6 +170,23 @@ describe("the dashboard", () => {
     expect(sent.text).toContain("Refused (409)");
   });
 
+  it("shows each VIP group's voters, how many promises hold it, and what it does without the coordinator", async () => {
+    const name = await seeded();
+    const { cookie } = await signIn(ADMIN);
+    const vip = await page("GET", `/ui/clusters/${name}/vip-groups`, cookie);
+    const voters = vip.text.match(/<table aria-label="Voters of VI_1">[\s\S]*?<\/table>/)?.[0] ?? "";
+    expect(voters).toContain("2 of 3 promises hold it");
+    // Nobody holds it (no agent connected here): no voter promises anyone.
+    expect([...voters.matchAll(/<th scope="row">([^<]+)<\/th>/g)].map((m) => m[1])).toEqual([
+      "lb1",
+      "lb2",
+      "coordinator",
+    ]);
+    expect(voters).not.toContain("s-yes");
+    expect(voters.match(/s-no/g)).toHaveLength(3);
+    expect(vip.text).toContain("quorum: the holder keeps it while a majority of voters promise it");
+  });
+
   it("shows a read token everything and lets it change nothing", async () => {
     const name = await seeded();
     const read = (await api("POST", "/v1/tokens", { body: { name: "viewer", role: "read" } })).body.token;

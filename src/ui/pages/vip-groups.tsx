@@ -1,6 +1,7 @@
 /** VIP groups: holder, epoch, time left, members with effective priority and why one is not eligible; switchover and drain for admins. */
 import { CLOCK_SKEW_MS } from "../../core/envelope.js";
 import type { LeaseView } from "../../core/lease-view.js";
+import { COORDINATOR } from "../../core/majority.js";
 import type { UiApi } from "../api.js";
 import { State } from "../layout.js";
 
@@ -58,6 +59,45 @@ function left(ms: number | null): string {
   return ms === null ? "–" : `${(Math.max(0, ms) / 1000).toFixed(1)} s`;
 }
 
+/** What the agents of a unit do while the coordinator is away, in a few words. */
+const COORDINATOR_LOSS: Record<LeaseView["onCoordinatorLoss"], string> = {
+  quorum: "quorum: the holder keeps it while a majority of voters promise it",
+  release: "release: the holder drops it at its deadline",
+  hold: "hold: the holder keeps it, two holders possible",
+};
+
+/** Who promises the holder and for how long: a majority of these promises is what holds the VIP. */
+function Voters(props: { lease: LeaseView }) {
+  const l = props.lease;
+  return (
+    <div class="scroll">
+      <table aria-label={`Voters of ${l.group}`}>
+        <caption>
+          {l.majority} of {l.voters.length} promises hold it
+        </caption>
+        <thead>
+          <tr>
+            <th scope="col">Voter</th>
+            <th scope="col">Promises {l.holder ?? "the holder"}</th>
+            <th scope="col">For</th>
+          </tr>
+        </thead>
+        <tbody>
+          {l.voters.map((v) => (
+            <tr>
+              <th scope="row">{v.voter === COORDINATOR ? "coordinator" : v.voter}</th>
+              <td>
+                <State state={v.promised ? "yes" : "no"} />
+              </td>
+              <td>{v.promised ? left(v.remainingMs) : "–"}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
 export function VipGroupsMain(props: { data: VipGroupsData; cluster: string; admin: boolean; csrf: string }) {
   const c = encodeURIComponent(props.cluster);
   return (
@@ -72,6 +112,8 @@ export function VipGroupsMain(props: { data: VipGroupsData; cluster: string; adm
             <dd>{l.epoch}</dd>
             <dt>Lease left</dt>
             <dd>{left(l.remainingMs)}</dd>
+            <dt>Coordinator away</dt>
+            <dd>{COORDINATOR_LOSS[l.onCoordinatorLoss]}</dd>
             {l.vipGroups.length > 1 ? (
               <>
                 <dt>Moves with</dt>
@@ -122,6 +164,7 @@ export function VipGroupsMain(props: { data: VipGroupsData; cluster: string; adm
               </tbody>
             </table>
           </div>
+          <Voters lease={l} />
         </section>
       ))}
       {props.data.leases.length === 0 ? <p>No VIP groups in this cluster.</p> : null}
