@@ -24,6 +24,10 @@
 #   --root DIR          install under DIR instead of / (staging and tests): the files written
 #                       point into DIR, and systemctl is not called
 # Every failure exits non-zero with the reason and what to do about it.
+#
+# Firewall: the agent connects out to the control plane (HTTPS), and listens on UDP 7441 (the
+# node's peerPort in the cluster and the agent's config) for signed lease promises from the
+# other directors of its VIP groups. Open that port between the directors, and only there.
 set -eu
 
 URL=""
@@ -372,4 +376,5 @@ else
   fi
   say "vigil-agent $VERSION is running (journalctl -u vigil-agent -f)"
 fi
+say "firewall: let the other directors of this node's VIP groups reach UDP 7441 here (peer lease promises)"
 say "done: node $NODE_NAME, agent $VERSION"

@@ -2,7 +2,8 @@
 /**
  * bench/failover: the lab's failover scenarios (test/lab/scenarios.mjs), N times each, against
  * keepalived (Debian's; VRRP, advert_int 1, priorities 100/50, a track script equal to Vigil's
- * tracked check) and against Vigil (lease TTL 1 s), in the same run and the same lab. For each:
+ * tracked check) and against Vigil (quorum leases, TTL 0.5 s), in the same run and the same lab;
+ * the three-director scenarios run in a second lab, for Vigil only. For each:
  * failover time (fault to the expected director holding the VIP, from the 50 ms sampler, whether
  * or not the old holder still has it), the
  * client's outage (longest gap between answered requests, 50 ms apart), and seconds with two
@@ -20,7 +21,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { Lab, labPrerequisites, VIP } from "../../test/lab/lab.mjs";
 import { median, outageMs, reachedMs, twoHolderSeconds } from "../../test/lab/measure.mjs";
-import { SCENARIOS } from "../../test/lab/scenarios.mjs";
+import { asExpected, SCENARIOS } from "../../test/lab/scenarios.mjs";
 import { VigilLab } from "../../test/lab/vigil-lab.mjs";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -70,7 +71,7 @@ vrrp_script chk_http {
   interval 1
   timeout 1
   rise 1
-  fall 2
+  fall 1
 }
 vrrp_instance VI_1 {
   state ${master ? "MASTER" : "BACKUP"}
@@ -146,7 +147,7 @@ vrrp_instance VI_1 {
   }
 }
 
-async function setup(system) {
+async function setup(system, directors) {
   if (system === "keepalived") {
     const k = new KeepalivedLab();
     for (const d of k.directors) {
@@ -156,7 +157,7 @@ async function setup(system) {
     return k;
   }
   execFileSync("node", [path.join(root, "host-agent/build.mjs")]);
-  const v = await VigilLab.start();
+  const v = await VigilLab.start({ directors });
   return {
     directors: v.directors,
     lab: v.lab,
@@ -180,29 +181,36 @@ async function waitFor(check, limitMs) {
   return true;
 }
 
-async function measure(system) {
-  const s = await setup(system);
+/** The scenarios of one lab: the two-director ones, or (Vigil only) the three-director ones. */
+async function measure(system, count) {
+  const scenarios = SCENARIOS.filter(
+    (x) => (x.directors ?? 2) === count && !(x.coordinator && system === "keepalived"),
+  );
+  if (scenarios.length === 0) return [];
+  const s = await setup(system, ["lb1", "lb2", "lb3"].slice(0, count));
   const sampler = s.lab.sampler(s.directors);
   const answers = s.startClient();
   const results = [];
   try {
     const lb1Alone = async () => (await s.holders()).join() === "lb1";
-    for (const scenario of SCENARIOS) {
-      if (scenario.coordinator && system === "keepalived") continue;
+    for (const scenario of scenarios) {
       const row = { system, scenario: scenario.name, failoverMs: [], outageMs: [], twoHolderS: [], failed: 0 };
+      const nobody = scenario.expect === "nobody";
+      const kept = scenario.expect === "lb1";
       for (let i = 0; i < runs; i++) {
         if (!(await waitFor(lb1Alone, 60_000))) throw new Error(`${system}: lb1 never settled as holder`);
         await sleep(2000 + Math.random() * 1000);
-        const t0 = Date.now();
+        const begun = Date.now();
         await scenario.inject(s);
-        const reached = await waitFor(async () => (await s.holders()).includes(scenario.expect), LIMIT_MS);
+        const t0 = begun + (scenario.injectedAfterMs ?? 0);
+        const reached = await waitFor(async () => asExpected(scenario.expect, await s.holders()), LIMIT_MS);
         // Long enough to see keepalived's backup take over beside a master it cannot hear (about 3.6 s).
-        await sleep(scenario.expect === "lb1" ? 6000 : 5000);
+        await sleep(scenario.holdMs ?? (kept ? 6000 : 5000));
         const t1 = Date.now();
-        const window = sampler.samples.filter((x) => x.t >= t0 && x.t <= t1);
-        if (!reached) row.failed += 1;
-        if (scenario.expect !== "lb1") row.failoverMs.push(reachedMs(window, t0, scenario.expect) ?? LIMIT_MS);
-        row.outageMs.push(outageMs(answers, t0 - 200, t1));
+        const window = sampler.samples.filter((x) => x.t >= begun && x.t <= t1);
+        if (!reached || !asExpected(scenario.expect, await s.holders())) row.failed += 1;
+        if (!kept && !nobody) row.failoverMs.push(firstReached(window, t0, scenario.expect) ?? LIMIT_MS);
+        row.outageMs.push(outageMs(answers, begun - 200, t1));
         row.twoHolderS.push(twoHolderSeconds(window));
         await scenario.restore(s);
         if (!(await waitFor(lb1Alone, 60_000))) throw new Error(`${system}: lb1 did not take the VIP back`);
@@ -217,10 +225,17 @@ async function measure(system) {
   return results;
 }
 
+/** When the first of the expected holders appeared (alone or not), ms after t0. */
+function firstReached(samples, t0, expected) {
+  const nodes = Array.isArray(expected) ? expected : [expected];
+  const times = nodes.map((n) => reachedMs(samples, t0, n)).filter((x) => x !== null);
+  return times.length === 0 ? null : Math.min(...times);
+}
+
 const systems = which === "both" ? ["keepalived", "vigil"] : [which];
 if (systems.includes("keepalived")) ensureKeepalived();
 const rows = [];
-for (const system of systems) rows.push(...(await measure(system)));
+for (const system of systems) for (const count of [2, 3]) rows.push(...(await measure(system, count)));
 
 const fmt = (values) =>
   values.length === 0
@@ -229,12 +244,12 @@ const fmt = (values) =>
 const fmtS = (values) => `${median(values).toFixed(2)} (max ${Math.max(...values).toFixed(2)})`;
 console.log(`\nbench/failover: ${runs} runs per scenario; ms as median (min-max)\n`);
 console.log(
-  `${"scenario".padEnd(30)}${"system".padEnd(12)}${"failover ms".padEnd(20)}${"outage ms".padEnd(20)}${"two holders s".padEnd(20)}failed`,
+  `${"scenario".padEnd(44)}${"system".padEnd(12)}${"failover ms".padEnd(20)}${"outage ms".padEnd(20)}${"two holders s".padEnd(20)}failed`,
 );
 for (const scenario of SCENARIOS) {
   for (const row of rows.filter((r) => r.scenario === scenario.name)) {
     console.log(
-      `${row.scenario.padEnd(30)}${row.system.padEnd(12)}${fmt(row.failoverMs).padEnd(20)}${fmt(row.outageMs).padEnd(20)}${fmtS(row.twoHolderS).padEnd(20)}${row.failed}`,
+      `${row.scenario.padEnd(44)}${row.system.padEnd(12)}${fmt(row.failoverMs).padEnd(20)}${fmt(row.outageMs).padEnd(20)}${fmtS(row.twoHolderS).padEnd(20)}${row.failed}`,
     );
   }
 }
@@ -252,6 +267,31 @@ if (k && v) {
     `\ndirector dies (isolated): Vigil ${Math.round(summary.directorDies.vigilMedianMs)} ms vs keepalived ${Math.round(summary.directorDies.keepalivedMedianMs)} ms (ratio ${summary.directorDies.ratio.toFixed(2)}; target <= 0.5)`,
   );
 }
+// The targets for Vigil's own rows: medians for failover, every run for outages that must not happen.
+const TARGETS = [
+  ["daemon SIGKILL", "failover median ms", (r) => median(r.failoverMs), 800],
+  ["tracked service stopped", "failover median ms", (r) => median(r.failoverMs), 1000],
+  ["coordinator restarted", "outage max ms", (r) => Math.max(...r.outageMs), 100],
+  ["coordinator unreachable 60 s", "outage max ms", (r) => Math.max(...r.outageMs), 100],
+  ["holder cut from coordinator", "outage max ms", (r) => Math.max(...r.outageMs), 100],
+];
+const missed = [];
+for (const [scenario, what, value, target] of TARGETS) {
+  const row = rows.find((r) => r.system === "vigil" && r.scenario === scenario);
+  if (!row) continue;
+  const got = value(row);
+  const ok = got <= target;
+  if (!ok) missed.push(scenario);
+  console.log(`${ok ? "ok  " : "MISS"} ${scenario}: ${what} ${Math.round(got)} (target <= ${target})`);
+}
+summary.targets = TARGETS.map(([scenario, what, , target]) => ({
+  scenario,
+  what,
+  target,
+  met: !missed.includes(scenario),
+}));
+const vigilFailed = rows.filter((r) => r.system === "vigil" && r.failed > 0).map((r) => r.scenario);
+if (vigilFailed.length > 0) console.log(`MISS runs that did not reach the expected holder: ${vigilFailed.join(", ")}`);
 const vigilSplit = rows
   .filter((r) => r.system === "vigil")
   .reduce((sum, r) => sum + r.twoHolderS.reduce((a, b) => a + b, 0), 0);
@@ -261,3 +301,4 @@ writeFileSync(
   path.join(root, "bench/results/failover.json"),
   `${JSON.stringify({ runs, at: new Date().toISOString(), rows, summary, vigilTwoHolderSeconds: vigilSplit }, null, 2)}\n`,
 );
+if (missed.length > 0 || vigilFailed.length > 0 || vigilSplit > 0) process.exitCode = 1;

@@ -91,7 +91,7 @@ export async function startDaemon(config: AgentConfig, bundle: string, log: Log)
     async stop() {
       probes.stop();
       await leases?.stop();
-      peers.stop();
+      await peers.stop();
       watchdog.release();
       await channel?.stop();
     },

@@ -345,22 +345,31 @@ export class LeaseClient {
     return true;
   }
 
-  /** Tells the coordinator what this node knows of the unit, asking nothing. */
+  /**
+   * Tells the coordinator what this node knows of the unit, asking nothing: who holds it (this
+   * node, with its promises, or a peer that says so). Where the coordinator is no voter (an odd
+   * member count) this goes with every round of asks, so it still sees who is there and decides.
+   */
   private async report(unit: Unit): Promise<void> {
-    const holder = unit.m.peerHolder(this.deps.now());
+    const m = unit.m;
+    const now = this.deps.now();
+    const peer = m.peerHolder(now);
+    const holder = unit.holding
+      ? { node: this.deps.node, epoch: m.epoch }
+      : peer && { node: peer.node, epoch: peer.epoch };
     await this.deps
       .send(
         {
           type: "lease.request",
-          group: unit.m.spec.name,
+          group: m.spec.name,
           epoch: 0,
-          holding: false,
-          holder: holder ? { node: holder.node, epoch: holder.epoch } : null,
-          promises: [],
+          holding: unit.holding,
+          holder,
+          promises: unit.holding ? m.promiseView(now) : [],
         },
-        unit.m.spec.name,
+        m.spec.name,
       )
-      .catch((err) => this.deps.log(`${unit.m.spec.name}: report not sent: ${(err as Error).message}`));
+      .catch((err) => this.deps.log(`${m.spec.name}: report not sent: ${(err as Error).message}`));
   }
 
   /** Sends one round of asks: this node's own voter answers at once, the others over the network. */
@@ -383,6 +392,7 @@ export class LeaseClient {
           because: ask.because,
         });
     }
+    if (asks.length > 0 && !m.voters.includes(COORDINATOR)) sends.push(this.report(unit));
     await Promise.all(sends);
     await this.evaluate(unit);
   }

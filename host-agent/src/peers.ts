@@ -51,7 +51,9 @@ export class PeerLink {
     });
   }
 
-  stop(): void {
+  /** Stops listening once what was sent (a stopping holder's release) has left. */
+  async stop(): Promise<void> {
+    await this.sending;
     this.socket?.close();
     this.socket = null;
   }
@@ -79,7 +81,12 @@ export class PeerLink {
     };
     // One at a time, in the order of their seq: the receiver refuses a seq below the last.
     this.sending = this.sending
-      .then(async () => socket.send(await sealPeer(frame, this.options.privateKey), peer.port, peer.address))
+      .then(async () => {
+        const text = await sealPeer(frame, this.options.privateKey);
+        await new Promise<void>((resolve, reject) =>
+          socket.send(text, peer.port, peer.address, (err) => (err ? reject(err) : resolve())),
+        );
+      })
       .catch((err) => this.refused(to, `sending to ${to}: ${(err as Error).message}`));
   }
 

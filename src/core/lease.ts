@@ -50,6 +50,8 @@ export interface LeaseState {
   target: string | null;
   /** The last node that held the lease, for vip.moved events. */
   last: string | null;
+  /** `last` was lost from sight (its reports stopped), not released: it may still hold by its peers. */
+  lastExpired: boolean;
   candidates: Candidate[];
   /** When each candidate last became eligible, for the preempt delay. */
   eligibleSince: Record<string, number>;
@@ -87,6 +89,7 @@ export function initialLease(_now: number): LeaseState {
     revoking: false,
     target: null,
     last: null,
+    lastExpired: false,
     candidates: [],
     eligibleSince: {},
   };
@@ -123,14 +126,14 @@ export function step(
 ): { state: LeaseState; effects: LeaseEffect[] } {
   let s: LeaseState = { ...prev };
   const effects: LeaseEffect[] = [];
-  const lose = () => {
-    s = { ...s, last: s.holder, holder: null, revoking: false };
+  const lose = (expired: boolean) => {
+    s = { ...s, last: s.holder, holder: null, revoking: false, lastExpired: expired };
   };
 
   // Time first: a holder nobody reported for a TTL plus grace is gone.
   if (s.holder !== null && now - s.reportedAt > reportLifetime(config)) {
     effects.push({ type: "expired", node: s.holder, epoch: s.holderEpoch });
-    lose();
+    lose(true);
   }
 
   switch (input.type) {
@@ -150,7 +153,7 @@ export function step(
       break;
     case "release":
       s = { ...s, voter: released(s.voter, { candidate: input.node, epoch: input.epoch }) };
-      if (input.node === s.holder && input.epoch === s.holderEpoch) lose();
+      if (input.node === s.holder && input.epoch === s.holderEpoch) lose(false);
       break;
     case "request":
       s = learn(s, input, now, effects);
@@ -193,9 +196,17 @@ export function step(
 /** What a member's request tells about the holder: the highest epoch reported wins. */
 function learn(s: LeaseState, input: Extract<LeaseInput, { type: "request" }>, now: number, effects: LeaseEffect[]) {
   let next = { ...s, epoch: Math.max(s.epoch, input.epoch, input.holder?.epoch ?? 0) };
-  const said = input.holding ? { node: input.node, epoch: input.epoch } : input.holder;
+  // A holder names itself (with the epoch it holds under, whether or not it asks for a promise).
+  const said = input.holder ?? (input.holding ? { node: input.node, epoch: input.epoch } : null);
   // The holder it stopped hearing from (an outage between them) held on by its peers' promises.
-  const heldOn = said !== null && next.holder === null && said.node === next.last && said.epoch === next.holderEpoch;
+  // Its own word counts; another member's only after an expiry, not after a release (its view
+  // of a holder that just stopped may lag by a renewal).
+  const heldOn =
+    said !== null &&
+    next.holder === null &&
+    said.node === next.last &&
+    said.epoch === next.holderEpoch &&
+    (next.lastExpired || (input.holding && input.node === said.node));
   if (
     said !== null &&
     (said.epoch > next.holderEpoch || (said.epoch === next.holderEpoch && said.node === next.holder) || heldOn)
@@ -207,7 +218,7 @@ function learn(s: LeaseState, input: Extract<LeaseInput, { type: "request" }>, n
     next = { ...next, holder: said.node, holderEpoch: said.epoch, reportedAt: now };
   } else if (!input.holding && input.node === next.holder) {
     // The holder itself says it holds nothing (it dropped at its deadline, or stopped).
-    next = { ...next, last: next.holder, holder: null, revoking: false };
+    next = { ...next, last: next.holder, holder: null, revoking: false, lastExpired: false };
   }
   return next;
 }

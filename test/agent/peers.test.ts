@@ -11,8 +11,8 @@ import { type PeerFrame, type PeerMessage, sealPeer } from "../../src/core/peer.
 
 const state: PeerMessage = { type: "state", unit: "VI_1", eligible: true, priority: 100, holding: true, epoch: 3 };
 const links: PeerLink[] = [];
-afterEach(() => {
-  for (const l of links.splice(0)) l.stop();
+afterEach(async () => {
+  for (const l of links.splice(0)) await l.stop();
 });
 
 async function pair() {
@@ -75,6 +75,15 @@ describe("the peer link", () => {
     await sleep(500);
     expect(p.got.map((g) => g.message)).toEqual(burst);
     expect(p.logs.filter((l) => l.includes("refused"))).toEqual([]);
+  });
+
+  it("stops only after what it sent has left: a stopping holder's last word arrives", async () => {
+    const p = await pair();
+    const release: PeerMessage = { type: "release", unit: "VI_1", epoch: 3 };
+    p.lb1.send("lb2", release);
+    await p.lb1.stop();
+    await sleep(100);
+    expect(p.got).toEqual([{ from: "lb1", message: release }]);
   });
 
   it("refuses what is not a peer lease message, and says why", async () => {

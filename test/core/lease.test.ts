@@ -191,6 +191,18 @@ describe("what the coordinator learns from the members", () => {
     expect(offerable(state, "lb1", 60_000, config)).toBe(false);
   });
 
+  it("takes a holder back from another member's report only after losing it from sight, not after its release", () => {
+    const start = run([
+      [0, { type: "candidates", candidates: both(100, 50) }],
+      [0, ask("lb1", 4, true)],
+    ]).state;
+    const lagging = report("lb2", { node: "lb1", epoch: 4 });
+    const released = run([[100, { type: "release", node: "lb1", epoch: 4 }], [120, lagging]], start).state;
+    expect(released).toMatchObject({ holder: null, last: "lb1" });
+    const expired = run([[60_000, lagging]], start).state;
+    expect(expired).toMatchObject({ holder: "lb1", holderEpoch: 4 });
+  });
+
   it("lets a holder keep the unit when the reason to revoke it went away before it released", () => {
     const { state, effects } = run([
       [0, { type: "candidates", candidates: both(100, 50) }],
@@ -204,6 +216,18 @@ describe("what the coordinator learns from the members", () => {
     expect(effects.filter((e) => e.type === "revoke")).toEqual([{ type: "revoke", node: "lb1", epoch: 4 }]);
     expect(effects.at(-1)).toEqual({ type: "grant", node: "lb1", epoch: 4, ttlMs: 3000 });
     expect(state).toMatchObject({ holder: "lb1", revoking: false });
+  });
+
+  it("learns the holder from its own report that asks for nothing (a unit it has no vote on)", () => {
+    const { state, effects } = run([
+      [0, { type: "candidates", candidates: both(100, 50) }],
+      [0, { type: "request", node: "lb1", epoch: 0, holding: true, holder: { node: "lb1", epoch: 7 } }],
+    ]);
+    expect(state).toMatchObject({ holder: "lb1", holderEpoch: 7, epoch: 7 });
+    expect(effects).toEqual([
+      { type: "moved", from: null, to: "lb1", epoch: 7 },
+      { type: "deny", node: "lb1", reason: null, epoch: 7 },
+    ]);
   });
 
   it("does not take an older report over a newer holder", () => {

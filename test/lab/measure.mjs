@@ -44,11 +44,17 @@ export function failoverMs(samples, t0, node) {
  * in [from, to] (requests go out every 50 ms, so an unbroken service shows about 50 ms).
  */
 export function outageMs(answers, from, to) {
+  return longestGap(answers, from, to).ms;
+}
+
+/** The longest stretch in [from, to] with no answered request: its length, where it starts and ends. */
+export function longestGap(answers, from, to) {
   const ok = answers.filter((a) => a.who && a.t >= from && a.t <= to).map((a) => a.t);
-  if (ok.length === 0) return to - from;
-  let gap = ok[0] - from;
-  for (let i = 1; i < ok.length; i++) gap = Math.max(gap, ok[i] - ok[i - 1]);
-  return Math.max(gap, to - ok[ok.length - 1]);
+  const edges = [from, ...ok, to];
+  let gap = { ms: 0, from, to: from };
+  for (let i = 1; i < edges.length; i++)
+    if (edges[i] - edges[i - 1] > gap.ms) gap = { ms: edges[i] - edges[i - 1], from: edges[i - 1], to: edges[i] };
+  return gap;
 }
 
 /** The directors that answered requests sent in [from, to]. */

@@ -22,7 +22,7 @@ const PORT = 8787;
 export const CLUSTER = "lab";
 const NOTIFY = path.join(here, "notify.sh");
 
-/** The lab's cluster: two (or three) directors sharing the VIP, each tracking its own :80. */
+/** The lab's cluster: two (or three) directors sharing the VIP by quorum lease, each tracking its own :80. */
 export function labCluster(directors, group = {}) {
   return {
     cluster: { name: CLUSTER },
@@ -32,11 +32,14 @@ export function labCluster(directors, group = {}) {
         name: "lb-http",
         type: "tcp",
         connectPort: 80,
+        // One failed check (two connects 0.1 s apart) takes the node out, as bench/failover's
+        // keepalived track script does.
         interval: 1,
-        timeout: 0.5,
-        retries: 0,
+        timeout: 0.4,
+        retries: 1,
+        delayBeforeRetry: 0.1,
         rise: 1,
-        fall: 2,
+        fall: 1,
         observers: { agents: directors },
       },
     ],
@@ -44,8 +47,9 @@ export function labCluster(directors, group = {}) {
       {
         name: "VI_1",
         vips: [{ cidr: `${VIP}/24`, interface: "eth0", label: "eth0:vip" }],
-        members: directors.map((node, i) => ({ node, priority: 100 - 50 * i })),
-        leaseTtl: 1,
+        members: directors.map((node, i) => ({ node, priority: [100, 50, 25][i] ?? 10 })),
+        // The shortest lease the peer link makes safe on a LAN (see README, "Failover").
+        leaseTtl: 0.5,
         track: [{ check: "lb-http", weight: 0 }],
         notify: {
           master: { path: NOTIFY, args: [] },
