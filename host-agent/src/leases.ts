@@ -355,8 +355,8 @@ export class LeaseClient {
     const now = this.deps.now();
     const peer = m.peerHolder(now);
     const holder = unit.holding
-      ? { node: this.deps.node, epoch: m.epoch }
-      : peer && { node: peer.node, epoch: peer.epoch };
+      ? { node: this.deps.node, epoch: m.epoch, heardMsAgo: 0 }
+      : peer && { node: peer.node, epoch: peer.epoch, heardMsAgo: Math.max(0, Math.round(now - peer.heardAt)) };
     await this.deps
       .send(
         {
@@ -407,7 +407,7 @@ export class LeaseClient {
           group: m.spec.name,
           epoch: ask.epoch,
           holding: unit.holding,
-          holder: unit.holding ? { node: this.deps.node, epoch: m.epoch } : null,
+          holder: unit.holding ? { node: this.deps.node, epoch: m.epoch, heardMsAgo: 0 } : null,
           promises: unit.holding ? m.promiseView(this.deps.now()) : [],
         },
         m.spec.name,

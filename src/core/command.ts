@@ -100,8 +100,17 @@ export const LeaseRequest = z.strictObject({
   epoch: z.number().int().nonnegative(),
   /** It holds the unit now, under `epoch`. */
   holding: z.boolean(),
-  /** Who holds the unit as this agent knows it (itself, or a peer that says so), or null. */
-  holder: z.strictObject({ node: Ident, epoch: z.number().int().nonnegative() }).nullable(),
+  /**
+   * Who holds the unit as this agent knows it (itself, or a peer that says so), or null; for a
+   * peer, how long ago it last heard that peer say so.
+   */
+  holder: z
+    .strictObject({
+      node: Ident,
+      epoch: z.number().int().nonnegative(),
+      heardMsAgo: z.number().int().nonnegative().max(3_600_000).optional(),
+    })
+    .nullable(),
   /** While holding: the voters whose promises cover it, and for how much longer. */
   promises: z.array(z.strictObject({ voter: z.string().max(64), remainingMs: z.number().int() })).max(17),
 });

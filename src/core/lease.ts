@@ -62,7 +62,8 @@ export interface Report {
   /** The epoch it asks the coordinator's promise for; 0 when it only reports. */
   epoch: number;
   holding: boolean;
-  holder: { node: string; epoch: number } | null;
+  /** `heardMsAgo`: how old another member's word on the holder is (0, or absent, for its own). */
+  holder: { node: string; epoch: number; heardMsAgo?: number } | null;
 }
 
 export type LeaseInput =
@@ -215,7 +216,9 @@ function learn(s: LeaseState, input: Extract<LeaseInput, { type: "request" }>, n
       effects.push({ type: "moved", from: next.holder ?? next.last, to: said.node, epoch: said.epoch });
       next = { ...next, last: next.holder ?? next.last, revoking: false };
     }
-    next = { ...next, holder: said.node, holderEpoch: said.epoch, reportedAt: now };
+    // A holder is believed for a TTL and grace from when anyone last heard it, not from when the word arrived.
+    const heardAt = now - Math.max(0, input.holder?.heardMsAgo ?? 0);
+    next = { ...next, holder: said.node, holderEpoch: said.epoch, reportedAt: Math.max(next.reportedAt, heardAt) };
   } else if (!input.holding && input.node === next.holder) {
     // The holder itself says it holds nothing (it dropped at its deadline, or stopped).
     next = { ...next, last: next.holder, holder: null, revoking: false, lastExpired: false };

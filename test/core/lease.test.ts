@@ -230,6 +230,25 @@ describe("what the coordinator learns from the members", () => {
     ]);
   });
 
+  it("believes another member's word on the holder from when that member last heard it", () => {
+    const start = run([
+      [0, { type: "candidates", candidates: both(100, 50) }],
+      [0, ask("lb1", 4, true)],
+    ]).state;
+    const word = (heardMsAgo: number): LeaseInput => ({
+      type: "request",
+      node: "lb2",
+      epoch: 0,
+      holding: false,
+      holder: { node: "lb1", epoch: 4, heardMsAgo },
+    });
+    // lb1 died at 0; lb2 still names it at 2000, having last heard it then: it expires at TTL + grace.
+    const stale = run([[2000, word(2000)], [3301, { type: "tick" }]], start);
+    expect(stale.effects).toContainEqual({ type: "expired", node: "lb1", epoch: 4 });
+    const fresh = run([[2000, word(0)], [3301, { type: "tick" }]], start);
+    expect(fresh.state.holder).toBe("lb1");
+  });
+
   it("does not take an older report over a newer holder", () => {
     const start = run([[0, ask("lb2", 7, true)]]).state;
     expect(run([[10, report("lb1", { node: "lb1", epoch: 6 })]], start).state).toMatchObject({
