@@ -6,7 +6,8 @@
  * the three-director scenarios run in a second lab, for Vigil only. For each:
  * failover time (fault to the expected director holding the VIP, from the 50 ms sampler, whether
  * or not the old holder still has it), the
- * client's outage (longest gap between answered requests, 50 ms apart), and seconds with two
+ * client's outage (longest gap between answered requests, 50 ms apart; and the most requests
+ * lost in a row), and seconds with two
  * directors holding the VIP, over the 5 s after the expected holder appeared (6 s when nothing
  * should move): a split that lasts until the restore is cut off there. Faults are injected at a random phase (0-1 s after settling), so
  * keepalived's advert timer is not always caught at the same point of its cycle.
@@ -20,7 +21,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { Lab, labPrerequisites, VIP } from "../../test/lab/lab.mjs";
-import { median, outageMs, reachedMs, twoHolderSeconds } from "../../test/lab/measure.mjs";
+import { lostInARow, median, outageMs, reachedMs, twoHolderSeconds } from "../../test/lab/measure.mjs";
 import { asExpected, SCENARIOS } from "../../test/lab/scenarios.mjs";
 import { VigilLab } from "../../test/lab/vigil-lab.mjs";
 
@@ -169,6 +170,16 @@ async function setup(system, directors) {
     startClient: () => v.startClient(),
     holders: () => v.holders(),
     stop: () => v.stop(),
+    logs: () =>
+      [
+        ...v.directors.map((d) => `--- ${d} agent ---\n${v.agentLog(d).slice(-3000)}`),
+        `--- control plane ---\n${v
+          .controlPlaneLog()
+          .split("\n")
+          .filter((l) => l.includes("coordinator"))
+          .slice(-40)
+          .join("\n")}`,
+      ].join("\n"),
   };
 }
 
@@ -194,7 +205,15 @@ async function measure(system, count) {
   try {
     const lb1Alone = async () => (await s.holders()).join() === "lb1";
     for (const scenario of scenarios) {
-      const row = { system, scenario: scenario.name, failoverMs: [], outageMs: [], twoHolderS: [], failed: 0 };
+      const row = {
+        system,
+        scenario: scenario.name,
+        failoverMs: [],
+        outageMs: [],
+        lostInARow: [],
+        twoHolderS: [],
+        failed: 0,
+      };
       const nobody = scenario.expect === "nobody";
       const kept = scenario.expect === "lb1";
       for (let i = 0; i < runs; i++) {
@@ -211,6 +230,7 @@ async function measure(system, count) {
         if (!reached || !asExpected(scenario.expect, await s.holders())) row.failed += 1;
         if (!kept && !nobody) row.failoverMs.push(firstReached(window, t0, scenario.expect) ?? LIMIT_MS);
         row.outageMs.push(outageMs(answers, begun - 200, t1));
+        row.lostInARow.push(lostInARow(answers, begun - 200, t1));
         row.twoHolderS.push(twoHolderSeconds(window));
         await scenario.restore(s);
         if (!(await waitFor(lb1Alone, 60_000))) throw new Error(`${system}: lb1 did not take the VIP back`);
@@ -218,6 +238,10 @@ async function measure(system, count) {
       results.push(row);
       console.log(`  ${system} / ${scenario.name}: done`);
     }
+  } catch (err) {
+    // What each side saw, for the one who reads the failure.
+    if (s.logs) console.error(s.logs());
+    throw err;
   } finally {
     await sampler.stop();
     await s.stop();
@@ -244,12 +268,12 @@ const fmt = (values) =>
 const fmtS = (values) => `${median(values).toFixed(2)} (max ${Math.max(...values).toFixed(2)})`;
 console.log(`\nbench/failover: ${runs} runs per scenario; ms as median (min-max)\n`);
 console.log(
-  `${"scenario".padEnd(44)}${"system".padEnd(12)}${"failover ms".padEnd(20)}${"outage ms".padEnd(20)}${"two holders s".padEnd(20)}failed`,
+  `${"scenario".padEnd(44)}${"system".padEnd(12)}${"failover ms".padEnd(20)}${"outage ms".padEnd(20)}${"lost in a row".padEnd(15)}${"two holders s".padEnd(20)}failed`,
 );
 for (const scenario of SCENARIOS) {
   for (const row of rows.filter((r) => r.scenario === scenario.name)) {
     console.log(
-      `${row.scenario.padEnd(44)}${row.system.padEnd(12)}${fmt(row.failoverMs).padEnd(20)}${fmt(row.outageMs).padEnd(20)}${fmtS(row.twoHolderS).padEnd(20)}${row.failed}`,
+      `${row.scenario.padEnd(44)}${row.system.padEnd(12)}${fmt(row.failoverMs).padEnd(20)}${fmt(row.outageMs).padEnd(20)}${String(Math.max(...row.lostInARow)).padEnd(15)}${fmtS(row.twoHolderS).padEnd(20)}${row.failed}`,
     );
   }
 }
@@ -271,9 +295,11 @@ if (k && v) {
 const TARGETS = [
   ["daemon SIGKILL", "failover median ms", (r) => median(r.failoverMs), 800],
   ["tracked service stopped", "failover median ms", (r) => median(r.failoverMs), 1000],
-  ["coordinator restarted", "outage max ms", (r) => Math.max(...r.outageMs), 100],
-  ["coordinator unreachable 60 s", "outage max ms", (r) => Math.max(...r.outageMs), 100],
-  ["holder cut from coordinator", "outage max ms", (r) => Math.max(...r.outageMs), 100],
+  // "No gap beyond one lost request": requests go out every 50 ms, so that is a gap of about
+  // 100 ms, a little more when the timers run late.
+  ["coordinator restarted", "requests lost in a row, max", (r) => Math.max(...r.lostInARow), 1],
+  ["coordinator unreachable 60 s", "requests lost in a row, max", (r) => Math.max(...r.lostInARow), 1],
+  ["holder cut from coordinator", "requests lost in a row, max", (r) => Math.max(...r.lostInARow), 1],
 ];
 const missed = [];
 for (const [scenario, what, value, target] of TARGETS) {

@@ -12,6 +12,7 @@ export function claimsWithoutGarp(samples: Sample[], garps: Garp[], from?: numbe
 export function failoverMs(samples: Sample[], t0: number, node: string): number | null;
 export function outageMs(answers: Answer[], from: number, to: number): number;
 export function longestGap(answers: Answer[], from: number, to: number): { ms: number; from: number; to: number };
+export function lostInARow(answers: Answer[], from: number, to: number): number;
 export function whoAnswered(answers: Answer[], from: number, to: number): string[];
 export function median(values: number[]): number;
 export function reachedMs(samples: Sample[], t0: number, node: string): number | null;

@@ -57,6 +57,17 @@ export function longestGap(answers, from, to) {
   return gap;
 }
 
+/** The most requests sent in [from, to] that went unanswered one after another. */
+export function lostInARow(answers, from, to) {
+  let run = 0;
+  let most = 0;
+  for (const a of [...answers].filter((x) => x.t >= from && x.t <= to).sort((x, y) => x.t - y.t)) {
+    run = a.who ? 0 : run + 1;
+    most = Math.max(most, run);
+  }
+  return most;
+}
+
 /** The directors that answered requests sent in [from, to]. */
 export function whoAnswered(answers, from, to) {
   return [...new Set(answers.filter((a) => a.who && a.t >= from && a.t <= to).map((a) => a.who))];
