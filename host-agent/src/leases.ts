@@ -18,20 +18,13 @@ import type { Vip } from "../../src/core/vip-group.js";
 import type { NotifyState } from "../../src/core/vocabulary.js";
 import type { VoteState } from "../../src/core/vote.js";
 import type { ProgramGate } from "./allowlist.js";
+import { HeldVips } from "./held-vips.js";
 import { runHooks } from "./hooks.js";
 import { type Ask, MajorityUnit } from "./majority-unit.js";
+import type { PeerAddress } from "./peers.js";
 import type { Runner } from "./runner.js";
-import { announce, ensureVip } from "./vip.js";
 
 export { marginMs } from "../../src/core/majority.js";
-
-/** A peer as the peer link needs it. */
-export interface PeerAddress {
-  node: string;
-  address: string;
-  port: number;
-  publicKey: string;
-}
 
 export interface LeaseDeps {
   /** This node's name. */
@@ -68,7 +61,8 @@ interface Unit {
   deadline: number;
   tick: ReturnType<typeof setInterval> | null;
   expiry: ReturnType<typeof setTimeout> | null;
-  refresh: ReturnType<typeof setInterval> | null;
+  /** Its VIPs on this host while held. */
+  vips: HeldVips;
   /** Host changes for this unit run one after another. */
   chain: Promise<void>;
 }
@@ -108,7 +102,7 @@ export class LeaseClient {
         deadline: 0,
         tick: null,
         expiry: null,
-        refresh: null,
+        vips: new HeldVips(this.deps.runner, this.deps.log),
         chain: Promise.resolve(),
       };
       this.units.set(spec.name, fresh);
@@ -462,33 +456,15 @@ export class LeaseClient {
   private async take(unit: Unit): Promise<void> {
     if (!unit.holding) return;
     const spec = unit.m.spec;
-    for (const vip of spec.vips) await ensureVip(this.deps.runner, vip, true);
+    await unit.vips.add(spec, () => unit.holding);
     this.deps.log(`${spec.name}: holding ${spec.vips.map((v) => v.cidr).join(", ")} (epoch ${unit.m.epoch})`);
-    const { count, interval, refresh } = spec.garp;
-    // Announce in the background: renewals must not wait for the burst.
-    const holding = () => unit.holding;
-    void Promise.all(
-      spec.vips.map((vip) => announce(this.deps.runner, vip, count, interval, undefined, holding)),
-    ).catch((err) => this.deps.log(`${spec.name}: gratuitous ARP failed: ${(err as Error).message}`));
-    if (refresh > 0 && unit.refresh === null) {
-      unit.refresh = setInterval(() => {
-        if (unit.holding)
-          for (const vip of unit.m.spec.vips)
-            void announce(this.deps.runner, vip, 1, 0, undefined, holding).catch(() => undefined);
-      }, refresh * 1000);
-    }
     await this.notify(unit, "master");
   }
 
   /** The group's VIPs changed while held: add the new ones (and announce them), remove the old. */
   private async reconcile(unit: Unit, dropped: Vip[]): Promise<void> {
     if (!unit.holding) return;
-    for (const vip of dropped) await ensureVip(this.deps.runner, vip, false);
-    const { garp, vips } = unit.m.spec;
-    for (const vip of vips) {
-      if ((await ensureVip(this.deps.runner, vip, true)) === "changed")
-        void announce(this.deps.runner, vip, garp.count, garp.interval, undefined, () => unit.holding);
-    }
+    await unit.vips.reconcile(unit.m.spec, dropped, () => unit.holding);
     this.tellWatchdog();
   }
 
@@ -500,16 +476,8 @@ export class LeaseClient {
     unit.holding = false;
     m.stand();
     if (unit.expiry) clearTimeout(unit.expiry);
-    if (unit.refresh) clearInterval(unit.refresh);
-    unit.refresh = null;
     this.tellWatchdog();
-    for (const vip of m.spec.vips) {
-      try {
-        await ensureVip(this.deps.runner, vip, false);
-      } catch (err) {
-        this.deps.log(`${m.spec.name}: removing ${vip.cidr}: ${(err as Error).message}`);
-      }
-    }
+    await unit.vips.remove(m.spec);
     this.deps.log(`${m.spec.name}: released (${why}, epoch ${epoch})`);
     // Only once the VIPs are gone may a voter promise someone else.
     if (m.onRelease(this.deps.node, epoch)) this.remember(unit);

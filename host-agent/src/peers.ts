@@ -8,9 +8,16 @@
 import { createSocket, type Socket } from "node:dgram";
 import { importPublicKey } from "../../src/core/envelope.js";
 import { openPeer, type PeerMessage, sealPeer } from "../../src/core/peer.js";
-import type { PeerAddress } from "./leases.js";
 
 const LOG_EVERY_MS = 10_000;
+
+/** A peer as the link needs it: where it listens and the key its datagrams are signed with. */
+export interface PeerAddress {
+  node: string;
+  address: string;
+  port: number;
+  publicKey: string;
+}
 
 export interface PeerLinkOptions {
   cluster: string;
