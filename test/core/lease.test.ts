@@ -197,7 +197,13 @@ describe("what the coordinator learns from the members", () => {
       [0, ask("lb1", 4, true)],
     ]).state;
     const lagging = report("lb2", { node: "lb1", epoch: 4 });
-    const released = run([[100, { type: "release", node: "lb1", epoch: 4 }], [120, lagging]], start).state;
+    const released = run(
+      [
+        [100, { type: "release", node: "lb1", epoch: 4 }],
+        [120, lagging],
+      ],
+      start,
+    ).state;
     expect(released).toMatchObject({ holder: null, last: "lb1" });
     const expired = run([[60_000, lagging]], start).state;
     expect(expired).toMatchObject({ holder: "lb1", holderEpoch: 4 });
@@ -243,9 +249,21 @@ describe("what the coordinator learns from the members", () => {
       holder: { node: "lb1", epoch: 4, heardMsAgo },
     });
     // lb1 died at 0; lb2 still names it at 2000, having last heard it then: it expires at TTL + grace.
-    const stale = run([[2000, word(2000)], [3301, { type: "tick" }]], start);
+    const stale = run(
+      [
+        [2000, word(2000)],
+        [3301, { type: "tick" }],
+      ],
+      start,
+    );
     expect(stale.effects).toContainEqual({ type: "expired", node: "lb1", epoch: 4 });
-    const fresh = run([[2000, word(0)], [3301, { type: "tick" }]], start);
+    const fresh = run(
+      [
+        [2000, word(0)],
+        [3301, { type: "tick" }],
+      ],
+      start,
+    );
     expect(fresh.state.holder).toBe("lb1");
   });
 
