@@ -172,15 +172,17 @@ export class LeaseClient {
 
   /**
    * The coordinator chose this node for the unit: campaign now, above the coordinator's epoch.
-   * An offer that only echoes the epoch of the campaign under way changes nothing: starting
-   * over would throw away the answers on their way, and the next ask would draw the next offer.
+   * An offer that only echoes the epoch of the offered campaign under way changes nothing:
+   * starting over would throw away the answers on their way, and the next ask would draw the
+   * next offer. A campaign of its own (the status quo, while it thought the coordinator gone)
+   * gives way to the offer, which the peers consent to.
    */
   async offered(group: string, epoch: number): Promise<void> {
     this.heard();
     const unit = this.units.get(group);
     if (!unit || unit.holding) return;
     const m = unit.m;
-    if (m.epoch !== 0 && m.epoch >= epoch && !m.campaignStale(this.deps.now(), false)) return;
+    if (m.epoch !== 0 && m.because === "offer" && m.epoch >= epoch && !m.campaignStale(this.deps.now(), false)) return;
     await this.dispatch(unit, unit.m.campaign("offer", epoch, this.deps.now()));
   }
 

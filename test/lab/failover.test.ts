@@ -44,6 +44,11 @@ const BOUNDS: Record<string, { failoverMs: number; outageMs: number; lost?: numb
 };
 /** Taking the VIP back (preempt) after a restore: release, offer, claim. */
 const PREEMPT_OUTAGE_MS = 1000;
+/**
+ * The same after the control plane was cut off: an agent may first have to find its old
+ * connection dead (its heartbeats go unanswered) before the offer reaches it.
+ */
+const PREEMPT_AFTER_CUT_MS = 2000;
 
 const missing = labPrerequisites();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -180,7 +185,15 @@ async function play(r: Rig, scenario: Scenario): Promise<void> {
     check(
       r,
       healed,
-      { outageMs: kept ? bound.outageMs : scenario.expect === "nobody" ? Number.POSITIVE_INFINITY : PREEMPT_OUTAGE_MS },
+      {
+        outageMs: kept
+          ? bound.outageMs
+          : scenario.expect === "nobody"
+            ? Number.POSITIVE_INFINITY
+            : scenario.coordinator
+              ? PREEMPT_AFTER_CUT_MS
+              : PREEMPT_OUTAGE_MS,
+      },
       "lb1",
     );
   } catch (err) {
