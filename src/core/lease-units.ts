@@ -50,9 +50,9 @@ function unitOf(
     node,
     priorities: groups.map((g) => g.members.find((m) => m.node === node)?.priority ?? 0),
   }));
-  // The safest policy any of the groups asks for: release before hold before quorum.
+  // The safest policy any of the groups asks for: release, then quorum; hold only if all say so.
   const policies = groups.map((g) => g.onCoordinatorLoss);
-  const policy = policies.includes("release") ? "release" : policies.includes("hold") ? "hold" : "quorum";
+  const policy = policies.includes("release") ? "release" : policies.includes("quorum") ? "quorum" : "hold";
   return {
     name,
     groups,

@@ -81,6 +81,18 @@ describe("lease units", () => {
     expect(vi3?.config).toMatchObject({ ttlMs: 3000, preempt: true, preemptDelayMs: 10_000 });
   });
 
+  it.each([
+    [["quorum", "release"], "release"],
+    [["hold", "quorum"], "quorum"],
+    [["hold", "hold"], "hold"],
+  ] as const)("a sync group of %j groups runs on the safest of them: %s", (policies, want) => {
+    const mixed = ClusterDocument.parse({
+      ...doc,
+      vipGroups: doc.vipGroups.map((g, i) => ({ ...g, onCoordinatorLoss: policies[i] ?? "quorum" })),
+    });
+    expect(leaseUnits(mixed).find((u) => u.name === "SG")?.spec.onCoordinatorLoss).toBe(want);
+  });
+
   it("gives each member its peers' keys and its own tracked targets", () => {
     const [sg] = leaseUnits(doc);
     if (!sg) throw new Error("no unit");
