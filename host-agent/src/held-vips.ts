@@ -37,7 +37,9 @@ export class HeldVips {
     for (const vip of dropped) await ensureVip(this.runner, vip, false);
     for (const vip of spec.vips) {
       if ((await ensureVip(this.runner, vip, true)) === "changed")
-        void announce(this.runner, vip, spec.garp.count, spec.garp.interval, undefined, holding);
+        void announce(this.runner, vip, spec.garp.count, spec.garp.interval, undefined, holding).catch((err) =>
+          this.log(`${spec.name}: gratuitous ARP failed: ${(err as Error).message}`),
+        );
     }
   }
 

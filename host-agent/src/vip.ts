@@ -53,13 +53,21 @@ export async function announce(
   sleep = (ms: number) => new Promise((r) => setTimeout(r, ms)),
   holding: () => boolean = () => true,
 ): Promise<void> {
-  const sent: Promise<unknown>[] = [];
+  // Each packet's failure is caught as it happens: one that fails while the burst still sleeps
+  // must not become an unhandled rejection (the VIP may be gone by then: the lease ran out).
+  const sent: Promise<Error | null>[] = [];
   for (let i = 0; i < count; i++) {
     if (i > 0) await sleep(intervalS * 1000);
     if (!holding()) break;
-    sent.push(must(runner, garpArgv(vip)));
+    sent.push(
+      must(runner, garpArgv(vip)).then(
+        () => null,
+        (err: Error) => err,
+      ),
+    );
   }
-  await Promise.all(sent);
+  const failed = (await Promise.all(sent)).find((e) => e !== null);
+  if (failed) throw failed;
 }
 
 export async function ensureVip(runner: Runner, vip: Vip, present: boolean): Promise<Outcome> {

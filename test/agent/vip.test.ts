@@ -49,6 +49,27 @@ describe("ensureVip with a fake host", () => {
   });
 });
 
+describe("a gratuitous ARP burst that fails", () => {
+  it("says so once it is over, and leaves no rejection unhandled while it waits", async () => {
+    const unhandled: unknown[] = [];
+    const seen = (reason: unknown) => unhandled.push(reason);
+    process.on("unhandledRejection", seen);
+    try {
+      // The VIP went away under the burst: every arping fails at once, long before the burst ends.
+      const failing = {
+        run: async () => ({ code: 2, stdout: "", stderr: "arping: bind: Cannot assign requested address\n" }),
+      };
+      const burst = announce(failing, vip, 3, 0.05);
+      await new Promise((r) => setTimeout(r, 30));
+      await expect(burst).rejects.toThrow(/arping .* exited 2: arping: bind/);
+      await new Promise((r) => setTimeout(r, 10));
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off("unhandledRejection", seen);
+    }
+  });
+});
+
 describe("ensureVip with the real ip, in a network namespace (root)", () => {
   const ns = `vigil-vip-${process.pid}`;
   const inNs = new ProcessRunner(5000, ["ip", "netns", "exec", ns]);
