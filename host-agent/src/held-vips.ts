@@ -20,10 +20,8 @@ export class HeldVips {
   /** Adds the unit's VIPs and announces them; `holding` stops the announcements once it is false. */
   async add(spec: LeaseUnitSpec, holding: () => boolean): Promise<void> {
     for (const vip of spec.vips) await ensureVip(this.runner, vip, true);
-    const { count, interval, refresh } = spec.garp;
-    void Promise.all(spec.vips.map((vip) => announce(this.runner, vip, count, interval, undefined, holding))).catch(
-      (err) => this.log(`${spec.name}: gratuitous ARP failed: ${(err as Error).message}`),
-    );
+    const { refresh } = spec.garp;
+    for (const vip of spec.vips) this.burst(spec, vip, holding);
     if (refresh > 0 && this.refresh === null) {
       this.refresh = setInterval(() => {
         if (holding())
@@ -36,11 +34,15 @@ export class HeldVips {
   async reconcile(spec: LeaseUnitSpec, dropped: Vip[], holding: () => boolean): Promise<void> {
     for (const vip of dropped) await ensureVip(this.runner, vip, false);
     for (const vip of spec.vips) {
-      if ((await ensureVip(this.runner, vip, true)) === "changed")
-        void announce(this.runner, vip, spec.garp.count, spec.garp.interval, undefined, holding).catch((err) =>
-          this.log(`${spec.name}: gratuitous ARP failed: ${(err as Error).message}`),
-        );
+      if ((await ensureVip(this.runner, vip, true)) === "changed") this.burst(spec, vip, holding);
     }
+  }
+
+  /** The unit's gratuitous ARP burst for one VIP, in the background: renewals must not wait for it. */
+  private burst(spec: LeaseUnitSpec, vip: Vip, holding: () => boolean): void {
+    void announce(this.runner, vip, spec.garp.count, spec.garp.interval, undefined, holding).catch((err) =>
+      this.log(`${spec.name}: gratuitous ARP failed: ${(err as Error).message}`),
+    );
   }
 
   /** Removes every VIP of the unit, each on its own: one that fails does not keep the others. */
