@@ -7,6 +7,7 @@
 import { toBase64url } from "../core/base64url.js";
 import type { Command } from "../core/command.js";
 import { type Cursor, EMPTY_CURSOR, type Envelope, envelope, importPublicKey, open, seal } from "../core/envelope.js";
+import { FrameOrder, peekSeq } from "../core/frame-order.js";
 import type { EventDraft } from "../core/verdict-events.js";
 import { agentPublicKey, recordPresence } from "../storage/node-status.js";
 import type { CommandResult } from "./api.js";
@@ -14,6 +15,8 @@ import { coordinatorKeys } from "./keys.js";
 
 /** How long a sealed command stays valid, and how long the coordinator waits for its ack. */
 const COMMAND_TTL_MS = 10_000;
+/** How long a frame waits for one with a lower seq that the runtime handed over later. */
+const REORDER_WAIT_MS = 250;
 /** An agent whose heartbeat has not been heard for this long is taken for gone. */
 export const SILENT_AFTER_MS = 45_000;
 /** A connection that has not authenticated this long after it opened is closed, whatever it sends. */
@@ -49,6 +52,8 @@ export class AgentChannel {
    * and a lease request must not overtake the hello that authenticates its connection.
    */
   private serial: Promise<void> = Promise.resolve();
+  /** Each connection's frames, put back in seq order (in memory: a woken object starts each afresh). */
+  private readonly order = new Map<WebSocket, FrameOrder<{ frame: string; handled: () => void }>>();
 
   /**
    * @param db where enrolled keys are read and presence is recorded
@@ -82,15 +87,36 @@ export class AgentChannel {
     return new Response(null, { status: 101, webSocket: client });
   }
 
+  /**
+   * A frame arrived. Settles once it was handled: in seq order with the connection's other
+   * frames (src/core/frame-order.ts), one at a time.
+   */
   message(ws: WebSocket, data: string | ArrayBuffer): Promise<void> {
-    const next = this.serial.then(() => this.handle(ws, data));
-    this.serial = next.catch((err) => console.error("agent channel: handling a frame failed", err));
-    return next;
+    const frame = typeof data === "string" ? data : new TextDecoder().decode(data);
+    let order = this.order.get(ws);
+    if (!order) {
+      order = new FrameOrder(REORDER_WAIT_MS);
+      this.order.set(ws, order);
+    }
+    const arrived = order;
+    return new Promise<void>((handled) => {
+      this.handleInOrder(ws, arrived.arrive(peekSeq(frame), { frame, handled }, Date.now()));
+      const at = arrived.dueAt();
+      if (at !== null) setTimeout(() => this.handleInOrder(ws, arrived.due(Date.now())), at - Date.now());
+    });
   }
 
-  private async handle(ws: WebSocket, data: string | ArrayBuffer): Promise<void> {
+  private handleInOrder(ws: WebSocket, frames: { frame: string; handled: () => void }[]): void {
+    for (const { frame, handled } of frames) {
+      this.serial = this.serial
+        .then(() => this.handle(ws, frame))
+        .catch((err) => console.error("agent channel: handling a frame failed", err))
+        .finally(handled);
+    }
+  }
+
+  private async handle(ws: WebSocket, frame: string): Promise<void> {
     const att = ws.deserializeAttachment() as Attachment;
-    const frame = typeof data === "string" ? data : new TextDecoder().decode(data);
     // Before a hello the key is read from D1 afresh: what D1 says now is what holds.
     if (!att.authenticated) this.keys.delete(att.node);
     const publicKey = await this.agentKey(att.node);
@@ -167,6 +193,10 @@ export class AgentChannel {
     } catch {
       // Already closed.
     }
+    // Frames still waiting for a lower seq come first: none will follow.
+    const order = this.order.get(ws);
+    this.order.delete(ws);
+    if (order) this.handleInOrder(ws, order.due(Number.POSITIVE_INFINITY));
     const next = this.serial.then(() => this.handleClose(ws));
     this.serial = next.catch((err) => console.error("agent channel: handling a close failed", err));
     return next;

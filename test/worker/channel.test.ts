@@ -6,6 +6,7 @@ import { listDurableObjectIds, runInDurableObject } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { fromBase64url } from "../../src/core/base64url.js";
+import type { Command } from "../../src/core/command.js";
 import { type KeyPair, newKeyPair, seal } from "../../src/core/envelope.js";
 import { newCluster, node } from "./fixtures.js";
 import { api } from "./http.js";
@@ -48,22 +49,26 @@ async function connect(
   return { ws, challenge: JSON.parse(await first), closed };
 }
 
-const hello = (cluster: string, keys: KeyPair, nonce: string, seq = 1, clockAheadMs = 0) =>
+/** A frame from lb1, sealed with `keys`. */
+const frame = (cluster: string, keys: KeyPair, seq: number, command: Command, clockAheadMs = 0) =>
   seal(
     {
       v: 1,
       kid: "agent:lb1",
       cluster,
       agent: "lb1",
-      id: `h-${seq}`,
+      id: `lb1-${seq}`,
       seq,
       epoch: 0,
       issuedAt: Date.now() + clockAheadMs,
       notAfter: Date.now() + clockAheadMs + 60_000,
-      command: { type: "hello", nonce },
+      command,
     },
     keys.privateKey,
   );
+
+const hello = (cluster: string, keys: KeyPair, nonce: string, seq = 1, clockAheadMs = 0) =>
+  frame(cluster, keys, seq, { type: "hello", nonce }, clockAheadMs);
 
 const online = async (cluster: string) => (await api("GET", `/v1/clusters/${cluster}/nodes/lb1`)).body.status.online;
 
@@ -136,6 +141,30 @@ describe("the coordinator's agent channel", () => {
       (await api("GET", `/v1/clusters/${cluster}/events?subject=lb1`)).body.map((e: { type: string }) => e.type),
     ).toEqual(["agent.online", "agent.online"]);
     second.ws.close();
+  });
+
+  it("puts two frames handed over swapped back in seq order, and still refuses a replayed one", async () => {
+    const { cluster, keys } = await enrolled();
+    const { ws, challenge, closed } = await connect(cluster);
+    ws.send(await hello(cluster, keys, challenge.nonce, 1));
+    await until(() => online(cluster));
+    const heartbeat = (seq: number) => frame(cluster, keys, seq, { type: "votes", heartbeat: true, votes: [] });
+    const cursor = () =>
+      runInDurableObject(env.COORDINATOR.getByName(cluster), async (_instance, state) => {
+        const [row] = state.storage.sql.exec<{ cursor: string }>("SELECT cursor FROM agent_cursors").toArray();
+        return JSON.parse(row?.cursor ?? "{}").seq;
+      });
+    const [third, second] = [await heartbeat(3), await heartbeat(2)];
+    ws.send(third);
+    ws.send(second);
+    await until(async () => (await cursor()) === 3);
+    expect(await cursor()).toBe(3);
+    expect(await online(cluster)).toBe(true);
+    // Once 3 was taken, a 2 is a replay however it arrives.
+    ws.send(await heartbeat(2));
+    const event = await closed;
+    expect(event.code).toBe(4401);
+    expect(event.reason).toContain("REPLAY");
   });
 
   it("answers a ping to an agent that is not connected with a conflict", async () => {
