@@ -143,8 +143,9 @@ describe("leases through the coordinator", () => {
     await lb1.lease("VI_1", 1);
     await lb1.next("vip.claim");
     await lb1.lease("VI_1", 1, true);
-    await lb2.lease("VI_1", 0);
     await expect.poll(async () => (await leases(cluster))[0].holder).toBe("lb1");
+    // lb2 is live: it asked within a TTL and grace (the agent reports every third of the TTL).
+    await lb2.lease("VI_1", 0);
     const seen = lb2.received.length;
     const released = Date.now();
     await lb1.send({ type: "lease.released", group: "VI_1", leaseEpoch: 1 }, 1);
@@ -196,10 +197,15 @@ describe("leases through the coordinator", () => {
 
   it("switches over on the operator's word and drains a node", async () => {
     const { cluster, lb1, lb2 } = await pair();
-    const directors = [play(lb1), play(lb2)];
+    // lb1 reports first: the first live member is offered the unit (lb2 alone would be, and
+    // lb1 would preempt it only a TTL later), and this test is about the operator's word.
+    const directors = [play(lb1)];
+    const lb2View = async () => (await leases(cluster))[0].members.find((m: { node: string }) => m.node === "lb2");
     try {
       // Offered the lease as the member that should hold it, lb1 asks, is promised and holds.
       await expect.poll(async () => (await leases(cluster))[0].holder, { timeout: 5000 }).toBe("lb1");
+      directors.push(play(lb2));
+      await expect.poll(async () => (await lb2View()).eligible, { timeout: 5000 }).toBe(true);
       const moved = await api("POST", `/v1/clusters/${cluster}/vip-groups/VI_1/switchover`, { body: { to: "lb2" } });
       expect(moved.status).toBe(200);
       expect(moved.body).toMatchObject({ holder: "lb2", switchoverTo: "lb2" });
@@ -211,11 +217,8 @@ describe("leases through the coordinator", () => {
       const drained = await api("POST", `/v1/clusters/${cluster}/nodes/lb2/drain`);
       expect(drained.body).toEqual({ node: "lb2", drained: true, holding: [] });
       await expect.poll(async () => (await leases(cluster))[0].holder, { timeout: 5000 }).toBe("lb1");
-      const [view] = await leases(cluster);
-      expect(view.members.find((m: { node: string }) => m.node === "lb2")).toMatchObject({
-        eligible: false,
-        reasons: ["drained"],
-      });
+      // lb2 released on the drain; once it reports again, being drained is all that keeps it out.
+      await expect.poll(lb2View, { timeout: 5000 }).toMatchObject({ eligible: false, reasons: ["drained"] });
       expect((await api("POST", `/v1/clusters/${cluster}/nodes/lb7/drain`)).status).toBe(404);
     } finally {
       for (const stop of directors) stop();
