@@ -115,7 +115,12 @@ export class Channel {
     if (text.startsWith("{")) {
       const control = ControlFrame.parse(JSON.parse(text));
       if (control.t === "challenge") {
-        await this.inbox.sign({ type: "hello", nonce: control.nonce }, Date.now(), deliverTo(socket));
+        const hello = {
+          type: "hello" as const,
+          nonce: control.nonce,
+          ...(this.config.hostActions === "show" ? { hostActions: "show" as const } : {}),
+        };
+        await this.inbox.sign(hello, Date.now(), deliverTo(socket));
         this.authenticated = socket;
         this.startHeartbeat(socket);
       } else this.accepted(control.at);

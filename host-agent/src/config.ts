@@ -6,7 +6,7 @@ import { readFileSync } from "node:fs";
 import { z } from "zod";
 import { formatPath } from "../../src/core/errors.js";
 import { ExecPath, Ident } from "../../src/core/primitives.js";
-import { DEFAULT_PEER_PORT } from "../../src/core/vocabulary.js";
+import { DEFAULT_PEER_PORT, HOST_ACTIONS } from "../../src/core/vocabulary.js";
 import { AllowEntry, Allowlist } from "./allowlist.js";
 
 export const DEFAULT_CONFIG_PATH = "/etc/vigil/agent.json";
@@ -35,6 +35,13 @@ export const AgentConfig = z.strictObject({
    * cluster's node entry must name the same port (`peerPort`, 7441 by default).
    */
   peerPort: z.number().int().min(1).max(65535).default(DEFAULT_PEER_PORT),
+  /**
+   * `show` logs the commands that would change this host (`ip addr`, `arping`, `ipvsadm -R`)
+   * instead of running them, and keeps what they would have done in memory: for trying Vigil
+   * without root. Probes and allowed programs still run. The agent says so to the coordinator,
+   * and the dashboard shows the node's VIP actions as shown, not applied.
+   */
+  hostActions: z.enum(HOST_ACTIONS).default("apply"),
   /** HAProxy's admin stats socket (`stats socket ... level admin`), for services with the haproxy driver. */
   haproxySocket: z.string().regex(/^\//, { error: "expected an absolute path" }).default("/run/haproxy/admin.sock"),
 });

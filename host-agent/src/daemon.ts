@@ -19,6 +19,7 @@ import { LeaseClient } from "./leases.js";
 import { PeerLink } from "./peers.js";
 import { LocalProbes } from "./probes.js";
 import { ProcessRunner, type Remembered } from "./runner.js";
+import { ShownHost } from "./shown-host.js";
 import { StateStore } from "./state.js";
 import { WatchdogClient } from "./watchdog.js";
 
@@ -34,8 +35,11 @@ export interface Daemon {
 }
 
 export async function startDaemon(config: AgentConfig, bundle: string, log: Log): Promise<Daemon> {
-  const runner = new ProcessRunner();
-  const watchdog = WatchdogClient.start(bundle);
+  const shown = config.hostActions === "show";
+  if (shown) log("hostActions is show: VIP and IPVS changes are logged, not applied to this host");
+  const runner = shown ? new ShownHost(new ProcessRunner(), log) : new ProcessRunner();
+  // Shown VIPs are on no interface: there is nothing for a watchdog to take down.
+  const watchdog = shown ? null : WatchdogClient.start(bundle);
   let channel: Channel | null = null;
   const gate = new ProgramGate(
     allowlistOf(config),
@@ -70,7 +74,7 @@ export async function startDaemon(config: AgentConfig, bundle: string, log: Log)
     peer: (to, message) => peers.send(to, message),
     peerPort: config.peerPort,
     setPeers: (list) => void peers.setPeers(list),
-    watchdog: (vips, remainingMs) => watchdog.hold(vips, remainingMs),
+    watchdog: (vips, remainingMs) => watchdog?.hold(vips, remainingMs),
     verdict: (target) => probes.verdict(target),
     promises: {
       load: () => PromisesFile.catch({}).parse(state.load("promises.json")),
@@ -92,7 +96,7 @@ export async function startDaemon(config: AgentConfig, bundle: string, log: Log)
       probes.stop();
       await leases?.stop();
       await peers.stop();
-      watchdog.release();
+      watchdog?.release();
       await channel?.stop();
     },
   };

@@ -9,6 +9,7 @@ import type { Command } from "../core/command.js";
 import { type Cursor, EMPTY_CURSOR, type Envelope, envelope, importPublicKey, open, seal } from "../core/envelope.js";
 import { FrameOrder, peekSeq } from "../core/frame-order.js";
 import type { EventDraft } from "../core/verdict-events.js";
+import type { HostActions } from "../core/vocabulary.js";
 import { agentPublicKey, recordPresence } from "../storage/node-status.js";
 import type { CommandResult } from "./api.js";
 import { coordinatorKeys } from "./keys.js";
@@ -154,7 +155,7 @@ export class AgentChannel {
       // offset; before any command, which setOnline may send.
       ws.send(JSON.stringify({ t: "accepted", at: now }));
       // Its clock less ours (the hello's one-way trip makes it read a little behind).
-      await this.setOnline(att, true, opened.envelope.issuedAt - now);
+      await this.setOnline(att, true, opened.envelope.issuedAt - now, command.hostActions ?? "apply");
       return;
     }
     if (command.type === "ack") {
@@ -349,11 +350,17 @@ export class AgentChannel {
     return key;
   }
 
-  private async setOnline(att: Attachment, online: boolean, clockOffsetMs?: number): Promise<void> {
+  private async setOnline(
+    att: Attachment,
+    online: boolean,
+    clockOffsetMs?: number,
+    hostActions?: HostActions,
+  ): Promise<void> {
     await recordPresence(this.db, this.cluster, att.node, {
       online,
       at: Date.now(),
       ...(clockOffsetMs === undefined ? {} : { clockOffsetMs }),
+      ...(hostActions === undefined ? {} : { hostActions }),
     });
     await this.hooks.presence(att.node, online);
     this.hooks.record({

@@ -7,7 +7,7 @@ import { DesiredService } from "./backends.js";
 import { Check } from "./check.js";
 import { Exec, Ident, IpAddress, Port } from "./primitives.js";
 import { Garp, NotifyHooks, Vip } from "./vip-group.js";
-import { COORDINATOR_LOSS_POLICIES, NOTIFY_STATES } from "./vocabulary.js";
+import { COORDINATOR_LOSS_POLICIES, HOST_ACTIONS, NOTIFY_STATES } from "./vocabulary.js";
 import { Vote } from "./vote.js";
 
 export const Ping = z.strictObject({ type: z.literal("ping"), nonce: z.string().max(64) });
@@ -187,7 +187,12 @@ export const Ack = z.strictObject({
 });
 
 /** The agent's answer to a connection's challenge, signed with its key. */
-export const Hello = z.strictObject({ type: z.literal("hello"), nonce: z.string().min(16).max(64) });
+export const Hello = z.strictObject({
+  type: z.literal("hello"),
+  nonce: z.string().min(16).max(64),
+  /** Sent only as "show": the agent logs VIP and IPVS changes instead of applying them (its hostActions). */
+  hostActions: z.enum(HOST_ACTIONS).optional(),
+});
 
 export const Command = z.discriminatedUnion("type", [
   Ping,

@@ -1,7 +1,7 @@
 /** A node: one load balancer host running vigil-agent (keepalived's director). */
 import { z } from "zod";
 import { Ident, IpAddress, Labels, Port } from "./primitives.js";
-import { DEFAULT_PEER_PORT } from "./vocabulary.js";
+import { DEFAULT_PEER_PORT, HOST_ACTIONS } from "./vocabulary.js";
 
 export const Node = z
   .strictObject({
@@ -29,6 +29,8 @@ export const NodeStatus = z
      * behind), or null before one. Beyond CLOCK_SKEW_MS the agent refuses commands.
      */
     clockOffsetMs: z.number().int().nullable(),
+    /** "show" when the agent only logs VIP and IPVS changes (hostActions in its config): nothing is applied to the host. */
+    hostActions: z.enum(HOST_ACTIONS),
   })
   .meta({ id: "NodeStatus" });
 export type NodeStatus = z.infer<typeof NodeStatus>;

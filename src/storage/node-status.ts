@@ -2,6 +2,7 @@
 import { and, eq } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
 import type { NodeStatus } from "../core/node.js";
+import type { HostActions } from "../core/vocabulary.js";
 import type { Db } from "./cluster-store.js";
 import * as t from "./schema.js";
 
@@ -17,6 +18,7 @@ export async function readNodeStatus(db: Db, cluster: string): Promise<Map<strin
         online: r.online,
         lastSeenAt: r.lastSeenAt,
         clockOffsetMs: r.clockOffsetMs,
+        hostActions: r.hostActions,
       },
     ]),
   );
@@ -45,11 +47,16 @@ export async function recordPresence(
   d1: D1Database,
   cluster: string,
   node: string,
-  presence: { online: boolean; at: number; clockOffsetMs?: number },
+  presence: { online: boolean; at: number; clockOffsetMs?: number; hostActions?: HostActions },
 ): Promise<void> {
-  const { online, at, clockOffsetMs } = presence;
+  const { online, at, clockOffsetMs, hostActions } = presence;
   await drizzle(d1, { schema: t })
     .update(t.nodes)
-    .set({ online, lastSeenAt: new Date(at).toISOString(), ...(clockOffsetMs === undefined ? {} : { clockOffsetMs }) })
+    .set({
+      online,
+      lastSeenAt: new Date(at).toISOString(),
+      ...(clockOffsetMs === undefined ? {} : { clockOffsetMs }),
+      ...(hostActions === undefined ? {} : { hostActions }),
+    })
     .where(and(eq(t.nodes.cluster, cluster), eq(t.nodes.name, node)));
 }

@@ -16,6 +16,7 @@ import {
   DRIVERS,
   EVENT_TYPES,
   FORWARDING_METHODS,
+  HOST_ACTIONS,
   PROTOCOLS,
   SCHEDULERS,
   SEVERITIES,
@@ -67,6 +68,7 @@ export const nodes = sqliteTable(
     lastSeenAt: text("last_seen_at"),
     /** How far the agent's clock was ahead of the coordinator's at its last hello (negative: behind). */
     clockOffsetMs: integer("clock_offset_ms"),
+    hostActions: text("host_actions", { enum: HOST_ACTIONS }).notNull().default("apply"),
   },
   (t) => [primaryKey({ columns: [t.cluster, t.name] })],
 );

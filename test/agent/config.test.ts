@@ -17,6 +17,7 @@ describe("agent configuration", () => {
       allow: [],
       hooks: [],
       peerPort: 7441,
+      hostActions: "apply",
       haproxySocket: "/run/haproxy/admin.sock",
     });
   });

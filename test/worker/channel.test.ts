@@ -143,6 +143,17 @@ describe("the coordinator's agent channel", () => {
     second.ws.close();
   });
 
+  it("records whether the agent applies VIP actions or only shows them, from its hello", async () => {
+    const { cluster, keys } = await enrolled();
+    const status = async () => (await api("GET", `/v1/clusters/${cluster}/nodes/lb1`)).body.status;
+    expect((await status()).hostActions).toBe("apply");
+    const { ws, challenge } = await connect(cluster);
+    ws.send(await frame(cluster, keys, 1, { type: "hello", nonce: challenge.nonce, hostActions: "show" }));
+    await until(() => online(cluster));
+    expect(await status()).toMatchObject({ online: true, hostActions: "show" });
+    ws.close();
+  });
+
   it("puts two frames handed over swapped back in seq order, and still refuses a replayed one", async () => {
     const { cluster, keys } = await enrolled();
     const { ws, challenge, closed } = await connect(cluster);

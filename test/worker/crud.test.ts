@@ -120,6 +120,7 @@ describe("nodes", () => {
       online: false,
       lastSeenAt: null,
       clockOffsetMs: null,
+      hostActions: "apply",
     });
   });
 

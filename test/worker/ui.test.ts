@@ -187,6 +187,18 @@ describe("the dashboard", () => {
     expect(vip.text).toContain("quorum: the holder keeps it while a majority of voters promise it");
   });
 
+  it("says plainly when a node's VIP actions are shown, not applied", async () => {
+    const name = await seeded();
+    const { cookie } = await signIn(ADMIN);
+    const notice = /data-field="shown-not-applied"[^>]*>([\s\S]*?)<\/p>/;
+    expect((await page("GET", `/ui/clusters/${name}/vip-groups`, cookie)).text).not.toMatch(notice);
+    // What the coordinator records from a hello with hostActions "show" (test/worker/channel.test.ts).
+    await env.DB.prepare("UPDATE nodes SET host_actions = 'show' WHERE cluster = ? AND name = 'lb1'").bind(name).run();
+    const vip = (await page("GET", `/ui/clusters/${name}/vip-groups`, cookie)).text;
+    expect(vip.match(notice)?.[1]).toMatch(/^\s*VIP actions on lb1 are shown, not applied/);
+    expect(vip).toContain("VIP actions shown, not applied</small>");
+  });
+
   it("shows a read token everything and lets it change nothing", async () => {
     const name = await seeded();
     const read = (await api("POST", "/v1/tokens", { body: { name: "viewer", role: "read" } })).body.token;

@@ -2,6 +2,7 @@
 import { CLOCK_SKEW_MS } from "../../core/envelope.js";
 import type { LeaseView } from "../../core/lease-view.js";
 import { COORDINATOR } from "../../core/majority.js";
+import type { HostActions } from "../../core/vocabulary.js";
 import type { UiApi } from "../api.js";
 import { State } from "../layout.js";
 
@@ -10,7 +11,10 @@ const CLOCK_WARNING_MS = 2000;
 
 export interface VipGroupsData {
   leases: LeaseView[];
-  nodes: { name: string; status?: { online: boolean; clockOffsetMs: number | null } }[];
+  nodes: {
+    name: string;
+    status?: { online: boolean; clockOffsetMs: number | null; hostActions?: HostActions };
+  }[];
 }
 
 export async function loadVipGroups(api: UiApi, cluster: string): Promise<VipGroupsData> {
@@ -100,8 +104,16 @@ function Voters(props: { lease: LeaseView }) {
 
 export function VipGroupsMain(props: { data: VipGroupsData; cluster: string; admin: boolean; csrf: string }) {
   const c = encodeURIComponent(props.cluster);
+  const shown = props.data.nodes.filter((n) => n.status?.hostActions === "show").map((n) => n.name);
   return (
     <>
+      {shown.length > 0 ? (
+        <p class="notice" role="note" data-field="shown-not-applied">
+          VIP actions on {shown.join(", ")} are shown, not applied: {shown.length > 1 ? "their agents run" : "its agent runs"}{" "}
+          with <code>hostActions: "show"</code> and change nothing on the host. Run the agent as root with the default
+          for real VIPs.
+        </p>
+      ) : null}
       {props.data.leases.map((l) => (
         <section class="card" aria-label={`VIP group ${l.group}`}>
           <h2>{l.group}</h2>
@@ -186,6 +198,7 @@ export function VipGroupsMain(props: { data: VipGroupsData; cluster: string; adm
                   <td>
                     <State state={n.status?.online ? "online" : "offline"} />
                     <ClockOffset ms={n.status?.clockOffsetMs ?? null} />
+                    {n.status?.hostActions === "show" ? <small> VIP actions shown, not applied</small> : null}
                   </td>
                   {props.admin ? (
                     <td>
