@@ -5,6 +5,6 @@ export function freePort(): Promise<number>;
 export function startVigil(
   dir: string,
   port: number,
-  options?: { demo?: boolean; timeoutMs?: number; netns?: string | null; host?: string | null },
+  options?: { timeoutMs?: number; netns?: string | null; host?: string | null },
 ): { child: ChildProcess; ready: Promise<string> };
 export function stopVigil(child: ChildProcess): Promise<void>;

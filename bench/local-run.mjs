@@ -41,12 +41,9 @@ export function freePort() {
   });
 }
 
-/**
- * Starts `npm start` (or `npm run demo`) in `dir`; `ready` resolves with the admin token once
- * it is printed, and for the demo once the example cluster is applied.
- */
-export function startVigil(dir, port, { demo = false, timeoutMs = 60_000, netns = null, host = null } = {}) {
-  const npm = ["npm", demo ? "run" : "start", ...(demo ? ["demo"] : [])];
+/** Starts `npm start` in `dir`; `ready` resolves with the admin token once it is printed. */
+export function startVigil(dir, port, { timeoutMs = 60_000, netns = null, host = null } = {}) {
+  const npm = ["npm", "start"];
   const argv = netns ? ["ip", "netns", "exec", netns, ...npm] : npm;
   const child = spawn(argv[0], argv.slice(1), {
     cwd: dir,
@@ -63,7 +60,7 @@ export function startVigil(dir, port, { demo = false, timeoutMs = 60_000, netns 
     const read = (chunk) => {
       output += chunk.toString();
       const token = output.match(/Admin token:\s+(vgl_\S+)/)?.[1];
-      if (token && (!demo || output.includes("See it:"))) {
+      if (token) {
         clearTimeout(timer);
         resolve(token);
       }

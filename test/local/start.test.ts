@@ -11,8 +11,8 @@ let checkout: ReturnType<typeof freshCheckout>;
 let port = 0;
 const started: ChildProcess[] = [];
 
-async function start(demo = false): Promise<{ child: ChildProcess; token: string }> {
-  const { child, ready } = startVigil(checkout.dir, port, { demo });
+async function start(): Promise<{ child: ChildProcess; token: string }> {
+  const { child, ready } = startVigil(checkout.dir, port);
   started.push(child);
   return { child, token: await ready };
 }
@@ -62,14 +62,5 @@ describe("npm start on a fresh checkout", () => {
     // The coordinator key was made once too: agents enrolled before the restart still trust it.
     expect(await enrollNode(second.token, "lb2")).toEqual(pinnedBefore);
     await stopVigil(second.child);
-  });
-
-  it("npm run demo loads the example cluster", async () => {
-    const demo = await start(true);
-    const doc = await call(demo.token, "GET", "/v1/clusters/classic-lvs/config");
-    expect(doc.status).toBe(200);
-    const body = (await doc.json()) as { vipGroups: { members: { priority: number }[] }[] };
-    expect(body.vipGroups[0]?.members.map((m) => m.priority)).toEqual([100, 50]);
-    await stopVigil(demo.child);
   });
 });

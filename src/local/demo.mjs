@@ -1,0 +1,187 @@
+#!/usr/bin/env node
+/**
+ * `npm run demo`: Vigil's main job on this machine in under a minute, no account and no root.
+ * The control plane (src/local/control-plane.mjs), three loopback web servers checked over HTTP
+ * from three regions that vote, two directors' agents sharing a VIP by lease, and a webhook
+ * receiver that verifies each alert's signature and prints it. Then a short tour (a server that
+ * fails for one region only, one that fails for all, the holder's agent stopped and started),
+ * each step with what Vigil did and how long it took. It keeps running until Ctrl-C and then
+ * stops and removes everything it started.
+ *
+ * `--tour-only` exits after the tour (for tests).
+ */
+import { mkdtempSync, openSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { StartError, startControlPlane } from "./control-plane.mjs";
+import { DemoAgent } from "./demo/agents.mjs";
+import { CLUSTER, demoCluster, GROUP, REGIONS } from "./demo/cluster.mjs";
+import { Receiver } from "./demo/receiver.mjs";
+import { runTour } from "./demo/tour.mjs";
+import { WebServer } from "./demo/web.mjs";
+
+const tourOnly = process.argv.includes("--tour-only");
+const port = Number(process.env.VIGIL_PORT ?? 8787);
+const say = (line = "") => console.log(line);
+let stopping = false;
+const begun = Date.now();
+const started = { controlPlane: null, servers: [], agents: [], receiver: null, dir: null, api: null };
+
+async function main() {
+  const dir = mkdtempSync(path.join(tmpdir(), "vigil-demo-"));
+  started.dir = dir;
+  const logFile = path.join(dir, "control-plane.log");
+  const plane = await startControlPlane({ port, log: openSync(logFile, "a") });
+  started.controlPlane = plane.child;
+  const api = client(plane.url, plane.token);
+  started.api = api;
+  say(`\nVigil demo: the control plane runs on ${plane.url} (its log: ${logFile}).`);
+  say(
+    process.getuid?.() === 0
+      ? "VIP actions are shown, not applied: the agents run with hostActions: show."
+      : "Not root: VIP actions are shown, not applied (the agents run with hostActions: show).",
+  );
+
+  const servers = { web1: new WebServer("web1"), web2: new WebServer("web2", "flaky"), web3: new WebServer("web3") };
+  const ports = {};
+  for (const [name, s] of Object.entries(servers)) {
+    ports[name] = await s.listen();
+    started.servers.push(s);
+  }
+  say(
+    `Web servers on loopback: web1 :${ports.web1} (healthy), web2 :${ports.web2} (fails one request in five), web3 :${ports.web3}`,
+  );
+
+  const alerts = [];
+  const waiting = [];
+  const receiver = new Receiver(
+    await subscribe(api, null),
+    (event) => {
+      alerts.push({ at: Date.now(), event });
+      if (!stopping) say(`  alert received, signature verified: ${event.type} ${event.data.subject}`);
+      for (const w of waiting.splice(0)) w();
+    },
+    (reason) => say(`  alert refused: ${reason}`),
+  );
+  started.receiver = receiver;
+  const receiverPort = await receiver.listen();
+  await subscribe(api, `http://127.0.0.1:${receiverPort}/alerts`);
+  say(`Webhook receiver on :${receiverPort}, verifying each alert's signature.`);
+
+  // A clean slate each run: the control plane keeps its state under .wrangler/state.
+  await api("DELETE", `/v1/clusters/${CLUSTER}?force=true`).catch(() => null);
+  const peerPorts = { lb1: 17441, lb2: 17442 };
+  const applied = await api(
+    "PUT",
+    `/v1/clusters/${CLUSTER}/config`,
+    demoCluster({ servers: ports, peerPorts, shown: true }),
+  );
+  say(
+    `Applied cluster ${CLUSTER} (revision ${applied.revision}): checks from ${REGIONS.join(", ")}, VIP group ${GROUP} on lb1 (priority 100) and lb2 (50).`,
+  );
+
+  const agents = {};
+  for (const [node, peerPort] of Object.entries(peerPorts)) {
+    const agent = new DemoAgent({
+      node,
+      dir,
+      url: plane.url,
+      cluster: CLUSTER,
+      peerPort,
+      onLine: (line) => {
+        if (!stopping && line.includes("shown, not applied: ip addr"))
+          say(`  ${node}: ${line.replace(/^.*shown, not applied: /, "shown, not applied: ")}`);
+      },
+    });
+    const { token } = await api("POST", `/v1/clusters/${CLUSTER}/enrollment-tokens`, { node });
+    agent.enroll(token);
+    agent.start();
+    agents[node] = agent;
+    started.agents.push(agent);
+  }
+  say("Agents lb1 and lb2 enrolled and running.");
+
+  await runTour({
+    begun,
+    api,
+    say,
+    servers,
+    agents,
+    alerts,
+    nextAlert: () => new Promise((resolve) => waiting.push(resolve)),
+  });
+
+  say(`
+Dashboard:    ${plane.url}/ui   (sign in with the admin token)
+Admin token:  ${plane.token}
+API:          ${plane.url}/v1   (curl -H "Authorization: Bearer ${plane.token}" ${plane.url}/v1/clusters/${CLUSTER}/health)
+`);
+  if (tourOnly) await stop(0);
+  say("The demo keeps running: web2 keeps failing now and then. Ctrl-C stops it and removes what it started.");
+}
+
+/** Calls the API as admin; answers the parsed body, throws with the API's error otherwise. */
+function client(url, token) {
+  return async (method, route, body) => {
+    const reply = await fetch(`${url}${route}`, {
+      method,
+      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await reply.text();
+    const parsed = text ? JSON.parse(text) : null;
+    if (!reply.ok) throw new Error(`${method} ${route}: ${reply.status} ${text}`);
+    return parsed;
+  };
+}
+
+/**
+ * The demo's webhook subscription: made afresh with `url` (answers its secret), or, with null,
+ * only removed. The secret is made on the first call and kept for the second.
+ */
+let secret = null;
+async function subscribe(api, url) {
+  await api("DELETE", "/v1/webhooks/demo-alerts").catch(() => null);
+  if (url === null) {
+    secret = `whsec_${Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString("base64")}`;
+    return secret;
+  }
+  await api("POST", "/v1/webhooks", {
+    name: "demo-alerts",
+    url,
+    secret,
+    filter: { clusters: [CLUSTER], events: ["target.down", "target.up", "vip.moved", "lease.expired"] },
+  });
+  return secret;
+}
+
+async function stop(code) {
+  if (stopping) return;
+  stopping = true;
+  for (const agent of started.agents) await agent.stop().catch(() => null);
+  if (started.api) await started.api("DELETE", "/v1/webhooks/demo-alerts").catch(() => null);
+  for (const s of started.servers) await s.close();
+  await started.receiver?.close();
+  const plane = started.controlPlane;
+  if (plane && plane.exitCode === null) {
+    const ended = new Promise((resolve) => plane.once("exit", resolve));
+    plane.kill("SIGINT");
+    const timer = setTimeout(() => plane.kill("SIGKILL"), 10_000);
+    await ended;
+    clearTimeout(timer);
+  }
+  if (started.dir) rmSync(started.dir, { recursive: true, force: true });
+  if (code !== null) process.exit(code);
+}
+
+for (const signal of ["SIGINT", "SIGTERM"]) {
+  process.on(signal, () => {
+    say("\nStopping the demo: agents, web servers, receiver, control plane.");
+    void stop(0);
+  });
+}
+
+main().catch(async (err) => {
+  console.error(`vigil demo: ${err instanceof StartError ? err.message : (err?.stack ?? err)}`);
+  await stop(1);
+});

@@ -1,0 +1,80 @@
+/**
+ * The demo's directors: the built agent (host-agent/dist/vigil-agent.cjs), enrolled with a
+ * one-time token from the API and run as a child process with its own state directory. Without
+ * root they run with `hostActions: "show"`: what they would do to the host is logged, not done.
+ */
+import { spawn, spawnSync } from "node:child_process";
+import { createWriteStream, readFileSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { root } from "../control-plane.mjs";
+
+const bundle = path.join(root, "host-agent/dist/vigil-agent.cjs");
+
+export class DemoAgent {
+  /** `onLine(line)` gets each line the agent logs. */
+  constructor({ node, dir, url, cluster, peerPort, onLine }) {
+    Object.assign(this, { node, dir, url, cluster, peerPort, onLine });
+    this.config = path.join(dir, `${node}.json`);
+    this.child = null;
+  }
+
+  /** Enrolls with a one-time token and writes the agent's config. */
+  enroll(token) {
+    const out = spawnSync(
+      process.execPath,
+      [
+        bundle,
+        "enroll",
+        "--url",
+        this.url,
+        "--node",
+        this.node,
+        "--config",
+        this.config,
+        "--state-dir",
+        this.stateDir(),
+      ],
+      { encoding: "utf8", env: { ...process.env, VIGIL_ENROLL_TOKEN: token } },
+    );
+    if (out.status !== 0) throw new Error(`enrolling ${this.node} failed: ${out.stderr || out.stdout}`);
+    const written = JSON.parse(readFileSync(this.config, "utf8"));
+    writeFileSync(
+      this.config,
+      JSON.stringify({ ...written, heartbeat: 2, peerPort: this.peerPort, hostActions: "show" }, null, 2),
+      { mode: 0o600 },
+    );
+  }
+
+  stateDir() {
+    return path.join(this.dir, `${this.node}-state`);
+  }
+
+  start() {
+    const log = createWriteStream(path.join(this.dir, `${this.node}-agent.log`), { flags: "a" });
+    const child = spawn(process.execPath, [bundle, "run", "--config", this.config], {
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let partial = "";
+    const read = (chunk) => {
+      log.write(chunk);
+      const lines = (partial + chunk.toString()).split("\n");
+      partial = lines.pop() ?? "";
+      for (const line of lines) this.onLine(line);
+    };
+    child.stdout.on("data", read);
+    child.stderr.on("data", read);
+    this.child = child;
+  }
+
+  /** Stops the agent (SIGKILL: as a crash, nothing given back) and waits for it to end. */
+  async stop(signal = "SIGTERM") {
+    const child = this.child;
+    this.child = null;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    const ended = new Promise((resolve) => child.once("exit", resolve));
+    child.kill(signal);
+    const timer = setTimeout(() => child.kill("SIGKILL"), 5000);
+    await ended;
+    clearTimeout(timer);
+  }
+}
