@@ -19,6 +19,7 @@ import { registerClusters, registerRevisions } from "./routes/clusters.js";
 import { registerEnrollment } from "./routes/enroll.js";
 import { registerEvents } from "./routes/events.js";
 import { registerHealth } from "./routes/health.js";
+import { registerHistory } from "./routes/history.js";
 import { registerLeases } from "./routes/leases.js";
 import { registerTokens } from "./routes/tokens.js";
 import { registerWebhooks } from "./routes/webhooks.js";
@@ -48,6 +49,7 @@ export function createApp(): Hono<AppEnv> {
   registerEvents(router);
   registerHealth(router);
   registerLeases(router);
+  registerHistory(router);
   registerBackends(router);
   registerEnrollment(router);
   registerAgents(router);

@@ -8,9 +8,15 @@
 import type { BackendsView } from "../core/backend-status.js";
 import type { Command } from "../core/command.js";
 import type { HealthReport } from "../core/health.js";
+import type { Point } from "../core/history.js";
 import type { LeaseView } from "../core/lease-view.js";
 import type { CoordinatorMetrics } from "../core/metrics.js";
 import type { VoteState } from "../core/vote.js";
+
+export interface ObserverSeries {
+  observer: string;
+  points: Point[];
+}
 
 export interface IngestResult {
   accepted: number;
@@ -45,6 +51,8 @@ export interface CoordinatorRpc extends Rpc.DurableObjectBranded {
   configChanged(): Promise<void>;
   health(): Promise<HealthReport>;
   leases(): Promise<LeaseView[]>;
+  /** Each observer's minute (or coarser) figures for one target over [from, to), times in ms. */
+  targetHistory(target: string, from: number, to: number, stepMs: number): Promise<ObserverSeries[]>;
   backends(): Promise<BackendsView>;
   /** Reads every director's live table now, then answers the view. */
   refreshBackends(): Promise<BackendsView>;

@@ -16,10 +16,11 @@ import type { CoordinatorMetrics } from "../core/metrics.js";
 import { HEARTBEAT_MS } from "../core/targets.js";
 import type { EventDraft } from "../core/verdict-events.js";
 import type { Env } from "../env.js";
-import type { CommandResult, CoordinatorRpc, IngestResult, SwitchoverResult } from "./api.js";
+import type { CommandResult, CoordinatorRpc, IngestResult, ObserverSeries, SwitchoverResult } from "./api.js";
 import { BackendKeeper } from "./backends.js";
 import { AgentChannel, AUTHENTICATE_WITHIN_MS, NotConnected } from "./channel.js";
 import { CONFIG_MAX_AGE_MS, type HeldConfig, NO_CONFIG, readConfig } from "./config.js";
+import { HistoryKeeper } from "./history.js";
 import { LeaseKeeper } from "./leases.js";
 import { Outbox } from "./outbox.js";
 import { createTables } from "./tables.js";
@@ -36,6 +37,7 @@ export class Coordinator extends DurableObject<Env> implements CoordinatorRpc {
   /** Whether `config` has been acted on (units released, agents given their work) since it was read. */
   private applied = false;
   private readonly votes: VoteBook;
+  private readonly history: HistoryKeeper;
   private readonly outbox: Outbox;
   private readonly channel: AgentChannel;
   private readonly leaseKeeper: LeaseKeeper;
@@ -50,7 +52,8 @@ export class Coordinator extends DurableObject<Env> implements CoordinatorRpc {
     this.cluster = name;
     const sql = ctx.storage.sql;
     createTables(sql);
-    this.votes = new VoteBook(sql);
+    this.history = new HistoryKeeper(sql);
+    this.votes = new VoteBook(sql, (target, observer, vote, now) => this.history.vote(target, observer, vote, now));
     this.outbox = new Outbox(sql, name, env.DB, env.WEBHOOKS);
     const record = (event: EventDraft) => this.record([event], Date.now());
     const connected = (node: string) => this.channel.connected(node);
@@ -91,6 +94,10 @@ export class Coordinator extends DurableObject<Env> implements CoordinatorRpc {
 
   async leases(): Promise<LeaseView[]> {
     return this.leaseKeeper.view(Date.now());
+  }
+
+  async targetHistory(target: string, from: number, to: number, stepMs: number): Promise<ObserverSeries[]> {
+    return [...this.history.read(target, from, to, stepMs)].map(([observer, points]) => ({ observer, points }));
   }
 
   async backends(): Promise<BackendsView> {
@@ -208,6 +215,7 @@ export class Coordinator extends DurableObject<Env> implements CoordinatorRpc {
     await this.takeConfig();
     const now = Date.now();
     this.record(this.votes.evaluate(this.config.targets, undefined, now).events, now);
+    this.history.tick(now);
     await this.leaseKeeper.refresh(now);
     this.syncBackends();
     if (this.config.doc) this.backendKeeper.poll(this.config.doc, now);

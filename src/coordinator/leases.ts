@@ -351,7 +351,13 @@ export class LeaseKeeper {
           type: "vip.moved",
           severity: effect.from === null ? "info" : "warning",
           subject: unit.name,
-          details: { from: effect.from, to: effect.to, epoch: effect.epoch, vipGroups: unit.groups.map((g) => g.name) },
+          details: {
+            from: effect.from,
+            to: effect.to,
+            epoch: effect.epoch,
+            reason: effect.reason,
+            vipGroups: unit.groups.map((g) => g.name),
+          },
         });
         return Promise.resolve();
       case "expired":

@@ -1,7 +1,8 @@
 /**
  * The Coordinator's own SQLite tables, in one place. Durable Object storage is billed per row
  * written, so each table holds state, replaced when it changes: the last vote of each
- * (target, observer), verdicts, leases, replay cursors, the event outbox.
+ * (target, observer), verdicts, leases, replay cursors, the event outbox; and history, a row per
+ * cluster per minute and per target per day (src/coordinator/history.ts).
  */
 export function createTables(sql: SqlStorage): void {
   sql.exec(`
@@ -16,5 +17,8 @@ export function createTables(sql: SqlStorage): void {
     CREATE TABLE IF NOT EXISTS drained (node TEXT PRIMARY KEY);
     CREATE TABLE IF NOT EXISTS backend_reports (node TEXT PRIMARY KEY, body TEXT NOT NULL);
     CREATE TABLE IF NOT EXISTS service_floor (service TEXT PRIMARY KEY, below INTEGER NOT NULL);
+    CREATE TABLE IF NOT EXISTS history_minutes (minute INTEGER PRIMARY KEY, body TEXT NOT NULL);
+    CREATE TABLE IF NOT EXISTS history (target TEXT NOT NULL, day INTEGER NOT NULL, minutes TEXT, hours TEXT NOT NULL,
+      PRIMARY KEY (target, day));
   `);
 }

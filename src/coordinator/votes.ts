@@ -42,7 +42,11 @@ export class VoteBook {
   /** Latency reported in region observers' votes, per region. */
   readonly latency = new Map<string, LatencyHistogram>();
 
-  constructor(private readonly sql: SqlStorage) {
+  /** `accepted` hears every vote kept (the history's minute figures). */
+  constructor(
+    private readonly sql: SqlStorage,
+    private readonly accepted: (target: string, observer: string, vote: Vote, now: number) => void = () => {},
+  ) {
     for (const row of sql.exec<{ target: string; observer: string; body: string; received_at: number }>(
       "SELECT * FROM votes",
     )) {
@@ -99,6 +103,7 @@ export class VoteBook {
         now,
       );
       touched.add(vote.target);
+      this.accepted(vote.target, batch.observer, vote, now);
       accepted += 1;
       this.count(batch.observer, vote);
     }

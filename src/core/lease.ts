@@ -77,7 +77,7 @@ export type LeaseEffect =
   | { type: "grant"; node: string; epoch: number; ttlMs: number }
   | { type: "deny"; node: string; reason: string | null; epoch: number }
   | { type: "revoke"; node: string; epoch: number }
-  | { type: "moved"; from: string | null; to: string; epoch: number }
+  | { type: "moved"; from: string | null; to: string; epoch: number; reason: string }
   | { type: "expired"; node: string; epoch: number };
 
 export function initialLease(_now: number): LeaseState {
@@ -213,7 +213,13 @@ function learn(s: LeaseState, input: Extract<LeaseInput, { type: "request" }>, n
     (said.epoch > next.holderEpoch || (said.epoch === next.holderEpoch && said.node === next.holder) || heldOn)
   ) {
     if (said.node !== next.holder && !heldOn) {
-      effects.push({ type: "moved", from: next.holder ?? next.last, to: said.node, epoch: said.epoch });
+      effects.push({
+        type: "moved",
+        from: next.holder ?? next.last,
+        to: said.node,
+        epoch: said.epoch,
+        reason: movedBecause(next, said.node),
+      });
       next = { ...next, last: next.holder ?? next.last, revoking: false };
     }
     // A holder is believed for a TTL and grace from when anyone last heard it, not from when the word arrived.
@@ -224,6 +230,15 @@ function learn(s: LeaseState, input: Extract<LeaseInput, { type: "request" }>, n
     next = { ...next, last: next.holder, holder: null, revoking: false, lastExpired: false };
   }
   return next;
+}
+
+/** Why `to` holds now, in words, from the state before it did. */
+function movedBecause(s: LeaseState, to: string): string {
+  if (s.target === to) return "the operator's switchover";
+  if (s.holder !== null) return `${s.holder} was replaced under a higher epoch`;
+  if (s.last === null) return "first holder";
+  if (s.lastExpired) return `${s.last}'s lease expired: it stopped answering`;
+  return `${s.last} released it`;
 }
 
 function answerEffect(node: string, a: Answer, epoch: number): LeaseEffect {

@@ -109,9 +109,9 @@ export function VipGroupsMain(props: { data: VipGroupsData; cluster: string; adm
     <>
       {shown.length > 0 ? (
         <p class="notice" role="note" data-field="shown-not-applied">
-          VIP actions on {shown.join(", ")} are shown, not applied: {shown.length > 1 ? "their agents run" : "its agent runs"}{" "}
-          with <code>hostActions: "show"</code> and change nothing on the host. Run the agent as root with the default
-          for real VIPs.
+          VIP actions on {shown.join(", ")} are shown, not applied:{" "}
+          {shown.length > 1 ? "their agents run" : "its agent runs"} with <code>hostActions: "show"</code> and change
+          nothing on the host. Run the agent as root with the default for real VIPs.
         </p>
       ) : null}
       {props.data.leases.map((l) => (
