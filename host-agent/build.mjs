@@ -3,7 +3,8 @@
  * Bundles the agent into one file for Node 18+ (host-agent/dist/vigil-agent.cjs), the operator
  * CLI (host-agent/dist/vigil.cjs), and the files the control plane serves to hosts that install
  * the agent (host-agent/dist/site: /install.sh, /agent/VERSION, and the bundle with its SHA-256
- * and its Ed25519 signature, under /agent/ and /agent/<version>/).
+ * and its Ed25519 signature, under /agent/ and /agent/<version>/), with the dashboard's chart
+ * library (/ui/vendor/).
  *
  * The release key signs every bundle; install.sh verifies the signature against the public key
  * the operator passes it (`--release-key`), taken from somewhere other than the server that
@@ -58,6 +59,11 @@ writeFileSync(path.join(site, "agent/release-key"), `${release.publicKey}\n`);
 writeFileSync(path.join(dist, "release-key"), `${release.publicKey}\n`);
 console.log(`build: agent ${version} signed; release key ${release.publicKey} (install.sh --release-key)`);
 copyFileSync(path.join(here, "install.sh"), path.join(site, "install.sh"));
+// The dashboard's chart library (uPlot, MIT licensed), served from the same assets: no CDN.
+const uplot = path.join(here, "../node_modules/uplot/dist");
+mkdirSync(path.join(site, "ui/vendor"), { recursive: true });
+copyFileSync(path.join(uplot, "uPlot.iife.min.js"), path.join(site, "ui/vendor/uplot.js"));
+copyFileSync(path.join(uplot, "uPlot.min.css"), path.join(site, "ui/vendor/uplot.css"));
 
 /** The release signing key: its private half, and its public half as 32 raw bytes in base64url. */
 function releaseKey() {

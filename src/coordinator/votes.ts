@@ -33,6 +33,13 @@ const initialVerdict = (now: number): StoredVerdict => ({
   required: 0,
 });
 
+/** The error most of these votes give (null when none gives one): what a down event says. */
+function commonError(votes: Vote[]): string | null {
+  const counts = new Map<string, number>();
+  for (const v of votes) if (v.error !== null) counts.set(v.error, (counts.get(v.error) ?? 0) + 1);
+  return [...counts].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))[0]?.[0] ?? null;
+}
+
 export class VoteBook {
   private readonly votes = new Map<string, Map<string, StoredVote>>();
   private readonly verdicts = new Map<string, StoredVerdict>();
@@ -150,6 +157,7 @@ export class VoteBook {
           required: v.required,
           down: v.down,
           healthy: v.healthy,
+          error: commonError([...(this.votes.get(id)?.values() ?? [])].filter((o) => o.state === "down")),
         };
         events.push(...verdictEvents(id, prev.state, next.state, prev.lastKnown, details));
       }

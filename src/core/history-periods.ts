@@ -90,3 +90,22 @@ export function holdings(events: PeriodEvent[], from: number): Holding[] {
   if (current) out.push(current);
   return out.filter((h) => h.to === null || Date.parse(h.to) >= from);
 }
+
+/**
+ * The share of each of `segments` equal slices of [from, to) that was not inside a down period,
+ * as status pages draw uptime: 1 for a slice with no down time.
+ */
+export function uptime(down: DownPeriod[], from: number, to: number, segments: number, now = to): number[] {
+  const width = (to - from) / segments;
+  return Array.from({ length: segments }, (_, i) => {
+    const a = from + i * width;
+    const b = a + width;
+    let downMs = 0;
+    for (const p of down) {
+      const start = Math.max(a, Date.parse(p.from));
+      const end = Math.min(b, p.to === null ? now : Date.parse(p.to));
+      if (end > start) downMs += end - start;
+    }
+    return 1 - downMs / width;
+  });
+}

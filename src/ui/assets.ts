@@ -1,6 +1,17 @@
 /** The dashboard's stylesheet and script, served by the Worker itself (no CDN). */
 
 export const STYLE = `
+.chart { min-height:240px; margin:.5rem 0; }
+.uptime { margin:.5rem 0; } .uptime svg { width:100%; height:1.5rem; display:block; }
+.up-full { fill:#1f7a3a; } .up-most { fill:#e0a100; } .up-low { fill:#b42318; }
+.band { margin:.75rem 0 0; }
+.band svg[data-field="holder-band"] { width:100%; height:1.75rem; display:block; border:1px solid var(--line); border-radius:4px; background:#eef0f4; }
+.band-seg.m0 { fill:#2e6fdb; } .band-seg.m1 { fill:#d97706; } .band-seg.m2 { fill:#0f9d8a; } .band-seg.m3 { fill:#8e44ad; }
+.band-move { fill:#1d2330; }
+.band figcaption { display:flex; justify-content:space-between; font-size:.8rem; color:var(--muted); }
+.band-legend { display:flex; gap:1rem; margin:.25rem 0; font-size:.85rem; }
+.swatch { width:.8rem; height:.8rem; vertical-align:middle; }
+details.raw { display:inline; } details.raw pre { white-space:pre-wrap; font-size:.8rem; background:#f2f4f7; padding:.4rem; }
 :root { --bg:#f7f8fa; --fg:#1d2330; --muted:#5b6475; --line:#d8dde6; --up:#1f7a3a; --down:#b42318; --degraded:#b54708; --unknown:#5b6475; }
 * { box-sizing: border-box; }
 body { margin:0; font:15px/1.45 system-ui, sans-serif; background:var(--bg); color:var(--fg); }
@@ -69,6 +80,40 @@ export const SCRIPT = `
     const message = e.target.dataset && e.target.dataset.confirm;
     if (message && !window.confirm(message)) e.preventDefault();
   });
+  // Charts: uPlot (served from /ui/vendor/) draws each .chart from its data-series; the tables beside them need no script.
+  const charts = [];
+  const colours = ["#2e6fdb", "#d97706", "#0f9d8a", "#8e44ad", "#b42318", "#5b6475"];
+  function drawCharts() {
+    while (charts.length) charts.pop().destroy();
+    if (!window.uPlot) return;
+    for (const el of document.querySelectorAll(".chart[data-series]")) {
+      const d = JSON.parse(el.dataset.series);
+      const shade = (u) => {
+        const ctx = u.ctx;
+        ctx.save();
+        ctx.fillStyle = "rgba(180,35,24,0.15)";
+        for (const [a, b] of d.down) {
+          const x0 = u.valToPos(a, "x", true), x1 = u.valToPos(b, "x", true);
+          ctx.fillRect(x0, u.bbox.top, Math.max(2, x1 - x0), u.bbox.height);
+        }
+        ctx.restore();
+      };
+      el.textContent = "";
+      charts.push(new uPlot({
+        title: d.title,
+        width: Math.max(260, el.clientWidth || 600),
+        height: 220,
+        scales: { x: { time: true, range: [d.from, d.to] } },
+        series: [{}, ...d.series.map((s, i) => ({ label: s.label, stroke: colours[i % colours.length], width: 1.5 }))],
+        axes: [{}, { size: 50 }],
+        hooks: { drawClear: [shade] },
+      }, [d.x, ...d.series.map((s) => s.values)], el));
+    }
+  }
+  drawCharts();
+  window.addEventListener("resize", () => {
+    for (const c of charts) c.setSize({ width: Math.max(260, c.root.parentElement.clientWidth || 600), height: 220 });
+  });
   if (!main || !main.dataset.live || !window.EventSource) return;
   const keep = () => ({ t: text() && text().value, s: state() && state().value });
   const source = new EventSource(main.dataset.live);
@@ -80,6 +125,7 @@ export const SCRIPT = `
     if (text() && kept.t !== null) text().value = kept.t;
     if (state() && kept.s !== null) state().value = kept.s;
     applyFilters();
+    drawCharts();
     status.dataset.state = "live";
     status.textContent = "Live: updated " + new Date().toLocaleTimeString();
   });

@@ -26,7 +26,9 @@ export function Document(props: { title: string; children: Child }) {
         <meta charset="utf-8" />
         <meta name="viewport" content="width=device-width, initial-scale=1" />
         <title>{`${props.title} · Vigil`}</title>
+        <link rel="stylesheet" href="/ui/vendor/uplot.css" />
         <link rel="stylesheet" href="/ui/style.css" />
+        <script src="/ui/vendor/uplot.js" defer />
         <script src="/ui/app.js" defer />
       </head>
       <body>{props.children}</body>

@@ -13,6 +13,7 @@ import { liveStream } from "./live.js";
 import { HealthMain, loadHealth } from "./pages/health.js";
 import { loadInstall, loadOverview, OverviewMain } from "./pages/overview.js";
 import { loadServices, ServicesMain } from "./pages/services.js";
+import { loadTarget } from "./pages/target.js";
 import { loadTimeline, TimelineMain } from "./pages/timeline.js";
 import { loadVipGroups, VipGroupsMain } from "./pages/vip-groups.js";
 import { crossSite, csrfProblem, csrfToken, endSession, sessionToken, startSession } from "./session.js";
@@ -119,8 +120,14 @@ export function registerUi(app: Hono<AppEnv>): void {
     if (cluster === null || view === null)
       return <OverviewMain clusters={await loadOverview(s.api)} install={await loadInstall(s.api)} />;
     switch (view) {
-      case "health":
-        return <HealthMain report={await loadHealth(s.api, cluster)} />;
+      case "health": {
+        const report = await loadHealth(s.api, cluster);
+        const wanted = query.get("target");
+        const target = report.targets.some((t) => t.target === wanted)
+          ? await loadTarget(s.api, cluster, wanted ?? "")
+          : null;
+        return <HealthMain report={report} cluster={cluster} target={target} />;
+      }
       case "vip-groups":
         return (
           <VipGroupsMain

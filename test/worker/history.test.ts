@@ -69,9 +69,9 @@ describe("GET .../targets/{t}/history", () => {
   it("answers each observer's figures for the minute in progress and the target's down periods", async () => {
     const name = await webPair("hist", tcpCheck("web-tcp", ["lb1", "lb2"]));
     const coordinator = env.COORDINATOR.getByName(name);
-    const batch = (seq: number, state: "up" | "down", probes: number, latencyMs: number) =>
+    const batch = (seq: number, state: "up" | "down", probes: number, latencyMs: number, observer = "agent:lb1") =>
       coordinator.ingest({
-        observer: "agent:lb1",
+        observer,
         seq,
         heartbeat: false,
         votes: [
@@ -80,15 +80,22 @@ describe("GET .../targets/{t}/history", () => {
             state,
             since: Date.now(),
             latencyMs,
-            error: null,
+            error: state === "down" ? "refused" : null,
             probes,
             failures: state === "down" ? 1 : 0,
           },
         ],
       });
-    expect((await batch(1, "up", 10, 5)).accepted).toBe(1);
-    expect((await batch(2, "up", 12, 7)).accepted).toBe(1);
-    expect((await batch(3, "up", 13, 9)).accepted).toBe(1);
+    // The coordinator takes a new cluster's configuration within a moment; its health report says when.
+    await expect.poll(async () => (await api("GET", `/v1/clusters/${name}/health`)).body.targets?.length ?? 0).toBe(1);
+    for (const [seq, probes, latency] of [
+      [1, 10, 5],
+      [2, 12, 7],
+      [3, 13, 9],
+    ] as const) {
+      const result = await batch(seq, "up", probes, latency);
+      expect(result.accepted, JSON.stringify(result)).toBe(1);
+    }
     const reply = await api("GET", `/v1/clusters/${name}/targets/web%2Fweb1/history`);
     expect(reply.status, JSON.stringify(reply.body)).toBe(200);
     expect(reply.body).toMatchObject({ target: "web/web1", step: 60, down: [] });
@@ -96,6 +103,12 @@ describe("GET .../targets/{t}/history", () => {
     // Two votes brought new probes since the first one (the baseline): 3 probes, latencies 7 and 9.
     expect(points.reduce((n: number, p: { probes: number }) => n + p.probes, 0)).toBe(3);
     expect(points.at(-1)).toMatchObject({ p95Ms: 9 });
+
+    // Both observers see it down: the verdict turns down, and the history shows a period still open.
+    await batch(4, "down", 14, 3);
+    await batch(1, "down", 5, 3, "agent:lb2");
+    const down = async () => (await api("GET", `/v1/clusters/${name}/targets/web%2Fweb1/history`)).body.down;
+    await expect.poll(down).toEqual([{ from: expect.any(String), to: null }]);
   });
 
   it("refuses an unknown target, and a step or range it cannot answer, naming the field", async () => {

@@ -72,6 +72,8 @@ export async function runTour({ begun, api, say, servers, agents, alerts, nextAl
   say(
     `  web3 is down by the quorum after ${seconds(down.ms)}; the target.down alert reached the receiver after ${seconds(alerted)}. The VIP group stays where it is.`,
   );
+  // Down for a few seconds more, so the dashboard's chart has a period to shade.
+  await new Promise((r) => setTimeout(r, 5000));
   t0 = Date.now();
   servers.web3.mode = "ok";
   const up = await until("web/web3 to be up again", async () => (await target("web3"))?.verdict.state === "up", t0);

@@ -1,7 +1,11 @@
-/** Health matrix: targets x observers, each cell a vote (latency and last error on hover), the quorum verdict per row. */
+/**
+ * Health matrix: targets x observers, each cell a vote (latency and last error on hover), the
+ * quorum verdict per row; each target links to its history (`?target=`, src/ui/pages/target.tsx).
+ */
 import type { HealthReport } from "../../core/health.js";
 import type { UiApi } from "../api.js";
 import { State } from "../layout.js";
+import { type TargetData, TargetDetail } from "./target.js";
 
 export async function loadHealth(api: UiApi, cluster: string): Promise<HealthReport> {
   return api.get<HealthReport>(`/v1/clusters/${encodeURIComponent(cluster)}/health`);
@@ -15,10 +19,12 @@ function cellTitle(o: HealthReport["targets"][number]["observers"][number]): str
   return parts.join(" · ");
 }
 
-export function HealthMain(props: { report: HealthReport }) {
+export function HealthMain(props: { report: HealthReport; cluster: string; target: TargetData | null }) {
   const observers = [...new Set(props.report.targets.flatMap((t) => t.observers.map((o) => o.observer)))].sort();
+  const c = encodeURIComponent(props.cluster);
   return (
     <>
+      {props.target ? <TargetDetail data={props.target} /> : null}
       <form class="filters" aria-label="Filter targets" onsubmit="return false">
         <label>
           Name <input type="search" id="filter-text" aria-label="Search targets by name" autocomplete="off" />
@@ -51,7 +57,7 @@ export function HealthMain(props: { report: HealthReport }) {
               return (
                 <tr data-name={t.target} data-state={t.verdict.state}>
                   <th scope="row">
-                    {t.target}
+                    <a href={`/ui/clusters/${c}/health?target=${encodeURIComponent(t.target)}`}>{t.target}</a>
                     <small>
                       {t.check} · {t.address}
                       {t.port ? `:${t.port}` : ""}

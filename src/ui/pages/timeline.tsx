@@ -1,5 +1,6 @@
 /** Timeline: the cluster's events with filters, and webhook deliveries with their attempts. */
 import type { Event } from "../../core/event.js";
+import { eventWords } from "../../core/event-words.js";
 import { EVENT_TYPES } from "../../core/vocabulary.js";
 import type { DeliveryAttempt } from "../../core/webhook.js";
 import type { UiApi } from "../api.js";
@@ -74,8 +75,13 @@ export function TimelineMain(props: { data: TimelineData; cluster: string }) {
               <time datetime={e.at} title={e.at}>
                 {ago(e.at)}
               </time>{" "}
-              <State state={e.severity} /> <strong>{e.type}</strong> {e.subject}
-              <small>{JSON.stringify(e.details)}</small>
+              <State state={e.severity} /> <span data-field="event-words">{eventWords(e)}</span>
+              <details class="raw">
+                <summary>
+                  <small>{e.type}</small>
+                </summary>
+                <pre>{JSON.stringify(e.details, null, 2)}</pre>
+              </details>
             </li>
           ))}
         </ol>

@@ -1,5 +1,6 @@
 /** VIP groups: holder, epoch, time left, members with effective priority and why one is not eligible; switchover and drain for admins. */
 import { CLOCK_SKEW_MS } from "../../core/envelope.js";
+import type { Holding } from "../../core/history-periods.js";
 import type { LeaseView } from "../../core/lease-view.js";
 import { COORDINATOR } from "../../core/majority.js";
 import type { HostActions } from "../../core/vocabulary.js";
@@ -11,6 +12,8 @@ const CLOCK_WARNING_MS = 2000;
 
 export interface VipGroupsData {
   leases: LeaseView[];
+  /** Who held each group over the last 24 h, by group. */
+  holders: Record<string, { from: string; to: string; holders: Holding[] }>;
   nodes: {
     name: string;
     status?: { online: boolean; clockOffsetMs: number | null; hostActions?: HostActions };
@@ -19,8 +22,19 @@ export interface VipGroupsData {
 
 export async function loadVipGroups(api: UiApi, cluster: string): Promise<VipGroupsData> {
   const c = encodeURIComponent(cluster);
-  const [leases, nodes] = await Promise.all([api.get(`/v1/clusters/${c}/leases`), api.get(`/v1/clusters/${c}/nodes`)]);
-  return { leases, nodes };
+  const [leases, nodes] = await Promise.all([
+    api.get<LeaseView[]>(`/v1/clusters/${c}/leases`),
+    api.get<VipGroupsData["nodes"]>(`/v1/clusters/${c}/nodes`),
+  ]);
+  const holders = Object.fromEntries(
+    await Promise.all(
+      leases.map(async (l) => [
+        l.group,
+        await api.get(`/v1/clusters/${c}/vip-groups/${encodeURIComponent(l.group)}/history`),
+      ]),
+    ),
+  );
+  return { leases, nodes, holders };
 }
 
 /** An agent's clock offset, shown only when it is large enough to matter. */
@@ -61,6 +75,94 @@ function Action(props: {
 
 function left(ms: number | null): string {
   return ms === null ? "–" : `${(Math.max(0, ms) / 1000).toFixed(1)} s`;
+}
+
+/**
+ * Who held the group when, over the last 24 h: a band with one segment per holding (a colour
+ * per member), each move marked, and the same as a list. Plain HTML and CSS: no script needed.
+ */
+function HolderBand(props: {
+  group: string;
+  members: string[];
+  history: VipGroupsData["holders"][string] | undefined;
+}) {
+  const h = props.history;
+  if (!h) return null;
+  // Less than a day of holders (a new group, the demo): the band starts shortly before the first.
+  const first = h.holders.length > 0 ? Math.min(...h.holders.map((s) => Date.parse(s.from))) : Date.parse(h.from);
+  const to = Date.parse(h.to);
+  const from = Math.max(Date.parse(h.from), first - Math.max(5000, (to - first) / 10));
+  const span = to - from;
+  // An SVG 1000 units wide: the dashboard's Content-Security-Policy allows no inline styles.
+  const x = (t: number) => Math.round(Math.min(1000, Math.max(0, ((t - from) / span) * 1000)));
+  const colour = (node: string) => `m${Math.max(0, props.members.indexOf(node)) % 4}`;
+  const shown = h.holders.filter((s) => Date.parse(s.to ?? h.to) > from);
+  return (
+    <figure class="band" aria-label={`Holders of ${props.group}, up to 24 h`}>
+      <svg
+        viewBox="0 0 1000 28"
+        preserveAspectRatio="none"
+        role="img"
+        aria-label={`Holders of ${props.group}`}
+        data-field="holder-band"
+      >
+        {shown.map((s) => {
+          const start = x(Math.max(from, Date.parse(s.from)));
+          return (
+            <rect
+              class={`band-seg ${colour(s.node)}`}
+              data-node={s.node}
+              x={start}
+              y="0"
+              width={Math.max(1, x(Date.parse(s.to ?? h.to)) - start)}
+              height="28"
+            >
+              <title>{`${s.node} from ${s.from} to ${s.to ?? "now"}: ${s.why}`}</title>
+            </rect>
+          );
+        })}
+        {shown
+          .filter((s) => Date.parse(s.from) > from)
+          .map((s) => (
+            <rect class="band-move" x={x(Date.parse(s.from)) - 1} y="0" width="2" height="28">
+              <title>{`moved to ${s.node}: ${s.why}`}</title>
+            </rect>
+          ))}
+      </svg>
+      <p class="band-legend">
+        {props.members.map((m) => (
+          <span>
+            <svg viewBox="0 0 10 10" class="swatch" aria-hidden="true">
+              <rect class={`band-seg ${colour(m)}`} width="10" height="10" />
+            </svg>{" "}
+            {m}
+          </span>
+        ))}
+      </p>
+      <figcaption>
+        <span>
+          {from === Date.parse(h.from) ? (
+            "24 h ago"
+          ) : (
+            <time datetime={new Date(from).toISOString()}>{new Date(from).toISOString().slice(11, 19)} UTC</time>
+          )}
+        </span>
+        <span>now</span>
+      </figcaption>
+      <details>
+        <summary>Holders, oldest first</summary>
+        <ol>
+          {shown.map((x) => (
+            <li>
+              {x.node} from <time datetime={x.from}>{x.from}</time> to{" "}
+              {x.to ? <time datetime={x.to}>{x.to}</time> : "now"}: {x.why}
+              {x.ended ? `; ${x.ended}` : ""}
+            </li>
+          ))}
+        </ol>
+      </details>
+    </figure>
+  );
 }
 
 /** What the agents of a unit do while the coordinator is away, in a few words. */
@@ -177,6 +279,7 @@ export function VipGroupsMain(props: { data: VipGroupsData; cluster: string; adm
             </table>
           </div>
           <Voters lease={l} />
+          <HolderBand group={l.group} members={l.members.map((m) => m.node)} history={props.data.holders[l.group]} />
         </section>
       ))}
       {props.data.leases.length === 0 ? <p>No VIP groups in this cluster.</p> : null}

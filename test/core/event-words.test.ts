@@ -1,0 +1,38 @@
+import { describe, expect, it } from "vitest";
+import { eventWords } from "../../src/core/event-words.js";
+
+describe("events in words", () => {
+  it.each<[string, string, Record<string, unknown>, string]>([
+    [
+      "target.down",
+      "web/web1",
+      { fresh: 3, down: 3, healthy: 0, error: "status 503" },
+      "web/web1 down: 3 of 3 observers saw it down (status 503)",
+    ],
+    [
+      "target.down",
+      "web/web1",
+      { fresh: 3, down: 2, healthy: 1, error: null },
+      "web/web1 down: 2 of 3 observers saw it down",
+    ],
+    ["target.up", "web/web1", { fresh: 3, healthy: 3 }, "web/web1 up: 3 of 3 observers see it up"],
+    [
+      "vip.moved",
+      "VI_1",
+      { from: "lb1", to: "lb2", reason: "lb1's lease expired: it stopped answering" },
+      "VI_1 moved lb1 -> lb2: lb1's lease expired: it stopped answering",
+    ],
+    ["vip.moved", "VI_1", { from: null, to: "lb1", reason: "first holder" }, "VI_1 held by lb1: first holder"],
+    ["lease.expired", "VI_1", { node: "lb1", epoch: 3 }, "VI_1: lb1's lease expired (it stopped renewing)"],
+    ["agent.offline", "lb2", { node: "lb2" }, "lb2's agent went away"],
+    [
+      "program.refused",
+      "VI_1",
+      { node: "lb1", program: "/bin/sh", reason: "not in the allowlist" },
+      "lb1 refused to run /bin/sh for VI_1: not in the allowlist",
+    ],
+    ["webhook.test", "ops", {}, "webhook.test ops"],
+  ])("%s %s", (type, subject, details, words) => {
+    expect(eventWords({ type, subject, details })).toBe(words);
+  });
+});
