@@ -118,7 +118,7 @@ export class Channel {
         const hello = {
           type: "hello" as const,
           nonce: control.nonce,
-          ...(this.config.hostActions === "show" ? { hostActions: "show" as const } : {}),
+          ...(this.config.hostActions === "apply" ? {} : { hostActions: this.config.hostActions }),
         };
         await this.inbox.sign(hello, Date.now(), deliverTo(socket));
         this.authenticated = socket;

@@ -39,7 +39,8 @@ export const AgentConfig = z.strictObject({
    * `show` logs the commands that would change this host (`ip addr`, `arping`, `ipvsadm -R`)
    * instead of running them, and keeps what they would have done in memory: for trying Vigil
    * without root. Probes and allowed programs still run. The agent says so to the coordinator,
-   * and the dashboard shows the node's VIP actions as shown, not applied.
+   * and the dashboard shows the node's VIP actions as shown, not applied. `show-backends` shows
+   * the IPVS changes only and applies the VIPs (a kernel without IPVS).
    */
   hostActions: z.enum(HOST_ACTIONS).default("apply"),
   /** HAProxy's admin stats socket (`stats socket ... level admin`), for services with the haproxy driver. */

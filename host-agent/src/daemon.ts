@@ -35,11 +35,15 @@ export interface Daemon {
 }
 
 export async function startDaemon(config: AgentConfig, bundle: string, log: Log): Promise<Daemon> {
-  const shown = config.hostActions === "show";
-  if (shown) log("hostActions is show: VIP and IPVS changes are logged, not applied to this host");
-  const runner = shown ? new ShownHost(new ProcessRunner(), log) : new ProcessRunner();
+  const shownVips = config.hostActions === "show";
+  if (config.hostActions !== "apply")
+    log(
+      `hostActions is ${config.hostActions}: ${shownVips ? "VIP and IPVS" : "IPVS"} changes are logged, not applied to this host`,
+    );
+  const runner =
+    config.hostActions === "apply" ? new ProcessRunner() : new ShownHost(new ProcessRunner(), log, shownVips);
   // Shown VIPs are on no interface: there is nothing for a watchdog to take down.
-  const watchdog = shown ? null : WatchdogClient.start(bundle);
+  const watchdog = shownVips ? null : WatchdogClient.start(bundle);
   let channel: Channel | null = null;
   const gate = new ProgramGate(
     allowlistOf(config),

@@ -3,7 +3,8 @@
  * `ipvsadm -R`) are logged, not run, and applied to an in-memory copy of the addresses and the
  * IPVS table, so the agent reads back what it would have done and reports it as done. For
  * trying Vigil without root (`npm run demo`); every other command (probes, allowed programs)
- * goes to the real runner.
+ * goes to the real runner. `"show-backends"` shows the IPVS commands only and runs the VIP
+ * ones (a director whose kernel has no IPVS, as in the demo's namespace lab).
  */
 import { parseSave, renderTable } from "./ipvs.js";
 import type { Runner, RunResult } from "./runner.js";
@@ -21,11 +22,14 @@ export class ShownHost implements Runner {
   constructor(
     private readonly real: Runner,
     private readonly show: (line: string) => void,
+    /** Whether the VIP commands are shown too, or run. */
+    private readonly vips = true,
   ) {}
 
   async run(argv: readonly string[], input?: string): Promise<RunResult> {
     const [program, ...args] = argv;
     const line = argv.join(" ");
+    if (!this.vips && program !== "ipvsadm") return this.real.run(argv, input);
     if (program === "ip" && args[0] === "-j" && args[1] === "addr" && args[2] === "show") {
       return ok(JSON.stringify([{ ifname: args[4], addr_info: this.addrInfo(args[4] ?? "") }]));
     }

@@ -190,7 +190,7 @@ export const Ack = z.strictObject({
 export const Hello = z.strictObject({
   type: z.literal("hello"),
   nonce: z.string().min(16).max(64),
-  /** Sent only as "show": the agent logs VIP and IPVS changes instead of applying them (its hostActions). */
+  /** Sent unless "apply": the agent logs VIP and IPVS changes (or IPVS changes only) instead of applying them. */
   hostActions: z.enum(HOST_ACTIONS).optional(),
 });
 

@@ -29,7 +29,7 @@ export const NodeStatus = z
      * behind), or null before one. Beyond CLOCK_SKEW_MS the agent refuses commands.
      */
     clockOffsetMs: z.number().int().nullable(),
-    /** "show" when the agent only logs VIP and IPVS changes (hostActions in its config): nothing is applied to the host. */
+    /** The agent's hostActions: "show" logs VIP and IPVS changes without making them, "show-backends" the IPVS ones only. */
     hostActions: z.enum(HOST_ACTIONS),
   })
   .meta({ id: "NodeStatus" });

@@ -19,8 +19,11 @@ export const DRIVERS = ["ipvs", "haproxy"] as const;
 export type Driver = (typeof DRIVERS)[number];
 
 /** Durable Object location hints; one prober per cluster and region. */
-/** What an agent does with VIP and IPVS changes: applies them, or only shows them (no root needed). */
-export const HOST_ACTIONS = ["apply", "show"] as const;
+/**
+ * What an agent does with VIP and IPVS changes: applies them; shows them only (no root needed);
+ * or applies VIPs and shows IPVS changes (a director whose kernel has no IPVS).
+ */
+export const HOST_ACTIONS = ["apply", "show", "show-backends"] as const;
 export type HostActions = (typeof HOST_ACTIONS)[number];
 
 export const REGIONS = ["wnam", "enam", "sam", "weur", "eeur", "apac", "oc", "afr", "me"] as const;

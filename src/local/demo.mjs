@@ -8,6 +8,8 @@
  * each step with what Vigil did and how long it took. It keeps running until Ctrl-C and then
  * stops and removes everything it started.
  *
+ * As root (with `ip` and `arping`), the directors run in a namespace lab (demo/netns.mjs) and
+ * claim the VIP for real; otherwise, or with `--show`, VIP actions are shown, not applied.
  * `--tour-only` exits after the tour (for tests).
  */
 import { mkdtempSync, openSync, rmSync } from "node:fs";
@@ -15,7 +17,8 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { StartError, startControlPlane } from "./control-plane.mjs";
 import { DemoAgent } from "./demo/agents.mjs";
-import { CLUSTER, demoCluster, GROUP, REGIONS } from "./demo/cluster.mjs";
+import { CLUSTER, demoCluster, GROUP, REGIONS, VIP } from "./demo/cluster.mjs";
+import { addressOf, DemoLab, labUnavailable } from "./demo/netns.mjs";
 import { Receiver } from "./demo/receiver.mjs";
 import { runTour } from "./demo/tour.mjs";
 import { WebServer } from "./demo/web.mjs";
@@ -25,7 +28,7 @@ const port = Number(process.env.VIGIL_PORT ?? 8787);
 const say = (line = "") => console.log(line);
 let stopping = false;
 const begun = Date.now();
-const started = { controlPlane: null, servers: [], agents: [], receiver: null, dir: null, api: null };
+const started = { controlPlane: null, servers: [], agents: [], receiver: null, dir: null, api: null, lab: null };
 
 async function main() {
   const dir = mkdtempSync(path.join(tmpdir(), "vigil-demo-"));
@@ -36,11 +39,19 @@ async function main() {
   const api = client(plane.url, plane.token);
   started.api = api;
   say(`\nVigil demo: the control plane runs on ${plane.url} (its log: ${logFile}).`);
-  say(
-    process.getuid?.() === 0
-      ? "VIP actions are shown, not applied: the agents run with hostActions: show."
-      : "Not root: VIP actions are shown, not applied (the agents run with hostActions: show).",
-  );
+  const directors = ["lb1", "lb2"];
+  const why = process.argv.includes("--show") ? "--show" : labUnavailable();
+  const lab = why === null ? await DemoLab.create(dir, directors, port) : null;
+  started.lab = lab;
+  if (lab) {
+    say(
+      `Root: lb1 and lb2 run in network namespaces ${lab.ns("lb1")} and ${lab.ns("lb2")} on an isolated bridge; their agents claim ${VIP} on eth0 with the real ip and arping (IPVS changes are shown, not applied: hostActions show-backends).`,
+    );
+  } else {
+    say(
+      `${why === "--show" ? "--show" : `Not root (${why})`}: VIP actions are shown, not applied (the agents run with hostActions: show).`,
+    );
+  }
 
   const servers = { web1: new WebServer("web1"), web2: new WebServer("web2", "flaky"), web3: new WebServer("web3") };
   const ports = {};
@@ -70,24 +81,37 @@ async function main() {
 
   // A clean slate each run: the control plane keeps its state under .wrangler/state.
   await api("DELETE", `/v1/clusters/${CLUSTER}?force=true`).catch(() => null);
-  const peerPorts = { lb1: 17441, lb2: 17442 };
+  // In the lab each director has its own address and namespace; shown, both share this host's.
+  const where = Object.fromEntries(
+    directors.map((node, i) => [
+      node,
+      lab ? { address: addressOf(node), peerPort: 7441 } : { address: `127.0.0.${11 + i}`, peerPort: 17441 + i },
+    ]),
+  );
   const applied = await api(
     "PUT",
     `/v1/clusters/${CLUSTER}/config`,
-    demoCluster({ servers: ports, peerPorts, shown: true }),
+    demoCluster({ servers: ports, directors: where, shown: lab === null }),
   );
   say(
     `Applied cluster ${CLUSTER} (revision ${applied.revision}): checks from ${REGIONS.join(", ")}, VIP group ${GROUP} on lb1 (priority 100) and lb2 (50).`,
   );
 
   const agents = {};
-  for (const [node, peerPort] of Object.entries(peerPorts)) {
+  for (const node of directors) {
     const agent = new DemoAgent({
       node,
       dir,
       url: plane.url,
       cluster: CLUSTER,
-      peerPort,
+      peerPort: where[node].peerPort,
+      ...(lab
+        ? {
+            agentUrl: `http://127.0.0.1:${port}`,
+            hostActions: "show-backends",
+            inside: (argv) => lab.inside(node, argv),
+          }
+        : { hostActions: "show" }),
       onLine: (line) => {
         if (!stopping && line.includes("shown, not applied: ip addr"))
           say(`  ${node}: ${line.replace(/^.*shown, not applied: /, "shown, not applied: ")}`);
@@ -103,6 +127,8 @@ async function main() {
 
   await runTour({
     begun,
+    /** Where the VIP really is, in the lab: the directors whose eth0 has it. */
+    vipOn: lab ? () => directors.filter((d) => lab.addresses(d).includes(VIP)) : null,
     api,
     say,
     servers,
@@ -159,6 +185,7 @@ async function stop(code) {
   if (stopping) return;
   stopping = true;
   for (const agent of started.agents) await agent.stop().catch(() => null);
+  await started.lab?.down();
   if (started.api) await started.api("DELETE", "/v1/webhooks/demo-alerts").catch(() => null);
   for (const s of started.servers) await s.close();
   await started.receiver?.close();

@@ -11,7 +11,7 @@ import { announce, ensureVip, hasVip } from "../../host-agent/src/vip.js";
 import { desiredService } from "../../src/core/backends.js";
 import { VirtualService } from "../../src/core/virtual-service.js";
 
-function shown(): { host: ShownHost; shownLines: string[]; real: string[][] } {
+function shown(vips = true): { host: ShownHost; shownLines: string[]; real: string[][] } {
   const shownLines: string[] = [];
   const real: string[][] = [];
   const passthrough: Runner = {
@@ -20,7 +20,7 @@ function shown(): { host: ShownHost; shownLines: string[]; real: string[][] } {
       return { code: 0, stdout: "real", stderr: "" };
     },
   };
-  return { host: new ShownHost(passthrough, (l) => shownLines.push(l)), shownLines, real };
+  return { host: new ShownHost(passthrough, (l) => shownLines.push(l), vips), shownLines, real };
 }
 
 const vip = { cidr: "192.0.2.15/24", interface: "vigil0", label: "vigil0:vip" };
@@ -93,6 +93,19 @@ describe("ShownHost", () => {
     ]);
     expect((await driver.sync([])).actual).toEqual([]);
     expect((await driver.read()).size).toBe(0);
+  });
+
+  it("with show-backends, runs the VIP commands for real and shows only the IPVS ones", async () => {
+    const { host, real, shownLines } = shown(false);
+    await host.run(["ip", "addr", "add", "192.0.2.15/24", "dev", "eth0"]);
+    await host.run(["arping", "-U", "-c", "1", "-I", "eth0", "192.0.2.15"]);
+    await host.run(["ipvsadm", "-R"], "-A -t 192.0.2.15:80 -s wrr\n");
+    expect(real).toEqual([
+      ["ip", "addr", "add", "192.0.2.15/24", "dev", "eth0"],
+      ["arping", "-U", "-c", "1", "-I", "eth0", "192.0.2.15"],
+    ]);
+    expect(shownLines).toEqual(["shown, not applied: ipvsadm -A -t 192.0.2.15:80 -s wrr"]);
+    expect((await host.run(["ipvsadm", "-S", "-n"])).stdout).toBe("-A -t 192.0.2.15:80 -s wrr\n");
   });
 
   it("runs every other command for real", async () => {

@@ -30,7 +30,8 @@ beforeAll(async () => {
   checkout = freshCheckout();
   const port = await freePort();
   url = `http://127.0.0.1:${port}`;
-  demo = spawn("npm", ["run", "demo"], {
+  // --show: as a newcomer without root sees it (as root the demo would build its namespace lab).
+  demo = spawn("npm", ["run", "demo", "--", "--show"], {
     cwd: checkout.dir,
     env: { ...process.env, VIGIL_PORT: String(port) },
     stdio: ["ignore", "pipe", "pipe"],

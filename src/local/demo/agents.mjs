@@ -1,7 +1,9 @@
 /**
  * The demo's directors: the built agent (host-agent/dist/vigil-agent.cjs), enrolled with a
- * one-time token from the API and run as a child process with its own state directory. Without
- * root they run with `hostActions: "show"`: what they would do to the host is logged, not done.
+ * one-time token from the API and run as a child process with its own state directory. In the
+ * namespace lab (root) each runs inside its director's namespace and claims the VIP for real,
+ * with `hostActions: "show-backends"` (no IPVS in the kernel needed); without root they run with
+ * `hostActions: "show"`: what they would do to the host is logged, not done.
  */
 import { spawn, spawnSync } from "node:child_process";
 import { createWriteStream, readFileSync, writeFileSync } from "node:fs";
@@ -11,9 +13,12 @@ import { root } from "../control-plane.mjs";
 const bundle = path.join(root, "host-agent/dist/vigil-agent.cjs");
 
 export class DemoAgent {
-  /** `onLine(line)` gets each line the agent logs. */
-  constructor({ node, dir, url, cluster, peerPort, onLine }) {
-    Object.assign(this, { node, dir, url, cluster, peerPort, onLine });
+  /**
+   * `onLine(line)` gets each line the agent logs; `inside(argv)` runs argv where the agent runs
+   * (its namespace), `agentUrl` is the control plane as seen from there.
+   */
+  constructor({ node, dir, url, agentUrl = url, cluster, peerPort, hostActions, inside = (argv) => argv, onLine }) {
+    Object.assign(this, { node, dir, url, agentUrl, cluster, peerPort, hostActions, inside, onLine });
     this.config = path.join(dir, `${node}.json`);
     this.child = null;
   }
@@ -40,7 +45,11 @@ export class DemoAgent {
     const written = JSON.parse(readFileSync(this.config, "utf8"));
     writeFileSync(
       this.config,
-      JSON.stringify({ ...written, heartbeat: 2, peerPort: this.peerPort, hostActions: "show" }, null, 2),
+      JSON.stringify(
+        { ...written, url: this.agentUrl, heartbeat: 2, peerPort: this.peerPort, hostActions: this.hostActions },
+        null,
+        2,
+      ),
       { mode: 0o600 },
     );
   }
@@ -51,9 +60,8 @@ export class DemoAgent {
 
   start() {
     const log = createWriteStream(path.join(this.dir, `${this.node}-agent.log`), { flags: "a" });
-    const child = spawn(process.execPath, [bundle, "run", "--config", this.config], {
-      stdio: ["ignore", "pipe", "pipe"],
-    });
+    const [program, ...args] = this.inside([process.execPath, bundle, "run", "--config", this.config]);
+    const child = spawn(program, args, { stdio: ["ignore", "pipe", "pipe"] });
     let partial = "";
     const read = (chunk) => {
       log.write(chunk);

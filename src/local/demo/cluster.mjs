@@ -7,18 +7,21 @@ export const REGIONS = ["wnam", "weur", "apac"];
 export const GROUP = "VI_1";
 export const VIP = "192.0.2.15";
 
-/** `servers`: name -> loopback port; `peerPorts`: director -> its agent's UDP peer port. */
-export function demoCluster({ servers, peerPorts, shown }) {
+/**
+ * `servers`: name -> loopback port; `directors`: name -> its address and its agent's UDP peer
+ * port; `shown`: whether VIP actions are only shown (no root).
+ */
+export function demoCluster({ servers, directors, shown }) {
   return {
     cluster: {
       name: CLUSTER,
       description: shown
         ? "npm run demo without root: VIP actions are shown, not applied (the agents run with hostActions: show)."
-        : "npm run demo as root: the directors claim the VIP in a network namespace lab.",
+        : "npm run demo as root: the directors claim the VIP in a network namespace lab (IPVS changes are shown, not applied).",
     },
-    nodes: Object.entries(peerPorts).map(([name, peerPort], i) => ({
+    nodes: Object.entries(directors).map(([name, { address, peerPort }]) => ({
       name,
-      address: `127.0.0.${11 + i}`,
+      address,
       peerPort,
       labels: { role: "director" },
     })),
@@ -41,8 +44,8 @@ export function demoCluster({ servers, peerPorts, shown }) {
     vipGroups: [
       {
         name: GROUP,
-        vips: [{ cidr: `${VIP}/24`, interface: "vigil0" }],
-        members: Object.keys(peerPorts).map((node, i) => ({ node, priority: [100, 50][i] ?? 10 })),
+        vips: [{ cidr: `${VIP}/24`, interface: shown ? "vigil0" : "eth0" }],
+        members: Object.keys(directors).map((node, i) => ({ node, priority: [100, 50][i] ?? 10 })),
         leaseTtl: 1,
       },
     ],

@@ -3,12 +3,12 @@
  * API (and the webhook receiver), and says how long that took. A step that does not see the
  * expected outcome in time fails the demo with what it saw instead.
  */
-import { CLUSTER, GROUP, REGIONS } from "./cluster.mjs";
+import { CLUSTER, GROUP, REGIONS, VIP } from "./cluster.mjs";
 
 const STEP_LIMIT_MS = 45_000;
 const seconds = (ms) => `${(ms / 1000).toFixed(1)} s`;
 
-export async function runTour({ begun, api, say, servers, agents, alerts, nextAlert }) {
+export async function runTour({ begun, vipOn, api, say, servers, agents, alerts, nextAlert }) {
   const health = async () => (await api("GET", `/v1/clusters/${CLUSTER}/health`)).targets;
   const target = async (name) => (await health()).find((t) => t.target === `web/${name}`);
   const holder = async () =>
@@ -34,6 +34,20 @@ export async function runTour({ begun, api, say, servers, agents, alerts, nextAl
         throw new Error(`no ${type} alert for ${subject} within ${seconds(STEP_LIMIT_MS)}`);
       await Promise.race([nextAlert(), new Promise((r) => setTimeout(r, 500))]);
     }
+  }
+
+  /** In the namespace lab: waits until only `node`'s eth0 has the VIP, as `ip` shows it. */
+  async function onTheWire(node, from) {
+    if (!vipOn) return;
+    const only = await until(
+      `${VIP} on ${node}'s eth0 only`,
+      async () => {
+        const on = vipOn();
+        return on.length === 1 && on[0] === node;
+      },
+      from,
+    );
+    say(`  ip: ${VIP} is on ${node}'s eth0, and on no other director's, ${seconds(only.ms)} after the step began.`);
   }
 
   const touring = Date.now();
@@ -89,6 +103,7 @@ export async function runTour({ begun, api, say, servers, agents, alerts, nextAl
   say(
     `  ${other} holds ${GROUP} after ${seconds(moved.ms)}: ${first}'s promises ran out, then ${other} won a majority (itself and the coordinator). Never two holders.`,
   );
+  await onTheWire(other, t0);
 
   say(`\n[tour 4/4] ${first}'s agent starts again.`);
   t0 = Date.now();
@@ -97,5 +112,6 @@ export async function runTour({ begun, api, say, servers, agents, alerts, nextAl
   say(
     `  ${first} holds ${GROUP} again after ${seconds(back.ms)}: it has the higher priority and preempts once it has been up for a lease term.`,
   );
+  await onTheWire(first, t0);
   say(`\nTour done in ${seconds(Date.now() - touring)}.`);
 }

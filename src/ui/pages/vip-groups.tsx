@@ -206,14 +206,23 @@ function Voters(props: { lease: LeaseView }) {
 
 export function VipGroupsMain(props: { data: VipGroupsData; cluster: string; admin: boolean; csrf: string }) {
   const c = encodeURIComponent(props.cluster);
-  const shown = props.data.nodes.filter((n) => n.status?.hostActions === "show").map((n) => n.name);
+  const named = (mode: HostActions) =>
+    props.data.nodes.filter((n) => n.status?.hostActions === mode).map((n) => n.name);
+  const shown = named("show");
+  const backends = named("show-backends");
+  const their = (nodes: string[]) => (nodes.length > 1 ? "their agents run" : "its agent runs");
   return (
     <>
       {shown.length > 0 ? (
         <p class="notice" role="note" data-field="shown-not-applied">
-          VIP actions on {shown.join(", ")} are shown, not applied:{" "}
-          {shown.length > 1 ? "their agents run" : "its agent runs"} with <code>hostActions: "show"</code> and change
-          nothing on the host. Run the agent as root with the default for real VIPs.
+          VIP actions on {shown.join(", ")} are shown, not applied: {their(shown)} with <code>hostActions: "show"</code>{" "}
+          and change nothing on the host. Run the agent as root with the default for real VIPs.
+        </p>
+      ) : null}
+      {backends.length > 0 ? (
+        <p class="notice" role="note" data-field="backends-shown">
+          IPVS changes on {backends.join(", ")} are shown, not applied (VIPs are applied): {their(backends)} with{" "}
+          <code>hostActions: "show-backends"</code>.
         </p>
       ) : null}
       {props.data.leases.map((l) => (
@@ -302,6 +311,7 @@ export function VipGroupsMain(props: { data: VipGroupsData; cluster: string; adm
                     <State state={n.status?.online ? "online" : "offline"} />
                     <ClockOffset ms={n.status?.clockOffsetMs ?? null} />
                     {n.status?.hostActions === "show" ? <small> VIP actions shown, not applied</small> : null}
+                    {n.status?.hostActions === "show-backends" ? <small> IPVS changes shown, not applied</small> : null}
                   </td>
                   {props.admin ? (
                     <td>
