@@ -40,17 +40,23 @@ async function main() {
   started.api = api;
   say(`\nVigil demo: the control plane runs on ${plane.url} (its log: ${logFile}).`);
   const directors = ["lb1", "lb2"];
-  const why = process.argv.includes("--show") ? "--show" : labUnavailable();
-  const lab = why === null ? await DemoLab.create(dir, directors, port) : null;
+  let why = process.argv.includes("--show") ? "--show" : labUnavailable();
+  let lab = null;
+  if (why === null) {
+    try {
+      lab = await DemoLab.create(dir, directors, port);
+    } catch (err) {
+      why = `the namespace lab could not be built (${String(err.message).split("\n")[0]})`;
+    }
+  }
   started.lab = lab;
   if (lab) {
     say(
       `Root: lb1 and lb2 run in network namespaces ${lab.ns("lb1")} and ${lab.ns("lb2")} on an isolated bridge; their agents claim ${VIP} on eth0 with the real ip and arping (IPVS changes are shown, not applied: hostActions show-backends).`,
     );
   } else {
-    say(
-      `${why === "--show" ? "--show" : `Not root (${why})`}: VIP actions are shown, not applied (the agents run with hostActions: show).`,
-    );
+    const reason = why === "not root" ? "Not root" : why;
+    say(`${reason}: VIP actions are shown, not applied (the agents run with hostActions: show).`);
   }
 
   const servers = { web1: new WebServer("web1"), web2: new WebServer("web2", "flaky"), web3: new WebServer("web3") };

@@ -72,6 +72,7 @@ async function signIn(size: keyof typeof SIZES): Promise<Page> {
 describe("the demo in a browser", () => {
   it("shows a target's latency with one line per region, its uptime, the holder band and the events in words", async () => {
     expect(token).toMatch(/^vgl_/);
+    expect(out).toContain("--show: VIP actions are shown, not applied (the agents run with hostActions: show).");
     const page = await signIn("desktop");
 
     await page.goto(`${url}/ui/clusters/demo/health?target=web%2Fweb3`);

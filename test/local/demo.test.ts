@@ -84,7 +84,7 @@ describe("npm run demo", () => {
       expect(out).toMatch(/ip: 192\.0\.2\.15 is on lb1's eth0, and on no other director's/);
     } else {
       // Without root (test/browser/demo.test.ts runs this path with --show wherever it runs).
-      expect(out).toContain("Not root (not root): VIP actions are shown, not applied");
+      expect(out).toContain("Not root: VIP actions are shown, not applied");
       expect(out).toContain("lb2: shown, not applied: ip addr add 192.0.2.15/24 dev vigil0");
     }
     expect(out).toMatch(new RegExp(`Dashboard: +http://127\\.0\\.0\\.1:${port}/ui`));
