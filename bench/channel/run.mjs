@@ -17,6 +17,7 @@ import { root } from "../workerd-run.mjs";
 
 const [agentCount = 100, pings = 300] = process.argv.slice(2).map(Number);
 const bundle = path.join(root, "host-agent/dist/vigil-agent.cjs");
+const PEER_PORT_BASE = 27441;
 execFileSync("node", [path.join(root, "host-agent/build.mjs")]);
 
 const checkout = freshCheckout();
@@ -46,7 +47,12 @@ try {
   const names = Array.from({ length: agentCount }, (_, i) => `lb${i + 1}`);
   await call("PUT", "/v1/clusters/bench/config", {
     cluster: { name: "bench" },
-    nodes: names.map((name, i) => ({ name, address: `10.9.${Math.floor(i / 250)}.${(i % 250) + 1}` })),
+    // One host runs every agent: each listens for its peers on its own UDP port.
+    nodes: names.map((name, i) => ({
+      name,
+      address: `10.9.${Math.floor(i / 250)}.${(i % 250) + 1}`,
+      peerPort: PEER_PORT_BASE + i,
+    })),
   });
   for (const name of names) {
     const token = (await call("POST", "/v1/clusters/bench/enrollment-tokens", { node: name })).body.token;
@@ -68,6 +74,8 @@ try {
       path.join(dir, "state"),
     ]);
     if (enrolled.status !== 0) throw new Error(`enroll ${name}: ${enrolled.stderr}`);
+    const written = JSON.parse(readFileSync(config, "utf8"));
+    writeFileSync(config, JSON.stringify({ ...written, peerPort: PEER_PORT_BASE + names.indexOf(name) }));
     agents.push({ name, child: spawn("node", [bundle, "run", "--config", config], { stdio: "ignore" }) });
   }
   const online = async () => (await call("GET", "/v1/clusters/bench/nodes")).body.filter((n) => n.status.online).length;
