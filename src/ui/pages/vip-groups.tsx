@@ -79,7 +79,7 @@ function left(ms: number | null): string {
 
 /**
  * Who held the group when, over the last 24 h: a band with one segment per holding (a colour
- * per member), each move marked, and the same as a list. Plain HTML and CSS: no script needed.
+ * per member), each move marked, and the same as a list. SVG and HTML: no script needed.
  */
 function HolderBand(props: {
   group: string;
