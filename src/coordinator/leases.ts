@@ -356,6 +356,7 @@ export class LeaseKeeper {
             to: effect.to,
             epoch: effect.epoch,
             reason: effect.reason,
+            afterMs: effect.afterMs,
             vipGroups: unit.groups.map((g) => g.name),
           },
         });

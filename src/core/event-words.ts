@@ -1,6 +1,6 @@
 /**
  * An event in words, as an operator would say it: "web/web1 down: 3 of 3 observers saw
- * status 503", "VI_1 moved lb1 -> lb2: lb1's lease expired". The dashboard's timeline shows
+ * status 503", "VI_1 moved lb1 -> lb2 in 1.4 s: lb1's lease expired". The dashboard's timeline shows
  * this with the raw details one click away.
  */
 
@@ -32,7 +32,8 @@ export function eventWords(e: WordedEvent): string {
       return `${e.subject}: enough observers vote again`;
     case "vip.moved": {
       const to = text(d.to) ?? "?";
-      const move = text(d.from) ? `${e.subject} moved ${d.from} -> ${to}` : `${e.subject} held by ${to}`;
+      const after = num(d.afterMs) === null ? "" : ` in ${((d.afterMs as number) / 1000).toFixed(1)} s`;
+      const move = text(d.from) ? `${e.subject} moved ${d.from} -> ${to}${after}` : `${e.subject} held by ${to}`;
       return `${move}${text(d.reason) ? `: ${d.reason}` : ""}`;
     }
     case "lease.expired":

@@ -77,7 +77,15 @@ export type LeaseEffect =
   | { type: "grant"; node: string; epoch: number; ttlMs: number }
   | { type: "deny"; node: string; reason: string | null; epoch: number }
   | { type: "revoke"; node: string; epoch: number }
-  | { type: "moved"; from: string | null; to: string; epoch: number; reason: string }
+  | {
+      type: "moved";
+      from: string | null;
+      to: string;
+      epoch: number;
+      reason: string;
+      /** How long after the last word of the previous holder: the move as the coordinator saw it. */
+      afterMs: number | null;
+    }
   | { type: "expired"; node: string; epoch: number };
 
 export function initialLease(_now: number): LeaseState {
@@ -219,6 +227,7 @@ function learn(s: LeaseState, input: Extract<LeaseInput, { type: "request" }>, n
         to: said.node,
         epoch: said.epoch,
         reason: movedBecause(next, said.node),
+        afterMs: (next.holder ?? next.last) === null ? null : Math.max(0, now - next.reportedAt),
       });
       next = { ...next, last: next.holder ?? next.last, revoking: false };
     }

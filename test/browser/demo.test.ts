@@ -97,7 +97,9 @@ describe("the demo in a browser", () => {
 
     await page.goto(`${url}/ui/clusters/demo/timeline`);
     const words = await page.locator('[data-field="event-words"]').allTextContents();
-    expect(words).toContain("VI_1 moved lb1 -> lb2: lb1's lease expired: it stopped answering");
+    expect(words).toContainEqual(
+      expect.stringMatching(/^VI_1 moved lb1 -> lb2 in \d+\.\d s: lb1's lease expired: it stopped answering$/),
+    );
     // The verdict turns down once a majority (2 of 3) sees it down; the third may follow.
     expect(words, words.join("\n")).toContainEqual(
       expect.stringMatching(/^web\/web3 down: [23] of 3 observers saw it down \(status 503\)$/),

@@ -19,8 +19,8 @@ describe("events in words", () => {
     [
       "vip.moved",
       "VI_1",
-      { from: "lb1", to: "lb2", reason: "lb1's lease expired: it stopped answering" },
-      "VI_1 moved lb1 -> lb2: lb1's lease expired: it stopped answering",
+      { from: "lb1", to: "lb2", reason: "lb1's lease expired: it stopped answering", afterMs: 1420 },
+      "VI_1 moved lb1 -> lb2 in 1.4 s: lb1's lease expired: it stopped answering",
     ],
     ["vip.moved", "VI_1", { from: null, to: "lb1", reason: "first holder" }, "VI_1 held by lb1: first holder"],
     ["lease.expired", "VI_1", { node: "lb1", epoch: 3 }, "VI_1: lb1's lease expired (it stopped renewing)"],

@@ -70,7 +70,7 @@ describe("the coordinator as a voter", () => {
     expect(effects).toEqual([
       { type: "deny", node: "lb2", reason: "lb1 should hold it", epoch: 1 },
       { type: "grant", node: "lb1", epoch: 1, ttlMs: 3000 },
-      { type: "moved", from: null, to: "lb1", epoch: 1, reason: "first holder" },
+      { type: "moved", from: null, to: "lb1", epoch: 1, reason: "first holder", afterMs: null },
       { type: "grant", node: "lb1", epoch: 1, ttlMs: 3000 },
       { type: "grant", node: "lb1", epoch: 1, ttlMs: 3000 },
     ]);
@@ -168,7 +168,14 @@ describe("what the coordinator learns from the members", () => {
     const { state, effects } = run([[60_000, report("lb1", { node: "lb2", epoch: 5 })]], start);
     expect(effects).toEqual([
       { type: "expired", node: "lb1", epoch: 4 },
-      { type: "moved", from: "lb1", to: "lb2", epoch: 5, reason: "lb1's lease expired: it stopped answering" },
+      {
+        type: "moved",
+        from: "lb1",
+        to: "lb2",
+        epoch: 5,
+        reason: "lb1's lease expired: it stopped answering",
+        afterMs: 60_000,
+      },
       // Only now does it decide: lb1 is back and preempts, so lb2 is asked to give the unit back.
       { type: "revoke", node: "lb2", epoch: 5 },
       { type: "deny", node: "lb1", reason: null, epoch: 5 },
@@ -231,7 +238,7 @@ describe("what the coordinator learns from the members", () => {
     ]);
     expect(state).toMatchObject({ holder: "lb1", holderEpoch: 7, epoch: 7 });
     expect(effects).toEqual([
-      { type: "moved", from: null, to: "lb1", epoch: 7, reason: "first holder" },
+      { type: "moved", from: null, to: "lb1", epoch: 7, reason: "first holder", afterMs: null },
       { type: "deny", node: "lb1", reason: null, epoch: 7 },
     ]);
   });
