@@ -55,6 +55,9 @@ describe("GET /metrics", () => {
     // The regions' real probers run too (their probes of this address fail, their verdicts take
     // minutes): a batch number past any of theirs keeps these votes the latest.
     const coordinator = env.COORDINATOR.getByName(name);
+    // The coordinator takes a new cluster's configuration within a moment; a vote on a target it
+    // does not know yet is not kept. Its health report says when it knows the target.
+    await expect.poll(async () => (await api("GET", `/v1/clusters/${name}/health`)).body.targets?.length ?? 0).toBe(1);
     const seq = 1_000_000_000;
     await coordinator.ingest({ observer: "region:weur", seq, heartbeat: false, votes: [vote("up", 12)] });
     await coordinator.ingest({ observer: "region:apac", seq, heartbeat: false, votes: [vote("down", 300)] });
