@@ -124,7 +124,8 @@ afterEach(async () => {
   current = null;
 });
 
-describe("quorum leases without the coordinator", () => {
+// Each test may spend START_LIMIT_MS reaching its first holder, and then several TTLs.
+describe("quorum leases without the coordinator", { timeout: START_LIMIT_MS + 10_000 }, () => {
   it("two directors: the best one holds with its peer's promise, and nobody else", async () => {
     const l = started(["lb1", "lb2"]);
     await until("lb1 holding", () => l.holders().join() === "lb1", START_LIMIT_MS);
