@@ -12,6 +12,7 @@
  * claim the VIP for real; otherwise, or with `--show`, VIP actions are shown, not applied.
  * `--tour-only` exits after the tour (for tests).
  */
+import { randomBytes } from "node:crypto";
 import { mkdtempSync, openSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -19,6 +20,7 @@ import { StartError, startControlPlane } from "./control-plane.mjs";
 import { DemoAgent } from "./demo/agents.mjs";
 import { CLUSTER, demoCluster, GROUP, REGIONS, VIP } from "./demo/cluster.mjs";
 import { addressOf, DemoLab, labUnavailable } from "./demo/netns.mjs";
+import { endChild } from "./demo/plumbing.mjs";
 import { Receiver } from "./demo/receiver.mjs";
 import { runTour } from "./demo/tour.mjs";
 import { WebServer } from "./demo/web.mjs";
@@ -71,8 +73,9 @@ async function main() {
 
   const alerts = [];
   const waiting = [];
+  const secret = `whsec_${randomBytes(32).toString("base64")}`;
   const receiver = new Receiver(
-    await subscribe(api, null),
+    secret,
     (event) => {
       alerts.push({ at: Date.now(), event });
       if (!stopping) say(`  alert received, signature verified: ${event.type} ${event.data.subject}`);
@@ -82,7 +85,7 @@ async function main() {
   );
   started.receiver = receiver;
   const receiverPort = await receiver.listen();
-  await subscribe(api, `http://127.0.0.1:${receiverPort}/alerts`);
+  await subscribe(api, `http://127.0.0.1:${receiverPort}/alerts`, secret);
   say(`Webhook receiver on :${receiverPort}, verifying each alert's signature.`);
 
   // A clean slate each run: the control plane keeps its state under .wrangler/state.
@@ -167,24 +170,20 @@ function client(url, token) {
   };
 }
 
-/**
- * The demo's webhook subscription: made afresh with `url` (answers its secret), or, with null,
- * only removed. The secret is made on the first call and kept for the second.
- */
-let secret = null;
-async function subscribe(api, url) {
-  await api("DELETE", "/v1/webhooks/demo-alerts").catch(() => null);
-  if (url === null) {
-    secret = `whsec_${Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString("base64")}`;
-    return secret;
-  }
+/** The demo's webhook subscription, made afresh: to `url`, signed with `secret`. */
+async function subscribe(api, url, secret) {
+  await unsubscribe(api);
   await api("POST", "/v1/webhooks", {
     name: "demo-alerts",
     url,
     secret,
     filter: { clusters: [CLUSTER], events: ["target.down", "target.up", "vip.moved", "lease.expired"] },
   });
-  return secret;
+}
+
+/** Removes the demo's webhook subscription, if there is one. */
+function unsubscribe(api) {
+  return api("DELETE", "/v1/webhooks/demo-alerts").catch(() => null);
 }
 
 async function stop(code) {
@@ -192,17 +191,10 @@ async function stop(code) {
   stopping = true;
   for (const agent of started.agents) await agent.stop().catch(() => null);
   await started.lab?.down();
-  if (started.api) await started.api("DELETE", "/v1/webhooks/demo-alerts").catch(() => null);
+  if (started.api) await unsubscribe(started.api);
   for (const s of started.servers) await s.close();
   await started.receiver?.close();
-  const plane = started.controlPlane;
-  if (plane && plane.exitCode === null) {
-    const ended = new Promise((resolve) => plane.once("exit", resolve));
-    plane.kill("SIGINT");
-    const timer = setTimeout(() => plane.kill("SIGKILL"), 10_000);
-    await ended;
-    clearTimeout(timer);
-  }
+  await endChild(started.controlPlane, "SIGINT", 10_000);
   if (started.dir) rmSync(started.dir, { recursive: true, force: true });
   if (code !== null) process.exit(code);
 }

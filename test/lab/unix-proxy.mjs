@@ -5,19 +5,13 @@
  */
 import { rmSync } from "node:fs";
 import net from "node:net";
+import { joinTo } from "../../src/local/demo/plumbing.mjs";
 
 const [socketPath, host, port] = process.argv.slice(2);
 rmSync(socketPath, { force: true });
 net
   .createServer((inbound) => {
-    const outbound = net.connect({ host, port: Number(port) });
-    inbound.pipe(outbound).pipe(inbound);
-    const close = () => {
-      inbound.destroy();
-      outbound.destroy();
-    };
-    inbound.on("error", close);
-    outbound.on("error", close);
+    joinTo(inbound, net.connect({ host, port: Number(port) }));
   })
   .listen(socketPath);
 for (const signal of ["SIGTERM", "SIGINT"]) process.on(signal, () => process.exit(0));

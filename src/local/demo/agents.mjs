@@ -9,6 +9,7 @@ import { spawn, spawnSync } from "node:child_process";
 import { createWriteStream, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { root } from "../control-plane.mjs";
+import { endChild } from "./plumbing.mjs";
 
 const bundle = path.join(root, "host-agent/dist/vigil-agent.cjs");
 
@@ -78,11 +79,6 @@ export class DemoAgent {
   async stop(signal = "SIGTERM") {
     const child = this.child;
     this.child = null;
-    if (!child || child.exitCode !== null || child.signalCode !== null) return;
-    const ended = new Promise((resolve) => child.once("exit", resolve));
-    child.kill(signal);
-    const timer = setTimeout(() => child.kill("SIGKILL"), 5000);
-    await ended;
-    clearTimeout(timer);
+    await endChild(child, signal);
   }
 }

@@ -4,7 +4,7 @@
  * and hands each connection to the Unix socket SOCKET, which the demo joins to the control plane.
  */
 import net from "node:net";
-import { joinTo } from "./netns.mjs";
+import { joinTo } from "./plumbing.mjs";
 
 const [port, socket] = process.argv.slice(2);
 net.createServer((inbound) => joinTo(inbound, net.connect(socket))).listen(Number(port), "127.0.0.1");

@@ -12,6 +12,7 @@ import { rmSync } from "node:fs";
 import net from "node:net";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { close, endChild, joinTo, listen } from "./plumbing.mjs";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const run = (argv) => execFileSync(argv[0], argv.slice(1), { stdio: ["ignore", "pipe", "pipe"], encoding: "utf8" });
@@ -64,7 +65,7 @@ export class DemoLab {
       }
       const socket = path.join(dir, "api.sock");
       lab.server = net.createServer((inbound) => joinTo(inbound, net.connect({ host: "127.0.0.1", port })));
-      await new Promise((resolve) => lab.server.listen(socket, resolve));
+      await listen(lab.server, socket);
       for (const node of directors) {
         const child = spawn(
           "ip",
@@ -98,9 +99,9 @@ export class DemoLab {
   }
 
   async down() {
-    for (const child of this.children) if (child.exitCode === null) child.kill("SIGTERM");
+    await Promise.all([...this.children].map((child) => endChild(child)));
     this.children.clear();
-    if (this.server) await new Promise((resolve) => this.server.close(() => resolve()));
+    if (this.server) await close(this.server);
     for (const ns of this.made.reverse()) {
       try {
         run(["ip", "netns", "del", ns]);
@@ -111,15 +112,4 @@ export class DemoLab {
     this.made = [];
     rmSync(path.join(this.dir, "api.sock"), { force: true });
   }
-}
-
-/** Pipes two sockets into each other until either ends. */
-export function joinTo(a, b) {
-  a.pipe(b).pipe(a);
-  const close = () => {
-    a.destroy();
-    b.destroy();
-  };
-  a.on("error", close);
-  b.on("error", close);
 }

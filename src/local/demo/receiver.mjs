@@ -5,6 +5,7 @@
  */
 import http from "node:http";
 import { Webhook } from "standardwebhooks";
+import { close, listen } from "./plumbing.mjs";
 
 export class Receiver {
   /** `onEvent(event)` gets each verified event; `onRefused(reason)` each refused delivery. */
@@ -28,17 +29,12 @@ export class Receiver {
     });
   }
 
-  listen() {
-    return new Promise((resolve) =>
-      this.server.listen(0, "127.0.0.1", () => {
-        this.port = this.server.address().port;
-        resolve(this.port);
-      }),
-    );
+  async listen() {
+    this.port = await listen(this.server);
+    return this.port;
   }
 
   close() {
-    this.server.closeAllConnections?.();
-    return new Promise((resolve) => this.server.close(() => resolve()));
+    return close(this.server);
   }
 }

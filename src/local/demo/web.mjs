@@ -4,6 +4,7 @@
  * for the probes of one region (the probe's User-Agent names its region).
  */
 import http from "node:http";
+import { close, listen } from "./plumbing.mjs";
 
 export class WebServer {
   constructor(name, mode = "ok") {
@@ -22,17 +23,12 @@ export class WebServer {
   }
 
   /** Listens on a free loopback port; answers it. */
-  listen() {
-    return new Promise((resolve) =>
-      this.server.listen(0, "127.0.0.1", () => {
-        this.port = this.server.address().port;
-        resolve(this.port);
-      }),
-    );
+  async listen() {
+    this.port = await listen(this.server);
+    return this.port;
   }
 
   close() {
-    this.server.closeAllConnections?.();
-    return new Promise((resolve) => this.server.close(() => resolve()));
+    return close(this.server);
   }
 }
