@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { toBase64url } from "../../src/core/base64url.js";
+import { newKeyPair, seal } from "../../src/core/envelope.js";
 import { FrameOrder, peekSeq } from "../../src/core/frame-order.js";
 
 /**
@@ -39,6 +40,37 @@ describe("frame order", () => {
     expect(order.due(50)).toEqual([]);
     expect(order.due(51)).toEqual(["c"]);
     expect(order.dueAt()).toBeNull();
+  });
+
+  it("reads the seq of a sealed frame without decoding its command", async () => {
+    const { privateKey } = await newKeyPair();
+    const votes = Array.from({ length: 500 }, (_, i) => ({
+      target: `web/w${i}`,
+      state: "up" as const,
+      since: 1,
+      latencyMs: 1,
+      error: null,
+      probes: 1,
+      failures: 0,
+    }));
+    const name = "n".repeat(64);
+    const frame = await seal(
+      {
+        v: 1,
+        kid: `agent:${"k".repeat(58)}`,
+        cluster: name,
+        agent: name,
+        id: "i".repeat(64),
+        seq: 9_007_199_254_740,
+        epoch: 0,
+        issuedAt: 1,
+        notAfter: 2,
+        command: { type: "votes", heartbeat: true, votes },
+      },
+      privateKey,
+    );
+    expect(frame.length).toBeGreaterThan(50_000);
+    expect(peekSeq(frame)).toBe(9_007_199_254_740);
   });
 
   it("reads the seq a frame claims, and null from what is not a frame", () => {
