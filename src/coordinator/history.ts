@@ -8,6 +8,7 @@ import {
   DAY_MS,
   type DayRow,
   dayOf,
+  type Figures,
   foldHour,
   HISTORY_KEPT_DAYS,
   hourOf,
@@ -52,9 +53,17 @@ export class HistoryKeeper {
         hours: JSON.parse(row.hours),
       });
     }
-    const minutes = this.minuteRows(from, to).flatMap(({ minute, bucket }) =>
-      bucket[target] ? [{ minute, figures: bucket[target] }] : [],
-    );
+    // SQLite takes this target's part of each minute row: a row holds every target's figures.
+    const minutes = this.sql
+      .exec<{ minute: number; figures: string }>(
+        `SELECT minute, json_extract(body, ?) AS figures FROM history_minutes
+         WHERE minute >= ? AND minute < ? AND figures IS NOT NULL ORDER BY minute`,
+        `$."${target}"`,
+        from,
+        to,
+      )
+      .toArray()
+      .map((r) => ({ minute: r.minute, figures: JSON.parse(r.figures) as Record<string, Figures> }));
     const current = this.book.current();
     if (current?.bucket[target]) minutes.push({ minute: current.minute, figures: current.bucket[target] });
     return series(days, minutes, from, to, stepMs);
