@@ -23,18 +23,7 @@ import {
   voterAfterStart,
   votersOf,
 } from "../../src/core/majority.js";
-
-/** A small seeded generator, so a failing run can be replayed from its seed. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32, Queue } from "./sim-kit.js";
 
 export interface SimOptions {
   seed: number;
@@ -87,51 +76,6 @@ type Pending = { at: number } & (
   | { type: "restart"; who: string }
   | { type: "cut"; a: string; b: string | null; forMs: number }
 );
-type Event = Pending & { seq: number };
-
-/** A binary heap of events by time, then by insertion. */
-class Queue {
-  private readonly items: Event[] = [];
-  private seq = 0;
-  push(event: Pending): void {
-    const e = event as Event;
-    e.seq = this.seq++;
-    const a = this.items;
-    a.push(e);
-    let i = a.length - 1;
-    while (i > 0) {
-      const p = (i - 1) >> 1;
-      if (before(a[p] as Event, e)) break;
-      a[i] = a[p] as Event;
-      i = p;
-    }
-    a[i] = e;
-  }
-  pop(): Event | undefined {
-    const a = this.items;
-    const top = a[0];
-    const last = a.pop();
-    if (a.length === 0 || !last) return top;
-    let i = 0;
-    for (;;) {
-      const l = 2 * i + 1;
-      let m = i;
-      let best = last;
-      for (const c of [l, l + 1]) {
-        if (c < a.length && before(a[c] as Event, best)) {
-          m = c;
-          best = a[c] as Event;
-        }
-      }
-      if (m === i) break;
-      a[i] = best;
-      i = m;
-    }
-    a[i] = last;
-    return top;
-  }
-}
-const before = (x: Event, y: Event) => x.at < y.at || (x.at === y.at && x.seq < y.seq);
 
 export function simulate(options: SimOptions): SimResult {
   const { seed, members, config } = options;
@@ -186,7 +130,7 @@ export function simulate(options: SimOptions): SimResult {
     ]),
   );
   const coordinator = { up: true, clock: clockOf(), voter: freshVoter() };
-  const queue = new Queue();
+  const queue = new Queue<Pending>();
   let now = 0;
   let nextId = 1;
   const result: SimResult = { violation: null, handovers: 0, crashes: 0, grants: 0, events: 0 };
