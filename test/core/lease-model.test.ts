@@ -11,10 +11,11 @@ import { afterAll, describe, expect, it } from "vitest";
 import type { LeaseConfig } from "../../src/core/lease.js";
 import * as lease from "../../src/core/lease.js";
 import { majorityConfig } from "../../src/core/majority.js";
+import { seeds, underMutation } from "../shared/seeds.js";
 import { type LeaseModule, type LeaseSimResult, simulateLease } from "./lease-sim.js";
 
 const config: LeaseConfig = { ...majorityConfig(1000), preempt: true, preemptDelayMs: 0 };
-const SEEDS = 1000;
+const SEEDS = seeds(1000);
 
 function runs(module: LeaseModule, seeds = SEEDS, cfg = config) {
   const totals: LeaseSimResult["counts"] = {
@@ -62,7 +63,7 @@ describe("the lease reducer on a simulated network", () => {
     expect(out.violation, `seed ${out.seed}`).toBeNull();
     // Every path ran, many times over.
     for (const k of Object.keys(out.totals) as (keyof typeof out.totals)[])
-      expect(out.totals[k], k).toBeGreaterThan(100);
+      expect(out.totals[k], k).toBeGreaterThan(seeds(100));
   }, 120_000);
 
   const mutations: [string, string, string, string][] = [
@@ -85,9 +86,12 @@ describe("the lease reducer on a simulated network", () => {
       "s.to === null || now >= s.until",
     ],
   ];
+  // The mutation run's sandbox holds instrumented sources, not the lines these mutants change:
+  // there (only there) they do not run; `npm test` always runs them.
   for (const [name, file, from, to] of mutations) {
-    it(`catches ${name}`, async () => {
-      const out = runs(await mutant(file, from, to));
+    it.skipIf(underMutation)(`catches ${name}`, async () => {
+      // Stops at the first violation: the seeds are not cut under the mutation run.
+      const out = runs(await mutant(file, from, to), 1000);
       expect(out.violation).toMatch(/^two holders/);
     }, 120_000);
   }

@@ -15,6 +15,7 @@ import {
   voterAfterStart,
   votersOf,
 } from "../../src/core/majority.js";
+import { seeds } from "../shared/seeds.js";
 import { simulate } from "./majority-sim.js";
 
 const config: MajorityConfig = { ttlMs: 1000, graceMs: 300, marginMs: 100, drift: DRIFT };
@@ -146,7 +147,7 @@ describe("the status quo without the coordinator", () => {
 describe("never two holders, on a simulated network", () => {
   // Generous drift in the model (5%) and no grace or margin: the drift arithmetic alone must hold.
   const bare: MajorityConfig = { ttlMs: 1000, graceMs: 0, marginMs: 0, drift: 0.05 };
-  const SEEDS = 300;
+  const SEEDS = seeds(300);
   const run = (cfg: MajorityConfig, rules: Rules = RULES, seeds = SEEDS) => {
     const totals = { handovers: 0, crashes: 0, grants: 0 };
     for (let seed = 1; seed <= seeds; seed++) {
@@ -163,17 +164,17 @@ describe("never two holders, on a simulated network", () => {
     const out = run(bare);
     expect(out.violation, `seed ${out.seed}`).toBeNull();
     // The runs did move the unit around, through crashes and restarts.
-    expect(out.totals.handovers).toBeGreaterThan(300);
-    expect(out.totals.crashes).toBeGreaterThan(1000);
+    expect(out.totals.handovers).toBeGreaterThan(SEEDS);
+    expect(out.totals.crashes).toBeGreaterThan(seeds(1000));
   }, 60_000);
 
   it("holds when the coordinator alone grants (release and hold)", () => {
-    for (let seed = 1; seed <= 100; seed++)
+    for (let seed = 1; seed <= seeds(100); seed++)
       expect(simulate({ seed, members: 1 + (seed % 3), config: bare, policy: "release" }).violation).toBeNull();
   }, 60_000);
 
   it("holds with the production grace, margin and drift bound", () => {
-    expect(run({ ...config, drift: DRIFT }, RULES, 100).violation).toBeNull();
+    expect(run({ ...config, drift: DRIFT }, RULES, seeds(100)).violation).toBeNull();
   }, 60_000);
 
   // Each rule safety rests on, broken on purpose: the same runs must find two holders.

@@ -74,7 +74,9 @@ describe("GET /metrics", () => {
       ["region:enam", "unknown"],
       ["region:apac", "down"],
     ]);
-    expect(mine("vigil_target_verdict").find((m) => m.value === "1")?.labels?.state).toBeDefined();
+    // One up, one down, one not heard: no majority either way.
+    const verdict = (m: typeof mine) => m("vigil_target_verdict").find((x) => x.value === "1")?.labels?.state;
+    expect(verdict(mine)).toBe("unknown");
     // Counted since the object started: the test's vote, and any heartbeat a real prober sent first.
     const received = new Map(mine("vigil_votes_received_total").map((m) => [m.labels?.observer, Number(m.value)]));
     expect(received.get("region:weur")).toBeGreaterThanOrEqual(1);
@@ -88,5 +90,10 @@ describe("GET /metrics", () => {
       ["lb2", "0"],
     ]);
     expect(mine("vigil_commands_total").map((m) => m.labels?.outcome)).toEqual(["sent", "acked", "failed"]);
+
+    // A second region down makes the majority: the gauge follows the verdict.
+    await coordinator.ingest({ observer: "region:enam", seq, heartbeat: false, votes: [vote("down", 300)] });
+    const after = new Map(parse((await scrape(METRICS_TOKEN)).text).map((f) => [f.name, f]));
+    expect(verdict((family) => (after.get(family)?.metrics ?? []).filter((m) => m.labels?.cluster === name))).toBe("down");
   });
 });
