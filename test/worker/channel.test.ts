@@ -10,6 +10,7 @@ import type { Command } from "../../src/core/command.js";
 import { type KeyPair, newKeyPair, seal } from "../../src/core/envelope.js";
 import { newCluster, node } from "./fixtures.js";
 import { api } from "./http.js";
+import { restart } from "./restart.js";
 
 async function enrolled(): Promise<{ cluster: string; keys: KeyPair }> {
   const { name, base } = await newCluster("chan");
@@ -26,6 +27,13 @@ async function enroll(cluster: string): Promise<KeyPair> {
   ).toBe(201);
   return keys;
 }
+
+/** The last seq of lb1's that the coordinator stored. */
+const storedSeq = (cluster: string) =>
+  runInDurableObject(env.COORDINATOR.getByName(cluster), async (_instance, state) => {
+    const [row] = state.storage.sql.exec<{ cursor: string }>("SELECT cursor FROM agent_cursors").toArray();
+    return JSON.parse(row?.cursor ?? "{}").seq as number | undefined;
+  });
 
 const connectRequest = (cluster: string, agent = "lb1") =>
   exports.default.fetch(
@@ -160,11 +168,7 @@ describe("the coordinator's agent channel", () => {
     ws.send(await hello(cluster, keys, challenge.nonce, 1));
     await until(() => online(cluster));
     const heartbeat = (seq: number) => frame(cluster, keys, seq, { type: "votes", heartbeat: true, votes: [] });
-    const cursor = () =>
-      runInDurableObject(env.COORDINATOR.getByName(cluster), async (_instance, state) => {
-        const [row] = state.storage.sql.exec<{ cursor: string }>("SELECT cursor FROM agent_cursors").toArray();
-        return JSON.parse(row?.cursor ?? "{}").seq;
-      });
+    const cursor = () => storedSeq(cluster);
     const [third, second] = [await heartbeat(3), await heartbeat(2)];
     ws.send(third);
     ws.send(second);
@@ -176,6 +180,23 @@ describe("the coordinator's agent channel", () => {
     const event = await closed;
     expect(event.code).toBe(4401);
     expect(event.reason).toContain("REPLAY");
+  });
+
+  it("refuses an older frame after the object restarts, as before: the cursor is stored", async () => {
+    const { cluster, keys } = await enrolled();
+    const first = await connect(cluster);
+    first.ws.send(await hello(cluster, keys, first.challenge.nonce, 1));
+    await until(() => online(cluster));
+    first.ws.send(await frame(cluster, keys, 5, { type: "votes", heartbeat: true, votes: [] }));
+    await until(async () => (await storedSeq(cluster)) === 5);
+    await restart(cluster);
+    const again = await connect(cluster);
+    again.ws.send(await hello(cluster, keys, again.challenge.nonce, 6));
+    await until(() => online(cluster));
+    again.ws.send(await frame(cluster, keys, 4, { type: "votes", heartbeat: true, votes: [] }));
+    const event = await again.closed;
+    expect(event.code).toBe(4401);
+    expect(event.reason).toContain("REPLAY: seq 4 is not after 6");
   });
 
   it("answers a ping to an agent that is not connected with a conflict", async () => {

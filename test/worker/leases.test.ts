@@ -11,6 +11,7 @@ import { describe, expect, it } from "vitest";
 import { type Envelope, newKeyPair } from "../../src/core/envelope.js";
 import { newCluster, node } from "./fixtures.js";
 import { api } from "./http.js";
+import { restart } from "./restart.js";
 import { ScriptedAgent } from "./scripted-agent.js";
 
 async function pair(
@@ -185,14 +186,29 @@ describe("leases through the coordinator", () => {
       .toEqual(["vip.moved", "lease.expired", "vip.moved"]);
   });
 
-  it("has whom it promised on disk by the time the promise arrives", async () => {
-    const { cluster, lb1 } = await pair();
+  it("keeps a promise that reached the agent through a restart, and promises nobody new until its TTL and grace ran out", async () => {
+    const { cluster, lb1, lb2 } = await pair();
     await lb1.lease("VI_1", 1);
     await lb1.next("vip.claim");
-    await runInDurableObject(env.COORDINATOR.getByName(cluster), async (_instance, state) => {
-      const [row] = state.storage.sql.exec<{ body: string }>("SELECT body FROM leases WHERE unit = 'VI_1'").toArray();
-      expect(JSON.parse(row?.body ?? "{}")).toMatchObject({ voter: { to: "lb1", epoch: 1 }, epoch: 1 });
-    });
+    // The object is reset the moment the promise arrives: what it had not stored by then is lost.
+    const restarted = Date.now();
+    await restart(cluster);
+    await lb2.connect();
+    const seen = lb2.received.length;
+    let claim: Envelope | null = null;
+    const reasons = new Set<string>();
+    while (claim === null && Date.now() - restarted < 5000) {
+      const before = lb2.received.length;
+      await lb2.lease("VI_1", 2);
+      const answer = await lb2.next(["vip.claim", "lease.answer"], before, 5000).catch(() => null);
+      if (answer?.command.type === "lease.answer" && answer.command.reason) reasons.add(answer.command.reason.replace(/\d+ ms/, "N ms"));
+      claim = lb2.received.slice(seen).find((e) => e.command.type === "vip.claim") ?? null;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(claim?.command).toMatchObject({ leaseEpoch: 2 });
+    // One TTL (1 s) and the grace (200 ms for a 1 s TTL), counted from the restart.
+    expect(Date.now() - restarted).toBeGreaterThanOrEqual(1000 + 200);
+    expect([...reasons]).toContain("restarted: promises nothing new for N ms");
   });
 
   it("switches over on the operator's word and drains a node", async () => {
@@ -258,6 +274,10 @@ describe("leases through the coordinator", () => {
     expect(fault.epoch).toBe(1);
     const [view] = await leases(cluster);
     expect(view.members.find((m: { node: string }) => m.node === "lb1").reasons).toContain("interface eth1 is down");
+    // lb2's own request is answered after lb1's vote was handled: a hook.run for lb2 would be before it.
+    const mark = lb2.received.length;
+    const asked = await lb2.lease("VI_1", 0);
+    await expect.poll(() => lb2.received.slice(mark).some((e) => e.command.type === "lease.answer" && e.command.request === asked)).toBe(true);
     expect(lb2.received.some((e) => e.command.type === "hook.run")).toBe(false);
     // Recovered, then down again: told again.
     await link("up");
