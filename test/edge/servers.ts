@@ -2,7 +2,8 @@
  * Loopback servers for the probe tests, started in Node before the workerd tests run:
  * HTTP and HTTPS (trusted and self-signed), a TCP responder, SMTP servers (good and 554),
  * a port that refuses and one that never answers. The HTTP server fails on demand per
- * region (read from the probe's User-Agent) and records when each path was hit.
+ * region (read from the probe's User-Agent), or per path under /switched/ (set at /switch), and
+ * records when each path was hit.
  */
 import { createServer as createHttp, type IncomingMessage, type ServerResponse } from "node:http";
 import { createServer as createHttps } from "node:https";
@@ -74,6 +75,8 @@ function receive(req: IncomingMessage, res: ServerResponse): void {
 }
 
 const failingRegions = new Set<string>();
+/** Paths under /switched/ answer the status set for them at /switch (200 until then). */
+const switched = new Map<string, number>();
 const hits = new Map<string, number[]>();
 
 function handle(req: IncomingMessage, res: ServerResponse): void {
@@ -82,6 +85,11 @@ function handle(req: IncomingMessage, res: ServerResponse): void {
   if (url.pathname === "/control") {
     failingRegions.clear();
     for (const r of (url.searchParams.get("fail") ?? "").split(",").filter(Boolean)) failingRegions.add(r);
+    res.end("ok");
+    return;
+  }
+  if (url.pathname === "/switch") {
+    switched.set(url.searchParams.get("path") ?? "", Number(url.searchParams.get("status") ?? 200));
     res.end("ok");
     return;
   }
@@ -102,6 +110,9 @@ function handle(req: IncomingMessage, res: ServerResponse): void {
     setTimeout(() => res.end("<h1>ok</h1>"), Number(url.searchParams.get("ms") ?? 200));
   } else if (url.pathname === "/hang") {
     // Never answers.
+  } else if (url.pathname.startsWith("/switched/")) {
+    res.statusCode = switched.get(url.pathname) ?? 200;
+    res.end(res.statusCode === 200 ? "<h1>ok</h1>" : "switched off");
   } else if (url.pathname.startsWith("/region")) {
     res.statusCode = failingRegions.has(region) ? 503 : 200;
     res.end(res.statusCode === 200 ? "<h1>ok</h1>" : "failing");
