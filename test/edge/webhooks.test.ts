@@ -101,7 +101,10 @@ describe("webhook delivery", () => {
     const name = await subscribe({ url: hook("/hook/400"), filter: { targets: ["bad-request"] } });
     await emit("target.down", "bad-request");
     await waitFor("/hook/400", (r) => r.length >= 1);
-    await sleep(2_500);
+    // Failed is final: nothing is scheduled after it.
+    await expect
+      .poll(async () => (await api("GET", `/v1/webhooks/${name}/deliveries`)).body[0]?.status, { timeout: 15_000 })
+      .toBe("failed");
     expect(await received("/hook/400")).toHaveLength(1);
     const [delivery] = (await api("GET", `/v1/webhooks/${name}/deliveries`)).body;
     expect(delivery).toMatchObject({ status: "failed", attempts: 1 });
@@ -117,7 +120,8 @@ describe("webhook delivery", () => {
     await waitFor("/hook/ok", (r) =>
       r.some((x) => JSON.parse(x.body).type === "webhook.failing" && JSON.parse(x.body).data.subject === name),
     );
-    await sleep(1_500);
+    // Every event was tried while the receiver was down before it comes back.
+    await waitFor("/hook/down", (r) => new Set(r.filter((x) => x.status === 503).map(eventIdOf)).size === 10, 15_000);
     await fetch(hook("/hook-control?down=0"));
     const requests = await waitFor(
       "/hook/down",
@@ -135,13 +139,22 @@ describe("webhook delivery", () => {
   });
 
   it("sends nothing for a target flapping inside the hold-down, and one alert when it stays down", async () => {
-    await subscribe({ url: hook("/hook/ok"), holdDown: 2, filter: { targets: ["flappy/1", "steady/1"] } });
+    const name = await subscribe({ url: hook("/hook/ok"), holdDown: 2, filter: { targets: ["flappy/1", "steady/1"] } });
     for (let i = 0; i < 10; i++) {
       await emit("target.down", "flappy/1");
       await emit("target.up", "flappy/1", "info");
     }
     await emit("target.down", "steady/1");
-    await sleep(3_500);
+    // Wait until every one of the 21 deliveries is decided (none pending or held).
+    await expect
+      .poll(
+        async () => {
+          const all = (await api("GET", `/v1/webhooks/${name}/deliveries?limit=50`)).body as { status: string }[];
+          return all.length === 21 && all.every((d) => !["pending", "held"].includes(d.status));
+        },
+        { timeout: 20_000, interval: 200 },
+      )
+      .toBe(true);
     const bodies = (await received("/hook/ok"))
       .map((r) => JSON.parse(r.body).data)
       .filter((d) => d?.subject === "flappy/1" || d?.subject === "steady/1");
@@ -151,8 +164,16 @@ describe("webhook delivery", () => {
   it("caps notifications per target per hour and schedules one summary", async () => {
     const name = await subscribe({ url: hook("/hook/ok"), maxPerHour: 2, filter: { targets: ["noisy/1"] } });
     for (let i = 0; i < 5; i++) await emit("target.degraded", "noisy/1", "warning");
-    await sleep(1_500);
-    const deliveries = (await api("GET", `/v1/webhooks/${name}/deliveries?limit=20`)).body;
+    const list = async () => (await api("GET", `/v1/webhooks/${name}/deliveries?limit=20`)).body;
+    // Wait until all five are decided: sent or suppressed, and the summary held.
+    await expect
+      .poll(
+        async () =>
+          (await list()).filter((d: { status: string }) => ["delivered", "suppressed"].includes(d.status)).length,
+        { timeout: 15_000, interval: 100 },
+      )
+      .toBe(5);
+    const deliveries = await list();
     const count = (status: string) => deliveries.filter((d: { status: string }) => d.status === status).length;
     expect(count("delivered")).toBe(2);
     expect(count("suppressed")).toBe(3);
