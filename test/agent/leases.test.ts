@@ -77,14 +77,22 @@ function client(host: FakeHost, allowed = ["/etc/vigil/hooks/notify"]) {
   return { leases, sent, refused, watched, log, grant, take, lastRequest };
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** Waits for `done` to hold, looking every 5 ms, up to 10 s; returns when it first held (performance.now()). */
+async function until(done: () => boolean, what: string): Promise<number> {
+  const ceiling = performance.now() + 10_000;
+  while (!done()) {
+    if (performance.now() > ceiling) throw new Error(`not within 10 s: ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  return performance.now();
+}
 
 describe("the agent's lease client", () => {
   it("reports at once, asks when offered, and claims on a grant: ip addr add with the label, the ARP burst, the master hook", async () => {
     const host = director();
     const c = client(host);
     c.leases.setUnits([spec(600)]);
-    await sleep(5);
+    await until(() => c.sent.length > 0, "the first report");
     expect(c.sent[0]?.command).toEqual({
       type: "lease.request",
       group: "VI_1",
@@ -108,7 +116,7 @@ describe("the agent's lease client", () => {
       holder: { node: "lb1", epoch: 1 },
       promises: [{ voter: "@coordinator" }],
     });
-    await sleep(50);
+    await until(() => host.arp.length >= 2, "the ARP burst");
     expect(host.arp).toEqual(["eth0 10.77.0.100", "eth0 10.77.0.100"]);
     expect(host.calls).toContainEqual(["/etc/vigil/hooks/notify", "--from-vigil", "VI_1", "master", "1"]);
     expect(c.watched.at(-1)).toMatchObject({ vips: 1 });
@@ -136,15 +144,16 @@ describe("the agent's lease client", () => {
     const host = director();
     const c = client(host);
     c.leases.setUnits([spec(600)]);
-    await sleep(5);
-    await c.take(600);
+    await until(() => c.sent.length > 0, "the first report");
+    const asked = performance.now();
+    const held = await c.take(600);
     expect(host.addresses().length).toBe(1);
-    await sleep(420);
-    expect(host.addresses().length).toBe(1);
-    // Renewal requests kept going out every 200 ms; none was granted.
+    const gone = await until(() => host.addresses().length === 0, "the VIP removed");
+    // Not before the deadline the grant gave (counted from the request), nor long after it.
+    expect(gone - asked).toBeGreaterThanOrEqual(held.remainingMs as number);
+    expect(gone - asked).toBeLessThan(600 + 1000);
+    // Renewal requests kept going out every 200 ms meanwhile; none was granted.
     expect(c.sent.filter((s) => s.command.type === "lease.request").length).toBeGreaterThanOrEqual(3);
-    await sleep(250);
-    expect(host.addresses().length).toBe(0);
     expect(c.sent.some((s) => s.command.type === "lease.released")).toBe(true);
     await c.leases.stop();
   });
@@ -152,11 +161,13 @@ describe("the agent's lease client", () => {
   it("refuses a grant for a request it never sent, and one that arrives after its deadline", async () => {
     const c = client(director());
     c.leases.setUnits([spec(300)]);
-    await sleep(5);
+    await until(() => c.sent.length > 0, "the first report");
+    const asked = performance.now();
     await c.leases.offered("VI_1", 0);
     await expect(c.grant(300, 1, "lb1-999")).rejects.toThrow(/unknown or old request/);
     const request = c.lastRequest();
-    await sleep(250);
+    // The promise would end 300 ms after the request, less drift and margin: wait past that.
+    await until(() => performance.now() - asked > 300, "the promise's end");
     await expect(c.grant(300, 1, request)).rejects.toThrow(/after its deadline/);
     await c.leases.stop();
   });
@@ -165,7 +176,7 @@ describe("the agent's lease client", () => {
     const host = director();
     const c = client(host);
     c.leases.setUnits([spec(3000)]);
-    await sleep(5);
+    await until(() => c.sent.length > 0, "the first report");
     await c.take(3000, 4);
     await c.leases.release("VI_1");
     expect(host.addresses().length).toBe(0);
@@ -186,7 +197,7 @@ describe("the agent's lease client", () => {
     const host = director();
     const c = client(host, []);
     c.leases.setUnits([spec(3000, "/tmp/evil")]);
-    await sleep(5);
+    await until(() => c.sent.length > 0, "the first report");
     await c.take(3000);
     expect(host.calls.some((a) => a[0] === "/tmp/evil")).toBe(false);
     expect(c.log.join("\n")).toMatch(/VI_1: refused to run \/tmp\/evil: \/tmp\/evil is not in the agent's allowlist/);
@@ -207,7 +218,7 @@ describe("the agent's lease client", () => {
     const host = director();
     const c = client(host);
     c.leases.setUnits([{ ...spec(3000), notify: [{ fault: { path: "/etc/vigil/hooks/notify", args: ["--fault"] } }] }]);
-    await sleep(5);
+    await until(() => c.sent.length > 0, "the first report");
     expect(await c.leases.runHooks("VI_1", "fault")).toEqual({ group: "VI_1", state: "fault" });
     expect(host.calls).toContainEqual(["/etc/vigil/hooks/notify", "--fault", "VI_1", "fault", "0"]);
     await expect(c.leases.runHooks("VI_9", "fault")).rejects.toThrow("no lease unit VI_9 on this node");
