@@ -118,12 +118,11 @@ describe("the agent's own checks", () => {
     chmodSync(binary, 0o755);
     const child = spawn(binary, ["30"]);
     try {
-      await new Promise((r) => setTimeout(r, 100));
-      expect(await processRunning(name)).toBe(true);
+      await vi.waitFor(async () => expect(await processRunning(name)).toBe(true), { timeout: 10_000, interval: 20 });
       const exited = new Promise((r) => child.once("exit", r));
       child.kill("SIGKILL");
       await exited;
-      await new Promise((r) => setTimeout(r, 50));
+      // Reaped by the time "exit" fires: gone from the process table at the first look.
       expect(await processRunning(name)).toBe(false);
     } finally {
       child.kill("SIGKILL");
@@ -172,7 +171,14 @@ describe("the agent's own checks", () => {
       const allowed = { ...probe({ type: "script", exec: { path: "/bin/true" }, interval: 1, rise: 1 }) };
       allowed.target = "node:lb1/ok";
       probes.set([shell, touch, allowed]);
-      await new Promise((r) => setTimeout(r, 1300));
+      // Each check ran at least once: the allowed one has voted up, and the refusals were reported.
+      await vi.waitFor(
+        () => {
+          expect(votes.flat().some((v) => v.target === "node:lb1/ok" && v.state === "up")).toBe(true);
+          expect(reported).toHaveLength(2);
+        },
+        { timeout: 10_000, interval: 20 },
+      );
       probes.stop();
       expect(existsSync(marker)).toBe(false);
       expect(votes[0]).toEqual([
