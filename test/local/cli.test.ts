@@ -6,7 +6,7 @@
  * happened; bad flags exit 2 with usage.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -29,16 +29,35 @@ let home = "";
 const started: ChildProcess[] = [];
 const servers: Server[] = [];
 
-async function vigil(args: string[], input?: string): Promise<{ status: number | null; out: string; err: string }> {
-  const env = { ...process.env, XDG_CONFIG_HOME: home, VIGIL_URL: "", VIGIL_TOKEN: "" };
+async function vigil(
+  args: string[],
+  input?: string,
+  configHome = home,
+): Promise<{ status: number | null; out: string; err: string }> {
+  const env = { ...process.env, XDG_CONFIG_HOME: configHome, VIGIL_URL: "", VIGIL_TOKEN: "" };
   const { status, stdout, stderr } = await run("node", [cli, ...args], { env, input: input ?? "" });
   return { status, out: stdout, err: stderr };
 }
 
+/**
+ * Each test sets up what it needs, so they pass alone and in any order: the CLI's config as
+ * `vigil login` writes it (the login test logs in under a home of its own), and the example
+ * cluster, applied through the API once by whichever test needs it first.
+ */
 beforeAll(async () => {
   plane = await startControlPlane();
   home = mkdtempSync(path.join(tmpdir(), "vigil-cli-"));
+  mkdirSync(path.join(home, "vigil"), { recursive: true, mode: 0o700 });
+  writeFileSync(path.join(home, "vigil/cli.json"), JSON.stringify({ url: plane.url, token: plane.admin }), {
+    mode: 0o600,
+  });
 });
+
+let classic: Promise<unknown> | null = null;
+function classicLvs(): Promise<unknown> {
+  classic ??= plane.call("PUT", "/v1/clusters/classic-lvs/config", JSON.parse(readFileSync(example, "utf8")));
+  return classic;
+}
 
 afterAll(async () => {
   for (const c of started) if (c.exitCode === null) c.kill("SIGTERM");
@@ -49,31 +68,38 @@ afterAll(async () => {
 
 describe("the vigil CLI", () => {
   it("logs in, keeping the URL and token in a 0600 file", async () => {
-    const bad = await vigil(["login", plane.url], "vgl_not-a-real-token-0000\n");
+    const own = mkdtempSync(path.join(tmpdir(), "vigil-login-"));
+    const bad = await vigil(["login", plane.url], "vgl_not-a-real-token-0000\n", own);
     expect(bad.status).toBe(1);
     expect(bad.err).toContain("401");
-    const ok = await vigil(["login", plane.url], `${plane.admin}\n`);
+    const ok = await vigil(["login", plane.url], `${plane.admin}\n`, own);
     expect(ok.status, ok.err).toBe(0);
     expect(ok.out).toContain("as bootstrap (admin)");
-    const file = path.join(home, "vigil/cli.json");
+    const file = path.join(own, "vigil/cli.json");
     expect(statSync(file).mode & 0o777).toBe(0o600);
     expect(statSync(path.dirname(file)).mode & 0o777).toBe(0o700);
     expect(JSON.parse(readFileSync(file, "utf8"))).toEqual({ url: plane.url, token: plane.admin });
+    rmSync(own, { recursive: true, force: true });
   });
 
   it("applies a document: the diff first with --dry-run, then for real; YAML works the same", async () => {
-    const dry = await vigil(["apply", "-f", example, "--dry-run"]);
+    // The example under a name and addresses of its own, so that it clashes with nothing here.
+    const doc = JSON.parse(readFileSync(example, "utf8").replaceAll("192.168.88.", "192.168.77."));
+    doc.cluster.name = "applied";
+    const json = path.join(home, "applied.json");
+    writeFileSync(json, JSON.stringify(doc));
+    const dry = await vigil(["apply", "-f", json, "--dry-run"]);
     expect(dry.status, dry.err).toBe(0);
     expect(dry.out).toMatch(/^\+ vipGroup +VI_1$/m);
-    expect(dry.out).toContain("dry run: nothing applied to classic-lvs");
-    expect((await plane.call("GET", "/v1/clusters")).map((c: { name: string }) => c.name)).toEqual([]);
-    const applied = await vigil(["apply", "-f", example]);
+    expect(dry.out).toContain("dry run: nothing applied to applied");
+    expect((await plane.call("GET", "/v1/clusters")).map((c: { name: string }) => c.name)).not.toContain("applied");
+    const applied = await vigil(["apply", "-f", json]);
     expect(applied.status, applied.err).toBe(0);
-    expect(applied.out).toMatch(/applied to classic-lvs: revision 1\n$/);
-    const yaml = path.join(home, "classic-lvs.yaml");
-    writeFileSync(yaml, stringify(JSON.parse(readFileSync(example, "utf8"))));
+    expect(applied.out).toMatch(/applied to applied: revision 1\n$/);
+    const yaml = path.join(home, "applied.yaml");
+    writeFileSync(yaml, stringify(doc));
     const again = await vigil(["apply", "-f", yaml, "--dry-run"]);
-    expect(again.out).toBe("no changes\ndry run: nothing applied to classic-lvs (0 change(s))\n");
+    expect(again.out).toBe("no changes\ndry run: nothing applied to applied (0 change(s))\n");
     writeFileSync(yaml, "cluster:\n  name: [broken\n");
     const broken = await vigil(["apply", "-f", yaml]);
     expect(broken.status).toBe(1);
@@ -81,12 +107,14 @@ describe("the vigil CLI", () => {
   });
 
   it("prints status like ipvsadm -Ln, matching the golden file", async () => {
+    await classicLvs();
     const status = await vigil(["status", "classic-lvs"]);
     expect(status.status, status.err).toBe(0);
     expect(status.out).toBe(readFileSync(path.join(import.meta.dirname, "golden/status.txt"), "utf8"));
   });
 
   it("prints --json that validates against the API's schemas", async () => {
+    await classicLvs();
     const status = JSON.parse((await vigil(["status", "--json"])).out);
     z.array(LeaseView).parse(status.leases);
     BackendsView.parse(status.backends);
@@ -164,6 +192,7 @@ describe("the vigil CLI", () => {
   });
 
   it("drains a node and lets it back", async () => {
+    await classicLvs();
     const drained = await vigil(["drain", "classic-lvs", "lb1"]);
     expect(drained.status, drained.err).toBe(0);
     expect(drained.out).toBe("lb1 is drained and holds nothing\n");
@@ -171,6 +200,7 @@ describe("the vigil CLI", () => {
   });
 
   it("says why a switchover cannot happen", async () => {
+    await classicLvs();
     const refused = await vigil(["switchover", "classic-lvs", "VI_1", "--to", "lb2"]);
     expect(refused.status).toBe(1);
     expect(refused.err).toMatch(
@@ -179,6 +209,7 @@ describe("the vigil CLI", () => {
   });
 
   it("imports a keepalived pair into a document the API accepts", async () => {
+    await classicLvs();
     const corpus = path.join(repo, "test/cli/keepalived/lvs-dr-pair");
     const out = path.join(home, "imported.json");
     const importPair = (...extra: string[]) =>
