@@ -44,7 +44,37 @@ function install(args: string[], from = url): Promise<Ran> {
   const quoted = args.map((a) => `'${a}'`).join(" ");
   return run("sh", ["-c", `curl -fsSL ${from}/install.sh | sh -s -- ${quoted}`], { env: { ...process.env, PATH } });
 }
-const at = (...parts: string[]) => path.join(root, ...parts);
+/** Paths under an install root. */
+const under =
+  (dir: string) =>
+  (...parts: string[]) =>
+    path.join(dir, ...parts);
+
+/**
+ * Each test that needs an installed agent has one of its own: a node made for it, a token,
+ * and an install into a root of its own, so the tests pass alone and in any order.
+ */
+let made = 0;
+async function installed(): Promise<{
+  node: string;
+  root: string;
+  at: (...parts: string[]) => string;
+  stdout: string;
+  token: string;
+}> {
+  made += 1;
+  const node = `lb${made}`;
+  const dir = mkdtempSync(path.join(root, "host-"));
+  await call("POST", "/v1/clusters/lab/nodes", { name: node, address: `10.0.0.${made}` });
+  const token = (await call("POST", "/v1/clusters/lab/enrollment-tokens", { node })).token;
+  // The README's way: the token in a file, out of argv and sudo's log.
+  const tokenFile = path.join(dir, "..", `${node}.token`);
+  writeFileSync(tokenFile, `${token}\n`, { mode: 0o600 });
+  const done = await install(["--url", url, ...trust(), "--token-file", tokenFile, "--node", node, "--root", dir]);
+  rmSync(tokenFile);
+  expect(done.status, done.stdout + done.stderr).toBe(0);
+  return { node, root: dir, at: under(dir), stdout: done.stdout, token };
+}
 const mode = (p: string) => statSync(p).mode & 0o777;
 
 /** Signs a bundle with an Ed25519 seed (base64url), as host-agent/build.mjs does. */
@@ -90,7 +120,6 @@ beforeAll(async () => {
   url = plane.url;
   releaseKey = readFileSync(path.join(plane.dir, "host-agent/dist/release-key"), "utf8").trim();
   await call("POST", "/v1/clusters", { name: "lab" });
-  await call("POST", "/v1/clusters/lab/nodes", { name: "lb1", address: "10.0.0.1" });
   root = mkdtempSync(path.join(tmpdir(), "vigil-root-"));
 }, 120_000);
 
@@ -120,7 +149,9 @@ describe("install.sh", () => {
   });
 
   it("prints what it would do with --dry-run and changes nothing", async () => {
-    const token = (await call("POST", "/v1/clusters/lab/enrollment-tokens", { node: "lb1" })).token;
+    await call("POST", "/v1/clusters/lab/nodes", { name: "dry", address: "10.0.1.1" });
+    const token = (await call("POST", "/v1/clusters/lab/enrollment-tokens", { node: "dry" })).token;
+    const empty = mkdtempSync(path.join(root, "dry-"));
     const dry = await install([
       "--url",
       url,
@@ -128,28 +159,25 @@ describe("install.sh", () => {
       "--token",
       token,
       "--node",
-      "lb1",
+      "dry",
       "--root",
-      root,
+      empty,
       "--dry-run",
     ]);
     expect(dry.status, dry.stderr).toBe(0);
     expect(dry.stdout).toContain("would run: mkdir -p");
     expect(dry.stdout).toContain("would write:");
-    expect(readdirSync(root)).toEqual([]);
+    expect(readdirSync(empty)).toEqual([]);
+    expect((await call("GET", "/v1/clusters/lab/nodes/dry")).status).toMatchObject({ enrolled: false });
   });
 
   it("installs, enrolls and writes a hardened unit; the installed agent connects", async () => {
-    const token = (await call("POST", "/v1/clusters/lab/enrollment-tokens", { node: "lb1" })).token;
-    // The README's way: the token in a file, out of argv and sudo's log.
-    const tokenFile = path.join(mkdtempSync(path.join(tmpdir(), "vigil-token-")), "token");
-    writeFileSync(tokenFile, `${token}\n`, { mode: 0o600 });
-    const done = await install(["--url", url, ...trust(), "--token-file", tokenFile, "--node", "lb1", "--root", root]);
-    expect(done.status, done.stdout + done.stderr).toBe(0);
+    const { node, at, stdout, token } = await installed();
+    const done = { stdout };
     expect(done.stdout).toMatch(/checksum ok/);
     expect(done.stdout).toContain(`signature ok (release key ${releaseKey})`);
     expect(readFileSync(at("etc/vigil/release-key"), "utf8")).toBe(`${releaseKey}\n`);
-    expect(done.stdout).toMatch(/done: node lb1, agent \d+\.\d+\.\d+/);
+    expect(done.stdout).toMatch(new RegExp(`done: node ${node}, agent \\d+\\.\\d+\\.\\d+`));
 
     const served = Buffer.from(await (await fetch(`${url}/agent/vigil-agent.js`)).arrayBuffer());
     expect(readFileSync(at("opt/vigil/vigil-agent.js")).equals(served)).toBe(true);
@@ -161,7 +189,7 @@ describe("install.sh", () => {
     expect(JSON.parse(readFileSync(at("etc/vigil/agent.json"), "utf8"))).toMatchObject({
       url,
       cluster: "lab",
-      node: "lb1",
+      node,
       stateDir: at("var/lib/vigil"),
     });
     // The token never lands on disk.
@@ -192,26 +220,27 @@ describe("install.sh", () => {
     expect(verify.status, verify.stderr).toBe(0);
     expect(verify.stderr).not.toMatch(/vigil-agent\.service:/);
 
-    expect((await call("GET", "/v1/clusters/lab/nodes/lb1")).status).toMatchObject({ enrolled: true });
+    expect((await call("GET", `/v1/clusters/lab/nodes/${node}`)).status).toMatchObject({ enrolled: true });
     const agent = spawn(at("usr/local/bin/vigil-agent"), ["run", "--config", at("etc/vigil/agent.json")], {
       stdio: "ignore",
       env: { ...process.env, PATH },
     });
     started.push(agent);
     await expect
-      .poll(async () => (await call("GET", "/v1/clusters/lab/nodes/lb1")).status.online, { timeout: 15_000 })
+      .poll(async () => (await call("GET", `/v1/clusters/lab/nodes/${node}`)).status.online, { timeout: 15_000 })
       .toBe(true);
     agent.kill("SIGTERM");
     await new Promise((r) => agent.once("exit", r));
   });
 
   it("refuses a tampered bundle and installs nothing", async () => {
+    const { node, root: dir, at } = await installed();
     const before = readFileSync(at("opt/vigil/vigil-agent.js"));
     const good = createHash("sha256").update(before).digest("hex");
     const tampered = Buffer.concat([before, Buffer.from("\nrequire('child_process').execSync('id');\n")]);
     const { url: evil, server } = await mirror("9.9.9", tampered, good);
     try {
-      const refused = await install(["--url", evil, "--insecure-http", "--node", "lb1", "--root", root], evil);
+      const refused = await install(["--url", evil, "--insecure-http", "--node", node, "--root", dir], evil);
       expect(refused.status).toBe(1);
       expect(refused.stderr).toContain("checksum mismatch for vigil-agent.js");
       expect(refused.stderr).toContain("nothing was installed");
@@ -223,6 +252,7 @@ describe("install.sh", () => {
   });
 
   it("refuses a bundle whose server swapped the checksum too, signed with a key that is not the release key", async () => {
+    const { node, root: dir, at } = await installed();
     const before = readFileSync(at("opt/vigil/vigil-agent.js"));
     const tampered = Buffer.concat([before, Buffer.from("\nrequire('child_process').execSync('id');\n")]);
     const attacker = Buffer.alloc(32, 5).toString("base64url");
@@ -231,7 +261,7 @@ describe("install.sh", () => {
       // With the pinned key (an upgrade) and with the key given again: both refuse.
       for (const extra of [[], ["--release-key", releaseKey]]) {
         const refused = await install(
-          ["--url", evil, "--insecure-http", ...extra, "--node", "lb1", "--root", root],
+          ["--url", evil, "--insecure-http", ...extra, "--node", node, "--root", dir],
           evil,
         );
         expect(refused.status).toBe(1);
@@ -243,7 +273,7 @@ describe("install.sh", () => {
       }
       // Nor can the server talk the host into another key.
       const swapped = await install(
-        ["--url", evil, "--insecure-http", "--release-key", "B".repeat(43), "--node", "lb1", "--root", root],
+        ["--url", evil, "--insecure-http", "--release-key", "B".repeat(43), "--node", node, "--root", dir],
         evil,
       );
       expect(swapped.status).toBe(1);
@@ -254,12 +284,13 @@ describe("install.sh", () => {
   });
 
   it("upgrades in place and keeps the key, with no token", async () => {
+    const { node, root: dir, at } = await installed();
     const identity = readFileSync(at("var/lib/vigil/identity.json"), "utf8");
     const newer = Buffer.concat([readFileSync(at("opt/vigil/vigil-agent.js")), Buffer.from("\n// 9.9.10\n")]);
     const { url: next, server } = await mirror("9.9.10", newer, sha256(newer));
     try {
       // No --release-key: the pinned one verifies the upgrade.
-      const upgraded = await install(["--url", next, "--insecure-http", "--node", "lb1", "--root", root], next);
+      const upgraded = await install(["--url", next, "--insecure-http", "--node", node, "--root", dir], next);
       expect(upgraded.status, upgraded.stdout + upgraded.stderr).toBe(0);
       expect(upgraded.stdout).toMatch(/upgrading \d+\.\d+\.\d+ -> 9\.9\.10 \(the node's key is kept\)/);
       expect(upgraded.stdout).toContain("already enrolled: keeping the key");
@@ -294,7 +325,8 @@ describe("install.sh", () => {
   });
 
   it("removes everything it added with --uninstall", async () => {
-    const removed = await install(["--uninstall", "--root", root]);
+    const { root: dir, at } = await installed();
+    const removed = await install(["--uninstall", "--root", dir]);
     expect(removed.status, removed.stderr).toBe(0);
     for (const p of [
       "opt/vigil",
