@@ -11,7 +11,17 @@
  */
 import { type ChildProcess, execFileSync, spawn, spawnSync } from "node:child_process";
 import { createHash, createPrivateKey, sign } from "node:crypto";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -336,5 +346,83 @@ describe("install.sh", () => {
       "etc/systemd/system/vigil-agent.service",
     ])
       expect(existsSync(at(p)), p).toBe(false);
+  });
+});
+
+/**
+ * The systemd and package-manager paths, which a test cannot take for real on a CI machine (no
+ * systemd runs there, and installing packages would change it): the script runs with --dry-run
+ * and no --root, as on a real director, in a mount namespace of its own where
+ * /run/systemd/system exists (so it believes systemd runs), with `arping` left off its PATH. It
+ * prints every command it would run; the same `act` line runs them for real without --dry-run.
+ * Needs root (unshare -m), as CI runs.
+ */
+describe("install.sh on a director with systemd", () => {
+  let bin = "";
+  beforeAll(() => {
+    if (process.getuid?.() !== 0)
+      throw new Error("these tests need root for a mount namespace (unshare -m); CI runs as root");
+    bin = mkdtempSync(path.join(tmpdir(), "vigil-path-"));
+    for (const dir of PATH.split(":").reverse())
+      for (const name of existsSync(dir) ? readdirSync(dir) : [])
+        if (name !== "arping") {
+          rmSync(path.join(bin, name), { force: true });
+          symlinkSync(path.join(dir, name), path.join(bin, name));
+        }
+    if (!existsSync(path.join(bin, "systemctl"))) {
+      writeFileSync(path.join(bin, "systemctl"), "#!/bin/sh\necho 'systemctl must not run in a dry run' >&2\nexit 1\n");
+      chmodSync(path.join(bin, "systemctl"), 0o755);
+    }
+  });
+  afterAll(() => rmSync(bin, { recursive: true, force: true }));
+
+  async function dryRun(extra: string[]): Promise<Ran> {
+    await call("POST", "/v1/clusters/lab/nodes", { name: `sd${++made}`, address: `10.0.2.${made}` });
+    const node = `sd${made}`;
+    const token = (await call("POST", "/v1/clusters/lab/enrollment-tokens", { node })).token;
+    const args = ["--url", url, ...trust(), "--token", token, "--node", node, "--dry-run", ...extra].map(
+      (a) => `'${a}'`,
+    );
+    return run(
+      "unshare",
+      [
+        "-m",
+        "sh",
+        "-c",
+        `mount -t tmpfs vigil-test /run && mkdir -p /run/systemd/system && curl -fsSL ${url}/install.sh | sh -s -- ${args.join(" ")}`,
+      ],
+      { env: { ...process.env, PATH: bin } },
+    );
+  }
+  const ran = (out: string) =>
+    out
+      .split("\n")
+      .filter((l) => l.startsWith("would run: "))
+      .map((l) => l.slice(11));
+
+  it("installs what is missing only with --install-deps, then enables and starts the service after a reload", async () => {
+    const out = await dryRun([]);
+    expect(out.status, out.stdout + out.stderr).toBe(1);
+    expect(out.stderr).toContain(
+      "arping is missing: install it (iputils-arping on Debian/Ubuntu, iputils on RHEL/Fedora) or re-run with --install-deps",
+    );
+    const deps = await dryRun(["--install-deps"]);
+    expect(deps.status, deps.stdout + deps.stderr).toBe(0);
+    expect(deps.stdout).toContain("arping is missing: installing it");
+    const commands = ran(deps.stdout);
+    expect(commands).toContain("apt-get install -y -q iputils-arping");
+    expect(commands.filter((c) => c.startsWith("systemctl"))).toEqual([
+      "systemctl daemon-reload",
+      "systemctl enable vigil-agent.service",
+      "systemctl restart vigil-agent.service",
+    ]);
+    expect(deps.stdout).not.toContain("systemd was not touched");
+  });
+
+  it("with --no-start, reloads systemd and says how to start it, and starts nothing", async () => {
+    const out = await dryRun(["--install-deps", "--no-start"]);
+    expect(out.status, out.stdout + out.stderr).toBe(0);
+    expect(ran(out.stdout).filter((c) => c.startsWith("systemctl"))).toEqual(["systemctl daemon-reload"]);
+    expect(out.stdout).toContain("installed; start it with: systemctl enable --now vigil-agent");
   });
 });
