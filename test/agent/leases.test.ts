@@ -124,6 +124,44 @@ describe("the agent's lease client", () => {
     await c.leases.stop();
   });
 
+  it("announces the VIP again every garp.refresh seconds while it holds, and stops when it lets go", async () => {
+    const host = director();
+    const c = client(host);
+    const garp = { count: 1, interval: 0.01, refresh: 0.2 };
+    c.leases.setUnits([{ ...spec(3000), garp }]);
+    await until(() => c.sent.length > 0, "the first report");
+    const arpAt: number[] = [];
+    const watch = setInterval(() => {
+      while (arpAt.length < host.arp.length) arpAt.push(performance.now());
+    }, 5);
+    try {
+      await c.leases.offered("VI_1", 0);
+      const vips = spec(3000).vips;
+      await c.leases.claim({
+        type: "vip.claim",
+        group: "VI_1",
+        vips,
+        garp,
+        leaseMs: 3000,
+        request: c.lastRequest(),
+        leaseEpoch: 1,
+      });
+      // The burst (one), then the refreshes, 200 ms apart.
+      await until(() => host.arp.length >= 4, "three refreshes after the burst");
+      const gaps = arpAt.slice(1, 4).map((t, i) => t - (arpAt[i] as number));
+      for (const gap of gaps.slice(1)) expect(gap).toBeGreaterThanOrEqual(190);
+      await c.leases.release("VI_1");
+      const after = host.arp.length;
+      const released = performance.now();
+      // Three refresh periods on, nothing more was sent.
+      await until(() => performance.now() - released > 600, "three refresh periods");
+      expect(host.arp.length).toBe(after);
+    } finally {
+      clearInterval(watch);
+      await c.leases.stop();
+    }
+  });
+
   it("goes on with a campaign when an offer only echoes its epoch, and starts over above a higher one", async () => {
     const c = client(director());
     c.leases.setUnits([spec(600)]);

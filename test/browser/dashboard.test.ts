@@ -117,7 +117,7 @@ afterAll(async () => {
 describe("the dashboard in a browser", () => {
   it("signs in and shows the split vote: apac down, the quorum verdict up", async () => {
     const { context, page } = await signedIn(plane.admin);
-    await expect(page.getByRole("heading", { name: "Clusters" })).toBeTruthy();
+    await page.getByRole("heading", { name: "Clusters" }).waitFor({ timeout: 30_000 });
     await page.goto(`${plane.url}/ui/clusters/shop/health`);
     const row = page.locator('tr[data-name="web/web1"]');
     await row.locator('td[data-observer="region:apac"].s-down').waitFor({ timeout: 30_000 });
