@@ -270,9 +270,10 @@ describe("VIP failover in the network lab", () => {
   it("switches over to a named node and back on the operator's word, and drains a node", async () => {
     await settled(two as Rig);
     const from = Date.now();
-    const moved = await (two as Rig).v.api("POST", "/v1/clusters/lab/vip-groups/VI_1/switchover", { to: "lb2" });
-    expect(moved.status).toBe(200);
-    expect(moved.body).toMatchObject({ holder: "lb2", switchoverTo: "lb2" });
+    // The operator's CLI, as they would type it.
+    const moved = await (two as Rig).v.cli(["switchover", "lab", "VI_1", "--to", "lb2"]);
+    expect(moved.status, moved.stderr).toBe(0);
+    expect(moved.stdout).toMatch(/^VI_1 is held by lb2 \(epoch \d+\)\n$/);
     await (two as Rig).v.until("lb2 holding after the switchover", holding(two as Rig, "lb2"), 2000, 20);
     await sleep(1500);
     expect(await (two as Rig).v.holders(), "a switchover sticks despite preempt").toEqual(["lb2"]);

@@ -34,6 +34,7 @@ export class VigilLab {
     directorServers?: boolean;
   }): Promise<VigilLab>;
   api(method: string, route: string, body?: unknown): Promise<{ status: number; body: any }>;
+  cli(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }>;
   restartControlPlane(): Promise<void>;
   stopControlPlane(): Promise<void>;
   startAgent(node: string): ChildProcess;

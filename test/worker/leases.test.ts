@@ -5,8 +5,6 @@
  * out, and the operator's switchover and drain move the group.
  */
 
-import { runInDurableObject } from "cloudflare:test";
-import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { type Envelope, newKeyPair } from "../../src/core/envelope.js";
 import { newCluster, node } from "./fixtures.js";
@@ -201,7 +199,8 @@ describe("leases through the coordinator", () => {
       const before = lb2.received.length;
       await lb2.lease("VI_1", 2);
       const answer = await lb2.next(["vip.claim", "lease.answer"], before, 5000).catch(() => null);
-      if (answer?.command.type === "lease.answer" && answer.command.reason) reasons.add(answer.command.reason.replace(/\d+ ms/, "N ms"));
+      if (answer?.command.type === "lease.answer" && answer.command.reason)
+        reasons.add(answer.command.reason.replace(/\d+ ms/, "N ms"));
       claim = lb2.received.slice(seen).find((e) => e.command.type === "vip.claim") ?? null;
       await new Promise((r) => setTimeout(r, 100));
     }
@@ -277,7 +276,11 @@ describe("leases through the coordinator", () => {
     // lb2's own request is answered after lb1's vote was handled: a hook.run for lb2 would be before it.
     const mark = lb2.received.length;
     const asked = await lb2.lease("VI_1", 0);
-    await expect.poll(() => lb2.received.slice(mark).some((e) => e.command.type === "lease.answer" && e.command.request === asked)).toBe(true);
+    await expect
+      .poll(() =>
+        lb2.received.slice(mark).some((e) => e.command.type === "lease.answer" && e.command.request === asked),
+      )
+      .toBe(true);
     expect(lb2.received.some((e) => e.command.type === "hook.run")).toBe(false);
     // Recovered, then down again: told again.
     await link("up");

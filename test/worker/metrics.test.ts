@@ -94,6 +94,8 @@ describe("GET /metrics", () => {
     // A second region down makes the majority: the gauge follows the verdict.
     await coordinator.ingest({ observer: "region:enam", seq, heartbeat: false, votes: [vote("down", 300)] });
     const after = new Map(parse((await scrape(METRICS_TOKEN)).text).map((f) => [f.name, f]));
-    expect(verdict((family) => (after.get(family)?.metrics ?? []).filter((m) => m.labels?.cluster === name))).toBe("down");
+    expect(verdict((family) => (after.get(family)?.metrics ?? []).filter((m) => m.labels?.cluster === name))).toBe(
+      "down",
+    );
   });
 });
