@@ -119,6 +119,7 @@ export class Channel {
           type: "hello" as const,
           nonce: control.nonce,
           ...(this.config.hostActions === "apply" ? {} : { hostActions: this.config.hostActions }),
+          pinned: this.inbox.pinned(),
         };
         await this.inbox.sign(hello, Date.now(), deliverTo(socket));
         this.authenticated = socket;

@@ -126,6 +126,11 @@ export class Inbox {
     };
   }
 
+  /** The coordinator key ids this agent pins now. */
+  pinned(): string[] {
+    return Object.keys(this.identity.coordinatorKeys);
+  }
+
   /** Seals a message from this agent (acks, and the hello that answers a challenge). */
   async sign(command: Command, now = Date.now(), deliver?: Deliver): Promise<string> {
     return (await this.signed(command, null, now, deliver)).frame;

@@ -8,6 +8,7 @@ import { toBase64url } from "../core/base64url.js";
 import type { Command } from "../core/command.js";
 import { type Cursor, EMPTY_CURSOR, type Envelope, envelope, importPublicKey, open, seal } from "../core/envelope.js";
 import { FrameOrder, peekSeq } from "../core/frame-order.js";
+import { rotations } from "../core/key-rotation.js";
 import type { EventDraft } from "../core/verdict-events.js";
 import type { HostActions } from "../core/vocabulary.js";
 import { agentPublicKey, recordPresence } from "../storage/node-status.js";
@@ -156,6 +157,7 @@ export class AgentChannel {
       ws.send(JSON.stringify({ t: "accepted", at: now }));
       // Its clock less ours (the hello's one-way trip makes it read a little behind).
       await this.setOnline(att, true, opened.envelope.issuedAt - now, command.hostActions ?? "apply");
+      if (command.pinned) await this.rotateKeys(att.node, command.pinned);
       return;
     }
     if (command.type === "ack") {
@@ -256,6 +258,18 @@ export class AgentChannel {
       this.counted.sent += 1;
     } catch {
       // Closed meanwhile: its close handler takes the node offline.
+    }
+  }
+
+  /** Brings the keys an agent pins in line with the ones offered (an agent too old to say what it pins is left alone). */
+  private async rotateKeys(node: string, pinned: string[]): Promise<void> {
+    const { commands, problem } = rotations(await coordinatorKeys(this.signingKeys), pinned);
+    if (problem) console.warn(`agent channel: cannot rotate the coordinator keys of ${node}: ${problem}`);
+    for (const command of commands) {
+      console.log(
+        `agent channel: ${node}: pinning coordinator key ${command.kid}${command.retire.length > 0 ? `, retiring ${command.retire.join(", ")}` : ""}`,
+      );
+      await this.post(node, command, 0);
     }
   }
 

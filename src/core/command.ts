@@ -192,6 +192,8 @@ export const Hello = z.strictObject({
   nonce: z.string().min(16).max(64),
   /** Sent unless "apply": the agent logs VIP and IPVS changes (or IPVS changes only) instead of applying them. */
   hostActions: z.enum(HOST_ACTIONS).optional(),
+  /** The coordinator key ids the agent pins, so the coordinator can rotate them (src/core/key-rotation.ts). */
+  pinned: z.array(z.string().max(64)).max(16).optional(),
 });
 
 export const Command = z.discriminatedUnion("type", [

@@ -89,10 +89,14 @@ describe("the lease reducer on a simulated network", () => {
   // The mutation run's sandbox holds instrumented sources, not the lines these mutants change:
   // there (only there) they do not run; `npm test` always runs them.
   for (const [name, file, from, to] of mutations) {
-    it.skipIf(underMutation)(`catches ${name}`, async () => {
-      // Stops at the first violation: the seeds are not cut under the mutation run.
-      const out = runs(await mutant(file, from, to), 1000);
-      expect(out.violation).toMatch(/^two holders/);
-    }, 120_000);
+    it.skipIf(underMutation)(
+      `catches ${name}`,
+      async () => {
+        // Stops at the first violation: the seeds are not cut under the mutation run.
+        const out = runs(await mutant(file, from, to), 1000);
+        expect(out.violation).toMatch(/^two holders/);
+      },
+      120_000,
+    );
   }
 });

@@ -3,15 +3,16 @@
  * from migrations/, a bootstrap admin token, and outbound connections to loopback only.
  * The worker and edge test projects and the bench workloads differ only in what they add.
  */
+
 import path from "node:path";
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-pool-workers";
 import { defineConfig } from "vitest/config";
+import { COORDINATOR_KEY } from "../shared/coordinator-keys.js";
 
 export const root = path.join(import.meta.dirname, "../..");
 export const ADMIN_TOKEN = "vgl_test-bootstrap-admin-token-0123456789";
-/** The coordinator's test signing key: kid `coord-test`, seed of 32 bytes of 0x07. */
+
 export const METRICS_TOKEN = "vgm_test-metrics-token-0123456789";
-export const COORDINATOR_KEY = "coord-test:BwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwc";
 
 export interface ProjectOptions {
   name: string;

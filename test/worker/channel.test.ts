@@ -8,7 +8,9 @@ import { describe, expect, it } from "vitest";
 import { SILENT_AFTER_MS } from "../../src/coordinator/channel.js";
 import { fromBase64url } from "../../src/core/base64url.js";
 import type { Command } from "../../src/core/command.js";
-import { type KeyPair, newKeyPair, seal } from "../../src/core/envelope.js";
+import { EMPTY_CURSOR, importPublicKey, type KeyPair, newKeyPair, open, seal } from "../../src/core/envelope.js";
+import { NEXT_COORDINATOR_PUBLIC_KEY } from "../shared/coordinator-keys.js";
+import golden from "../shared/envelope-golden.json";
 import { newCluster, node } from "./fixtures.js";
 import { api } from "./http.js";
 import { restart } from "./restart.js";
@@ -76,8 +78,8 @@ const frame = (cluster: string, keys: KeyPair, seq: number, command: Command, cl
     keys.privateKey,
   );
 
-const hello = (cluster: string, keys: KeyPair, nonce: string, seq = 1, clockAheadMs = 0) =>
-  frame(cluster, keys, seq, { type: "hello", nonce }, clockAheadMs);
+const hello = (cluster: string, keys: KeyPair, nonce: string, seq = 1, clockAheadMs = 0, pinned?: string[]) =>
+  frame(cluster, keys, seq, { type: "hello", nonce, ...(pinned ? { pinned } : {}) }, clockAheadMs);
 
 const online = async (cluster: string) => (await api("GET", `/v1/clusters/${cluster}/nodes/lb1`)).body.status.online;
 
@@ -199,6 +201,46 @@ describe("the coordinator's agent channel", () => {
     const event = await again.closed;
     expect(event.code).toBe(4401);
     expect(event.reason).toContain("REPLAY: seq 4 is not after 6");
+  });
+
+  it.each<[string, string[], { kid: string; retire: string[] }[]]>([
+    ["pins the key offered beside the signing one", ["coord-test"], [{ kid: "coord-next", retire: [] }]],
+    [
+      "retires a key no longer offered, under the signing key",
+      ["coord-test", "coord-next", "coord-old"],
+      [{ kid: "coord-test", retire: ["coord-old"] }],
+    ],
+  ])("rotates the keys an agent pins on its hello: %s", async (_name, pinned, rotations) => {
+    const { cluster, keys } = await enrolled();
+    const { ws, challenge } = await connect(cluster);
+    const frames: string[] = [];
+    ws.addEventListener("message", (e) => frames.push(e.data as string));
+    ws.send(await hello(cluster, keys, challenge.nonce, 1, 0, pinned));
+    const coordinator = await importPublicKey(golden.coordinatorPublicKey);
+    const commands = async () => {
+      const out: Command[] = [];
+      let cursor = EMPTY_CURSOR;
+      for (const f of frames.filter((x) => !x.startsWith("{"))) {
+        const opened = await open(
+          f,
+          (kid) => (kid === "coord-test" ? coordinator : undefined),
+          { cluster, agent: "lb1" },
+          cursor,
+          Date.now(),
+        );
+        if (!opened.ok) throw new Error(`${opened.reason}: ${opened.detail}`);
+        cursor = opened.cursor;
+        out.push(opened.envelope.command);
+      }
+      return out.filter((c) => c.type === "key.rotate");
+    };
+    await expect.poll(async () => (await commands()).length).toBe(rotations.length);
+    expect((await commands()).map((c) => c.type === "key.rotate" && { kid: c.kid, retire: c.retire })).toEqual(
+      rotations,
+    );
+    const next = (await commands()).find((c) => c.type === "key.rotate" && c.kid === "coord-next");
+    if (next?.type === "key.rotate") expect(next.publicKey).toBe(NEXT_COORDINATOR_PUBLIC_KEY);
+    ws.close();
   });
 
   it("answers a ping to an agent that is not connected with a conflict", async () => {

@@ -2,6 +2,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { newKeyPair } from "../../src/core/envelope.js";
 import { Enrollment } from "../../src/core/token.js";
+import { NEXT_COORDINATOR_PUBLIC_KEY } from "../shared/coordinator-keys.js";
 import golden from "../shared/envelope-golden.json";
 import { newCluster, node } from "./fixtures.js";
 import { api } from "./http.js";
@@ -27,7 +28,10 @@ describe("enrollment", () => {
       cluster: c.name,
       node: "lb1",
       agentKid: "agent:lb1",
-      coordinatorKeys: [{ kid: "coord-test", publicKey: golden.coordinatorPublicKey }],
+      coordinatorKeys: [
+        { kid: "coord-test", publicKey: golden.coordinatorPublicKey },
+        { kid: "coord-next", publicKey: NEXT_COORDINATOR_PUBLIC_KEY },
+      ],
     });
     expect((await api("GET", `${c.base}/nodes/lb1`)).body.status).toMatchObject({
       enrolled: true,

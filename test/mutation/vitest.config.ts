@@ -1,0 +1,22 @@
+import path from "node:path";
+import { defineConfig } from "vitest/config";
+
+/**
+ * The tests the mutation run (stryker.config.mjs) judges the core by: every core test, and the
+ * agent's in-process tests of its lease client, inbox and watchdog. Tests that start the built
+ * agent in another process cannot see a mutant (it lives in this process), so they are not here;
+ * nor is test/agent/quorum.test.ts, whose real timers take seconds per mutant it covers.
+ */
+export default defineConfig({
+  test: {
+    name: "mutation",
+    root: path.join(import.meta.dirname, "../.."),
+    environment: "node",
+    include: [
+      "test/core/**/*.test.ts",
+      "test/agent/leases.test.ts",
+      "test/agent/inbox-unit.test.ts",
+      "test/agent/watchdog-unit.test.ts",
+    ],
+  },
+});
