@@ -4,7 +4,7 @@
  * node or cluster, a replay) is refused with its reason in the log and never delivered.
  */
 import { createSocket } from "node:dgram";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { PeerLink } from "../../host-agent/src/peers.js";
 import { newKeyPair } from "../../src/core/envelope.js";
 import { type PeerFrame, type PeerMessage, sealPeer } from "../../src/core/peer.js";
@@ -48,7 +48,8 @@ async function raw(port: number, text: string): Promise<void> {
   socket.close();
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** Datagrams on loopback arrive in milliseconds; the ceiling is for a loaded machine. */
+const WAIT = { timeout: 10_000, interval: 10 };
 const frame = (over: Partial<PeerFrame> = {}): PeerFrame => ({
   v: 1,
   cluster: "lab",
@@ -64,15 +65,14 @@ describe("the peer link", () => {
   it("delivers a signed message from a peer", async () => {
     const p = await pair();
     p.lb1.send("lb2", state);
-    await sleep(100);
-    expect(p.got).toEqual([{ from: "lb1", message: state }]);
+    await vi.waitFor(() => expect(p.got).toEqual([{ from: "lb1", message: state }]), WAIT);
   });
 
   it("delivers a burst in the order it was sent, none taken for a replay", async () => {
     const p = await pair();
     const burst = Array.from({ length: 50 }, (_, i) => ({ ...state, epoch: i + 1 }));
     for (const m of burst) p.lb1.send("lb2", m);
-    await sleep(500);
+    await vi.waitFor(() => expect(p.got).toHaveLength(50), WAIT);
     expect(p.got.map((g) => g.message)).toEqual(burst);
     expect(p.logs.filter((l) => l.includes("refused"))).toEqual([]);
   });
@@ -82,8 +82,7 @@ describe("the peer link", () => {
     const release: PeerMessage = { type: "release", unit: "VI_1", epoch: 3 };
     p.lb1.send("lb2", release);
     await p.lb1.stop();
-    await sleep(100);
-    expect(p.got).toEqual([{ from: "lb1", message: release }]);
+    await vi.waitFor(() => expect(p.got).toEqual([{ from: "lb1", message: release }]), WAIT);
   });
 
   it("refuses what is not a peer lease message, and says why", async () => {
@@ -94,8 +93,11 @@ describe("the peer link", () => {
     await raw(p.lb2Port, await sealPeer(frame({ to: "lb3" }), p.keys.lb1.privateKey));
     await raw(p.lb2Port, await sealPeer(frame({ cluster: "other" }), p.keys.lb1.privateKey));
     await raw(p.lb2Port, await sealPeer(frame({ sentAt: Date.now() - 120_000 }), p.keys.lb1.privateKey));
-    await sleep(100);
-    expect(p.got).toEqual([]);
+    // A good frame last: once it is in, everything before it was handled, and none got through.
+    const good = frame({ seq: Date.now() * 1000 + 2_000_000 });
+    await raw(p.lb2Port, await sealPeer(good, p.keys.lb1.privateKey));
+    await vi.waitFor(() => expect(p.got).toHaveLength(1), WAIT);
+    expect(p.got).toEqual([{ from: "lb1", message: good.message }]);
     const text = p.logs.join("\n");
     expect(text).toMatch(/lb2: peer link: refused a datagram from 127\.0\.0\.1:\d+: not a peer frame/);
     expect(text).toMatch(/bad signature from lb1/);
@@ -109,11 +111,10 @@ describe("the peer link", () => {
     const p = await pair();
     const signed = await sealPeer(frame(), p.keys.lb1.privateKey);
     await raw(p.lb2Port, signed);
-    await sleep(50);
+    await vi.waitFor(() => expect(p.got).toHaveLength(1), WAIT);
     await raw(p.lb2Port, signed);
-    await sleep(50);
+    await vi.waitFor(() => expect(p.logs.join("\n")).toMatch(/replayed or reordered frame from lb1/), WAIT);
     expect(p.got).toHaveLength(1);
-    expect(p.logs.join("\n")).toMatch(/replayed or reordered frame from lb1/);
   });
 
   it("says so when its port is taken", async () => {
