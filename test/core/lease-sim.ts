@@ -18,7 +18,7 @@
 import type * as Lease from "../../src/core/lease.js";
 import type { LeaseConfig, LeaseEffect, LeaseInput, LeaseState } from "../../src/core/lease.js";
 import { promiseDeadline } from "../../src/core/majority.js";
-import { mulberry32, Queue } from "./sim-kit.js";
+import { type Clock, driftingClock, localTime, mulberry32, Queue, realTime } from "./sim-kit.js";
 
 /** The reducer's functions the coordinator uses: the real module, or a mutant of it. */
 export type LeaseModule = Pick<
@@ -44,11 +44,6 @@ export interface LeaseSimResult {
     "handovers" | "grants" | "revokes" | "releases" | "offers" | "crashes" | "restarts" | "switchovers",
     number
   >;
-}
-
-interface Clock {
-  rate: number;
-  offset: number;
 }
 
 interface Agent {
@@ -102,12 +97,9 @@ export function simulateLease(options: LeaseSimOptions): LeaseSimResult {
   const random = mulberry32(seed);
   const between = (lo: number, hi: number) => lo + random() * (hi - lo);
   const pick = <T>(xs: readonly T[]) => xs[Math.floor(random() * xs.length)] as T;
-  const clockOf = (): Clock => ({
-    rate: random() < 0.5 ? 1 + (random() < 0.5 ? -1 : 1) * config.drift : between(1 - config.drift, 1 + config.drift),
-    offset: between(0, 1e6),
-  });
-  const local = (c: Clock, t: number) => c.offset + c.rate * t;
-  const realOf = (c: Clock, l: number) => (l - c.offset) / c.rate;
+  const clockOf = () => driftingClock(random, config.drift);
+  const local = localTime;
+  const realOf = realTime;
 
   const maxDelay = random() < 0.5 ? between(0, 10) : between(1, 200);
   const faults = { loss: between(0, 0.2), duplicate: between(0, 0.2), straggle: between(0, 0.1), on: true };

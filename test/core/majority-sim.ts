@@ -23,7 +23,7 @@ import {
   voterAfterStart,
   votersOf,
 } from "../../src/core/majority.js";
-import { mulberry32, Queue } from "./sim-kit.js";
+import { type Clock, driftingClock, localTime, mulberry32, Queue, realTime } from "./sim-kit.js";
 
 export interface SimOptions {
   seed: number;
@@ -43,11 +43,6 @@ export interface SimResult {
   crashes: number;
   grants: number;
   events: number;
-}
-
-interface Clock {
-  rate: number;
-  offset: number;
 }
 
 interface Agent {
@@ -87,13 +82,9 @@ export function simulate(options: SimOptions): SimResult {
 
   const names = Array.from({ length: members }, (_, i) => `a${i}`);
   const { voters, majority } = votersOf(names, options.policy ?? "quorum");
-  // Half the clocks run at the bound itself, where a broken margin shows first.
-  const clockOf = (): Clock => ({
-    rate: random() < 0.5 ? 1 + (random() < 0.5 ? -1 : 1) * config.drift : between(1 - config.drift, 1 + config.drift),
-    offset: between(0, 1e6),
-  });
-  const local = (c: Clock, t: number) => c.offset + c.rate * t;
-  const realOf = (c: Clock, l: number) => (l - c.offset) / c.rate;
+  const clockOf = () => driftingClock(random, config.drift);
+  const local = localTime;
+  const realOf = realTime;
 
   // Half the runs on a quick LAN, where a promise that outlives its voter's is caught first.
   const maxDelay = random() < 0.5 ? between(0, 10) : between(1, 120);

@@ -64,3 +64,21 @@ export class Queue<T extends { at: number }> {
 
 const before = (x: { at: number; seq: number }, y: { at: number; seq: number }) =>
   x.at < y.at || (x.at === y.at && x.seq < y.seq);
+
+/** A process's clock: real time t reads offset + rate * t. */
+export interface Clock {
+  rate: number;
+  offset: number;
+}
+
+/** A clock within the drift bound; half of them run at the bound itself, where a broken margin shows first. */
+export function driftingClock(random: () => number, drift: number): Clock {
+  const between = (lo: number, hi: number) => lo + random() * (hi - lo);
+  return {
+    rate: random() < 0.5 ? 1 + (random() < 0.5 ? -1 : 1) * drift : between(1 - drift, 1 + drift),
+    offset: between(0, 1e6),
+  };
+}
+
+export const localTime = (c: Clock, t: number) => c.offset + c.rate * t;
+export const realTime = (c: Clock, l: number) => (l - c.offset) / c.rate;

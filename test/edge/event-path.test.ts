@@ -6,9 +6,8 @@
  */
 import { Webhook } from "standardwebhooks";
 import { describe, expect, inject, it } from "vitest";
-import { newKeyPair } from "../../src/core/envelope.js";
 import { api } from "../worker/http.js";
-import { ScriptedAgent } from "../worker/scripted-agent.js";
+import { directorPair } from "../worker/pair.js";
 import type { Received } from "./servers.js";
 
 const ports = inject("ports");
@@ -100,38 +99,8 @@ describe("an event from the coordinator to a subscribed receiver", () => {
   });
 
   it("a VIP moves from one director to the other: the receiver gets the signed vip.moved for each", async () => {
-    const cluster = "event-path-vip";
-    const base = `/v1/clusters/${cluster}`;
-    expect((await api("POST", "/v1/clusters", { body: { name: cluster } })).status).toBe(201);
+    const { cluster, lb1, lb2 } = await directorPair({}, "event-path-vip");
     await subscribe(cluster);
-    for (const [n, last] of [
-      ["lb1", 11],
-      ["lb2", 12],
-    ] as const)
-      expect((await api("POST", `${base}/nodes`, { body: { name: n, address: `127.0.92.${last}` } })).status).toBe(201);
-    const group = await api("POST", `${base}/vip-groups`, {
-      body: {
-        name: "VI_1",
-        vips: [{ cidr: "192.168.88.15/24", interface: "eth0" }],
-        members: [
-          { node: "lb1", priority: 100 },
-          { node: "lb2", priority: 50 },
-        ],
-        leaseTtl: 1,
-      },
-    });
-    expect(group.status, JSON.stringify(group.body)).toBe(201);
-    const agents: ScriptedAgent[] = [];
-    for (const n of ["lb1", "lb2"]) {
-      const token = (await api("POST", `${base}/enrollment-tokens`, { body: { node: n } })).body.token;
-      const keys = await newKeyPair();
-      await api("POST", "/v1/enroll", { body: { token, node: n, publicKey: keys.publicKey }, token: null });
-      const agent = new ScriptedAgent(cluster, n, keys);
-      await agent.connect();
-      await agent.next("agent.work");
-      agents.push(agent);
-    }
-    const [lb1, lb2] = agents as [ScriptedAgent, ScriptedAgent];
 
     // lb1 is promised the group and says it holds it.
     await lb1.lease("VI_1", 1);

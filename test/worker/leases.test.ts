@@ -6,49 +6,11 @@
  */
 
 import { describe, expect, it } from "vitest";
-import { type Envelope, newKeyPair } from "../../src/core/envelope.js";
-import { newCluster, node } from "./fixtures.js";
+import type { Envelope } from "../../src/core/envelope.js";
 import { api } from "./http.js";
+import { directorPair } from "./pair.js";
 import { restart } from "./restart.js";
-import { ScriptedAgent } from "./scripted-agent.js";
-
-async function pair(
-  group: Record<string, unknown> = {},
-): Promise<{ cluster: string; lb1: ScriptedAgent; lb2: ScriptedAgent }> {
-  const { name, base } = await newCluster("lease");
-  const agents: ScriptedAgent[] = [];
-  for (const [n, last] of [
-    ["lb1", 11],
-    ["lb2", 12],
-  ] as const) {
-    await api("POST", `${base}/nodes`, { body: node(n, last) });
-  }
-  const created = await api("POST", `${base}/vip-groups`, {
-    body: {
-      name: "VI_1",
-      vips: [{ cidr: "192.168.88.15/24", interface: "eth0" }],
-      members: [
-        { node: "lb1", priority: 100 },
-        { node: "lb2", priority: 50 },
-      ],
-      leaseTtl: 1,
-      ...group,
-    },
-  });
-  expect(created.status).toBe(201);
-  for (const n of ["lb1", "lb2"]) {
-    const token = (await api("POST", `${base}/enrollment-tokens`, { body: { node: n } })).body.token;
-    const keys = await newKeyPair();
-    await api("POST", "/v1/enroll", { body: { token, node: n, publicKey: keys.publicKey }, token: null });
-    const agent = new ScriptedAgent(name, n, keys);
-    await agent.connect();
-    agents.push(agent);
-  }
-  const [lb1, lb2] = agents as [ScriptedAgent, ScriptedAgent];
-  await lb1.next("agent.work");
-  await lb2.next("agent.work");
-  return { cluster: name, lb1, lb2 };
-}
+import type { ScriptedAgent } from "./scripted-agent.js";
 
 const leases = async (cluster: string) => (await api("GET", `/v1/clusters/${cluster}/leases`)).body;
 
@@ -81,7 +43,7 @@ function play(agent: ScriptedAgent): () => void {
 
 describe("leases through the coordinator", () => {
   it("sends each member its lease units with its peers, promises the member that should hold and names the request, and tells the other why not", async () => {
-    const { cluster, lb1, lb2 } = await pair();
+    const { cluster, lb1, lb2 } = await directorPair();
     // lb1's work is sent again once lb2 enrolled and connected: now with lb2's key.
     const latest = () => lb1.received.filter((e) => e.command.type === "agent.work").at(-1)?.command;
     await expect
@@ -138,7 +100,7 @@ describe("leases through the coordinator", () => {
   });
 
   it("offers the lease to the standby as soon as the holder releases it", async () => {
-    const { cluster, lb1, lb2 } = await pair();
+    const { cluster, lb1, lb2 } = await directorPair();
     await lb1.lease("VI_1", 1);
     await lb1.next("vip.claim");
     await lb1.lease("VI_1", 1, true);
@@ -160,7 +122,7 @@ describe("leases through the coordinator", () => {
   });
 
   it("promises nobody else while a silent holder's promise and the grace last", async () => {
-    const { cluster, lb1, lb2 } = await pair();
+    const { cluster, lb1, lb2 } = await directorPair();
     await lb1.lease("VI_1", 1);
     await lb1.next("vip.claim");
     const granted = Date.now();
@@ -185,7 +147,7 @@ describe("leases through the coordinator", () => {
   });
 
   it("keeps a promise that reached the agent through a restart, and promises nobody new until its TTL and grace ran out", async () => {
-    const { cluster, lb1, lb2 } = await pair();
+    const { cluster, lb1, lb2 } = await directorPair();
     await lb1.lease("VI_1", 1);
     await lb1.next("vip.claim");
     // The object is reset the moment the promise arrives: what it had not stored by then is lost.
@@ -211,7 +173,7 @@ describe("leases through the coordinator", () => {
   });
 
   it("switches over on the operator's word and drains a node", async () => {
-    const { cluster, lb1, lb2 } = await pair();
+    const { cluster, lb1, lb2 } = await directorPair();
     // lb1 reports first: the first live member is offered the unit (lb2 alone would be, and
     // lb1 would preempt it only a TTL later), and this test is about the operator's word.
     const directors = [play(lb1)];
@@ -241,7 +203,7 @@ describe("leases through the coordinator", () => {
   });
 
   it("has the agent read a tracked interface, and tells a member in fault once per fault to run its fault hooks", async () => {
-    const { cluster, lb1, lb2 } = await pair({ trackInterfaces: [{ interface: "eth1", weight: 0 }] });
+    const { cluster, lb1, lb2 } = await directorPair({ trackInterfaces: [{ interface: "eth1", weight: 0 }] });
     const work = (await lb1.next("agent.work")).command;
     expect(work.type === "agent.work" && work.probes.map((p) => [p.target, p.check.type])).toEqual([
       ["node:lb1/interface.eth1", "interface"],
