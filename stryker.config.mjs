@@ -15,7 +15,7 @@ export default {
   jsonReporter: { fileName: "reports/mutation/mutation.json" },
   thresholds: { high: 95, low: 85, break: 85 },
   concurrency: 2,
-  timeoutMS: 20_000,
+  timeoutMS: 10_000,
   tempDirName: ".stryker-tmp",
   cleanTempDir: "always",
   // Re-runs test only the mutants whose code or tests changed since reports/ was written.
