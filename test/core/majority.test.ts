@@ -187,9 +187,13 @@ describe("never two holders, on a simulated network", () => {
   // These show the simulation's power to find a broken rule; under the mutation run (where the
   // mutants are the tool's, and each of these takes seconds per mutant) they do not run.
   for (const [name, rules] of mutants) {
-    it.skipIf(underMutation)(`catches ${name}`, () => {
-      const out = run(bare, rules, 500);
-      expect(out.violation).toMatch(/^two holders/);
-    }, 60_000);
+    it.skipIf(underMutation)(
+      `catches ${name}`,
+      () => {
+        const out = run(bare, rules, 500);
+        expect(out.violation).toMatch(/^two holders/);
+      },
+      60_000,
+    );
   }
 });
