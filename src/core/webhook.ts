@@ -20,7 +20,9 @@ export const WebhookFilter = z.strictObject({
 
 const WebhookFields = {
   name: Ident,
-  url: z.url({ protocol: /^https?$/, error: "expected an http:// or https:// URL" }).max(2048),
+  url: z
+    .url({ protocol: /^https?$/, error: "expected an http:// or https:// URL" })
+    .max(2048, { error: "expected a URL of at most 2048 characters" }),
   format: z.enum(WEBHOOK_FORMATS).default("standard"),
   filter: WebhookFilter.default({ events: [], clusters: [], targets: [], minSeverity: "info" }),
   /** A down that recovers within this many seconds sends nothing. */
