@@ -42,8 +42,6 @@ export async function startDaemon(config: AgentConfig, bundle: string, log: Log)
     );
   const runner =
     config.hostActions === "apply" ? new ProcessRunner() : new ShownHost(new ProcessRunner(), log, shownVips);
-  // Shown VIPs are on no interface: there is nothing for a watchdog to take down.
-  const watchdog = shownVips ? null : WatchdogClient.start(bundle);
   let channel: Channel | null = null;
   const gate = new ProgramGate(
     allowlistOf(config),
@@ -51,6 +49,16 @@ export async function startDaemon(config: AgentConfig, bundle: string, log: Log)
     log,
   );
   const state = new StateStore(config.stateDir);
+  // Shown VIPs are on no interface: there is nothing for a watchdog to take down.
+  const watchdog = shownVips
+    ? null
+    : WatchdogClient.start(bundle, {
+        load: () => {
+          const pids = state.load("watchdogs.json");
+          return Array.isArray(pids) ? pids.filter(Number.isInteger) : [];
+        },
+        save: (pids) => state.save("watchdogs.json", pids),
+      });
   const identity = state.identity();
   if (!identity) throw new Error(`not enrolled: no identity in ${config.stateDir}; run vigil-agent enroll first`);
   const probes = new LocalProbes(

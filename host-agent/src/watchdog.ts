@@ -6,6 +6,7 @@
  * monotonic clocks; only durations cross the pipe.
  */
 import { spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { createInterface } from "node:readline";
 import { z } from "zod";
 import { Vip } from "../../src/core/vip-group.js";
@@ -14,25 +15,69 @@ import { ensureVip } from "./vip.js";
 
 const Holding = z.object({ vips: z.array(Vip), remainingMs: z.number().nonnegative() });
 
-/** The agent's side: tell the watchdog what is held and for how long; `release()` when nothing is. */
-export class WatchdogClient {
-  private constructor(private readonly stdin: NodeJS.WritableStream) {}
+/** Where an agent keeps the PIDs of the watchdogs its runs started that may still keep a lease. */
+export interface WatchdogPids {
+  load(): number[];
+  save(pids: number[]): void;
+}
 
-  static start(bundle: string): WatchdogClient {
+/**
+ * The agent's side: tell the watchdog what is held and for how long; `release()` when nothing
+ * is. A watchdog left by an earlier run of the agent (killed, or crashed and restarted by
+ * systemd) still keeps that run's lease and would take the VIPs down at its deadline: once this
+ * run holds them under a lease of its own, it ends those watchdogs (SIGTERM: they leave without
+ * touching the VIPs).
+ */
+export class WatchdogClient {
+  private constructor(
+    private readonly stdin: NodeJS.WritableStream,
+    private readonly bundle: string,
+    private readonly pid: number | undefined,
+    private readonly pids: WatchdogPids | null,
+    private earlier: number[],
+  ) {}
+
+  static start(bundle: string, pids: WatchdogPids | null = null): WatchdogClient {
+    const earlier = pids?.load() ?? [];
     const child = spawn(process.execPath, [bundle, "watchdog"], {
       stdio: ["pipe", "ignore", "inherit"],
       detached: true,
     });
     child.unref();
-    return new WatchdogClient(child.stdin);
+    if (pids && child.pid !== undefined) pids.save([...earlier, child.pid]);
+    return new WatchdogClient(child.stdin, bundle, child.pid, pids, earlier);
   }
 
   hold(vips: Vip[], remainingMs: number): void {
     this.stdin.write(`${JSON.stringify({ vips, remainingMs })}\n`);
+    if (vips.length > 0 && this.earlier.length > 0) this.endEarlier();
   }
 
   release(): void {
     this.hold([], 0);
+  }
+
+  private endEarlier(): void {
+    for (const pid of this.earlier) {
+      if (!isWatchdogOf(pid, this.bundle)) continue;
+      try {
+        process.kill(pid, "SIGTERM");
+      } catch {
+        // Gone meanwhile.
+      }
+    }
+    this.earlier = [];
+    this.pids?.save(this.pid === undefined ? [] : [this.pid]);
+  }
+}
+
+/** Whether `pid` is a watchdog of this bundle (and not a process that took the number since). */
+function isWatchdogOf(pid: number, bundle: string): boolean {
+  try {
+    const argv = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").filter(Boolean);
+    return argv[1] === bundle && argv[2] === "watchdog";
+  } catch {
+    return false;
   }
 }
 

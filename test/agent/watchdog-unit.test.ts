@@ -4,7 +4,7 @@
  * changes nothing, and once the pipe closes it keeps the promise and then ends. The same code
  * runs as the real bundle in a namespace with the real `ip` in watchdog.test.ts.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { PassThrough } from "node:stream";
@@ -130,6 +130,52 @@ describe("the agent's side of the pipe", () => {
       const want = `watchdog\n${JSON.stringify({ vips: [vip], remainingMs: 1500 })}\n${JSON.stringify({ vips: [], remainingMs: 0 })}\n`;
       await vi.waitFor(() => expect(readFileSync(out, "utf8")).toBe(want), { timeout: 10_000, interval: 20 });
     } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("ends a watchdog an earlier run left, once this run holds the VIPs, and no process that is not one", async () => {
+    vi.useRealTimers();
+    const dir = mkdtempSync(path.join(tmpdir(), "vigil-watchdog-"));
+    const started: number[] = [];
+    try {
+      const bundle = path.join(dir, "bundle.cjs");
+      // A stand-in watchdog: says when it is told to end, and leaves on a release.
+      writeFileSync(
+        bundle,
+        `const fs = require("node:fs");
+         const log = (line) => fs.appendFileSync(${JSON.stringify(path.join(dir, "log"))}, process.pid + " " + line + "\\n");
+         process.on("SIGTERM", () => { log("TERM"); process.exit(0); });
+         process.stdin.on("data", (d) => { if (String(d).includes('"remainingMs":0')) process.exit(0); });
+         log("up");`,
+      );
+      const log = () => (existsSync(path.join(dir, "log")) ? readFileSync(path.join(dir, "log"), "utf8") : "");
+      let kept: number[] = [process.pid];
+      const pids = { load: () => kept, save: (p: number[]) => (kept = p) };
+      WatchdogClient.start(bundle, pids);
+      const earlier = kept[1] as number;
+      started.push(earlier);
+      await vi.waitFor(() => expect(log()).toContain(`${earlier} up`), { timeout: 10_000, interval: 20 });
+      // The agent restarted: a new run, a new watchdog; the earlier one is still there.
+      const client = WatchdogClient.start(bundle, pids);
+      const own = kept[2] as number;
+      started.push(own);
+      expect(kept).toEqual([process.pid, earlier, own]);
+      await vi.waitFor(() => expect(log()).toContain(`${own} up`), { timeout: 10_000, interval: 20 });
+      client.hold([vip], 3000);
+      await vi.waitFor(() => expect(log()).toContain(`${earlier} TERM`), { timeout: 10_000, interval: 20 });
+      // This process is not a watchdog: it is left alone, and only this run's watchdog is kept.
+      expect(kept).toEqual([own]);
+      expect(log()).not.toContain(`${own} TERM`);
+      client.release();
+    } finally {
+      for (const pid of started) {
+        try {
+          process.kill(pid, "SIGKILL");
+        } catch {
+          // Already gone.
+        }
+      }
       rmSync(dir, { recursive: true, force: true });
     }
   });
