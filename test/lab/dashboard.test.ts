@@ -50,8 +50,8 @@ describe("switchover from the dashboard", () => {
     await page.goto(`http://127.0.0.1:8787/ui/clusters/${CLUSTER}/vip-groups`);
     // Chromium loads this 2-core machine: a 1 s lease may lapse and come back meanwhile, so
     // the switchover starts from lb1 holding VI_1 again, as the page shows it.
+    // (Shown, not read again after: the live page may redraw it in between.)
     await page.locator('[data-field="holder"]', { hasText: "lb1" }).waitFor({ timeout: 15_000 });
-    expect(await page.locator('[data-field="holder"]').first().textContent()).toBe("lb1");
     let asked = "";
     page.once("dialog", (d) => {
       asked = d.message();

@@ -115,11 +115,11 @@ describe("the vigil CLI", () => {
 
   it("prints --json that validates against the API's schemas", async () => {
     await classicLvs();
-    const status = JSON.parse((await vigil(["status", "--json"])).out);
+    const status = JSON.parse((await vigil(["status", "classic-lvs", "--json"])).out);
     z.array(LeaseView).parse(status.leases);
     BackendsView.parse(status.backends);
     HealthReport.parse(JSON.parse((await vigil(["health", "classic-lvs", "--json"])).out));
-    const events = (await vigil(["events", "--json"])).out.trim().split("\n").filter(Boolean);
+    const events = (await vigil(["events", "classic-lvs", "--json"])).out.trim().split("\n").filter(Boolean);
     for (const line of events) Event.parse(JSON.parse(line));
   });
 
