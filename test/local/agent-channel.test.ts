@@ -1,10 +1,11 @@
 /**
  * The agent channel end to end: `npm start` and the built agent as separate processes. The
  * agent enrolls, connects, answers a signed ping with a signed ack, survives a restart of the
- * control plane and of itself, and is refused once its enrollment is reset.
+ * control plane and of itself, and is refused once its enrollment is reset. Each test enrolls
+ * and starts an agent of its own.
  */
 import { type ChildProcess, execFileSync, spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -19,7 +20,6 @@ let port = 0;
 let vigil: ChildProcess;
 let admin = "";
 let host = "";
-let config = "";
 const agents: ChildProcess[] = [];
 let agentLog = "";
 
@@ -40,7 +40,7 @@ async function startControlPlane(): Promise<void> {
   admin = await started.ready;
 }
 
-function startAgent(): ChildProcess {
+function startAgent(config: string): ChildProcess {
   const child = spawn(agentNode, [agentBundle, "run", "--config", config], { stdio: ["ignore", "pipe", "pipe"] });
   child.stdout?.on("data", (d) => {
     agentLog += d.toString();
@@ -74,17 +74,12 @@ const pingOk = async () => {
   return reply.status === 200 && reply.body.ok === true;
 };
 
-beforeAll(async () => {
-  execFileSync("node", [path.join(root, "host-agent/build.mjs")]);
-  checkout = freshCheckout();
-  port = await freePort();
-  await startControlPlane();
-  host = mkdtempSync(path.join(tmpdir(), "vigil-agent-"));
-  config = path.join(host, "agent.json");
-  await call("POST", "/v1/clusters", { name: "lab" });
-  await call("POST", "/v1/clusters/lab/nodes", { name: "lb1", address: "10.0.0.1" });
-  const token = (await call("POST", "/v1/clusters/lab/enrollment-tokens", { node: "lb1" })).body.token;
-  const enrolled = spawnSync(
+/** Enrolls `node` of cluster lab with a state directory of its own; answers its agent's config file. */
+async function enrolled(node: string, last: number): Promise<string> {
+  await call("POST", "/v1/clusters/lab/nodes", { name: node, address: `10.0.0.${last}` });
+  const token = (await call("POST", "/v1/clusters/lab/enrollment-tokens", { node })).body.token;
+  const config = path.join(host, `${node}.json`);
+  const done = spawnSync(
     agentNode,
     [
       agentBundle,
@@ -94,15 +89,28 @@ beforeAll(async () => {
       "--token",
       token,
       "--node",
-      "lb1",
+      node,
       "--config",
       config,
       "--state-dir",
-      path.join(host, "state"),
+      path.join(host, node),
     ],
     { encoding: "utf8" },
   );
-  expect(enrolled.status, enrolled.stderr).toBe(0);
+  expect(done.status, done.stderr).toBe(0);
+  // Two agents on one host: each listens for its peers on a port of its own.
+  writeFileSync(config, JSON.stringify({ ...JSON.parse(readFileSync(config, "utf8")), peerPort: await freePort() }));
+  return config;
+}
+
+// Each test enrolls and starts an agent of its own, so they pass alone and in any order.
+beforeAll(async () => {
+  execFileSync("node", [path.join(root, "host-agent/build.mjs")]);
+  checkout = freshCheckout();
+  port = await freePort();
+  await startControlPlane();
+  host = mkdtempSync(path.join(tmpdir(), "vigil-agent-"));
+  await call("POST", "/v1/clusters", { name: "lab" });
 }, 90_000);
 
 afterAll(async () => {
@@ -114,7 +122,8 @@ afterAll(async () => {
 
 describe("the agent channel", () => {
   it("connects, answers a signed ping, and comes back after restarts of either side", async () => {
-    let agent = startAgent();
+    const config = await enrolled("lb1", 1);
+    let agent = startAgent(config);
     await until(
       "the agent being online",
       async () => (await call("GET", "/v1/clusters/lab/nodes/lb1")).body.status.online === true,
@@ -128,7 +137,7 @@ describe("the agent channel", () => {
     await until("a ping after the control plane restarted", pingOk, 45_000);
 
     await stopAgent(agent);
-    agent = startAgent();
+    agent = startAgent(config);
     await until("a ping after the agent restarted", pingOk);
 
     const events = (await call("GET", "/v1/clusters/lab/events?subject=lb1")).body.map((e: { type: string }) => e.type);
@@ -137,10 +146,16 @@ describe("the agent channel", () => {
   }, 120_000);
 
   it("refuses the agent once its enrollment is reset", async () => {
-    expect((await call("DELETE", "/v1/clusters/lab/nodes/lb1/enrollment")).status).toBe(204);
+    const agent = startAgent(await enrolled("lb2", 2));
+    await until(
+      "lb2's agent being online",
+      async () => (await call("GET", "/v1/clusters/lab/nodes/lb2")).body.status.online === true,
+    );
+    expect((await call("DELETE", "/v1/clusters/lab/nodes/lb2/enrollment")).status).toBe(204);
     await until("the agent being refused", async () => agentLog.includes("UNKNOWN_KEY"));
-    const ping = await call("POST", "/v1/clusters/lab/nodes/lb1/ping");
+    const ping = await call("POST", "/v1/clusters/lab/nodes/lb2/ping");
     expect(ping.status).toBe(409);
     expect(ping.body.error.message).toContain("not connected");
+    await stopAgent(agent);
   }, 60_000);
 });
