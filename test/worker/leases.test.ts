@@ -100,7 +100,8 @@ describe("leases through the coordinator", () => {
   });
 
   it("offers the lease to the standby as soon as the holder releases it", async () => {
-    const { cluster, lb1, lb2 } = await directorPair();
+    // A 10 s lease: "at once" is then plainly told from "when the promise ran out", on a loaded machine too.
+    const { cluster, lb1, lb2 } = await directorPair({ leaseTtl: 10 });
     await lb1.lease("VI_1", 1);
     await lb1.next("vip.claim");
     await lb1.lease("VI_1", 1, true);
@@ -115,7 +116,7 @@ describe("leases through the coordinator", () => {
     expect(offer.epoch).toBe(1);
     await lb2.lease("VI_1", offer.epoch + 1);
     const grant = await lb2.next("vip.claim", seen);
-    expect(Date.now() - released).toBeLessThan(1500);
+    expect(Date.now() - released).toBeLessThan(5000);
     expect(grant.command).toMatchObject({ leaseEpoch: 2 });
     await lb2.lease("VI_1", 2, true);
     await expect.poll(async () => (await leases(cluster))[0]).toMatchObject({ holder: "lb2", epoch: 2 });
