@@ -15,6 +15,7 @@ import {
   type LeaseState,
   step,
 } from "../../src/core/lease.js";
+import { runLease } from "./lease-run.js";
 
 const config: LeaseConfig = { ttlMs: 3000, graceMs: 300, marginMs: 300, drift: 0.01, preempt: true, preemptDelayMs: 0 };
 const c = (node: string, priority: number, eligible = true): Candidate => ({ node, priority, eligible });
@@ -26,16 +27,7 @@ const holds = (node: string, epoch: number): LeaseInput => ({
   holder: { node, epoch },
 });
 
-function run(inputs: [number, LeaseInput][], start: LeaseState = initialLease(0), cfg = config) {
-  let state = start;
-  const effects: LeaseEffect[] = [];
-  for (const [now, input] of inputs) {
-    const out = step(state, input, now, cfg);
-    state = out.state;
-    effects.push(...out.effects);
-  }
-  return { state, effects };
-}
+const run = (inputs: [number, LeaseInput][], start = initialLease(0), cfg = config) => runLease(inputs, cfg, start);
 
 describe("who should hold", () => {
   const state = (over: Partial<LeaseState>): LeaseState => ({ ...initialLease(0), ...over });

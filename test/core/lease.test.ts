@@ -13,12 +13,12 @@ import {
   effectivePriority,
   initialLease,
   type LeaseConfig,
-  type LeaseEffect,
   type LeaseInput,
   type LeaseState,
   offerable,
   step,
 } from "../../src/core/lease.js";
+import { runLease } from "./lease-run.js";
 
 const config: LeaseConfig = {
   ttlMs: 3000,
@@ -47,16 +47,7 @@ const report = (node: string, holder: { node: string; epoch: number } | null): L
   holder,
 });
 
-function run(inputs: [number, LeaseInput][], start = initialLease(0), cfg = config) {
-  let state = start;
-  const effects: LeaseEffect[] = [];
-  for (const [now, input] of inputs) {
-    const out = step(state, input, now, cfg);
-    state = out.state;
-    effects.push(...out.effects);
-  }
-  return { state, effects };
-}
+const run = (inputs: [number, LeaseInput][], start = initialLease(0), cfg = config) => runLease(inputs, cfg, start);
 
 describe("the coordinator as a voter", () => {
   it("promises only who should hold, renews it, and learns it holds from its report", () => {
