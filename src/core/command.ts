@@ -167,13 +167,16 @@ export const HookRun = z.strictObject({
 });
 
 /** A new coordinator key, announced under the current one: agents pin it without re-enrolling. */
+/** At most this many key ids are retired by one `key.rotate`. */
+export const KEY_RETIRE_MAX = 8;
+
 export const KeyRotate = z.strictObject({
   type: z.literal("key.rotate"),
   kid: z.string().regex(/^[A-Za-z0-9_.:-]{1,64}$/),
   /** Ed25519 public key, 32 bytes, base64url. */
   publicKey: z.string().regex(/^[A-Za-z0-9_-]{43}$/),
   /** Key ids to forget now that the new key is pinned. */
-  retire: z.array(z.string().max(64)).max(8).default([]),
+  retire: z.array(z.string().max(64)).max(KEY_RETIRE_MAX).default([]),
 });
 
 export const Ack = z.strictObject({

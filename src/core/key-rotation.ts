@@ -6,12 +6,9 @@
  * the pinned keys no longer offered. To rotate: add the new key second, wait until every agent
  * pinned it (each does on its next hello), put it first, and finally drop the old one.
  */
-import type { Command } from "./command.js";
+import { type Command, KEY_RETIRE_MAX } from "./command.js";
 
 type KeyRotate = Extract<Command, { type: "key.rotate" }>;
-
-/** At most this many ids are retired by one command (the command's own limit). */
-const RETIRE_MAX = 8;
 
 export function rotations(
   offered: readonly { kid: string; publicKey: string }[],
@@ -26,7 +23,7 @@ export function rotations(
       problem: `it does not pin the signing key ${signing.kid} (it pins ${pinned.join(", ") || "nothing"}): put a key it pins first until it has pinned ${signing.kid}`,
     };
   const missing = offered.filter((k) => !pinned.includes(k.kid));
-  const retire = pinned.filter((kid) => !offered.some((k) => k.kid === kid)).slice(0, RETIRE_MAX);
+  const retire = pinned.filter((kid) => !offered.some((k) => k.kid === kid)).slice(0, KEY_RETIRE_MAX);
   const pins = missing.length > 0 ? missing : retire.length > 0 ? [signing] : [];
   return {
     commands: pins.map((k, i) => ({
