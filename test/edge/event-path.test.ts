@@ -8,6 +8,7 @@ import { Webhook } from "standardwebhooks";
 import { describe, expect, inject, it } from "vitest";
 import { api } from "../worker/http.js";
 import { directorPair } from "../worker/pair.js";
+import { loopbackCluster } from "./loopback-cluster.js";
 import type { Received } from "./servers.js";
 
 const ports = inject("ports");
@@ -44,39 +45,12 @@ describe("an event from the coordinator to a subscribed receiver", () => {
     await serve(200);
     await subscribe(cluster);
     const applied = await api("PUT", `/v1/clusters/${cluster}/config`, {
-      body: {
-        cluster: { name: cluster },
-        nodes: [{ name: "lb1", address: "127.0.91.2" }],
-        checks: [
-          {
-            name: "web-http",
-            type: "http",
-            path,
-            interval: 1,
-            timeout: 0.5,
-            retries: 0,
-            rise: 1,
-            fall: 1,
-            observers: { regions: ["weur", "enam", "apac"] },
-          },
-        ],
-        vipGroups: [
-          {
-            name: "VI_1",
-            vips: [{ cidr: "127.0.0.10/8", interface: "lo" }],
-            members: [{ node: "lb1", priority: 100 }],
-          },
-        ],
-        virtualServices: [
-          {
-            name: "web",
-            vipGroup: "VI_1",
-            address: "127.0.0.10",
-            port: 80,
-            realServers: [{ name: "web1", address: "127.0.0.1", port: ports.http, check: "web-http" }],
-          },
-        ],
-      },
+      body: loopbackCluster(cluster, "127.0.91.2", ports.http, {
+        path,
+        rise: 1,
+        fall: 1,
+        observers: { regions: ["weur", "enam", "apac"] },
+      }),
     });
     expect(applied.status, JSON.stringify(applied.body)).toBe(200);
     const verdict = async () => (await api("GET", `/v1/clusters/${cluster}/health`)).body.targets[0]?.verdict.state;

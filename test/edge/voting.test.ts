@@ -5,6 +5,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, inject, it } from "vitest";
 import { api } from "../worker/http.js";
+import { loopbackCluster } from "./loopback-cluster.js";
 
 const ports = inject("ports");
 const control = (fail: string[]) => fetch(`http://127.0.0.1:${ports.http}/control?fail=${fail.join(",")}`);
@@ -15,23 +16,7 @@ let clusters = 0;
 /** One director in front of the loopback server; each cluster's director is its own node (they share a VIP). */
 function clusterDocument(name: string, check: Record<string, unknown>) {
   clusters += 1;
-  return {
-    cluster: { name },
-    nodes: [{ name: "lb1", address: `127.0.${clusters}.2` }],
-    checks: [{ name: "web-http", type: "http", interval: 1, timeout: 0.5, retries: 0, rise: 2, fall: 2, ...check }],
-    vipGroups: [
-      { name: "VI_1", vips: [{ cidr: "127.0.0.10/8", interface: "lo" }], members: [{ node: "lb1", priority: 100 }] },
-    ],
-    virtualServices: [
-      {
-        name: "web",
-        vipGroup: "VI_1",
-        address: "127.0.0.10",
-        port: 80,
-        realServers: [{ name: "web1", address: "127.0.0.1", port: ports.http, check: "web-http" }],
-      },
-    ],
-  };
+  return loopbackCluster(name, `127.0.${clusters}.2`, ports.http, check);
 }
 
 async function health(cluster: string) {
