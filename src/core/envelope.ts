@@ -99,26 +99,17 @@ export async function open(
   const refuse = (reason: Rejection, detail: string): Opened => ({ ok: false, reason, detail });
   const parts = frame.split(".");
   if (parts.length !== 4 || parts[0] !== "v1") return refuse("BAD_FORMAT", "expected v1.<kid>.<payload>.<signature>");
-  const [, kid = "", payload = "", signature = ""] = parts;
+  const [, kid, payload, signature] = parts as [string, string, string, string];
   const key = keys(kid);
   if (!key) return refuse("UNKNOWN_KEY", `no pinned key ${kid.slice(0, 64)}`);
-  let valid = false;
-  try {
-    valid = await crypto.subtle.verify(
-      "Ed25519",
-      key,
-      fromBase64url(signature),
-      encoder.encode(`v1.${kid}.${payload}`),
-    );
-  } catch {
-    valid = false;
-  }
-  if (!valid) return refuse("BAD_SIGNATURE", "the signature does not match the message");
+  if (!(await verifies(key, signature, `v1.${kid}.${payload}`)))
+    return refuse("BAD_SIGNATURE", "the signature does not match the message");
   // Only now, with the bytes authenticated, is the payload parsed.
   let parsed: z.ZodSafeParseResult<Envelope>;
   try {
+    // Only what seal() makes is read: strict UTF-8, and a byte order mark kept (so not JSON).
     parsed = Envelope.safeParse(
-      JSON.parse(new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(fromBase64url(payload))),
+      JSON.parse(new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(fromBase64url(payload))),
     );
   } catch (err) {
     return refuse("BAD_MESSAGE", `unreadable payload: ${(err as Error).message}`);
@@ -133,13 +124,20 @@ export async function open(
   if (e.notAfter + CLOCK_SKEW_MS < now) return refuse("EXPIRED", `expired ${now - e.notAfter} ms ago`);
   if (e.issuedAt > now + CLOCK_SKEW_MS) return refuse("NOT_YET_VALID", `issued ${e.issuedAt - now} ms in the future`);
   if (e.seq <= cursor.seq) return refuse("REPLAY", `seq ${e.seq} is not after ${cursor.seq}`);
-  const group = "group" in e.command ? e.command.group : null;
-  const seen = group === null ? undefined : cursor.epochs[group];
-  if (group !== null && seen !== undefined && e.epoch < seen) {
-    return refuse("STALE_EPOCH", `epoch ${e.epoch} of ${group} is older than ${seen}`);
+  if (!("group" in e.command)) return { ok: true, envelope: e, cursor: { seq: e.seq, epochs: cursor.epochs } };
+  const group = e.command.group;
+  const seen = cursor.epochs[group] ?? 0;
+  if (e.epoch < seen) return refuse("STALE_EPOCH", `epoch ${e.epoch} of ${group} is older than ${seen}`);
+  return { ok: true, envelope: e, cursor: { seq: e.seq, epochs: { ...cursor.epochs, [group]: e.epoch } } };
+}
+
+/** Whether `signature` is the key's Ed25519 signature of `text`: not for a signature that is not base64url, nor a key that cannot verify Ed25519. */
+async function verifies(key: CryptoKey, signature: string, text: string): Promise<boolean> {
+  try {
+    return await crypto.subtle.verify("Ed25519", key, fromBase64url(signature), encoder.encode(text));
+  } catch {
+    return false;
   }
-  const epochs = group === null ? cursor.epochs : { ...cursor.epochs, [group]: Math.max(e.epoch, seen ?? 0) };
-  return { ok: true, envelope: e, cursor: { seq: e.seq, epochs } };
 }
 
 /** PKCS#8 for an Ed25519 private key from its 32-byte seed. */
@@ -160,7 +158,8 @@ export async function keyPairFromSeed(seed: Uint8Array): Promise<KeyPair> {
   if (seed.byteLength !== 32) throw new Error("an Ed25519 seed is 32 bytes");
   const privateKey = await crypto.subtle.importKey("pkcs8", pkcs8(seed), { name: "Ed25519" }, true, ["sign"]);
   const jwk = (await crypto.subtle.exportKey("jwk", privateKey)) as JsonWebKey;
-  return { privateKey, publicKey: jwk.x ?? "", seed: toBase64url(seed) };
+  // An exported Ed25519 private key always carries its public half, x.
+  return { privateKey, publicKey: jwk.x as string, seed: toBase64url(seed) };
 }
 
 export function newKeyPair(): Promise<KeyPair> {
@@ -168,5 +167,6 @@ export function newKeyPair(): Promise<KeyPair> {
 }
 
 export function importPublicKey(publicKey: string): Promise<CryptoKey> {
-  return crypto.subtle.importKey("raw", fromBase64url(publicKey), { name: "Ed25519" }, true, ["verify"]);
+  // A pinned key only verifies: nothing needs it back out.
+  return crypto.subtle.importKey("raw", fromBase64url(publicKey), { name: "Ed25519" }, false, ["verify"]);
 }

@@ -153,7 +153,7 @@ export function step(
         else since[c.node] ??= now;
       }
       // A switchover pins the group to its target until the target cannot hold it any more.
-      const pinned = s.target !== null && input.candidates.some((c) => c.node === s.target && c.eligible);
+      const pinned = input.candidates.some((c) => c.node === s.target && c.eligible);
       s = { ...s, candidates: input.candidates, eligibleSince: since, target: pinned ? s.target : null };
       break;
     }
@@ -166,8 +166,6 @@ export function step(
       break;
     case "request":
       s = learn(s, input, now, effects);
-      break;
-    default:
       break;
   }
 
@@ -259,13 +257,15 @@ function answerEffect(node: string, a: Answer, epoch: number): LeaseEffect {
 /** Who should hold the lease now: the switchover target, else keep or preempt by priority. */
 export function desiredHolder(s: LeaseState, now: number, config: LeaseConfig): string | null {
   const eligible = s.candidates.filter((c) => c.eligible);
-  if (s.target !== null && eligible.some((c) => c.node === s.target)) return s.target;
-  const best = [...eligible].sort((a, b) => b.priority - a.priority || (a.node < b.node ? -1 : 1))[0];
+  if (eligible.some((c) => c.node === s.target)) return s.target;
+  const [best] = [...eligible].sort((a, b) => b.priority - a.priority || (a.node < b.node ? -1 : 1));
   const holder = eligible.find((c) => c.node === s.holder);
   if (!holder) return best?.node ?? null;
-  if (!config.preempt || !best || best.node === holder.node || best.priority <= holder.priority) return holder.node;
-  const waited = now - (s.eligibleSince[best.node] ?? now);
-  return waited >= config.preemptDelayMs ? best.node : holder.node;
+  // With an eligible holder there is a best one: the holder itself at least.
+  const top = best ?? holder;
+  if (!config.preempt || top.priority <= holder.priority) return holder.node;
+  const waited = now - (s.eligibleSince[top.node] ?? now);
+  return waited >= config.preemptDelayMs ? top.node : holder.node;
 }
 
 /** Whether the coordinator should offer the unit to `node`: nobody holds it and its own promise is free or already that node's. */
@@ -280,12 +280,7 @@ export function effectivePriority(
   base: number,
   tracks: { weight: number; up: boolean }[],
 ): { priority: number; fault: boolean } {
-  let priority = base;
-  let fault = false;
-  for (const t of tracks) {
-    if (t.weight === 0 && !t.up) fault = true;
-    else if (t.weight > 0 && t.up) priority += t.weight;
-    else if (t.weight < 0 && !t.up) priority += t.weight;
-  }
+  const fault = tracks.some((t) => t.weight === 0 && !t.up);
+  const priority = tracks.reduce((p, t) => p + (t.up ? Math.max(0, t.weight) : Math.min(0, t.weight)), base);
   return { priority: Math.max(1, Math.min(254, priority)), fault };
 }

@@ -52,7 +52,7 @@ export function observe(
   let state: VoteState = prev.state;
   if (ok && (prev.state !== "unknown" && prev.state !== "down" ? true : successes >= thresholds.rise)) {
     state = result.state === "degraded" ? "degraded" : "up";
-  } else if (!ok && (prev.state === "down" || failures >= thresholds.fall)) {
+  } else if (!ok && failures >= thresholds.fall) {
     state = "down";
   }
   const next: ObserverState = {

@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from "vitest";
 import {
+  afterRestart,
   type Candidate,
   desiredHolder,
   effectivePriority,
@@ -13,6 +14,7 @@ import {
   type LeaseEffect,
   type LeaseInput,
   type LeaseState,
+  offerable,
   step,
 } from "../../src/core/lease.js";
 import { runLease } from "./lease-run.js";
@@ -280,5 +282,138 @@ describe("keepalived's track weights", () => {
     ["clamped to at least 1", [{ weight: -200, up: false }], 1, false],
   ])("%s", (_name, tracks, priority, fault) => {
     expect(effectivePriority(100, tracks)).toEqual({ priority, fault });
+  });
+});
+
+describe("what the reducer keeps and forgets", () => {
+  const word = (from: string, node: string, epoch: number): LeaseInput => ({
+    type: "request",
+    node: from,
+    epoch: 0,
+    holding: false,
+    holder: { node, epoch, heardMsAgo: 0 },
+  });
+
+  it("forgets the candidates on a restart, and hears the stored holder from then", () => {
+    const held = run([
+      [0, { type: "candidates", candidates: [c("lb1", 100)] }],
+      [0, holds("lb1", 3)],
+    ]).state;
+    const restarted = afterRestart(held, 5000, config);
+    expect(restarted).toMatchObject({ candidates: [], holder: "lb1", holderEpoch: 3, reportedAt: 5000 });
+  });
+
+  it("clears the holder only on its own release under its own epoch", () => {
+    const held = run([[0, holds("lb1", 3)]]).state;
+    expect(run([[10, { type: "release", node: "lb2", epoch: 3 }]], held).state.holder).toBe("lb1");
+    expect(run([[10, { type: "release", node: "lb1", epoch: 2 }]], held).state.holder).toBe("lb1");
+    expect(run([[10, { type: "release", node: "lb1", epoch: 3 }]], held).state).toMatchObject({
+      holder: null,
+      last: "lb1",
+      lastExpired: false,
+    });
+  });
+
+  it("asks a holder that renews in the very step it should go to release once, and denies the renewal", () => {
+    const start = run(
+      [
+        [0, { type: "candidates", candidates: [c("lb1", 100), c("lb2", 200)] }],
+        [0, holds("lb1", 1)],
+      ],
+      initialLease(0),
+      { ...config, preemptDelayMs: 2000 },
+    ).state;
+    const renew: LeaseInput = {
+      type: "request",
+      node: "lb1",
+      epoch: 1,
+      holding: true,
+      holder: { node: "lb1", epoch: 1 },
+    };
+    const early = step(start, renew, 1000, { ...config, preemptDelayMs: 2000 });
+    expect(early.effects.map((e) => e.type)).toEqual(["grant"]);
+    const due = step(early.state, renew, 2500, { ...config, preemptDelayMs: 2000 });
+    expect(due.effects).toEqual([
+      { type: "revoke", node: "lb1", epoch: 1 },
+      { type: "deny", node: "lb1", reason: "asked to release", epoch: 1 },
+    ]);
+  });
+
+  it("keeps the holder against a word for an older epoch, or for another node under its epoch", () => {
+    const held = run([
+      [0, holds("lb1", 5)],
+      [10, holds("lb2", 6)],
+    ]).state;
+    expect(run([[20, word("lb3", "lb1", 5)]], held).state).toMatchObject({ holder: "lb2", holderEpoch: 6 });
+    expect(run([[20, word("lb3", "lb1", 6)]], held).state).toMatchObject({ holder: "lb2", holderEpoch: 6 });
+  });
+
+  it("remembers the holder before a move as the last one, released or replaced", () => {
+    expect(
+      run([
+        [0, holds("lb1", 1)],
+        [10, { type: "release", node: "lb1", epoch: 1 }],
+        [20, holds("lb2", 2)],
+      ]).state,
+    ).toMatchObject({ holder: "lb2", last: "lb1" });
+    expect(
+      run([
+        [0, holds("lb1", 1)],
+        [10, holds("lb2", 2)],
+      ]).state,
+    ).toMatchObject({ holder: "lb2", last: "lb1" });
+  });
+
+  it("takes a member that says it holds without naming a holder as the holder", () => {
+    const { state } = run([[100, { type: "request", node: "lb1", epoch: 2, holding: true, holder: null }]]);
+    expect(state).toMatchObject({ holder: "lb1", holderEpoch: 2, reportedAt: 100 });
+  });
+
+  it("after a release, takes no other member's word on the old holder, even one that says it holds", () => {
+    const released = run([
+      [0, holds("lb1", 4)],
+      [10, { type: "release", node: "lb1", epoch: 4 }],
+    ]).state;
+    const claims: LeaseInput = {
+      type: "request",
+      node: "lb2",
+      epoch: 0,
+      holding: true,
+      holder: { node: "lb1", epoch: 4 },
+    };
+    expect(run([[20, claims]], released).state.holder).toBeNull();
+    expect(run([[20, word("lb2", "lb1", 4)]], released).state.holder).toBeNull();
+  });
+
+  it("asks a holder it lost and then heard of again to release, when it should not hold any more", () => {
+    const lost = run([
+      [0, { type: "candidates", candidates: [c("lb1", 100), c("lb2", 50)] }],
+      [0, holds("lb1", 4)],
+      [4000, { type: "tick" }],
+      [4005, { type: "candidates", candidates: [c("lb1", 100, false), c("lb2", 50)] }],
+    ]).state;
+    expect(lost).toMatchObject({ holder: null, last: "lb1", lastExpired: true, revoking: false });
+    const heard = step(lost, word("lb2", "lb1", 4), 4010, config);
+    expect(heard.state).toMatchObject({ holder: "lb1", revoking: true });
+    expect(heard.effects.filter((e) => e.type === "revoke")).toEqual([{ type: "revoke", node: "lb1", epoch: 4 }]);
+  });
+});
+
+describe("when the coordinator offers the unit", () => {
+  const base = initialLease(0);
+  const voter = (v: Partial<LeaseState["voter"]>): LeaseState => ({ ...base, voter: { ...base.voter, ...v } });
+  it.each<[string, LeaseState, string | null, number, boolean]>([
+    ["to nobody", base, null, 0, false],
+    ["not while someone holds it", { ...base, holder: "lb2" }, "lb1", 0, false],
+    ["to the desired node when nothing is promised", base, "lb1", 0, true],
+    ["not during the quiet time after a restart", voter({ quietUntil: 1000 }), "lb1", 999, false],
+    ["once the quiet time is over, to the millisecond", voter({ quietUntil: 1000 }), "lb1", 1000, true],
+    ["to the node it promised", voter({ to: "lb1", epoch: 2, until: 3000 }), "lb1", 100, true],
+    ["not to another node while a promise runs", voter({ to: "lb2", epoch: 2, until: 3000 }), "lb1", 100, false],
+    ["not before the promise's grace is over", voter({ to: "lb2", epoch: 2, until: 3000 }), "lb1", 3299, false],
+    ["once the promise and its grace are over", voter({ to: "lb2", epoch: 2, until: 3000 }), "lb1", 3300, true],
+    ["at once after the promised node released it", voter({ to: null, epoch: 2, until: 3000 }), "lb1", 100, true],
+  ])("%s", (_name, state, node, now, expected) => {
+    expect(offerable(state, node, now, config)).toBe(expected);
   });
 });

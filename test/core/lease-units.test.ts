@@ -186,4 +186,91 @@ describe("lease units", () => {
     const verdict = (t: string) => (down.has(t) ? "down" : "up");
     expect([faultsOf(unit, "lb1", verdict), faultsOf(unit, "lb2", verdict)]).toEqual([[], ["interface eth0"]]);
   });
+
+  const hook = (path: string) => ({ master: { path, args: [] } });
+  const wired = ClusterDocument.parse({
+    cluster: { name: "c" },
+    nodes: [
+      { name: "lb1", address: "10.0.0.11" },
+      { name: "lb2", address: "10.0.0.12", peerPort: 7500 },
+      { name: "lb3", address: "10.0.0.13" },
+    ],
+    checks: [{ name: "web", type: "tcp", observers: { agents: ["lb1", "lb2"] } }],
+    vipGroups: [
+      {
+        name: "BIG",
+        vips: [{ cidr: "10.0.1.100/24", interface: "eth1" }],
+        members: [
+          { node: "lb1", priority: 100 },
+          { node: "lb2", priority: 90 },
+          { node: "lb3", priority: 80 },
+        ],
+        track: [{ check: "web", weight: 15 }],
+        notify: hook("/etc/vigil/big.sh"),
+      },
+      {
+        name: "SMALL",
+        vips: [{ cidr: "10.0.0.100/24", interface: "eth0" }],
+        members: [
+          { node: "lb2", priority: 90 },
+          { node: "lb1", priority: 100 },
+        ],
+        notify: hook("/etc/vigil/small.sh"),
+      },
+      {
+        name: "ALONE",
+        vips: [{ cidr: "10.0.2.100/24", interface: "eth0" }],
+        members: [{ node: "lb3", priority: 50 }],
+        notify: hook("/etc/vigil/alone.sh"),
+      },
+    ],
+    syncGroups: [{ name: "SG", vipGroups: ["BIG", "SMALL"], notify: hook("/etc/vigil/sg.sh") }],
+  });
+
+  it("keeps only the members every group of a sync group has, whichever group is listed first", () => {
+    const [sg] = leaseUnits(wired);
+    expect(sg?.members).toEqual([
+      { node: "lb1", priorities: [100, 100] },
+      { node: "lb2", priorities: [90, 90] },
+    ]);
+  });
+
+  it("gives each member its node's address and peer port, and each unit its groups' hooks, then the sync group's", () => {
+    const [sg, alone] = leaseUnits(wired);
+    expect(sg?.spec.members.map((m) => [m.node, m.address, m.peerPort])).toEqual([
+      ["lb1", "10.0.0.11", 7441],
+      ["lb2", "10.0.0.12", 7500],
+    ]);
+    expect(sg?.spec.notify.map((n) => n.master?.path)).toEqual([
+      "/etc/vigil/big.sh",
+      "/etc/vigil/small.sh",
+      "/etc/vigil/sg.sh",
+    ]);
+    expect(alone?.spec.notify.map((n) => n.master?.path)).toEqual(["/etc/vigil/alone.sh"]);
+  });
+
+  it("makes no unit of a sync group that names no known VIP group", () => {
+    const odd: ClusterDocument = {
+      ...wired,
+      syncGroups: [{ ...(wired.syncGroups[0] as ClusterDocument["syncGroups"][number]), vipGroups: ["GONE"] }],
+    };
+    expect(leaseUnits(odd).map((u) => u.name)).toEqual(["BIG", "SMALL", "ALONE"]);
+  });
+
+  it.each<[VoteState, number]>([
+    ["up", 115],
+    ["degraded", 115],
+    ["unknown", 100],
+    ["down", 100],
+  ])("adds a positive track weight only on a verdict of up or degraded: %s", (state, priority) => {
+    const [sg] = leaseUnits(wired);
+    if (!sg) throw new Error("no unit");
+    const view = candidates(
+      sg,
+      () => ({ live: true, drained: false }),
+      (t) => (t === trackedTargetId("lb1", "web") ? state : "unknown"),
+    );
+    // lb1: 100 in BIG (plus the weight) and 100 in SMALL.
+    expect(view.find((c) => c.node === "lb1")).toMatchObject({ eligible: true, priority: priority + 100 });
+  });
 });

@@ -28,6 +28,8 @@ describe("observe (rise/fall)", () => {
     ["ddduu", 2, 3, ["unknown", "unknown", "down", "down", "up"]],
     ["uugu", 2, 3, ["unknown", "up", "degraded", "up"]],
     ["ggdd", 2, 2, ["unknown", "degraded", "degraded", "down"]],
+    // Up (or degraded) needs no rise again after a failure that did not bring it down.
+    ["uugdu", 2, 3, ["unknown", "up", "degraded", "degraded", "up"]],
   ])("%s with rise %i, fall %i", (results, rise, fall, states) => {
     expect(run(results, rise, fall)).toEqual(states);
   });
