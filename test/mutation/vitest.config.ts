@@ -1,5 +1,6 @@
 import path from "node:path";
 import { defineConfig } from "vitest/config";
+import { QuickFirst } from "./quick-first.js";
 
 /**
  * The tests the mutation run (stryker.config.mjs) judges the core by: every core test, and the
@@ -12,6 +13,7 @@ export default defineConfig({
     name: "mutation",
     root: path.join(import.meta.dirname, "../.."),
     environment: "node",
+    sequence: { sequencer: QuickFirst },
     include: [
       "test/core/**/*.test.ts",
       "test/agent/leases.test.ts",
