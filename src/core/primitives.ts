@@ -77,17 +77,26 @@ export const HostName = z
     error: "expected a host name like www.example.com",
   });
 
+/**
+ * A record whose bad key is refused with the key schema's own message (zod alone says only
+ * "Invalid key in record").
+ */
+export function recordOf<V extends z.ZodType>(key: z.ZodString, value: V) {
+  return z.record(key, value, {
+    error: (issue) => (issue.code === "invalid_key" ? issue.issues[0]?.message : undefined),
+  });
+}
+
 const MAX_LABELS = 64;
 
 /** Labels on nodes, like Kubernetes labels: `rack: r12`. */
-export const Labels = z
-  .record(
-    z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_./-]{0,62}$/, { error: "expected a label key of 1-63 characters" }),
-    z
-      .string()
-      .max(128)
-      .regex(/^[^\0\r\n]*$/, { error: "label values may not contain control characters" }),
-  )
+export const Labels = recordOf(
+  z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_./-]{0,62}$/, { error: "expected a label key of 1-63 characters" }),
+  z
+    .string()
+    .max(128)
+    .regex(/^[^\0\r\n]*$/, { error: "label values may not contain control characters" }),
+)
   .refine((labels) => Object.keys(labels).length <= MAX_LABELS, { error: `expected at most ${MAX_LABELS} labels` })
   .default({});
 

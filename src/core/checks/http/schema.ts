@@ -1,6 +1,6 @@
 /** http and https: a GET whose status, headers, body pattern, digest and latency are judged (keepalived: HTTP_GET, SSL_GET). */
 import { z } from "zod";
-import { HostName, intRange, Port, seconds } from "../../primitives.js";
+import { HostName, intRange, Port, recordOf, seconds } from "../../primitives.js";
 import { TlsOptions } from "../tls/schema.js";
 
 const HeaderName = z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,64}$/, { error: "expected an HTTP header name" });
@@ -25,9 +25,9 @@ const HttpFields = {
     .regex(/^[0-9a-fA-F]{32}$/, { error: "expected an MD5 digest of 32 hex digits (genhash output)" })
     .transform((d) => d.toLowerCase())
     .optional(),
-  headers: z.record(HeaderName, HeaderValue).default({}),
+  headers: recordOf(HeaderName, HeaderValue).default({}),
   /** Response headers that must be present; a non-empty value must appear in the header (any case). */
-  expectHeaders: z.record(HeaderName, HeaderValue).default({}),
+  expectHeaders: recordOf(HeaderName, HeaderValue).default({}),
   host: HostName.optional(),
   /** A response slower than this is `degraded`, not `up`. */
   degradedAbove: seconds(0.001, 60).optional(),
