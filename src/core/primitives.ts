@@ -123,9 +123,10 @@ function expandIpv6(address: string): string {
     const [a, b, c, d] = v4.slice(1).map(Number) as [number, number, number, number];
     text = `${text.slice(0, v4.index)}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
   }
-  const [head = "", tail] = text.split("::");
-  const left = head === "" ? [] : head.split(":");
-  const right = tail === undefined || tail === "" ? [] : tail.split(":");
-  const zeros = tail === undefined ? [] : Array(8 - left.length - right.length).fill("0");
+  // An empty group (either side of "::", or what "::" stands for) pads to 0000 like any other.
+  const [head, tail] = text.split("::") as [string, string?];
+  const left = head.split(":");
+  const right = tail?.split(":") ?? [];
+  const zeros = Array(8 - left.length - right.length).fill("");
   return [...left, ...zeros, ...right].map((g) => g.padStart(4, "0")).join(":");
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { hostPart } from "../../src/core/primitives.js";
+import { hostPart, isIpv4Mapped } from "../../src/core/primitives.js";
 
 describe("hostPart", () => {
   it.each([
@@ -11,11 +11,31 @@ describe("hostPart", () => {
     ["fe80::", "fe80:0000:0000:0000:0000:0000:0000:0000"],
     ["::ffff:192.168.1.2", "0000:0000:0000:0000:0000:ffff:c0a8:0102"],
     ["1:2:3:4:5:6:7:8", "0001:0002:0003:0004:0005:0006:0007:0008"],
+    ["::", "0000:0000:0000:0000:0000:0000:0000:0000"],
+    ["1::8", "0001:0000:0000:0000:0000:0000:0000:0008"],
+    ["::ffff:192.168.100.200/128", "0000:0000:0000:0000:0000:ffff:c0a8:64c8"],
+    ["10.0.0.1/0", "10.0.0.1"],
   ])("%s -> %s", (input, expected) => {
     expect(hostPart(input)).toBe(expected);
   });
 
   it("makes differently written equal addresses agree", () => {
     expect(hostPart("2001:db8::a:1/128")).toBe(hostPart("2001:0DB8:0:0:0:0:A:1"));
+  });
+});
+
+describe("isIpv4Mapped", () => {
+  it.each([
+    ["::ffff:10.0.0.1", true],
+    ["::FFFF:0:10.0.0.1", true],
+    ["0:0:0:0:0:ffff:10.0.0.1", true],
+    ["0000:0000:0000:0000:0000:ffff:0a00:0001", true],
+    ["::1", false],
+    ["2001::ffff:10.0.0.1", false],
+    ["2001:0:0:0:0:ffff:10.0.0.1", false],
+    ["0:0:0:0:ffff:10.0.0.1", false],
+    ["10.0.0.1", false],
+  ])("%s: %s", (address, mapped) => {
+    expect(isIpv4Mapped(address)).toBe(mapped);
   });
 });

@@ -4,7 +4,9 @@
  */
 import { describe, expect, it } from "vitest";
 import type { z } from "zod";
+import { Check } from "../../src/core/check.js";
 import { formatPath } from "../../src/core/errors.js";
+import { Labels } from "../../src/core/primitives.js";
 import { SyncGroup, VipGroup } from "../../src/core/vip-group.js";
 import { Persistence, VirtualService } from "../../src/core/virtual-service.js";
 
@@ -156,5 +158,56 @@ describe("a VIP group's and a sync group's rules", () => {
     ["a group twice", ["a", "b", "a"], ["vipGroups[2]: VIP group a is listed twice"]],
   ])("a sync group of %s", (_name, vipGroups, want) => {
     expect(issues(SyncGroup, { name: "sg", vipGroups })).toEqual(want);
+  });
+});
+
+const tcp = { name: "t", type: "tcp", observers: { regions: ["weur", "enam"] } };
+
+describe("a check's rules", () => {
+  it.each<[string, object, string[]]>([
+    ["a timeout just under the interval", { interval: 2, timeout: 1.9 }, []],
+    [
+      "a timeout equal to the interval",
+      { interval: 2, timeout: 2 },
+      ["timeout: timeout must be shorter than interval"],
+    ],
+    ["no observers", { observers: {} }, ["observers: name at least one region or agent to run this check"]],
+    ["a quorum of every observer", { quorum: 2 }, []],
+    ["a quorum above the observers", { quorum: 3 }, ["quorum: quorum 3 is more than the 2 observer(s) named"]],
+    [
+      "a quorum counted over regions and agents",
+      { quorum: 3, observers: { regions: ["weur", "enam"], agents: ["lb1"] } },
+      [],
+    ],
+    ["a quorum by majority", { quorum: "majority" }, []],
+    [
+      "an agent-only check from regions",
+      { type: "process", observers: { regions: ["weur"], agents: ["lb1"] } },
+      ["observers.regions: process checks run on agents only; remove the regions"],
+    ],
+    ["expect without send", { expect: "+OK" }, ["expect: expect needs send"]],
+    ["expect with send", { expect: "+OK", send: "PING\r\n" }, []],
+    ["send alone", { send: "PING\r\n" }, []],
+    [
+      "a region twice",
+      { observers: { regions: ["weur", "weur"] } },
+      ["observers.regions[1]: region weur is listed twice"],
+    ],
+    [
+      "an agent twice",
+      { observers: { agents: ["lb1", "lb2", "lb1"] } },
+      ["observers.agents[2]: agent lb1 is listed twice"],
+    ],
+  ])("%s", (_name, patch, want) => {
+    expect(issues(Check, { ...tcp, ...patch })).toEqual(want);
+  });
+});
+
+describe("labels", () => {
+  it.each<[string, unknown, string[]]>([
+    ["a value that is not text", { rack: 5 }, ["rack: Invalid input: expected string, received number"]],
+    ["not a map", "rack=r1", ["(body): Invalid input: expected record, received string"]],
+  ])("%s", (_name, value, want) => {
+    expect(issues(Labels, value)).toEqual(want);
   });
 });
