@@ -346,6 +346,12 @@ describe("what the reducer keeps and forgets", () => {
     ]).state;
     expect(run([[20, word("lb3", "lb1", 5)]], held).state).toMatchObject({ holder: "lb2", holderEpoch: 6 });
     expect(run([[20, word("lb3", "lb1", 6)]], held).state).toMatchObject({ holder: "lb2", holderEpoch: 6 });
+    // A stale word on the holder itself neither lowers its epoch nor counts as hearing it.
+    expect(run([[2000, word("lb3", "lb2", 5)]], held).state).toMatchObject({
+      holder: "lb2",
+      holderEpoch: 6,
+      reportedAt: 10,
+    });
   });
 
   it("remembers the holder before a move as the last one, released or replaced", () => {
