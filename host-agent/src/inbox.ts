@@ -94,7 +94,7 @@ export class Inbox {
     }
     const e = opened.envelope;
     try {
-      if (e.command.type === "key.rotate") return await this.rotate(e, deliver);
+      if (e.command.type === "key.rotate") return await this.rotate(e.id, e.command, deliver);
       const result = await this.executors.run(e.command, e.epoch);
       return { ack: await this.ack(e.id, true, null, result, deliver), accepted: true, reason: null };
     } catch (err) {
@@ -109,18 +109,18 @@ export class Inbox {
 
   /** A new coordinator key, signed by a pinned one: pin it, forget the retired ones. */
   private async rotate(
-    e: Envelope,
+    id: string,
+    rotation: Extract<Command, { type: "key.rotate" }>,
     deliver?: Deliver,
   ): Promise<{ ack: string; accepted: boolean; reason: string | null }> {
-    if (e.command.type !== "key.rotate") throw new Error("not a key rotation");
-    const pinned = { ...this.identity.coordinatorKeys, [e.command.kid]: e.command.publicKey };
-    for (const kid of e.command.retire) if (kid !== e.command.kid) delete pinned[kid];
+    const pinned = { ...this.identity.coordinatorKeys, [rotation.kid]: rotation.publicKey };
+    for (const kid of rotation.retire) if (kid !== rotation.kid) delete pinned[kid];
     this.state.saveIdentity({ ...this.identity, coordinatorKeys: pinned });
     this.identity.coordinatorKeys = pinned;
-    this.keys.set(e.command.kid, await importPublicKey(e.command.publicKey));
-    for (const kid of e.command.retire) if (kid !== e.command.kid) this.keys.delete(kid);
+    this.keys.set(rotation.kid, await importPublicKey(rotation.publicKey));
+    for (const kid of rotation.retire) if (kid !== rotation.kid) this.keys.delete(kid);
     return {
-      ack: await this.ack(e.id, true, null, { pinned: Object.keys(pinned) }, deliver),
+      ack: await this.ack(id, true, null, { pinned: Object.keys(pinned) }, deliver),
       accepted: true,
       reason: null,
     };

@@ -112,6 +112,31 @@ describe("the inbox", () => {
     expect(state.cursor()).toEqual({ seq: 5, epochs: { VI_1: 3 } });
   });
 
+  it("on its own, answers a ping and refuses any other command by name", async () => {
+    const inbox = await Inbox.load(state);
+    expect(await readAck((await inbox.receive(await frame(1, ping("n-1")), NOW)).ack)).toMatchObject({
+      ok: true,
+      result: { pong: "n-1" },
+    });
+    expect(await readAck((await inbox.receive(await frame(2, release("VI_1")), NOW)).ack)).toMatchObject({
+      ok: false,
+      error: "vip.release is not supported here",
+    });
+  });
+
+  it("acks a forged frame under the id it claims, cut to 64 characters, or as unknown", async () => {
+    const inbox = await Inbox.load(state);
+    const forged = async (claims: unknown) => {
+      const [v, kid, , signature] = (await frame(1, ping("x"))).split(".");
+      const payload = Buffer.from(JSON.stringify({ id: claims })).toString("base64url");
+      const out = await inbox.receive([v, kid, payload, signature].join("."), NOW);
+      expect(out.reason).toBe("BAD_SIGNATURE");
+      return (await readAck(out.ack)).of;
+    };
+    expect(await forged("i".repeat(100))).toBe("i".repeat(64));
+    expect(await forged(42)).toBe("unknown");
+  });
+
   it("keeps the cursor across a reload: a frame accepted before is refused after", async () => {
     const f = await frame(9, ping("a"));
     expect((await (await Inbox.load(state)).receive(f, NOW)).accepted).toBe(true);
@@ -149,6 +174,7 @@ describe("the inbox", () => {
     expect(rotated.accepted).toBe(true);
     expect(await readAck(rotated.ack)).toMatchObject({ ok: true, result: { pinned: ["coord-2"] } });
     expect(state.identity()?.coordinatorKeys).toEqual({ "coord-2": next.publicKey });
+    expect(inbox.pinned()).toEqual(["coord-2"]);
     expect((await inbox.receive(await frame(2, ping("new"), 0, next, "coord-2"), NOW)).accepted).toBe(true);
     expect((await inbox.receive(await frame(3, ping("old")), NOW)).reason).toBe("UNKNOWN_KEY");
     // A reload trusts what was saved.
