@@ -74,7 +74,7 @@ export class WatchdogClient {
 /** Whether `pid` is a watchdog of this bundle (and not a process that took the number since). */
 function isWatchdogOf(pid: number, bundle: string): boolean {
   try {
-    const argv = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").filter(Boolean);
+    const argv = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
     return argv[1] === bundle && argv[2] === "watchdog";
   } catch {
     return false;

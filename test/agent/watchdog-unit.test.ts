@@ -4,7 +4,8 @@
  * changes nothing, and once the pipe closes it keeps the promise and then ends. The same code
  * runs as the real bundle in a namespace with the real `ip` in watchdog.test.ts.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { PassThrough } from "node:stream";
@@ -150,23 +151,37 @@ describe("the agent's side of the pipe", () => {
          log("up");`,
       );
       const log = () => (existsSync(path.join(dir, "log")) ? readFileSync(path.join(dir, "log"), "utf8") : "");
-      let kept: number[] = [process.pid];
+      // Decoys: a watchdog of another bundle, and this bundle run as something else. Neither may be ended.
+      const other = path.join(dir, "other.cjs");
+      copyFileSync(bundle, other);
+      const decoys = [spawn(process.execPath, [other, "watchdog"]), spawn(process.execPath, [bundle, "realserver"])];
+      for (const d of decoys) if (d.pid !== undefined) started.push(d.pid);
+      let kept: number[] = [...decoys.map((d) => d.pid as number), process.pid];
       const pids = { load: () => kept, save: (p: number[]) => (kept = p) };
       WatchdogClient.start(bundle, pids);
-      const earlier = kept[1] as number;
+      const earlier = kept[3] as number;
       started.push(earlier);
       await vi.waitFor(() => expect(log()).toContain(`${earlier} up`), { timeout: 10_000, interval: 20 });
       // The agent restarted: a new run, a new watchdog; the earlier one is still there.
       const client = WatchdogClient.start(bundle, pids);
-      const own = kept[2] as number;
+      const own = kept[4] as number;
       started.push(own);
-      expect(kept).toEqual([process.pid, earlier, own]);
+      expect(kept.slice(2)).toEqual([process.pid, earlier, own]);
       await vi.waitFor(() => expect(log()).toContain(`${own} up`), { timeout: 10_000, interval: 20 });
+      // Its own process group: a signal to the agent's group does not reach it.
+      expect(readFileSync(`/proc/${own}/stat`, "utf8").split(") ")[1]?.split(" ")[2]).toBe(String(own));
+      // Holding nothing ends nothing.
+      client.hold([], 500);
+      expect(kept).toHaveLength(5);
       client.hold([vip], 3000);
       await vi.waitFor(() => expect(log()).toContain(`${earlier} TERM`), { timeout: 10_000, interval: 20 });
-      // This process is not a watchdog: it is left alone, and only this run's watchdog is kept.
+      // Nothing that is not one of this bundle's watchdogs is ended, and only this run's watchdog is kept.
       expect(kept).toEqual([own]);
       expect(log()).not.toContain(`${own} TERM`);
+      expect(decoys.map((d) => [d.exitCode, d.signalCode])).toEqual([
+        [null, null],
+        [null, null],
+      ]);
       client.release();
     } finally {
       for (const pid of started) {
