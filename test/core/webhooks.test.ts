@@ -93,6 +93,30 @@ describe("afterDelivery", () => {
     });
   });
 
+  it.each<[string, number | null, number | null, object]>([
+    ["200 is done", 200, null, { action: "done" }],
+    ["299 is done", 299, null, { action: "done" }],
+    ["300 fails", 300, null, { action: "fail", reason: "the receiver answered 300; not retried" }],
+    ["199 fails", 199, null, { action: "fail", reason: "the receiver answered 199; not retried" }],
+    ["429 without Retry-After backs off", 429, null, { action: "retry", delayS: 10 }],
+    ["429 waits at least a second", 429, 0.2, { action: "retry", delayS: 1 }],
+    ["a 503's Retry-After is not honoured", 503, 7, { action: "retry", delayS: 10 }],
+  ])("%s, whole", (_name, status, retryAfterS, want) => {
+    expect(afterDelivery({ status, retryAfterS }, 1, t0, t0, 10, 0.999999)).toEqual(want);
+  });
+
+  it("retries up to the last moment of the 24 hours, and says why it gives up after", () => {
+    const edge = t0 + 24 * 3600 * 1000 - 10_000;
+    expect(afterDelivery({ status: 500, retryAfterS: null }, 1, t0, edge, 10, 0.999999)).toEqual({
+      action: "retry",
+      delayS: 10,
+    });
+    expect(afterDelivery({ status: 500, retryAfterS: null }, 1, t0, edge + 1, 10, 0.999999)).toEqual({
+      action: "fail",
+      reason: "gave up after 24 hours of failed attempts",
+    });
+  });
+
   it("gives up once the next attempt would fall past 24 hours", () => {
     const late = t0 + 24 * 3600 * 1000 - 5_000;
     expect(afterDelivery({ status: 500, retryAfterS: null }, 9, t0, late, 10, 0.5).action).toBe("fail");
@@ -103,5 +127,10 @@ describe("afterDelivery", () => {
     expect(retryAfterSeconds("Thu, 01 Jan 1970 00:00:30 GMT", 0)).toBe(30);
     expect(retryAfterSeconds("soon", 0)).toBeNull();
     expect(retryAfterSeconds(null, 0)).toBeNull();
+    expect(retryAfterSeconds(" 120 ", 0)).toBe(120);
+    expect(retryAfterSeconds("120s", 0)).toBeNull();
+    expect(retryAfterSeconds("a12", 0)).toBeNull();
+    expect(retryAfterSeconds("Thu, 01 Jan 1970 00:00:30 GMT", 10_000)).toBe(20);
+    expect(retryAfterSeconds("Thu, 01 Jan 1970 00:00:30 GMT", 60_000)).toBe(0);
   });
 });
