@@ -6,7 +6,7 @@
 
 import { fromBase64url } from "../../src/core/base64url.js";
 import type { Command } from "../../src/core/command.js";
-import { type Envelope, envelope, importPublicKey, keyPairFromSeed, open, seal } from "../../src/core/envelope.js";
+import { envelope, importPublicKey, keyPairFromSeed, open, seal } from "../../src/core/envelope.js";
 import type { Identity, StateStore } from "./state.js";
 
 /** How long an ack stays valid. */
