@@ -77,4 +77,80 @@ describe("desired backend tables", () => {
     expect(tables.get("lb1")?.map(shape)).toEqual([["web1:3:active", "web3:2:active"]]);
     expect(tables.get("lb3")).toEqual([]);
   });
+
+  it("keeps a server without a check whatever a verdict under its name says", () => {
+    expect(shape(desiredService(service(), verdicts({ "web/web3": "down" })))).toEqual([
+      "web1:3:active",
+      "web2:1:active",
+      "web3:2:active",
+    ]);
+  });
+
+  it("carries the service's own fields, and only those it has", () => {
+    const byAddress = desiredService(service({ persistence: { timeout: 300 } }), verdicts({}));
+    expect({ ...byAddress, servers: [] }).toStrictEqual({
+      name: "web",
+      driver: { type: "ipvs" },
+      address: "10.0.0.100",
+      port: 80,
+      protocol: "tcp",
+      scheduler: "wlc",
+      forwarding: "nat",
+      persistence: { timeout: 300 },
+      servers: [],
+      healthy: 3,
+      belowMinimum: false,
+    });
+    const byMark = desiredService(
+      service({ address: undefined, port: undefined, fwmark: 9, realServers: [], minHealthy: 0 }),
+      verdicts({}),
+    );
+    expect(byMark).toStrictEqual({
+      name: "web",
+      driver: { type: "ipvs" },
+      protocol: "tcp",
+      fwmark: 9,
+      scheduler: "wlc",
+      forwarding: "nat",
+      servers: [{ name: "sorry", address: "10.0.0.99", port: 0, weight: 1, role: "sorry" }],
+      healthy: 0,
+      belowMinimum: false,
+    });
+  });
+
+  it.each<[string, Record<string, unknown>, number]>([
+    ["on its own port", { sorryServer: { address: "10.0.0.99", port: 8080 } }, 8080],
+    ["on the service's port when it names none", {}, 80],
+  ])("puts the sorry server %s", (_name, over, port) => {
+    const desired = desiredService(service({ ...over, realServers: [], minHealthy: 0 }), verdicts({}));
+    expect(desired.servers).toEqual([{ name: "sorry", address: "10.0.0.99", port, weight: 1, role: "sorry" }]);
+  });
+
+  it("gives each service only to its own VIP group's members", () => {
+    const doc = ClusterDocument.parse({
+      cluster: { name: "c" },
+      nodes: [
+        { name: "lb1", address: "10.0.0.11" },
+        { name: "lb2", address: "10.0.0.12" },
+      ],
+      checks: [{ name: "http", type: "http", observers: { agents: ["lb1"] } }],
+      vipGroups: [
+        {
+          name: "VI_0",
+          vips: [{ cidr: "10.0.1.100/24", interface: "eth0" }],
+          members: [{ node: "lb1", priority: 100 }],
+        },
+        {
+          name: "VI_1",
+          vips: [{ cidr: "10.0.0.100/24", interface: "eth0" }],
+          members: [{ node: "lb2", priority: 100 }],
+        },
+      ],
+      virtualServices: [service()],
+    });
+    const tables = desiredBackends(doc, verdicts({}));
+    expect([tables.get("lb1")?.length, tables.get("lb2")?.map((s) => s.name)]).toEqual([0, ["web"]]);
+    const orphan: ClusterDocument = { ...doc, virtualServices: [service({ vipGroup: "GONE" })] };
+    expect([...desiredBackends(orphan, verdicts({})).values()]).toEqual([[], []]);
+  });
 });

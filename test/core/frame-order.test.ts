@@ -27,6 +27,10 @@ describe("frame order", () => {
     ["the late frame after the wait goes on, to be refused as a replay", [1, 3, "t", 2], ["1", "-", "3", "2"]],
     ["a replayed seq is not held", [1, 2, 1], ["1", "2", "1"]],
     ["nothing is due before the wait", [1, 3], ["1", "-"]],
+    ["held frames go on in the order of their seq, as numbers", [1, 10, 3, "t"], ["1", "-", "-", "3 10"]],
+    ["after the wait, it goes on from the highest frame let through", [1, 3, "t", 4], ["1", "-", "3", "4"]],
+    ["a replay does not move where it goes on from", [3, 1, 4], ["3", "1", "4"]],
+    ["time passing with nothing held changes nothing", ["t", 5, 6], ["-", "5", "6"]],
   ])("%s", (_name, arrivals, expected) => {
     expect(run(arrivals)).toEqual(expected);
   });
@@ -40,6 +44,21 @@ describe("frame order", () => {
     expect(order.due(50)).toEqual([]);
     expect(order.due(51)).toEqual(["c"]);
     expect(order.dueAt()).toBeNull();
+  });
+
+  it("waits for nothing once a gap is filled", () => {
+    const order = new FrameOrder<number>(50);
+    order.arrive(1, 1, 0);
+    order.arrive(3, 3, 1);
+    expect(order.dueAt()).toBe(51);
+    expect(order.arrive(2, 2, 2)).toEqual([2, 3]);
+    expect(order.dueAt()).toBeNull();
+  });
+
+  it("looks for the seq only in the head of the payload", () => {
+    const frame = (json: object) => `v1.k.${toBase64url(new TextEncoder().encode(JSON.stringify(json)))}.sig`;
+    expect(peekSeq(frame({ v: 1, seq: 5 }))).toBe(5);
+    expect(peekSeq(frame({ v: 1, pad: "p".repeat(600), seq: 5 }))).toBeNull();
   });
 
   it("reads the seq of a sealed frame without decoding its command", async () => {
