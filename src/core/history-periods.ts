@@ -33,7 +33,7 @@ const clip = (at: string, from: number, to: number) => iso(Math.min(to, Math.max
 
 /**
  * A target's down periods within [from, to) from its target.down / target.up events, oldest
- * first (a period that began before `from` starts at `from`).
+ * first (a period that began before `from` starts at `from`; one that ended at `from` is left out).
  */
 export function downPeriods(events: PeriodEvent[], from: number, to: number): DownPeriod[] {
   const out: DownPeriod[] = [];
@@ -47,14 +47,14 @@ export function downPeriods(events: PeriodEvent[], from: number, to: number): Do
   }
   if (open !== null) out.push({ from: open, to: null });
   return out
-    .filter((p) => Date.parse(p.from) < to && (p.to === null || Date.parse(p.to) >= from))
+    .filter((p) => Date.parse(p.from) < to && (p.to === null || Date.parse(p.to) > from))
     .map((p) => ({ from: clip(p.from, from, to), to: p.to === null ? null : clip(p.to, from, to) }));
 }
 
 /**
  * Who held a VIP group when, from its vip.moved and lease.expired events: each move starts a
  * holding and ends the one before; an expiry ends the holding without a successor. Holdings
- * that ended before `from` are left out.
+ * that ended by `from` are left out.
  */
 export function holdings(events: PeriodEvent[], from: number): Holding[] {
   const out: Holding[] = [];
@@ -88,7 +88,7 @@ export function holdings(events: PeriodEvent[], from: number): Holding[] {
     }
   }
   if (current) out.push(current);
-  return out.filter((h) => h.to === null || Date.parse(h.to) >= from);
+  return out.filter((h) => h.to === null || Date.parse(h.to) > from);
 }
 
 /**
@@ -104,7 +104,7 @@ export function uptime(down: DownPeriod[], from: number, to: number, segments: n
     for (const p of down) {
       const start = Math.max(a, Date.parse(p.from));
       const end = Math.min(b, p.to === null ? now : Date.parse(p.to));
-      if (end > start) downMs += end - start;
+      downMs += Math.max(0, end - start);
     }
     return 1 - downMs / width;
   });
