@@ -14,6 +14,22 @@ describe("requestText", () => {
       }),
     ).toBe("GET /health HTTP/1.1\r\nHost: www.example.test\r\nUser-Agent: vigil-probe/1\r\nConnection: close\r\n\r\n");
   });
+
+  it("leaves out only the headers it sets itself, by their whole name in any case", () => {
+    expect(
+      requestText({
+        path: "/",
+        host: "h",
+        headers: {
+          CONNECTION: "keep-alive",
+          "Content-Length": "5",
+          "transfer-encoding": "chunked",
+          "X-Host": "a",
+          Hosts: "b",
+        },
+      }),
+    ).toBe("GET / HTTP/1.1\r\nHost: h\r\nX-Host: a\r\nHosts: b\r\nConnection: close\r\n\r\n");
+  });
 });
 
 describe("parseResponse", () => {
@@ -44,7 +60,57 @@ describe("parseResponse", () => {
     ["SSH-2.0-OpenSSH_9.2\r\n\r\n", "not an HTTP response: SSH-2.0-OpenSSH_9.2"],
     ["HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\nabc", "connection closed after 3 of 9 body bytes"],
     ["HTTP/1.1 200 OK\r\n", "connection closed before the response headers"],
+    ["", "connection closed before the response headers"],
+    [
+      "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n4\r\nWi",
+      "connection closed in the middle of a chunked body",
+    ],
+    [
+      "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n4\r\nWiki\r\n",
+      "connection closed in the middle of a chunked body",
+    ],
   ])("refuses %j once the peer has closed", (raw, message) => {
     expect(() => parseResponse(bytes(raw), true)).toThrow(message);
+  });
+
+  it.each([
+    [
+      "a status line that does not start the response",
+      "XHTTP/1.1 200 OK\r\n\r\n",
+      "not an HTTP response: XHTTP/1.1 200 OK",
+    ],
+    [
+      "a long first line, cut to 60 characters",
+      `${"x".repeat(100)}\r\n\r\n`,
+      `not an HTTP response: ${"x".repeat(60)}`,
+    ],
+    [
+      "a chunk size that is not hex",
+      "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nab\r\n0\r\n\r\n",
+      "bad chunk size",
+    ],
+  ])("refuses %s at once", (_name, raw, message) => {
+    expect(() => parseResponse(bytes(raw), false)).toThrow(new Error(message));
+  });
+
+  it("waits for a chunk size line and a chunk's closing CRLF", () => {
+    const head = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n";
+    expect(parseResponse(bytes(`${head}4`), false)).toEqual({ complete: false });
+    expect(parseResponse(bytes(`${head}4\r\nWiki`), false)).toEqual({ complete: false });
+    expect(parseResponse(bytes(`${head}4\r\nWiki\r`), false)).toEqual({ complete: false });
+    const done = parseResponse(bytes(`${head}4\r\nWiki\r\n0\r\n\r\n`), false);
+    expect(done.complete && text(done.body)).toBe("Wiki");
+  });
+
+  it("reads header names trimmed and in lowercase, skips lines without a name, and takes a body of exactly its length", () => {
+    const done = parseResponse(
+      bytes("HTTP/1.1 204 No Content\r\n X-B : v \r\n: nameless\r\nno colon\r\nContent-Length: 0\r\n\r\n"),
+      false,
+    );
+    expect(done.complete && [done.status, done.headers, done.body.byteLength]).toEqual([
+      204,
+      { "x-b": "v", "content-length": "0" },
+      0,
+    ]);
   });
 });
