@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import {
   type Bucket,
+  combine,
   type DayRow,
   type Figures,
   foldHour,
@@ -22,8 +23,38 @@ describe("percentile", () => {
     [[5, 1, 3, 2, 4], 50, 3],
     [[1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 100], 95, 19],
     [[1.234, 1.26], 95, 1.3],
+    [[30, 10, 20], 50, 20],
+    // Sorted as numbers, not as text.
+    [[100, 9, 10], 34, 10],
   ])("%j at p%d is %s", (samples, p, expected) => {
     expect(percentile(samples, p)).toBe(expected);
+  });
+});
+
+describe("combining figures", () => {
+  it.each<[string, Figures[], Figures]>([
+    [
+      "adds counts and weighs latencies by probes, whatever the order",
+      [
+        [10, 1, 50, 90],
+        [30, 0, 20, 60],
+        [0, 0, null, null],
+      ],
+      [40, 1, 20, 90],
+    ],
+    [
+      "takes the lower of two equal halves at p50, the upper at p95",
+      [
+        [1, 0, 20, 20],
+        [1, 0, 10, 10],
+      ],
+      [2, 0, 10, 20],
+    ],
+    ["counts a figure without probes as one", [[0, 0, 5, 7]], [0, 0, 5, 7]],
+    ["has no latency without any", [[3, 3, null, null]], [3, 3, null, null]],
+    ["is empty for nothing", [], [0, 0, null, null]],
+  ])("%s", (_name, parts, want) => {
+    expect(combine(parts)).toEqual(want);
   });
 });
 
