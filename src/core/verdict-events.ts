@@ -33,9 +33,7 @@ export function verdictEvents(
 ): EventDraft[] {
   if (from === to) return [];
   if (to === "unknown") {
-    return from === "unknown"
-      ? []
-      : [{ type: "quorum.lost", severity: "warning", subject: target, details: { ...details, was: from } }];
+    return [{ type: "quorum.lost", severity: "warning", subject: target, details: { ...details, was: from } }];
   }
   const out: EventDraft[] = [];
   if (from === "unknown" && lastKnown !== null) {

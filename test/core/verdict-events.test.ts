@@ -29,4 +29,25 @@ describe("verdictEvents", () => {
       details: { down: 2, fresh: 3, from: "up", to: "down" },
     });
   });
+
+  it("says what a target was when quorum was lost, and that it came back", () => {
+    expect(verdictEvents("web/web1", "degraded", "unknown", "degraded", { fresh: 1 })).toEqual([
+      { type: "quorum.lost", severity: "warning", subject: "web/web1", details: { fresh: 1, was: "degraded" } },
+    ]);
+    expect(verdictEvents("web/web1", "unknown", "degraded", "up", { fresh: 3 })).toEqual([
+      { type: "quorum.regained", severity: "info", subject: "web/web1", details: { fresh: 3 } },
+      {
+        type: "target.degraded",
+        severity: "warning",
+        subject: "web/web1",
+        details: { fresh: 3, from: "up", to: "degraded" },
+      },
+    ]);
+  });
+
+  it("gives a first verdict other than up as coming from unknown", () => {
+    expect(verdictEvents("web/web1", "unknown", "down", null, {})).toEqual([
+      { type: "target.down", severity: "critical", subject: "web/web1", details: { from: "unknown", to: "down" } },
+    ]);
+  });
 });
