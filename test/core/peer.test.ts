@@ -108,4 +108,36 @@ describe("peer frames", () => {
     );
     expect(claims).toEqual({ ok: false, reason: "frame signed by lb1 claims to be from lb3" });
   });
+
+  it("refuses non-UTF-8 inside a string, and says which field is malformed", async () => {
+    const key = (await lb1).privateKey;
+    const sign = async (bytes: Uint8Array) => {
+      const signed = `p1.lb1.${toBase64url(bytes)}`;
+      const sig = new Uint8Array(await crypto.subtle.sign("Ed25519", key, new TextEncoder().encode(signed)));
+      return `${signed}.${toBase64url(sig)}`;
+    };
+    const json = new TextEncoder().encode(JSON.stringify(frame({ cluster: "c#" })));
+    json[json.indexOf("#".charCodeAt(0))] = 0xff;
+    const invalid = await opened(await sign(json));
+    expect(invalid.ok === false && invalid.reason).toMatch(/^unreadable payload from lb1: ./);
+    const malformed = await opened(await sign(new TextEncoder().encode(JSON.stringify({ ...frame(), seq: -1 }))));
+    expect(malformed).toEqual({ ok: false, reason: "malformed frame from lb1: Too small: expected number to be >=0" });
+  });
+
+  it("names an unknown sender by its first 64 characters, and refuses a key that cannot verify Ed25519", async () => {
+    const long = `p1.${"n".repeat(100)}.e30.sig`;
+    expect(await opened(long)).toEqual({ ok: false, reason: `${"n".repeat(64)} is not a peer of this node` });
+    const hmac = await crypto.subtle.importKey("raw", new Uint8Array(32), { name: "HMAC", hash: "SHA-256" }, false, [
+      "verify",
+    ]);
+    const text = await sealPeer(frame(), (await lb1).privateKey);
+    const out = await openPeer(
+      text,
+      () => hmac,
+      { cluster: "c1", to: "lb2" },
+      () => -1,
+      NOW,
+    );
+    expect(out).toEqual({ ok: false, reason: "bad signature from lb1" });
+  });
 });
