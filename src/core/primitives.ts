@@ -127,6 +127,7 @@ function expandIpv6(address: string): string {
   const [head, tail] = text.split("::") as [string, string?];
   const left = head.split(":");
   const right = tail?.split(":") ?? [];
-  const zeros = Array(8 - left.length - right.length).fill("");
+  // Math.max: a malformed address with more than eight groups is compared as written, not thrown on.
+  const zeros = Array(Math.max(0, 8 - left.length - right.length)).fill("");
   return [...left, ...zeros, ...right].map((g) => g.padStart(4, "0")).join(":");
 }
