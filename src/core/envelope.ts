@@ -132,7 +132,7 @@ export async function open(
 }
 
 /** Whether `signature` is the key's Ed25519 signature of `text`: not for a signature that is not base64url, nor a key that cannot verify Ed25519. */
-async function verifies(key: CryptoKey, signature: string, text: string): Promise<boolean> {
+export async function verifies(key: CryptoKey, signature: string, text: string): Promise<boolean> {
   try {
     return await crypto.subtle.verify("Ed25519", key, fromBase64url(signature), encoder.encode(text));
   } catch {

@@ -12,7 +12,7 @@
  */
 import { z } from "zod";
 import { fromBase64url, toBase64url } from "./base64url.js";
-import { CLOCK_SKEW_MS } from "./envelope.js";
+import { CLOCK_SKEW_MS, verifies } from "./envelope.js";
 import { Ident } from "./primitives.js";
 
 const Epoch = z.number().int().nonnegative();
@@ -90,18 +90,7 @@ export async function openPeer(
   const [, from = "", payload = "", signature = ""] = parts;
   const key = keyOf(from);
   if (!key) return refuse(`${from.slice(0, 64)} is not a peer of this node`);
-  let valid = false;
-  try {
-    valid = await crypto.subtle.verify(
-      "Ed25519",
-      key,
-      fromBase64url(signature),
-      encoder.encode(`p1.${from}.${payload}`),
-    );
-  } catch {
-    valid = false;
-  }
-  if (!valid) return refuse(`bad signature from ${from}`);
+  if (!(await verifies(key, signature, `p1.${from}.${payload}`))) return refuse(`bad signature from ${from}`);
   let parsed: z.ZodSafeParseResult<PeerFrame>;
   try {
     parsed = PeerFrame.safeParse(
