@@ -12,7 +12,7 @@
  */
 import type { Command, LeaseUnitSpec } from "../../src/core/command.js";
 import { effectivePriority } from "../../src/core/lease.js";
-import { type Answer, COORDINATOR, type PeerState, statusQuoChoice } from "../../src/core/majority.js";
+import { type Answer, COORDINATOR, type PeerState, promiseDeadline, statusQuoChoice } from "../../src/core/majority.js";
 import type { PeerMessage } from "../../src/core/peer.js";
 import type { Vip } from "../../src/core/vip-group.js";
 import type { NotifyState } from "../../src/core/vocabulary.js";
@@ -133,9 +133,14 @@ export class LeaseClient {
       { granted: true, epoch: command.leaseEpoch, ttlMs: command.leaseMs },
       now,
     );
-    const promise = unit.m.promises.get(COORDINATOR);
-    if (!promise || promise.deadline <= now)
-      throw new Error(`grant arrived after its deadline (${Math.round(now - (promise?.deadline ?? now))} ms late)`);
+    const deadline = promiseDeadline(sentAt, command.leaseMs, unit.m.config);
+    if (deadline <= now) throw new Error(`grant arrived after its deadline (${Math.round(now - deadline)} ms late)`);
+    if (command.leaseEpoch !== unit.m.epoch)
+      throw new Error(
+        unit.m.epoch === 0
+          ? `grant under epoch ${command.leaseEpoch}, but this node no longer asks for ${command.group}`
+          : `grant under epoch ${command.leaseEpoch}, but this node asks under epoch ${unit.m.epoch}`,
+      );
     const dropped = unit.m.spec.vips.filter(
       (v) => !command.vips.some((c) => c.cidr === v.cidr && c.interface === v.interface),
     );

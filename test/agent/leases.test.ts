@@ -6,86 +6,7 @@
  */
 import { performance } from "node:perf_hooks";
 import { describe, expect, it } from "vitest";
-import { Allowlist, ProgramGate } from "../../host-agent/src/allowlist.js";
-import { LeaseClient } from "../../host-agent/src/leases.js";
-import type { Command, LeaseUnitSpec, ProgramRefused } from "../../src/core/command.js";
-import { FakeHost } from "./fake-host.js";
-
-/** A director with eth0 and the one notify program these tests allow. */
-const director = () => new FakeHost({ programs: ["/etc/vigil/hooks/notify"] });
-
-const spec = (leaseMs: number, notifyPath = "/etc/vigil/hooks/notify"): LeaseUnitSpec => ({
-  name: "VI_1",
-  vips: [{ cidr: "10.77.0.100/24", interface: "eth0", label: "eth0:vip" }],
-  garp: { count: 2, interval: 0.01, refresh: 0 },
-  leaseMs,
-  onCoordinatorLoss: "release",
-  members: [{ node: "lb1", address: "10.77.0.11", peerPort: 7441, publicKey: null, priority: 100 }],
-  track: [],
-  notify: [{ master: { path: notifyPath, args: ["--from-vigil"] }, backup: { path: notifyPath, args: [] } }],
-});
-
-function client(host: FakeHost, allowed = ["/etc/vigil/hooks/notify"]) {
-  const sent: { command: Command; id: string }[] = [];
-  const refused: ProgramRefused[] = [];
-  const watched: { vips: number; remainingMs: number }[] = [];
-  const log: string[] = [];
-  let n = 0;
-  let stored: Record<string, { to: string | null; epoch: number }> = {};
-  const leases = new LeaseClient({
-    node: "lb1",
-    runner: host,
-    send: async (command) => {
-      n += 1;
-      sent.push({ command, id: `lb1-${n}` });
-      return `lb1-${n}`;
-    },
-    connected: () => true,
-    peer: () => undefined,
-    setPeers: () => undefined,
-    peerPort: 7441,
-    watchdog: (vips, remainingMs) => watched.push({ vips: vips.length, remainingMs }),
-    verdict: () => "unknown",
-    promises: { load: () => stored, save: (all) => (stored = structuredClone(all)) },
-    gate: new ProgramGate(
-      new Allowlist(allowed),
-      async (r) => {
-        refused.push(r);
-        return "sent";
-      },
-      (line) => log.push(line),
-    ),
-    log: (line) => log.push(line),
-    now: () => performance.now(),
-  });
-  const lastRequest = () => [...sent].reverse().find((s) => s.command.type === "lease.request")?.id ?? "";
-  const grant = (leaseMs: number, epoch = 1, request = lastRequest()) =>
-    leases.claim({
-      type: "vip.claim",
-      group: "VI_1",
-      vips: spec(leaseMs).vips,
-      garp: spec(leaseMs).garp,
-      leaseMs,
-      request,
-      leaseEpoch: epoch,
-    });
-  /** The coordinator offers the unit (under epoch - 1), the agent asks under `epoch`, and is granted. */
-  const take = async (leaseMs: number, epoch = 1) => {
-    await leases.offered("VI_1", epoch - 1);
-    return grant(leaseMs, epoch);
-  };
-  return { leases, sent, refused, watched, log, grant, take, lastRequest };
-}
-
-/** Waits for `done` to hold, looking every 5 ms, up to 10 s; returns when it first held (performance.now()). */
-async function until(done: () => boolean, what: string): Promise<number> {
-  const ceiling = performance.now() + 10_000;
-  while (!done()) {
-    if (performance.now() > ceiling) throw new Error(`not within 10 s: ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-  return performance.now();
-}
+import { client, director, spec, until } from "./lease-client-harness.js";
 
 describe("the agent's lease client", () => {
   it("reports at once, asks when offered, and claims on a grant: ip addr add with the label, the ARP burst, the master hook", async () => {
@@ -233,7 +154,7 @@ describe("the agent's lease client", () => {
 
   it("runs no hook whose path the agent's config does not list", async () => {
     const host = director();
-    const c = client(host, []);
+    const c = client(host, { allowed: [] });
     c.leases.setUnits([spec(3000, "/tmp/evil")]);
     await until(() => c.sent.length > 0, "the first report");
     await c.take(3000);

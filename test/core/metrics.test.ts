@@ -2,10 +2,14 @@ import parse from "parse-prometheus-text-format";
 import { describe, expect, it } from "vitest";
 import { emptyHistogram, type MetricsSnapshot, observeLatency, renderMetrics } from "../../src/core/metrics.js";
 
-const histogram = emptyHistogram();
-for (const s of [0.004, 0.02, 0.3, 12]) observeLatency(histogram, s);
+/** Built inside each test, so that the mutation run sees which test covers which line. */
+function latency() {
+  const histogram = emptyHistogram();
+  for (const s of [0.004, 0.02, 0.3, 12]) observeLatency(histogram, s);
+  return histogram;
+}
 
-const snapshot: MetricsSnapshot = {
+const snapshot = (): MetricsSnapshot => ({
   clusters: [
     {
       name: "classic-lvs",
@@ -66,7 +70,7 @@ const snapshot: MetricsSnapshot = {
           },
         ],
         votes: { "region:weur": 12, 'agent:lb"1': 3 },
-        latency: { weur: histogram },
+        latency: { weur: latency() },
         commands: { sent: 9, acked: 7, failed: 1 },
       },
       nodes: [
@@ -76,14 +80,13 @@ const snapshot: MetricsSnapshot = {
     },
   ],
   deliveries: [{ webhook: "ops", status: "delivered", count: 4 }],
-};
+});
 
 const family = (text: string, name: string) => parse(text).find((f) => f.name === name);
 
 describe("Prometheus exposition", () => {
-  const text = renderMetrics(snapshot);
-
   it("parses as the text format, every family with HELP and TYPE", () => {
+    const text = renderMetrics(snapshot());
     const families = parse(text);
     expect(families.map((f) => [f.name, f.type])).toEqual([
       ["vigil_observer_vote", "GAUGE"],
@@ -103,6 +106,7 @@ describe("Prometheus exposition", () => {
   });
 
   it("carries votes per observer and the verdict per target, one-hot over the states", () => {
+    const text = renderMetrics(snapshot());
     const votes = family(text, "vigil_observer_vote")
       ?.metrics.filter((m) => m.value === "1")
       .map((m) => m.labels);
@@ -117,6 +121,7 @@ describe("Prometheus exposition", () => {
   });
 
   it("has a cumulative latency histogram per region", () => {
+    const text = renderMetrics(snapshot());
     // The parser keeps a histogram's buckets (not its labels); _sum and _count are checked as lines.
     const [weur] = family(text, "vigil_probe_latency_seconds")?.metrics ?? [];
     expect(weur?.buckets).toMatchObject({ "0.005": "1", "0.025": "2", "0.5": "3", "10": "3", "+Inf": "4" });
@@ -125,6 +130,7 @@ describe("Prometheus exposition", () => {
   });
 
   it("shows lease, agents, commands and deliveries", () => {
+    const text = renderMetrics(snapshot());
     const one = (name: string) =>
       family(text, name)?.metrics.map((m): [Record<string, string> | undefined, string | undefined] => [
         m.labels,
@@ -146,6 +152,7 @@ describe("Prometheus exposition", () => {
   });
 
   it("escapes quotes, backslashes and newlines in label values", () => {
+    const text = renderMetrics(snapshot());
     expect(text).toContain('observer="agent:lb\\"1"');
     const votes = family(text, "vigil_votes_received_total")?.metrics.map((m) => m.labels?.observer);
     expect(votes).toEqual(["region:weur", 'agent:lb"1']);

@@ -16,6 +16,7 @@ export default defineConfig({
     include: [
       "test/core/**/*.test.ts",
       "test/agent/leases.test.ts",
+      "test/agent/lease-client-rules.test.ts",
       "test/agent/quorum.test.ts",
       "test/agent/inbox-unit.test.ts",
       "test/agent/watchdog-unit.test.ts",

@@ -1,0 +1,353 @@
+/**
+ * The lease client's answers and side effects one by one, on a fake director: what it says to
+ * the coordinator, to its peers and to the watchdog, and what it logs, for each thing that can
+ * happen to a unit. test/agent/leases.test.ts and quorum.test.ts run the same client through
+ * whole leases; the network lab runs it with the real `ip` and `arping`.
+ */
+import { performance } from "node:perf_hooks";
+import { describe, expect, it } from "vitest";
+import type { LeaseUnitSpec } from "../../src/core/command.js";
+import type { VoteState } from "../../src/core/vote.js";
+import { client, director, NOTIFY, spec, until } from "./lease-client-harness.js";
+
+const KEY = "k".repeat(43);
+
+/** VI_1 shared by lb1 (this node) and lb2, held by quorum when the coordinator is gone. */
+function quorumSpec(leaseMs: number, extra: Partial<LeaseUnitSpec> = {}): LeaseUnitSpec {
+  return {
+    ...spec(leaseMs),
+    onCoordinatorLoss: "quorum",
+    members: [
+      { node: "lb1", address: "10.77.0.11", peerPort: 7441, publicKey: KEY, priority: 100 },
+      { node: "lb2", address: "10.77.0.12", peerPort: 7441, publicKey: KEY, priority: 90 },
+    ],
+    ...extra,
+  };
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe("the lease client and the coordinator", () => {
+  it("gives back a held unit the coordinator no longer lists, with the backup hook and the reason", async () => {
+    const host = director();
+    const c = client(host);
+    c.leases.setUnits([spec(3000)]);
+    await c.take(3000, 2);
+    expect(host.addresses()).toEqual(["10.77.0.100/24"]);
+    c.leases.setUnits([]);
+    await until(() => c.log.includes("VI_1: released (no longer a member, epoch 2)"), "the release");
+    expect(host.addresses()).toEqual([]);
+    expect(host.calls).toContainEqual([NOTIFY, "VI_1", "backup", "2"]);
+    expect(c.sent.at(-1)?.command).toEqual({ type: "lease.released", group: "VI_1", leaseEpoch: 2 });
+    expect(c.leases.holding()).toEqual([]);
+    // Gone for good: a later offer of it is ignored.
+    const before = c.sent.length;
+    await c.leases.offered("VI_1", 5);
+    expect(c.sent.length).toBe(before);
+    await c.leases.stop();
+  });
+
+  it("refuses a grant for a unit it is not a member of, or under another epoch than its own", async () => {
+    const c = client(director());
+    c.leases.setUnits([spec(3000)]);
+    await expect(
+      c.leases.claim({
+        type: "vip.claim",
+        group: "VI_9",
+        vips: spec(3000).vips,
+        garp: spec(3000).garp,
+        leaseMs: 3000,
+        request: "lb1-1",
+        leaseEpoch: 1,
+      }),
+    ).rejects.toThrow("not a member of VI_9");
+    await c.leases.offered("VI_1", 0);
+    await expect(c.grant(3000, 2)).rejects.toThrow("grant under epoch 2, but this node asks under epoch 1");
+    expect(c.leases.holding()).toEqual([]);
+    await c.leases.stop();
+  });
+
+  it("answers a refusal with its epoch, and nothing for a unit it does not know", async () => {
+    const c = client(director());
+    c.leases.setUnits([spec(3000)]);
+    await c.leases.offered("VI_1", 0);
+    const request = c.lastRequest();
+    expect(
+      c.leases.answered({ type: "lease.answer", group: "VI_1", request, epoch: 3, reason: "held by lb2" }),
+    ).toEqual({ epoch: 3 });
+    expect(c.leases.answered({ type: "lease.answer", group: "VI_9", request, epoch: 3, reason: null })).toEqual({});
+    // The refusal told it of epoch 3: its next campaign goes above it.
+    await c.leases.offered("VI_1", 0);
+    expect(c.sent.at(-1)?.command).toMatchObject({ type: "lease.request", epoch: 4 });
+    await c.leases.stop();
+  });
+
+  it("a release it does not hold stops its campaign: a grant for it is refused, and holds nothing", async () => {
+    const host = director();
+    const c = client(host);
+    c.leases.setUnits([spec(3000)]);
+    await c.leases.offered("VI_1", 0);
+    expect(await c.leases.release("VI_9")).toEqual({ holding: false });
+    expect(await c.leases.release("VI_1")).toEqual({ holding: false });
+    await expect(c.grant(3000, 1)).rejects.toThrow("grant under epoch 1, but this node no longer asks for VI_1");
+    expect(host.addresses()).toEqual([]);
+    await c.leases.stop();
+  });
+
+  it("ignores an offer while it holds the unit", async () => {
+    const c = client(director());
+    c.leases.setUnits([spec(3000)]);
+    await c.take(3000, 1);
+    const before = c.sent.length;
+    await c.leases.offered("VI_1", 7);
+    expect(c.sent.length).toBe(before);
+    expect(c.leases.holding()[0]?.epoch).toBe(1);
+    await c.leases.stop();
+  });
+
+  it("shows what it holds: the group, the epoch, the time left and each promise", async () => {
+    const c = client(director());
+    c.leases.setUnits([spec(3000)]);
+    expect(c.leases.holding()).toEqual([]);
+    const asked = performance.now();
+    await c.take(3000, 3);
+    const [held] = c.leases.holding();
+    expect(held).toMatchObject({ group: "VI_1", epoch: 3 });
+    const [promise] = held?.promises ?? [];
+    expect(promise?.voter).toBe("@coordinator");
+    for (const left of [held?.remainingMs ?? 0, promise?.remainingMs ?? 0]) {
+      expect(left).toBeGreaterThan(3000 - 1000 - (performance.now() - asked));
+      expect(left).toBeLessThan(3000);
+    }
+    await c.leases.stop();
+  });
+
+  it("renews at a third of a changed TTL, not at the old one", async () => {
+    const c = client(director());
+    c.leases.setUnits([spec(30_000)]);
+    await until(() => c.sent.length === 1, "the first report");
+    c.leases.setUnits([spec(150)]);
+    const from = performance.now();
+    await until(() => c.sent.length >= 4, "three more reports");
+    // At 10 s a round, three would take 30 s; at 50 ms, about 150 ms.
+    expect(performance.now() - from).toBeLessThan(5000);
+    await c.leases.stop();
+  });
+
+  it("holds on when its lease runs out with the coordinator unreachable, under the hold policy", async () => {
+    const host = director();
+    let connected = true;
+    const c = client(host, { connected: () => connected });
+    c.leases.setUnits([{ ...spec(300), onCoordinatorLoss: "hold" }]);
+    await c.take(300, 1);
+    connected = false;
+    await until(
+      () => c.log.includes("VI_1: lease ran out with the coordinator unreachable; holding (policy hold)"),
+      "the hold",
+    );
+    await sleep(400);
+    expect(host.addresses()).toEqual(["10.77.0.100/24"]);
+    expect(c.watched.at(-1)?.vips).toBe(1);
+    expect(c.watched.at(-1)?.remainingMs).toBeGreaterThan(0);
+    await c.leases.stop();
+  });
+
+  it("lets go when its lease runs out with the coordinator connected, and says why", async () => {
+    const host = director();
+    const c = client(host);
+    c.leases.setUnits([{ ...spec(300), onCoordinatorLoss: "hold" }]);
+    await c.take(300, 1);
+    await until(() => c.log.includes("VI_1: released (lease ran out, epoch 1)"), "the release");
+    expect(host.addresses()).toEqual([]);
+    await c.leases.stop();
+  });
+
+  it("tells the watchdog every held VIP and the nearest deadline", async () => {
+    const c = client(director());
+    const second: LeaseUnitSpec = {
+      ...spec(20_000),
+      name: "VI_2",
+      vips: [{ cidr: "10.77.0.200/24", interface: "eth0" }],
+    };
+    c.leases.setUnits([spec(3000), second]);
+    await c.take(3000, 1);
+    await c.leases.offered("VI_2", 0);
+    const asked = performance.now();
+    await c.leases.claim({
+      type: "vip.claim",
+      group: "VI_2",
+      vips: second.vips,
+      garp: second.garp,
+      leaseMs: 20_000,
+      request: c.lastRequest(),
+      leaseEpoch: 1,
+    });
+    const last = c.watched.at(-1);
+    expect(last?.vips).toBe(2);
+    // VI_1's deadline (under 3 s), not VI_2's (near 20 s).
+    expect(last?.remainingMs).toBeLessThan(3000);
+    expect(last?.remainingMs).toBeGreaterThan(3000 - 1000 - (performance.now() - asked));
+    await c.leases.stop();
+  });
+
+  it("logs a report it could not send, and goes on", async () => {
+    const c = client(director(), {
+      send: async () => {
+        throw new Error("channel closed");
+      },
+    });
+    c.leases.setUnits([spec(3000)]);
+    await until(() => c.log.includes("VI_1: report not sent: channel closed"), "the log line");
+    await c.leases.offered("VI_1", 0);
+    await until(() => c.log.includes("VI_1: lease request not sent: channel closed"), "the log line");
+    await c.leases.stop();
+  });
+});
+
+describe("the lease client and its peers", () => {
+  it("exchanges promises only with quorum peers that have a key, and warns of a peer port that differs", async () => {
+    const c = client(director(), { peerPort: 7000 });
+    const third = { node: "lb3", address: "10.77.0.13", peerPort: 7441, publicKey: null, priority: 80 };
+    c.leases.setUnits([
+      quorumSpec(3000, { members: [...quorumSpec(3000).members, third] }),
+      { ...spec(3000), name: "VI_2", members: [...quorumSpec(3000).members] },
+    ]);
+    expect(c.peerSets.at(-1)).toEqual([{ node: "lb2", address: "10.77.0.12", port: 7441, publicKey: KEY }]);
+    expect(c.log).toEqual([
+      "VI_1: the cluster says peers reach this node on port 7441, but it listens on 7000: set peerPort to the same value in both",
+    ]);
+    await c.leases.stop();
+  });
+
+  it("says nothing of the peer port when it matches", async () => {
+    const c = client(director());
+    c.leases.setUnits([quorumSpec(3000)]);
+    expect(c.log).toEqual([]);
+    await c.leases.stop();
+  });
+
+  it("ignores a peer's message for a unit they do not share", async () => {
+    const c = client(director());
+    c.leases.setUnits([quorumSpec(3000)]);
+    const before = c.peered.length;
+    await c.leases.fromPeer("lb9", { type: "release", unit: "VI_1", epoch: 1 });
+    await c.leases.fromPeer("lb2", { type: "release", unit: "VI_9", epoch: 1 });
+    expect(c.log).toEqual([
+      "peer lb9: ignored a release for VI_1, which it does not share with this node",
+      "peer lb2: ignored a release for VI_9, which it does not share with this node",
+    ]);
+    expect(c.peered.length).toBe(before);
+    await c.leases.stop();
+  });
+
+  it("answers a peer's ask under the request's id: a promise with its TTL, or a refusal with the reason", async () => {
+    const c = client(director());
+    c.leases.setUnits([quorumSpec(3000)]);
+    await c.leases.fromPeer("lb2", { type: "ask", unit: "VI_1", epoch: 1, id: "lb2.1", because: "status-quo" });
+    expect(c.peered.at(-1)).toEqual({
+      to: "lb2",
+      message: {
+        type: "answer",
+        unit: "VI_1",
+        id: "lb2.1",
+        granted: false,
+        epoch: 0,
+        ttlMs: 0,
+        reason: "the coordinator decides while it is reachable",
+      },
+    });
+    expect(c.stored()).toEqual({});
+    await c.leases.fromPeer("lb2", { type: "ask", unit: "VI_1", epoch: 2, id: "lb2.2", because: "offer" });
+    expect(c.peered.at(-1)).toEqual({
+      to: "lb2",
+      message: { type: "answer", unit: "VI_1", id: "lb2.2", granted: true, epoch: 2, ttlMs: 3000, reason: null },
+    });
+    // The promise is kept across a restart.
+    expect(c.stored()).toEqual({ VI_1: { to: "lb2", epoch: 2 } });
+    // lb2 gives it back: the promise ends, and that is kept too.
+    await c.leases.fromPeer("lb2", { type: "release", unit: "VI_1", epoch: 2 });
+    expect(c.stored()).toEqual({ VI_1: { to: null, epoch: 2 } });
+    await c.leases.stop();
+  });
+
+  it("tells its peers its state: priority from tracked checks, and not eligible when a weight-0 check is down", async () => {
+    const verdicts: Record<string, VoteState> = { "node:self/a": "up", "node:self/b": "down", "node:self/c": "up" };
+    const c = client(director(), { verdict: (t) => verdicts[t] ?? "unknown" });
+    const track = [
+      { target: "node:self/a", weight: 10 },
+      { target: "node:self/b", weight: -20 },
+      { target: "node:self/c", weight: 0 },
+    ];
+    c.leases.setUnits([quorumSpec(3000, { track })]);
+    const states = () => c.peered.filter((p) => p.message.type === "state");
+    await until(() => states().length > 0, "a state message");
+    expect(states().at(-1)).toEqual({
+      to: "lb2",
+      message: { type: "state", unit: "VI_1", eligible: true, priority: 90, holding: false, epoch: 0 },
+    });
+    verdicts["node:self/c"] = "down";
+    await c.leases.stop();
+    expect(states().at(-1)?.message).toMatchObject({ eligible: false, priority: 90 });
+  });
+
+  it("a holder tells its peers it let go, and under which epoch", async () => {
+    const host = director();
+    const c = client(host);
+    c.leases.setUnits([quorumSpec(3000)]);
+    await c.take(3000, 1);
+    expect(host.addresses()).toEqual(["10.77.0.100/24"]);
+    expect(c.peered.at(-1)?.message).toMatchObject({ type: "state", holding: true, epoch: 1 });
+    await c.leases.release("VI_1");
+    const after = c.peered.slice(-2);
+    expect(after).toEqual([
+      { to: "lb2", message: { type: "release", unit: "VI_1", epoch: 1 } },
+      { to: "lb2", message: { type: "state", unit: "VI_1", eligible: true, priority: 100, holding: false, epoch: 1 } },
+    ]);
+    await c.leases.stop();
+  });
+
+  it("reports a peer that says it holds, with how long ago it was heard", async () => {
+    const c = client(director());
+    c.leases.setUnits([quorumSpec(300)]);
+    await c.leases.fromPeer("lb2", {
+      type: "state",
+      unit: "VI_1",
+      eligible: true,
+      priority: 90,
+      holding: true,
+      epoch: 4,
+    });
+    const heard = performance.now();
+    const reports = () =>
+      c.sent
+        .filter((s) => s.command.type === "lease.request" && s.command.holder?.node === "lb2")
+        .map((s) => s.command);
+    await until(() => reports().length > 0, "a report naming lb2");
+    const [first] = reports();
+    expect(first).toMatchObject({ epoch: 0, holding: false, holder: { node: "lb2", epoch: 4 }, promises: [] });
+    const ago = (first as { holder: { heardMsAgo: number } }).holder.heardMsAgo;
+    expect(ago).toBeGreaterThanOrEqual(0);
+    expect(ago).toBeLessThanOrEqual(Math.ceil(performance.now() - heard));
+    await c.leases.stop();
+  });
+
+  it("a holder whose weight-0 check fails hands over while the coordinator is unreachable, with the fault hook", async () => {
+    const host = director();
+    let connected = true;
+    let web: VoteState = "up";
+    const c = client(host, { connected: () => connected, verdict: () => web });
+    const notify = [{ fault: { path: NOTIFY, args: ["--fault"] } }];
+    c.leases.setUnits([quorumSpec(600, { track: [{ target: "node:self/web", weight: 0 }], notify })]);
+    await c.take(600, 1);
+    expect(host.addresses()).toEqual(["10.77.0.100/24"]);
+    connected = false;
+    web = "down";
+    await until(
+      () => c.log.includes("VI_1: released (a tracked check of its own is down; handing over, epoch 1)"),
+      "the hand-over",
+    );
+    expect(host.addresses()).toEqual([]);
+    expect(host.calls).toContainEqual([NOTIFY, "--fault", "VI_1", "fault", "1"]);
+    await c.leases.stop();
+  });
+});
