@@ -61,7 +61,7 @@ export class WatchdogClient {
     for (const pid of this.earlier) {
       if (!isWatchdogOf(pid, this.bundle)) continue;
       try {
-        process.kill(pid, "SIGTERM");
+        process.kill(pid); // SIGTERM: it leaves without touching the VIPs.
       } catch {
         // Gone meanwhile.
       }
