@@ -351,3 +351,136 @@ describe("the lease client and its peers", () => {
     await c.leases.stop();
   });
 });
+
+describe("the lease client without the coordinator", () => {
+  const asksTo = (c: ReturnType<typeof client>, to: string) =>
+    c.peered.filter((p) => p.to === to && p.message.type === "ask").map((p) => p.message);
+
+  it("the best member asks its peers by the status quo, says so once, and holds on a peer's promise", async () => {
+    const host = director();
+    const c = client(host, { connected: () => false });
+    c.leases.setUnits([quorumSpec(300)]);
+    await until(() => asksTo(c, "lb2").length >= 3, "three rounds of asks");
+    expect(asksTo(c, "lb2")[0]).toMatchObject({ type: "ask", unit: "VI_1", epoch: 1, because: "status-quo" });
+    expect(c.log.filter((l) => l.includes("asking the peers"))).toEqual([
+      "VI_1: the coordinator is unreachable and no one holds; asking the peers",
+    ]);
+    const last = asksTo(c, "lb2").at(-1) as { id: string; epoch: number };
+    await c.leases.fromPeer("lb2", {
+      type: "answer",
+      unit: "VI_1",
+      id: last.id,
+      granted: true,
+      epoch: last.epoch,
+      ttlMs: 300,
+      reason: null,
+    });
+    expect(host.addresses()).toEqual(["10.77.0.100/24"]);
+    await c.leases.stop();
+  });
+
+  it("a peer's refusal holds nothing", async () => {
+    const host = director();
+    const c = client(host, { connected: () => false });
+    c.leases.setUnits([quorumSpec(3000)]);
+    await until(() => asksTo(c, "lb2").length > 0, "an ask");
+    const ask = asksTo(c, "lb2")[0] as { id: string };
+    await c.leases.fromPeer("lb2", {
+      type: "answer",
+      unit: "VI_1",
+      id: ask.id,
+      granted: false,
+      epoch: 0,
+      ttlMs: 0,
+      reason: "restarted",
+    });
+    expect(host.addresses()).toEqual([]);
+    expect(c.leases.holding()).toEqual([]);
+    await c.leases.stop();
+  });
+
+  it("does not ask while a peer says it holds, or while a better peer is there", async () => {
+    // Both hear lb2 while the coordinator is still there, then lose it.
+    let connected = true;
+    const c = client(director(), { connected: () => connected });
+    c.leases.setUnits([quorumSpec(3000)]);
+    await c.leases.fromPeer("lb2", {
+      type: "state",
+      unit: "VI_1",
+      eligible: true,
+      priority: 90,
+      holding: true,
+      epoch: 3,
+    });
+    const worse = client(director(), { connected: () => connected });
+    worse.leases.setUnits([
+      quorumSpec(3000, {
+        members: quorumSpec(3000).members.map((m) => ({ ...m, priority: m.node === "lb1" ? 50 : 90 })),
+      }),
+    ]);
+    await worse.leases.fromPeer("lb2", {
+      type: "state",
+      unit: "VI_1",
+      eligible: true,
+      priority: 90,
+      holding: false,
+      epoch: 0,
+    });
+    connected = false;
+    // Two rounds (1 s apart) without the coordinator: neither asks.
+    await sleep(2100);
+    expect([asksTo(c, "lb2").length, asksTo(worse, "lb2").length]).toEqual([0, 0]);
+    expect(c.log.concat(worse.log).filter((l) => l.includes("asking the peers"))).toEqual([]);
+    // lb2 asks by the status quo: the worse member promises, as lb2 should hold.
+    await worse.leases.fromPeer("lb2", { type: "ask", unit: "VI_1", epoch: 1, id: "lb2.1", because: "status-quo" });
+    expect(worse.peered.at(-1)?.message).toMatchObject({ type: "answer", id: "lb2.1", granted: true, epoch: 1 });
+    await c.leases.stop();
+    await worse.leases.stop();
+  });
+
+  it("counts the coordinator gone when it has not been heard for a TTL, even on a live channel", async () => {
+    const c = client(director());
+    c.leases.setUnits([quorumSpec(300)]);
+    const set = performance.now();
+    const asked = await until(() => asksTo(c, "lb2").length > 0, "an ask by the status quo");
+    expect(asked - set).toBeGreaterThanOrEqual(300);
+    expect(asksTo(c, "lb2")[0]).toMatchObject({ because: "status-quo" });
+    await c.leases.stop();
+  });
+
+  it("with an odd member count the coordinator is no voter: each round of asks goes with a report to it", async () => {
+    const c = client(director(), { connected: () => false });
+    const third = { node: "lb3", address: "10.77.0.13", peerPort: 7441, publicKey: KEY, priority: 80 };
+    c.leases.setUnits([quorumSpec(300, { members: [...quorumSpec(300).members, third] })]);
+    await until(() => asksTo(c, "lb3").length >= 2, "two rounds of asks");
+    const requests = c.sent.map((s) => s.command).filter((x) => x.type === "lease.request");
+    expect(requests.every((r) => r.epoch === 0)).toBe(true);
+    expect(requests.length).toBeGreaterThanOrEqual(2);
+    await c.leases.stop();
+  });
+});
+
+describe("a holder renewing with the coordinator", () => {
+  it("keeps the VIP past its first deadline while each renewal is granted", async () => {
+    const host = director();
+    const c = client(host);
+    c.leases.setUnits([spec(300)]);
+    await c.take(300, 1);
+    const granted = new Set<string>();
+    const start = performance.now();
+    let lost = false;
+    while (performance.now() - start < 1200) {
+      const ask = c.lastRequest();
+      if (!granted.has(ask)) {
+        granted.add(ask);
+        await c.grant(300, 1, ask);
+      }
+      if (host.addresses().length === 0) lost = true;
+      await sleep(5);
+    }
+    expect(lost).toBe(false);
+    expect(granted.size).toBeGreaterThanOrEqual(4);
+    expect(c.leases.holding()).toMatchObject([{ group: "VI_1", epoch: 1 }]);
+    await c.leases.stop();
+  });
+});
