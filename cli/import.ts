@@ -1,6 +1,5 @@
 /** `vigil import keepalived | haproxy`: the document to stdout (or a file), the notes to stderr as file:line: why. */
 import { readFileSync, writeFileSync } from "node:fs";
-import path from "node:path";
 import { ClusterDocument, type ClusterDocumentInput } from "../src/core/cluster.js";
 import { formatPath } from "../src/core/errors.js";
 import { ApiError } from "./client.js";
@@ -42,8 +41,8 @@ function emit(document: unknown, notes: Note[], out: string | undefined, print: 
   const json = `${JSON.stringify(document, null, 2)}\n`;
   if (out) writeFileSync(out, json);
   else process.stdout.write(json);
-  for (const n of notes)
-    console.error(`${path.relative(process.cwd(), n.at.file) || n.at.file}:${n.at.line}: ${n.message}`);
+  // Files as given on the command line (an include, relative to the file that names it).
+  for (const n of notes) console.error(`${n.at.file}:${n.at.line}: ${n.message}`);
   if (out) print(`wrote ${out}; ${notes.length} note(s) above on what was not carried over`);
   return 0;
 }

@@ -11,8 +11,23 @@ import * as cmd from "./commands.js";
 import { UsageError } from "./commands.js";
 import { installHosts, renderTable } from "./hosts-install.js";
 import { importCommand, importHaproxyCommand } from "./import.js";
-import { ConfigSyntaxError } from "./importers/keepalived-syntax.js";
+import { ImportRefused } from "./importers/keepalived.js";
+import { ConfigReadError, ConfigSyntaxError } from "./importers/keepalived-syntax.js";
 import { type InstallHost, InventoryError, inventoryHosts, parseHostWord } from "./inventory.js";
+
+const IMPORT_USAGE = `usage: vigil import keepalived FILE... [--cluster C] [--address NODE=IP]... [-o OUT]
+       vigil import haproxy FILE --into DOC [-o OUT]
+
+keepalived: one keepalived.conf per director (its includes are followed) into one cluster
+  document, on stdout or in OUT. Each director is named by its router_id, or by its file's
+  name when the router_id is missing or shared. Every difference from what keepalived would
+  do is a note on stderr as FILE:LINE: why; two files that disagree on something Vigil keeps
+  once per cluster are named together, and what cannot be merged is refused (exit 1).
+  --cluster C          the cluster's name (default keepalived)
+  --address NODE=IP    a director's address, where its file has no unicast_src_ip
+
+haproxy: add haproxy.cfg's backends to DOC (from vigil import keepalived) as virtual services
+  with the haproxy driver.`;
 
 const USAGE = `usage: vigil <command> [options]
   login URL [--token T]                  check the token (or VIGIL_TOKEN, or stdin) and save both (0600)
@@ -227,6 +242,10 @@ async function main(argv: string[]): Promise<number> {
     }
     case "import": {
       const [kind, ...files] = rest;
+      if (kind === "--help" || kind === "-h") {
+        print(IMPORT_USAGE);
+        return 0;
+      }
       const { values, positionals } = parseArgs({
         args: files,
         allowPositionals: true,
@@ -236,8 +255,13 @@ async function main(argv: string[]): Promise<number> {
           address: { type: "string", multiple: true },
           out: { type: "string", short: "o" },
           into: { type: "string" },
+          help: { type: "boolean", short: "h" },
         },
       });
+      if (values.help) {
+        print(IMPORT_USAGE);
+        return 0;
+      }
       if (kind === "haproxy") {
         const [file] = positionals;
         one(positionals, 1, "import haproxy");
@@ -270,7 +294,9 @@ main(process.argv.slice(2)).then(
       console.error(`vigil: ${(err as Error).message}\n${USAGE}`);
       process.exit(2);
     }
-    const known = err instanceof InventoryError || err instanceof ApiError || err instanceof ConfigSyntaxError;
+    const known = [InventoryError, ApiError, ConfigSyntaxError, ConfigReadError, ImportRefused].some(
+      (kind) => err instanceof kind,
+    );
     console.error(`vigil: ${known ? (err as Error).message : (err as Error).stack}`);
     process.exit(1);
   },

@@ -29,6 +29,19 @@ export class ConfigSyntaxError extends Error {
   }
 }
 
+const READ_ERRORS: Record<string, string> = {
+  ENOENT: "no such file",
+  EACCES: "permission denied",
+  EISDIR: "is a directory",
+};
+
+/** A file that could not be read at all: `cannot read FILE: no such file`. */
+export class ConfigReadError extends Error {
+  constructor(file: string, err: NodeJS.ErrnoException) {
+    super(`cannot read ${file}: ${READ_ERRORS[err.code ?? ""] ?? err.code ?? err.message}`);
+  }
+}
+
 type Token = { kind: "word" | "{" | "}" | "\n"; value: string; at: Where };
 
 function tokenize(text: string, file: string): Token[] {
@@ -170,10 +183,7 @@ export function parseFile(file: string, seen: string[] = []): Stmt[] {
   try {
     text = readFileSync(file, "utf8");
   } catch (err) {
-    throw new ConfigSyntaxError(
-      { file, line: 0, col: 0 },
-      `cannot read: ${(err as NodeJS.ErrnoException).code ?? err}`,
-    );
+    throw new ConfigReadError(file, err as NodeJS.ErrnoException);
   }
   const expand = (stmts: Stmt[]): Stmt[] =>
     stmts.flatMap((s) => {

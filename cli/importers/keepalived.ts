@@ -1,73 +1,110 @@
 /**
  * keepalived.conf to a Vigil cluster document. Each configuration is one director; several
  * (MASTER on one, BACKUP on the other) merge into one cluster with every member and its
- * priority. What cannot be carried over is listed with file:line and why.
+ * priority. Whatever the document does differently from keepalived is a note with file:line;
+ * where two directors' files disagree, the note names both; what cannot be merged at all is
+ * refused with the reason.
  */
 import path from "node:path";
-import type {
-  ClusterDocumentInput,
-  RealServerInput,
-  SyncGroupInput,
-  VirtualServiceInput,
-} from "../../src/core/cluster.js";
-import { DEFAULT_PEER_PORT, PROTOCOLS, SCHEDULERS } from "../../src/core/vocabulary.js";
-import {
-  type CheckDraft,
-  exec,
-  FORWARDING,
-  type Group,
-  type ImportedType,
-  ident,
-  isOneOf,
-  NOTIFY,
-  type Notify,
-  num,
-  type ServiceDraft,
-  toCheck,
-} from "./keepalived-drafts.js";
+import type { ClusterDocumentInput, SyncGroupInput, VirtualServiceInput } from "../../src/core/cluster.js";
+import { DEFAULT_PEER_PORT } from "../../src/core/vocabulary.js";
+import { type CheckDraft, exec, type Group, ident, NOTIFY, type Notify, num, toCheck } from "./keepalived-drafts.js";
+import { type LocalService, readVirtualServer, type ServerDraft } from "./keepalived-lvs.js";
 import { parseFile, type Stmt, type Where } from "./keepalived-syntax.js";
+import { vigilTiming } from "./keepalived-timing.js";
 
 export interface Note {
   at: Where;
   message: string;
 }
 
+export const where = (at: Where) => `${at.file}:${at.line}`;
+
+/** Two directors' files that cannot become one cluster; each reason names both places. */
+export class ImportRefused extends Error {
+  constructor(readonly reasons: Note[]) {
+    super(reasons.map((r) => `${where(r.at)}: ${r.message}`).join("\n"));
+  }
+}
+
+/** A track_script entry, its weight settled once every vrrp_script is known. */
+type Track = { check: string; weight?: number; at: Where };
+type GroupDraft = Omit<Group, "track"> & { track: Track[] };
+type SyncDraft = SyncGroupInput & { vipGroups: string[]; notify: Notify; trackingWeight: boolean };
+
+/**
+ * Each director's name: its router_id, or where that is missing or shared (the stock
+ * LVS_DEVEL), its file's name (lb1 for lb1.conf, its directory's for keepalived.conf).
+ */
+export function directorNames(directors: { file: string; routerId?: string | undefined }[]): string[] {
+  const count = new Map<string, number>();
+  for (const d of directors) if (d.routerId) count.set(d.routerId, (count.get(d.routerId) ?? 0) + 1);
+  const fromFile = (file: string) => {
+    const base = path
+      .basename(file)
+      .replace(/\.conf$/, "")
+      .replace(/^keepalived[-_.]?/, "");
+    return ident(base || path.basename(path.dirname(path.resolve(file))) || "lb");
+  };
+  const taken = new Set<string>();
+  return directors.map((d) => {
+    const wanted = d.routerId && count.get(d.routerId) === 1 ? ident(d.routerId) : fromFile(d.file);
+    let name = wanted;
+    for (let n = 2; taken.has(name); n++) name = `${wanted}-${n}`;
+    taken.add(name);
+    return name;
+  });
+}
+
 export class Importer {
   readonly notes: Note[] = [];
-  private readonly nodes: { name: string; address: string; at: Where }[] = [];
+  readonly refusals: Note[] = [];
+  private readonly nodes: { name: string; address: string }[] = [];
   private readonly checks = new Map<string, CheckDraft>();
-  private readonly groups = new Map<string, Group>();
-  private readonly syncGroups = new Map<string, SyncGroupInput & { vipGroups: string[]; notify: Notify }>();
-  private readonly services = new Map<string, ServiceDraft>();
+  /** vrrp_script name -> its weight, for track_script entries that give none. */
+  private readonly scriptWeights = new Map<string, number>();
+  private readonly groups = new Map<string, GroupDraft>();
+  private readonly syncGroups = new Map<string, SyncDraft>();
+  private readonly services = new Map<string, LocalService>();
+  /** What the first director to say it said, and where: `what` -> value. */
+  private readonly said = new Map<string, { value: string; at: Where }>();
 
+  /** A note; the same one twice (a file both directors include) is said once. */
   private note(at: Where, message: string): void {
-    this.notes.push({ at, message });
+    const same = (n: Note) => n.message === message && n.at.file === at.file && n.at.line === at.line;
+    if (!this.notes.some(same)) this.notes.push({ at, message });
   }
 
-  /** One director's keepalived.conf (its includes followed). */
-  addDirector(file: string, addresses: Record<string, string> = {}): void {
-    const stmts = parseFile(file);
+  /**
+   * The first director's word on something the cluster has once. A later director that says
+   * otherwise gets a note naming both places, or, with `refuse`, the merge is refused.
+   */
+  private agree(what: string, value: string, at: Where, refuse?: string): void {
+    const first = this.said.get(what);
+    if (!first) {
+      this.said.set(what, { value, at });
+      return;
+    }
+    if (first.value === value) return;
+    const both = `${what} is ${value} here but ${first.value} at ${where(first.at)}`;
+    if (refuse) this.refusals.push({ at, message: `${both}: ${refuse}` });
+    else this.note(at, `${both}; Vigil has one for the cluster: ${first.value} kept`);
+  }
+
+  /** One director's keepalived.conf, already parsed (its includes followed). */
+  addDirector(file: string, stmts: Stmt[], node: string, address: string | undefined): void {
     const defs = stmts.find((s) => s.key === "global_defs");
-    const routerId = defs?.block?.find((s) => s.key === "router_id")?.args[0];
-    const node = ident(
-      routerId ??
-        path
-          .basename(file)
-          .replace(/\.conf$/, "")
-          .replace(/^keepalived[-_.]?/, "") ??
-        "lb",
-    );
+    const at = defs?.at ?? { file, line: 1, col: 1 };
     const unicast = stmts
       .flatMap((s) => (s.key === "vrrp_instance" ? (s.block ?? []) : []))
       .find((s) => s.key === "unicast_src_ip")?.args[0];
-    const address = addresses[node] ?? unicast;
-    const at = defs?.at ?? { file, line: 1, col: 1 };
-    if (!address)
+    const known = address ?? unicast;
+    if (!known)
       this.note(
         at,
         `node ${node}: keepalived.conf does not say its address (no unicast_src_ip); 192.0.2.x is a placeholder to replace`,
       );
-    this.nodes.push({ name: node, address: address ?? `192.0.2.${this.nodes.length + 1}`, at });
+    this.nodes.push({ name: node, address: known ?? `192.0.2.${this.nodes.length + 1}` });
     for (const s of stmts) this.top(s, node);
   }
 
@@ -99,20 +136,30 @@ export class Importer {
   private vrrpScript(s: Stmt, node: string): void {
     const name = ident(s.args[0] ?? "script");
     const check: CheckDraft = { name, type: "script", agents: [], rise: 1, fall: 1, interval: 1 };
+    const given: { interval?: number; timeout?: number } = {};
     for (const d of s.block ?? []) {
       if (d.key === "script") check.exec = exec(d.args);
-      else if (d.key === "interval") check.interval = num(d);
-      else if (d.key === "timeout") check.timeout = num(d);
+      else if (d.key === "interval") given.interval = num(d);
+      else if (d.key === "timeout") given.timeout = num(d);
       else if (d.key === "rise") check.rise = num(d);
       else if (d.key === "fall") check.fall = num(d);
-      else if (d.key === "weight") check.weight = num(d);
+      else if (d.key === "weight") this.scriptWeights.set(name, num(d));
       else if (d.key === "user") this.note(d.at, "vrrp_script user: the agent runs checks as its own user");
       else this.note(d.at, `vrrp_script ${d.key}: not carried over`);
     }
-    if ((check.timeout ?? 3) >= check.interval) check.timeout = Math.max(0.1, check.interval / 2);
+    const { timing, changes } = vigilTiming("vrrp_script", given);
+    for (const change of changes) this.note(s.at, `vrrp_script ${name}: ${change}`);
+    const settings = {
+      exec: check.exec,
+      ...given,
+      rise: check.rise,
+      fall: check.fall,
+      weight: this.scriptWeights.get(name),
+    };
+    this.agree(`vrrp_script ${name}`, JSON.stringify(settings), s.at);
     const existing = this.checks.get(name);
     const agents = [...new Set([...(existing?.agents ?? []), node])];
-    this.checks.set(name, { ...check, ...existing, agents });
+    this.checks.set(name, { ...check, ...timing, ...existing, agents });
   }
 
   private vrrpInstance(s: Stmt, node: string): void {
@@ -123,7 +170,7 @@ export class Importer {
         s.at,
         `vrrp_instance ${name}: onCoordinatorLoss quorum: its directors and the coordinator vote on who holds it, so it keeps its holder through a control-plane outage (directors reach each other on UDP ${DEFAULT_PEER_PORT})`,
       );
-    const group: Group = known ?? {
+    const group: GroupDraft = known ?? {
       name,
       vips: [],
       members: [],
@@ -135,14 +182,26 @@ export class Importer {
       trackInterfaces: [],
       at: s.at,
     };
-    let iface = "eth0";
+    const block = s.block ?? [];
+    const iface = block.find((d) => d.key === "interface");
+    const primary = iface?.args[0] ?? "eth0";
+    this.agree(
+      `vrrp_instance ${name} interface`,
+      primary,
+      iface?.at ?? s.at,
+      "Vigil puts a group's VIPs on one interface name on every member; rename the interface on one director",
+    );
+    const local = { preempt: true, preemptDelay: 0, vips: [] as { cidr: string; at: Where }[], tracksPrimary: true };
     let priority = 100;
-    for (const d of s.block ?? []) {
+    for (const d of block) {
       switch (d.key) {
-        case "state":
-          break;
         case "interface":
-          iface = d.args[0] ?? iface;
+          break;
+        case "state":
+          this.note(
+            d.at,
+            `state ${d.args[0]}: not carried over; Vigil gives the VIPs to the member with the highest priority`,
+          );
           break;
         case "priority":
           priority = num(d);
@@ -150,41 +209,50 @@ export class Importer {
         case "virtual_router_id":
           this.note(d.at, "virtual_router_id: not needed, the coordinator's lease replaces VRRP");
           break;
-        case "advert_int":
-          group.leaseTtl = Math.min(120, Math.max(1, Math.ceil(num(d) * 3)));
+        case "advert_int": {
+          const ttl = Math.min(120, Math.max(1, Math.ceil(num(d) * 3)));
+          this.agree(`vrrp_instance ${name} advert_int`, d.args[0] ?? "", d.at);
+          group.leaseTtl ??= ttl;
           this.note(d.at, `advert_int ${d.args[0]}: leaseTtl ${group.leaseTtl} s (three adverts), renewed every third`);
           break;
+        }
         case "nopreempt":
-          group.preempt = false;
+          local.preempt = false;
           break;
         case "preempt_delay":
-          group.preemptDelay = num(d);
+          local.preemptDelay = num(d);
+          break;
+        case "dont_track_primary":
+          local.tracksPrimary = false;
           break;
         case "authentication":
           this.note(d.at, "authentication: dropped; Vigil signs every command with Ed25519 instead");
-          break;
-        case "virtual_ipaddress":
-          for (const v of d.block ?? []) this.vip(group, v, iface);
           break;
         case "virtual_ipaddress_excluded":
           this.note(
             d.at,
             "virtual_ipaddress_excluded: listed as ordinary VIPs (Vigil does not exclude them from adverts)",
           );
-          for (const v of d.block ?? []) this.vip(group, v, iface);
+          for (const v of d.block ?? []) local.vips.push(this.vip(group, v, primary));
+          break;
+        case "virtual_ipaddress":
+          for (const v of d.block ?? []) local.vips.push(this.vip(group, v, primary));
           break;
         case "track_script":
           for (const t of d.block ?? []) {
             const check = ident(t.key);
             const weightAt = t.args.indexOf("weight");
-            const weight = weightAt >= 0 ? Number(t.args[weightAt + 1]) : (this.checks.get(check)?.weight ?? 0);
-            if (!group.track.some((x) => x.check === check)) group.track.push({ check, weight });
+            const weight = weightAt >= 0 ? Number(t.args[weightAt + 1]) : undefined;
+            this.agree(`vrrp_instance ${name} track_script ${check} weight`, String(weight ?? "(the script's)"), t.at);
+            if (!group.track.some((x) => x.check === check))
+              group.track.push({ check, ...(weight !== undefined ? { weight } : {}), at: t.at });
           }
           break;
         case "track_interface":
           for (const t of d.block ?? []) {
             const weightAt = t.args.indexOf("weight");
             const weight = weightAt >= 0 ? Number(t.args[weightAt + 1]) : 0;
+            this.agree(`vrrp_instance ${name} track_interface ${t.key} weight`, String(weight), t.at);
             if (!group.trackInterfaces.some((x) => x.interface === t.key))
               group.trackInterfaces.push({ interface: t.key, weight });
           }
@@ -192,9 +260,14 @@ export class Importer {
         case "notify_master":
         case "notify_backup":
         case "notify_fault":
-        case "notify_stop":
-          group.notify[NOTIFY[d.key] ?? "master"] = exec(d.args);
+        case "notify_stop": {
+          const state = NOTIFY[d.key] ?? "master";
+          const hook = exec(d.args);
+          this.agree(`vrrp_instance ${name} ${d.key}`, [hook.path, ...hook.args].join(" "), d.at);
+          group.notify[state] ??= hook;
+          this.note(d.at, hookNote(d.key, hook, name, state));
           break;
+        }
         case "garp_master_delay":
           this.note(d.at, "garp_master_delay: the agent sends its gratuitous ARP burst at once on every claim");
           break;
@@ -215,13 +288,37 @@ export class Importer {
           this.note(d.at, `vrrp_instance ${d.key}: not carried over`);
       }
     }
+    const nopreempt = block.find((d) => d.key === "nopreempt")?.at ?? s.at;
+    this.agree(`vrrp_instance ${name} nopreempt`, local.preempt ? "not set" : "set", nopreempt);
+    const delay = block.find((d) => d.key === "preempt_delay")?.at ?? s.at;
+    this.agree(`vrrp_instance ${name} preempt_delay`, String(local.preemptDelay), delay);
+    if (!known) {
+      group.preempt = local.preempt;
+      group.preemptDelay = local.preemptDelay;
+    }
+    // keepalived puts an instance in fault when its own interface goes down, unless told not to.
+    this.agree(`vrrp_instance ${name} dont_track_primary`, local.tracksPrimary ? "not set" : "set", s.at);
+    if (!known && local.tracksPrimary && !group.trackInterfaces.some((x) => x.interface === primary))
+      group.trackInterfaces.push({ interface: primary, weight: 0 });
+    if (known) this.sameVips(group, local.vips, s.at);
     if (!group.members.some((m) => m.node === node))
       group.members.push({ node, priority: Math.min(254, Math.max(1, priority)) });
     this.groups.set(name, group);
   }
 
+  /** A later director's VIPs for a group the first one defined: each one only one side has is said. */
+  private sameVips(group: GroupDraft, local: { cidr: string; at: Where }[], at: Where): void {
+    const here = new Set(local.map((v) => v.cidr));
+    for (const v of group.vips)
+      if (!here.has(v.cidr))
+        this.note(
+          at,
+          `vrrp_instance ${group.name}: VIP ${v.cidr} is not in this file; kept, as the other director has it`,
+        );
+  }
+
   /** `192.168.1.10/24 dev eth1 label eth1:vip` */
-  private vip(group: Group, v: Stmt, iface: string): void {
+  private vip(group: GroupDraft, v: Stmt, iface: string): { cidr: string; at: Where } {
     const words = [v.key, ...v.args];
     const first = words[0] ?? "";
     const cidr = first.includes("/") ? first : `${first}/${first.includes(":") ? 128 : 32}`;
@@ -231,170 +328,104 @@ export class Importer {
     };
     for (const extra of ["brd", "scope", "broadcast"])
       if (opt(extra)) this.note(v.at, `VIP ${extra}: not carried over`);
-    if (group.vips.some((x) => x.cidr.split("/")[0] === cidr.split("/")[0])) return;
+    const dev = opt("dev") ?? iface;
     const label = opt("label");
-    group.vips.push({ cidr, interface: opt("dev") ?? iface, ...(label ? { label } : {}) });
+    const what = `VIP ${cidr} of ${group.name}`;
+    this.agree(
+      `${what} dev`,
+      dev,
+      v.at,
+      "Vigil puts a VIP on one interface name on every member; rename the interface on one director",
+    );
+    this.agree(`${what} label`, label ?? "(none)", v.at);
+    const known = group.vips.some((x) => x.cidr.split("/")[0] === cidr.split("/")[0]);
+    if (!known) {
+      if (group.members.length > 0)
+        this.note(v.at, `vrrp_instance ${group.name}: VIP ${cidr} is only in this file; added for every member`);
+      group.vips.push({ cidr, interface: dev, ...(label ? { label } : {}) });
+    }
+    return { cidr, at: v.at };
   }
 
   private syncGroup(s: Stmt): void {
     const name = ident(s.args[0] ?? "SG");
-    const sync = this.syncGroups.get(name) ?? { name, vipGroups: [], notify: {} };
+    const sync = this.syncGroups.get(name) ?? { name, vipGroups: [], notify: {}, trackingWeight: false };
     for (const d of s.block ?? []) {
       const state = NOTIFY[d.key];
       if (d.key === "group") for (const g of d.block ?? []) sync.vipGroups.push(ident(g.key));
-      else if (state) sync.notify[state] = exec(d.args);
-      else this.note(d.at, `vrrp_sync_group ${d.key}: not carried over`);
+      else if (d.key === "sync_group_tracking_weight") sync.trackingWeight = true;
+      else if (state) {
+        const hook = exec(d.args);
+        this.agree(`vrrp_sync_group ${name} ${d.key}`, [hook.path, ...hook.args].join(" "), d.at);
+        sync.notify[state] ??= hook;
+        this.note(d.at, hookNote(d.key, hook, name, state));
+      } else this.note(d.at, `vrrp_sync_group ${d.key}: not carried over`);
     }
     sync.vipGroups = [...new Set(sync.vipGroups)];
     this.syncGroups.set(name, sync);
   }
 
   private virtualServer(s: Stmt, node: string): void {
-    const fwmark = s.args[0] === "fwmark" ? Number(s.args[1]) : undefined;
-    const address = fwmark === undefined ? s.args[0] : undefined;
-    const port = fwmark === undefined ? Number(s.args[1]) : undefined;
-    if (s.args[0] === "group") {
-      this.note(s.at, "virtual_server group: not carried over; list each address as its own virtual_server");
-      return;
-    }
-    const name = ident(fwmark !== undefined ? `fwm-${fwmark}` : `${address}-${port}`);
-    if (this.services.has(name)) return; // The same service on the other director.
-    const vs: ServiceDraft = {
-      name,
-      ...(fwmark !== undefined ? { fwmark } : { address: address ?? "", port: port ?? 0 }),
-      realServers: [],
-      at: s.at,
-    };
-    let delayLoop = 60;
-    const servers: Stmt[] = [];
-    for (const d of s.block ?? []) {
-      switch (d.key) {
-        case "delay_loop":
-          delayLoop = num(d);
-          break;
-        case "lb_algo":
-        case "lvs_sched": {
-          const scheduler = d.args[0] ?? "";
-          if (isOneOf(SCHEDULERS, scheduler)) vs.scheduler = scheduler;
-          else
-            this.note(
-              d.at,
-              `${d.key} ${scheduler}: not an IPVS scheduler (${SCHEDULERS.join(", ")}); not carried over`,
-            );
-          break;
-        }
-        case "lb_kind":
-        case "lvs_method": {
-          const method = FORWARDING[(d.args[0] ?? "").toUpperCase()];
-          if (method) vs.forwarding = method;
-          else
-            this.note(d.at, `${d.key} ${d.args[0]}: expected ${Object.keys(FORWARDING).join(", ")}; not carried over`);
-          break;
-        }
-        case "persistence_timeout":
-          vs.persistence = { ...vs.persistence, timeout: num(d) };
-          break;
-        case "persistence_granularity":
-          vs.persistence = { timeout: 360, ...vs.persistence, netmask: d.args[0] ?? "" };
-          break;
-        case "protocol": {
-          const protocol = (d.args[0] ?? "tcp").toLowerCase();
-          if (isOneOf(PROTOCOLS, protocol)) vs.protocol = protocol;
-          else this.note(d.at, `protocol ${d.args[0]}: expected TCP or UDP; not carried over`);
-          break;
-        }
-        case "sorry_server":
-          vs.sorryServer = { address: d.args[0] ?? "", ...(d.args[1] ? { port: Number(d.args[1]) } : {}) };
-          break;
-        case "quorum":
-          vs.minHealthy = num(d);
-          break;
-        case "inhibit_on_failure":
-          vs.inhibitOnFailure = true;
-          break;
-        case "real_server":
-          servers.push(d);
-          break;
-        default:
-          this.note(d.at, `virtual_server ${d.key}: not carried over`);
-      }
-    }
-    for (const rs of servers) vs.realServers.push(this.realServer(vs, rs, delayLoop, node));
-    this.services.set(name, vs);
+    const local = readVirtualServer(s, node, {
+      note: (at, message) => this.note(at, message),
+      check: (draft, hint, n) => this.check(draft, hint, n),
+    });
+    if (!local) return;
+    const kept = this.services.get(local.name);
+    if (!kept) this.services.set(local.name, local);
+    else this.sameService(kept, local);
   }
 
-  private realServer(vs: ServiceDraft, s: Stmt, delayLoop: number, node: string): RealServerInput {
-    const [address = "", portText] = s.args;
-    const port = Number(portText ?? vs.port ?? 0);
-    const rs: RealServerInput = { name: ident(`${address}-${port}`), address, port, weight: 1 };
-    for (const d of s.block ?? []) {
-      if (d.key === "weight") rs.weight = num(d);
-      else if (d.key === "notify_up" || d.key === "notify_down")
-        this.note(d.at, `${d.key}: use a webhook on target.up / target.down events instead`);
-      else if (["TCP_CHECK", "HTTP_GET", "SSL_GET", "SMTP_CHECK", "MISC_CHECK"].includes(d.key)) {
-        if (rs.check)
-          this.note(d.at, `${d.key}: a second check on one real server is not carried over (Vigil uses one)`);
-        else rs.check = this.check(d, rs, delayLoop, node);
-      } else this.note(d.at, `real_server ${d.key}: not carried over`);
+  /** The same virtual_server on a later director: every setting and real server compared. */
+  private sameService(kept: LocalService, local: LocalService): void {
+    const service = `virtual_server ${kept.fwmark !== undefined ? `fwmark ${kept.fwmark}` : `${kept.address} ${kept.port}`}`;
+    const fields = [
+      "scheduler",
+      "forwarding",
+      "protocol",
+      "persistence",
+      "sorryServer",
+      "minHealthy",
+      "inhibitOnFailure",
+    ] as const;
+    const said = (vs: LocalService, f: (typeof fields)[number]) =>
+      vs[f] === undefined ? "(not set)" : typeof vs[f] === "object" ? JSON.stringify(vs[f]) : String(vs[f]);
+    for (const f of fields) {
+      this.said.set(`${service} ${f}`, { value: said(kept, f), at: fieldAt(kept, f) });
+      this.agree(`${service} ${f}`, said(local, f), fieldAt(local, f));
     }
-    return rs;
-  }
-
-  /** A real server's health check becomes a Vigil check run by the directors' agents. */
-  private check(s: Stmt, rs: RealServerInput, delayLoop: number, node: string): string {
-    const types: Record<string, ImportedType> = {
-      TCP_CHECK: "tcp",
-      HTTP_GET: "http",
-      SSL_GET: "https",
-      SMTP_CHECK: "smtp",
-      MISC_CHECK: "script",
-    };
-    const type = types[s.key] ?? "tcp";
-    const check: Omit<CheckDraft, "name" | "agents"> = { type, interval: delayLoop, retries: 1, rise: 1, fall: 1 };
-    for (const d of s.block ?? []) {
-      switch (d.key) {
-        case "connect_timeout":
-        case "misc_timeout":
-          check.timeout = num(d);
-          break;
-        case "connect_port":
-          check.connectPort = num(d);
-          break;
-        case "nb_get_retry":
-        case "retry":
-          check.retries = Math.min(10, num(d));
-          break;
-        case "delay_before_retry":
-          check.delayBeforeRetry = num(d);
-          break;
-        case "misc_path":
-          check.exec = exec(d.args);
-          break;
-        case "helo_name":
-          check.helo = d.args[0] ?? "";
-          break;
-        case "url":
-          for (const u of d.block ?? []) {
-            if (u.key === "path") check.path = u.args[0] ?? "/";
-            else if (u.key === "status_code") check.expectStatus = [num(u)];
-            else if (u.key === "digest") check.digest = u.args[0] ?? "";
-            else this.note(u.at, `url ${u.key}: not carried over`);
-          }
-          break;
-        default:
-          this.note(d.at, `${s.key} ${d.key}: not carried over`);
+    const byName = new Map(local.realServers.map((rs) => [rs.name, rs]));
+    for (const rs of kept.realServers) {
+      const other = byName.get(rs.name);
+      if (!other) {
+        this.note(local.at, `${service}: real_server ${rs.address} ${rs.port} is only at ${where(rs.at)}; kept`);
+        continue;
+      }
+      for (const f of ["weight", "check"] as const) {
+        this.said.set(`${service} real_server ${rs.name} ${f}`, { value: String(rs[f] ?? "(none)"), at: rs.at });
+        this.agree(`${service} real_server ${rs.name} ${f}`, String(other[f] ?? "(none)"), other.at);
       }
     }
-    if ((check.timeout ?? 3) >= check.interval) check.timeout = Math.max(0.1, check.interval / 2);
-    // Checks with the same settings are one check.
-    const key = JSON.stringify(check);
+    const keptNames = new Set(kept.realServers.map((rs) => rs.name));
+    for (const rs of local.realServers)
+      if (!keptNames.has(rs.name)) {
+        this.note(rs.at, `${service}: real_server ${rs.address} ${rs.port} is only in this file; added`);
+        kept.realServers.push(rs);
+      }
+  }
+
+  /** The check with these settings: one per distinct settings, named for what it checks. */
+  private check(draft: Omit<CheckDraft, "name" | "agents">, hint: string, node: string): string {
+    const key = JSON.stringify({ ...draft, hint });
     for (const [name, existing] of this.checks)
       if (existing.key === key) {
         this.observe(name, node);
         return name;
       }
-    const name = ident(`${type}-${rs.address}-${rs.port}`);
-    this.checks.set(name, { name, ...check, agents: [node], key });
+    const base = ident(hint);
+    let name = base;
+    for (let n = 2; this.checks.has(name); n++) name = `${base}-${n}`;
+    this.checks.set(name, { name, ...draft, agents: [node], key });
     return name;
   }
 
@@ -403,12 +434,35 @@ export class Importer {
     if (agents && !agents.includes(node)) agents.push(node);
   }
 
+  /** A track_script's weight: its own, else its vrrp_script's; 0 in a sync group that ignores weights. */
+  private trackWeight(group: string, t: Track): number {
+    const weight = t.weight ?? this.scriptWeights.get(t.check) ?? 0;
+    if (weight === 0) return 0;
+    const sync = [...this.syncGroups.values()].find((g) => g.vipGroups.includes(group));
+    if (!sync || sync.trackingWeight) return weight;
+    this.note(
+      t.at,
+      `track_script ${t.check} weight ${weight}: ${group} is in vrrp_sync_group ${sync.name}, where keepalived ignores tracking weights (no sync_group_tracking_weight): weight 0, a failure puts it in fault`,
+    );
+    return 0;
+  }
+
   /** The merged cluster document. */
   document(clusterName?: string): ClusterDocumentInput {
     const vipOf = new Map<string, string>();
     for (const g of this.groups.values()) for (const v of g.vips) vipOf.set(v.cidr.split("/")[0] ?? "", g.name);
-    const groups = [...this.groups.values()];
-    const services = [...this.services.values()].map(({ at, ...vs }): VirtualServiceInput => {
+    const groups = [...this.groups.values()].map(({ at: _, track, ...g }) => ({
+      ...g,
+      track: track
+        .filter((t) => {
+          if (this.checks.has(t.check)) return true;
+          this.note(t.at, `track_script ${t.check}: no vrrp_script ${t.check} in any file; not carried over`);
+          return false;
+        })
+        .map((t) => ({ check: t.check, weight: this.trackWeight(g.name, t) })),
+      members: [...g.members].sort((a, b) => b.priority - a.priority),
+    }));
+    const services = [...this.services.values()].map(({ at, fields: _, ...vs }): VirtualServiceInput => {
       let group = vs.address ? vipOf.get(vs.address) : undefined;
       if (!group) {
         group = groups[0]?.name;
@@ -420,20 +474,37 @@ export class Importer {
       // keepalived's directors all run the checks of every virtual_server they have.
       for (const rs of vs.realServers)
         if (rs.check) for (const m of this.groups.get(group ?? "")?.members ?? []) this.observe(rs.check, m.node);
-      return { ...vs, vipGroup: group ?? "" };
+      const realServers = vs.realServers.map(({ at: _at, ...rs }: ServerDraft) => rs);
+      return { ...vs, realServers, vipGroup: group ?? "" };
     });
     return {
       cluster: { name: ident(clusterName ?? "keepalived") },
-      nodes: this.nodes.map(({ name, address }) => ({ name, address })),
+      nodes: this.nodes,
       checks: [...this.checks.values()].map(toCheck),
-      vipGroups: groups.map(({ at: _, ...g }) => ({
-        ...g,
-        members: [...g.members].sort((a, b) => b.priority - a.priority),
-      })),
-      syncGroups: [...this.syncGroups.values()],
+      vipGroups: groups,
+      syncGroups: [...this.syncGroups.values()].map(({ trackingWeight: _, ...g }) => g),
       virtualServices: services,
     };
   }
+}
+
+function fieldAt(vs: LocalService, field: string): Where {
+  const words: Record<string, string[]> = {
+    scheduler: ["lb_algo", "lvs_sched"],
+    forwarding: ["lb_kind", "lvs_method"],
+    protocol: ["protocol"],
+    persistence: ["persistence_timeout", "persistence_granularity"],
+    sorryServer: ["sorry_server"],
+    minHealthy: ["quorum"],
+    inhibitOnFailure: ["inhibit_on_failure"],
+  };
+  for (const w of words[field] ?? []) if (vs.fields[w]) return vs.fields[w];
+  return vs.at;
+}
+
+/** What an imported notify hook is run as: Vigil appends the group, the state and the epoch. */
+function hookNote(key: string, hook: { path: string; args: string[] }, group: string, state: string): string {
+  return `${key}: runs as ${[hook.path, ...hook.args].join(" ")} ${group} ${state} EPOCH (Vigil appends the group, the state and the lease epoch), and only if the agent's allowlist names ${hook.path}`;
 }
 
 /** Imports one keepalived.conf per director into one cluster document, with the notes. */
@@ -441,8 +512,26 @@ export function importKeepalived(
   files: string[],
   options: { cluster?: string; addresses?: Record<string, string> } = {},
 ): { document: ClusterDocumentInput; notes: Note[] } {
+  const parsed = files.map((file) => {
+    const stmts = parseFile(file);
+    const routerId = stmts.find((s) => s.key === "global_defs")?.block?.find((s) => s.key === "router_id");
+    return { file, stmts, routerId };
+  });
+  const names = directorNames(parsed.map((p) => ({ file: p.file, routerId: p.routerId?.args[0] })));
   const importer = new Importer();
-  for (const f of files) importer.addDirector(f, options.addresses);
+  parsed.forEach((p, i) => {
+    const name = names[i] ?? "lb";
+    const rid = p.routerId?.args[0];
+    if (p.routerId && rid && ident(rid) !== name) {
+      const others = parsed.filter((o) => o !== p && o.routerId?.args[0] === rid).map((o) => o.file);
+      importer.notes.push({
+        at: p.routerId.at,
+        message: `router_id ${rid} is also the router_id of ${others.join(", ")}: this director is named ${name}, from its file name`,
+      });
+    }
+    importer.addDirector(p.file, p.stmts, name, options.addresses?.[name]);
+  });
+  if (importer.refusals.length > 0) throw new ImportRefused(importer.refusals);
   const document = importer.document(options.cluster);
   return { document, notes: importer.notes };
 }

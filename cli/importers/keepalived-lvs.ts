@@ -1,0 +1,191 @@
+/**
+ * keepalived's LVS side: `virtual_server` with its real servers and their checkers, as one
+ * director wrote it. Timing set on the virtual_server or the real_server holds for the checkers
+ * under it unless they set their own, as in keepalived.
+ */
+import type { RealServerInput } from "../../src/core/cluster.js";
+import { PROTOCOLS, SCHEDULERS } from "../../src/core/vocabulary.js";
+import {
+  type CheckDraft,
+  exec,
+  FORWARDING,
+  type ImportedType,
+  ident,
+  isOneOf,
+  num,
+  type ServiceDraft,
+} from "./keepalived-drafts.js";
+import type { Stmt, Where } from "./keepalived-syntax.js";
+import { type GivenTiming, type TimedKind, vigilTiming } from "./keepalived-timing.js";
+
+export interface LvsContext {
+  note(at: Where, message: string): void;
+  /** The name of the check with these settings, made once for every real server that uses it. */
+  check(draft: Omit<CheckDraft, "name" | "agents">, nameHint: string, node: string): string;
+}
+
+/** A real server as one director has it, with where each of its settings was written. */
+export interface ServerDraft extends RealServerInput {
+  at: Where;
+}
+
+export type LocalService = Omit<ServiceDraft, "realServers"> & {
+  realServers: ServerDraft[];
+  fields: Record<string, Where>;
+};
+
+const CHECKERS: Record<string, ImportedType> = {
+  TCP_CHECK: "tcp",
+  HTTP_GET: "http",
+  SSL_GET: "https",
+  SMTP_CHECK: "smtp",
+  MISC_CHECK: "script",
+};
+
+/** Reads a timing word into `given`; false when the word is not one. */
+function timingWord(d: Stmt, given: GivenTiming): boolean {
+  switch (d.key) {
+    case "delay_loop":
+      given.interval = num(d);
+      return true;
+    case "connect_timeout":
+    case "misc_timeout":
+      given.timeout = num(d);
+      return true;
+    case "retry":
+    case "nb_get_retry":
+      given.retries = num(d);
+      return true;
+    case "delay_before_retry":
+      given.delayBeforeRetry = num(d);
+      return true;
+    default:
+      return false;
+  }
+}
+
+export function readVirtualServer(s: Stmt, node: string, ctx: LvsContext): LocalService | null {
+  if (s.args[0] === "group") {
+    ctx.note(s.at, "virtual_server group: not carried over; list each address as its own virtual_server");
+    return null;
+  }
+  const fwmark = s.args[0] === "fwmark" ? Number(s.args[1]) : undefined;
+  const address = fwmark === undefined ? s.args[0] : undefined;
+  const port = fwmark === undefined ? Number(s.args[1]) : undefined;
+  const vs: LocalService = {
+    name: ident(fwmark !== undefined ? `fwm-${fwmark}` : `${address}-${port}`),
+    ...(fwmark !== undefined ? { fwmark } : { address: address ?? "", port: port ?? 0 }),
+    realServers: [],
+    at: s.at,
+    fields: {},
+  };
+  const timing: GivenTiming = {};
+  const servers: Stmt[] = [];
+  for (const d of s.block ?? []) {
+    vs.fields[d.key] = d.at;
+    if (timingWord(d, timing)) continue;
+    switch (d.key) {
+      case "lb_algo":
+      case "lvs_sched": {
+        const scheduler = d.args[0] ?? "";
+        if (isOneOf(SCHEDULERS, scheduler)) vs.scheduler = scheduler;
+        else
+          ctx.note(d.at, `${d.key} ${scheduler}: not an IPVS scheduler (${SCHEDULERS.join(", ")}); not carried over`);
+        break;
+      }
+      case "lb_kind":
+      case "lvs_method": {
+        const method = FORWARDING[(d.args[0] ?? "").toUpperCase()];
+        if (method) vs.forwarding = method;
+        else ctx.note(d.at, `${d.key} ${d.args[0]}: expected ${Object.keys(FORWARDING).join(", ")}; not carried over`);
+        break;
+      }
+      case "persistence_timeout":
+        vs.persistence = { ...vs.persistence, timeout: num(d) };
+        break;
+      case "persistence_granularity":
+        vs.persistence = { timeout: 360, ...vs.persistence, netmask: d.args[0] ?? "" };
+        break;
+      case "protocol": {
+        const protocol = (d.args[0] ?? "tcp").toLowerCase();
+        if (isOneOf(PROTOCOLS, protocol)) vs.protocol = protocol;
+        else ctx.note(d.at, `protocol ${d.args[0]}: expected TCP or UDP; not carried over`);
+        break;
+      }
+      case "sorry_server":
+        vs.sorryServer = { address: d.args[0] ?? "", ...(d.args[1] ? { port: Number(d.args[1]) } : {}) };
+        break;
+      case "quorum":
+        vs.minHealthy = num(d);
+        break;
+      case "inhibit_on_failure":
+        vs.inhibitOnFailure = true;
+        break;
+      case "real_server":
+        servers.push(d);
+        break;
+      default:
+        ctx.note(d.at, `virtual_server ${d.key}: not carried over`);
+    }
+  }
+  for (const rs of servers) vs.realServers.push(realServer(vs, rs, timing, node, ctx));
+  return vs;
+}
+
+function realServer(vs: LocalService, s: Stmt, inherited: GivenTiming, node: string, ctx: LvsContext): ServerDraft {
+  const [address = "", portText] = s.args;
+  const port = Number(portText ?? vs.port ?? 0);
+  const rs: ServerDraft = { name: ident(`${address}-${port}`), address, port, weight: 1, at: s.at };
+  const timing: GivenTiming = { ...inherited };
+  const checkers: Stmt[] = [];
+  for (const d of s.block ?? []) {
+    if (timingWord(d, timing)) continue;
+    if (d.key === "weight") rs.weight = num(d);
+    else if (d.key === "notify_up" || d.key === "notify_down")
+      ctx.note(d.at, `${d.key}: use a webhook on target.up / target.down events instead`);
+    else if (d.key in CHECKERS) checkers.push(d);
+    else ctx.note(d.at, `real_server ${d.key}: not carried over`);
+  }
+  for (const [i, d] of checkers.entries()) {
+    if (i > 0) ctx.note(d.at, `${d.key}: a second check on one real server is not carried over (Vigil uses one)`);
+    else rs.check = checker(d, rs, timing, node, ctx);
+  }
+  return rs;
+}
+
+/** A real server's checker becomes a Vigil check run by the directors' agents. */
+function checker(s: Stmt, rs: RealServerInput, inherited: GivenTiming, node: string, ctx: LvsContext): string {
+  const type = CHECKERS[s.key] ?? "tcp";
+  const given: GivenTiming = { ...inherited };
+  const check: Omit<CheckDraft, "name" | "agents"> = { type, interval: 0, rise: 1, fall: 1 };
+  for (const d of s.block ?? []) {
+    if (timingWord(d, given)) continue;
+    switch (d.key) {
+      case "connect_port":
+        check.connectPort = num(d);
+        break;
+      case "misc_path":
+        check.exec = exec(d.args);
+        break;
+      case "helo_name":
+        check.helo = d.args[0] ?? "";
+        break;
+      case "url":
+        for (const u of d.block ?? []) {
+          if (u.key === "path") check.path = u.args[0] ?? "/";
+          else if (u.key === "status_code") check.expectStatus = [num(u)];
+          else if (u.key === "digest") check.digest = u.args[0] ?? "";
+          else ctx.note(u.at, `url ${u.key}: not carried over`);
+        }
+        break;
+      default:
+        ctx.note(d.at, `${s.key} ${d.key}: not carried over`);
+    }
+  }
+  const { timing, changes } = vigilTiming(s.key as TimedKind, given);
+  for (const change of changes) ctx.note(s.at, `${s.key}: ${change}`);
+  Object.assign(check, timing);
+  const what =
+    type === "script" ? (check.exec?.path.split("/").pop() ?? "script") : String(check.connectPort ?? rs.port);
+  return ctx.check(check, `${type}-${what}`, node);
+}
