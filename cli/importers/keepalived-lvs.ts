@@ -42,15 +42,20 @@ const CHECKERS: Record<string, ImportedType> = {
   MISC_CHECK: "script",
 };
 
+/** What may be written above a checker; a MISC_CHECK's script is timed by misc_timeout alone. */
+type Written = GivenTiming & { miscTimeout?: number };
+
 /** Reads a timing word into `given`; false when the word is not one. */
-function timingWord(d: Stmt, given: GivenTiming): boolean {
+function timingWord(d: Stmt, given: Written): boolean {
   switch (d.key) {
     case "delay_loop":
       given.interval = num(d);
       return true;
     case "connect_timeout":
-    case "misc_timeout":
       given.timeout = num(d);
+      return true;
+    case "misc_timeout":
+      given.miscTimeout = num(d);
       return true;
     case "retry":
     case "nb_get_retry":
@@ -79,7 +84,7 @@ export function readVirtualServer(s: Stmt, node: string, ctx: LvsContext): Local
     at: s.at,
     fields: {},
   };
-  const timing: GivenTiming = {};
+  const timing: Written = {};
   const servers: Stmt[] = [];
   for (const d of s.block ?? []) {
     vs.fields[d.key] = d.at;
@@ -132,11 +137,11 @@ export function readVirtualServer(s: Stmt, node: string, ctx: LvsContext): Local
   return vs;
 }
 
-function realServer(vs: LocalService, s: Stmt, inherited: GivenTiming, node: string, ctx: LvsContext): ServerDraft {
+function realServer(vs: LocalService, s: Stmt, inherited: Written, node: string, ctx: LvsContext): ServerDraft {
   const [address = "", portText] = s.args;
   const port = Number(portText ?? vs.port ?? 0);
   const rs: ServerDraft = { name: ident(`${address}-${port}`), address, port, weight: 1, at: s.at };
-  const timing: GivenTiming = { ...inherited };
+  const timing: Written = { ...inherited };
   const checkers: Stmt[] = [];
   for (const d of s.block ?? []) {
     if (timingWord(d, timing)) continue;
@@ -154,9 +159,9 @@ function realServer(vs: LocalService, s: Stmt, inherited: GivenTiming, node: str
 }
 
 /** A real server's checker becomes a Vigil check run by the directors' agents. */
-function checker(s: Stmt, rs: RealServerInput, inherited: GivenTiming, node: string, ctx: LvsContext): string {
+function checker(s: Stmt, rs: RealServerInput, inherited: Written, node: string, ctx: LvsContext): string {
   const type = CHECKERS[s.key] ?? "tcp";
-  const given: GivenTiming = { ...inherited };
+  const given: Written = { ...inherited };
   const check: Omit<CheckDraft, "name" | "agents"> = { type, interval: 0, rise: 1, fall: 1 };
   for (const d of s.block ?? []) {
     if (timingWord(d, given)) continue;
@@ -182,7 +187,10 @@ function checker(s: Stmt, rs: RealServerInput, inherited: GivenTiming, node: str
         ctx.note(d.at, `${s.key} ${d.key}: not carried over`);
     }
   }
-  const { timing, changes } = vigilTiming(s.key as TimedKind, given);
+  const { miscTimeout, timeout, ...rest } = given;
+  const kind = s.key as TimedKind;
+  const own = kind === "MISC_CHECK" ? miscTimeout : timeout;
+  const { timing, changes } = vigilTiming(kind, own === undefined ? rest : { ...rest, timeout: own });
   for (const change of changes) ctx.note(s.at, `${s.key}: ${change}`);
   Object.assign(check, timing);
   const what =

@@ -30,7 +30,7 @@ export class ImportRefused extends Error {
 /** A track_script entry, its weight settled once every vrrp_script is known. */
 type Track = { check: string; weight?: number; at: Where };
 type GroupDraft = Omit<Group, "track"> & { track: Track[] };
-type SyncDraft = SyncGroupInput & { vipGroups: string[]; notify: Notify; trackingWeight: boolean };
+type SyncDraft = SyncGroupInput & { vipGroups: string[]; notify: Notify; trackingWeight: boolean; at: Where };
 
 /**
  * Each director's name: its router_id, or where that is missing or shared (the stock
@@ -349,7 +349,7 @@ export class Importer {
 
   private syncGroup(s: Stmt): void {
     const name = ident(s.args[0] ?? "SG");
-    const sync = this.syncGroups.get(name) ?? { name, vipGroups: [], notify: {}, trackingWeight: false };
+    const sync = this.syncGroups.get(name) ?? { name, vipGroups: [], notify: {}, trackingWeight: false, at: s.at };
     for (const d of s.block ?? []) {
       const state = NOTIFY[d.key];
       if (d.key === "group") for (const g of d.block ?? []) sync.vipGroups.push(ident(g.key));
@@ -447,6 +447,27 @@ export class Importer {
     return 0;
   }
 
+  /**
+   * The sync groups of two or more instances. keepalived also takes one of a single instance
+   * (for its tracking); Vigil's join two or more, so its hooks go to that instance's VIP group.
+   */
+  private joinedSyncGroups(groups: { name: string; notify: Notify }[]): SyncGroupInput[] {
+    const out: SyncGroupInput[] = [];
+    for (const { trackingWeight: _, at, ...sync } of this.syncGroups.values()) {
+      if (sync.vipGroups.length >= 2) {
+        out.push(sync);
+        continue;
+      }
+      const group = groups.find((g) => g.name === sync.vipGroups[0]);
+      for (const [state, hook] of Object.entries(sync.notify)) if (group) group.notify[state as keyof Notify] ??= hook;
+      this.note(
+        at,
+        `vrrp_sync_group ${sync.name}: one instance only; Vigil's sync groups join two or more, so it is left out${group && Object.keys(sync.notify).length > 0 ? ` and its notify hooks go to ${group.name}` : ""}`,
+      );
+    }
+    return out;
+  }
+
   /** The merged cluster document. */
   document(clusterName?: string): ClusterDocumentInput {
     const vipOf = new Map<string, string>();
@@ -482,7 +503,7 @@ export class Importer {
       nodes: this.nodes,
       checks: [...this.checks.values()].map(toCheck),
       vipGroups: groups,
-      syncGroups: [...this.syncGroups.values()].map(({ trackingWeight: _, ...g }) => g),
+      syncGroups: this.joinedSyncGroups(groups),
       virtualServices: services,
     };
   }

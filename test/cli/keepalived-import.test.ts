@@ -8,8 +8,9 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "n
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { importKeepalived } from "../../cli/importers/keepalived.js";
+import { directorNames, ImportRefused, importKeepalived } from "../../cli/importers/keepalived.js";
 import { ConfigSyntaxError, parseText } from "../../cli/importers/keepalived-syntax.js";
+import { type GivenTiming, type TimedKind, type Timing, vigilTiming } from "../../cli/importers/keepalived-timing.js";
 import { ClusterDocument, validateCluster } from "../../src/core/cluster.js";
 
 const corpus = path.join(import.meta.dirname, "keepalived");
@@ -18,11 +19,16 @@ const cases = readdirSync(corpus).filter((d) => d !== "broken");
 describe("keepalived import", () => {
   it.each(cases)("%s", (name) => {
     const dir = path.join(corpus, name);
-    const { document, notes } = importKeepalived([path.join(dir, "lb1.conf"), path.join(dir, "lb2.conf")], {
-      cluster: name,
-    });
+    const directors = readdirSync(dir)
+      .filter((f) => /^lb\d+\.conf$/.test(f))
+      .sort()
+      .map((f) => path.join(dir, f));
+    const { document, notes } = importKeepalived(directors, { cluster: name });
     expect(document).toEqual(JSON.parse(readFileSync(path.join(dir, "expected.json"), "utf8")));
-    const listed = notes.map((n) => `${path.relative(dir, n.at.file)}:${n.at.line}: ${n.message}`);
+    // Paths relative to the case, in the note's place and in its text (the other director's file).
+    const listed = notes.map(
+      (n) => `${path.relative(dir, n.at.file)}:${n.at.line}: ${n.message.replaceAll(`${dir}/`, "")}`,
+    );
     expect(listed).toEqual(readFileSync(path.join(dir, "notes.txt"), "utf8").trim().split("\n"));
     const parsed = ClusterDocument.safeParse(document);
     expect(parsed.success ? [] : parsed.error.issues).toEqual([]);
@@ -83,5 +89,154 @@ describe("keepalived import", () => {
         block: [{ key: "e", args: [], at: { file: "x.conf", line: 4, col: 3 } }],
       },
     ]);
+  });
+});
+
+describe("merging directors", () => {
+  const write = (dir: string, name: string, lines: string[]) => {
+    const file = path.join(dir, name);
+    writeFileSync(file, `${lines.join("\n")}\n`);
+    return file;
+  };
+  const instance = (iface: string, vipDev: string) => [
+    "vrrp_instance VI_1 {",
+    `  interface ${iface}`,
+    "  priority 100",
+    "  virtual_ipaddress {",
+    `    10.0.0.10/24 dev ${vipDev}`,
+    "  }",
+    "}",
+  ];
+
+  it("refuses directors whose instance or VIP sits on another interface, naming both lines", () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "vigil-ka-"));
+    try {
+      const a = write(dir, "lb1.conf", instance("eth0", "eth0"));
+      const b = write(dir, "lb2.conf", instance("ens3", "ens3"));
+      let refused: unknown;
+      try {
+        importKeepalived([a, b]);
+      } catch (err) {
+        refused = err;
+      }
+      expect(refused).toBeInstanceOf(ImportRefused);
+      expect((refused as ImportRefused).message.split("\n")).toEqual([
+        `${b}:2: vrrp_instance VI_1 interface is ens3 here but eth0 at ${a}:2: Vigil puts a group's VIPs on one interface name on every member; rename the interface on one director`,
+        `${b}:5: VIP 10.0.0.10/24 of VI_1 dev is ens3 here but eth0 at ${a}:5: Vigil puts a VIP on one interface name on every member; rename the interface on one director`,
+      ]);
+      // The same files with the same interface merge.
+      const c = write(dir, "lb3.conf", instance("eth0", "eth0"));
+      expect(importKeepalived([a, c]).document.nodes?.map((n) => n.name)).toEqual(["lb1", "lb3"]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("says a file that cannot be read by its name", () => {
+    expect(() => importKeepalived(["no/such/lb1.conf"])).toThrow(
+      new Error("cannot read no/such/lb1.conf: no such file"),
+    );
+  });
+
+  it.each<[string, { file: string; routerId?: string }[], string[]]>([
+    [
+      "unique router_ids",
+      [
+        { file: "a.conf", routerId: "lb1" },
+        { file: "b.conf", routerId: "lb2" },
+      ],
+      ["lb1", "lb2"],
+    ],
+    [
+      "the stock router_id twice",
+      [
+        { file: "lb1.conf", routerId: "LVS_DEVEL" },
+        { file: "lb2.conf", routerId: "LVS_DEVEL" },
+      ],
+      ["lb1", "lb2"],
+    ],
+    ["no router_id", [{ file: "/etc/keepalived/keepalived-edge1.conf" }, { file: "edge2.conf" }], ["edge1", "edge2"]],
+    [
+      "keepalived.conf in a directory per director",
+      [{ file: "lb1/keepalived.conf" }, { file: "lb2/keepalived.conf" }],
+      ["lb1", "lb2"],
+    ],
+    ["the same file name twice", [{ file: "a/lb.conf" }, { file: "b/lb.conf" }], ["lb", "lb-2"]],
+    [
+      "a router_id that is another's file name",
+      [{ file: "x.conf", routerId: "lb2" }, { file: "lb2.conf" }],
+      ["lb2", "lb2-2"],
+    ],
+  ])("names directors: %s", (_name, directors, names) => {
+    expect(directorNames(directors)).toEqual(names);
+  });
+});
+
+describe("keepalived's timing as a Vigil check", () => {
+  it.each<[string, TimedKind, GivenTiming, Timing, string[]]>([
+    [
+      "a TCP_CHECK with nothing written",
+      "TCP_CHECK",
+      {},
+      { interval: 60, timeout: 5, retries: 1, delayBeforeRetry: 1 },
+      [],
+    ],
+    [
+      "an HTTP_GET retries 3 s apart",
+      "HTTP_GET",
+      { interval: 10 },
+      { interval: 10, timeout: 5, retries: 1, delayBeforeRetry: 3 },
+      [],
+    ],
+    [
+      "an SSL_GET likewise",
+      "SSL_GET",
+      { interval: 10 },
+      { interval: 10, timeout: 5, retries: 1, delayBeforeRetry: 3 },
+      [],
+    ],
+    [
+      "a MISC_CHECK without retries, timed by its poll",
+      "MISC_CHECK",
+      { interval: 10, timeout: 3 },
+      { interval: 10, timeout: 3, retries: 0, delayBeforeRetry: 1 },
+      [],
+    ],
+    [
+      "a connect_timeout as long as delay_loop",
+      "TCP_CHECK",
+      { interval: 6, timeout: 6 },
+      { interval: 7, timeout: 6, retries: 1, delayBeforeRetry: 1 },
+      ["interval 7 s where keepalived has 6 s: Vigil needs the timeout (6 s) to be shorter than the interval"],
+    ],
+    [
+      "a vrrp_script without timeout",
+      "vrrp_script",
+      { interval: 2 },
+      { interval: 3, timeout: 2, retries: 0, delayBeforeRetry: 0 },
+      ["interval 3 s where keepalived has 2 s: Vigil needs the timeout (2 s) to be shorter than the interval"],
+    ],
+    [
+      "a vrrp_script with its own timeout",
+      "vrrp_script",
+      { interval: 5, timeout: 2 },
+      { interval: 5, timeout: 2, retries: 0, delayBeforeRetry: 0 },
+      [],
+    ],
+    [
+      "values beyond Vigil's bounds",
+      "HTTP_GET",
+      { interval: 0.5, timeout: 90, retries: 20, delayBeforeRetry: 120 },
+      { interval: 61, timeout: 60, retries: 10, delayBeforeRetry: 60 },
+      [
+        "interval 1 s where keepalived has 0.5 (Vigil allows 1 to 3600)",
+        "timeout 60 s where keepalived has 90 (Vigil allows 0.1 to 60)",
+        "retries 10 where keepalived has 20 (Vigil allows 0 to 10)",
+        "delay before retry 60 s where keepalived has 120 (Vigil allows 0 to 60)",
+        "interval 61 s where keepalived has 1 s: Vigil needs the timeout (60 s) to be shorter than the interval",
+      ],
+    ],
+  ])("%s", (_name, kind, given, timing, changes) => {
+    expect(vigilTiming(kind, given)).toEqual({ timing, changes });
   });
 });

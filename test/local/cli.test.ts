@@ -257,6 +257,17 @@ describe("the vigil CLI", () => {
     const broken = await vigil(["import", "keepalived", path.join(repo, "test/cli/keepalived/broken/stray.conf")]);
     expect(broken.status).toBe(1);
     expect(broken.err).toMatch(/stray\.conf:4:1: this \} closes nothing/);
+    const missing = await vigil(["import", "keepalived", "no/such/lb1.conf"]);
+    expect([missing.status, missing.err]).toEqual([1, "vigil: cannot read no/such/lb1.conf: no such file\n"]);
+  });
+
+  it("prints the import help for import --help and import keepalived --help", async () => {
+    for (const args of [["import", "--help"], ["import", "keepalived", "--help"], ["import", "keepalived", "-h"]]) {
+      const help = await vigil(args);
+      expect(help.status, args.join(" ")).toBe(0);
+      expect(help.out).toMatch(/^usage: vigil import keepalived FILE\.\.\. /);
+      expect(help.out).toContain("--address NODE=IP");
+    }
   });
 
   it("exits 2 with usage on bad flags", async () => {
