@@ -262,7 +262,11 @@ describe("the vigil CLI", () => {
   });
 
   it("prints the import help for import --help and import keepalived --help", async () => {
-    for (const args of [["import", "--help"], ["import", "keepalived", "--help"], ["import", "keepalived", "-h"]]) {
+    for (const args of [
+      ["import", "--help"],
+      ["import", "keepalived", "--help"],
+      ["import", "keepalived", "-h"],
+    ]) {
       const help = await vigil(args);
       expect(help.status, args.join(" ")).toBe(0);
       expect(help.out).toMatch(/^usage: vigil import keepalived FILE\.\.\. /);
