@@ -151,10 +151,10 @@ function realServer(vs: LocalService, s: Stmt, inherited: Written, node: string,
     else if (d.key in CHECKERS) checkers.push(d);
     else ctx.note(d.at, `real_server ${d.key}: not carried over`);
   }
-  for (const [i, d] of checkers.entries()) {
-    if (i > 0) ctx.note(d.at, `${d.key}: a second check on one real server is not carried over (Vigil uses one)`);
-    else rs.check = checker(d, rs, timing, node, ctx);
-  }
+  // Several checkers must all pass, as in keepalived: the server is down when any one fails.
+  const names = [...new Set(checkers.map((d) => checker(d, rs, timing, node, ctx)))];
+  if (names.length === 1) rs.check = names[0];
+  else if (names.length > 1) rs.checks = names;
   return rs;
 }
 

@@ -7,6 +7,7 @@
  */
 import path from "node:path";
 import type { ClusterDocumentInput, SyncGroupInput, VirtualServiceInput } from "../../src/core/cluster.js";
+import { checksOf } from "../../src/core/virtual-service.js";
 import { DEFAULT_PEER_PORT } from "../../src/core/vocabulary.js";
 import { type CheckDraft, exec, type Group, ident, NOTIFY, type Notify, num, toCheck } from "./keepalived-drafts.js";
 import { type LocalService, readVirtualServer, type ServerDraft } from "./keepalived-lvs.js";
@@ -401,9 +402,13 @@ export class Importer {
         this.note(local.at, `${service}: real_server ${rs.address} ${rs.port} is only at ${where(rs.at)}; kept`);
         continue;
       }
-      for (const f of ["weight", "check"] as const) {
-        this.said.set(`${service} real_server ${rs.name} ${f}`, { value: String(rs[f] ?? "(none)"), at: rs.at });
-        this.agree(`${service} real_server ${rs.name} ${f}`, String(other[f] ?? "(none)"), other.at);
+      const checks = (x: ServerDraft) => checksOf(x).join(", ") || "(none)";
+      for (const [f, value] of [
+        ["weight", (x: ServerDraft) => String(x.weight ?? 1)],
+        ["checks", checks],
+      ] as const) {
+        this.said.set(`${service} real_server ${rs.name} ${f}`, { value: value(rs), at: rs.at });
+        this.agree(`${service} real_server ${rs.name} ${f}`, value(other), other.at);
       }
     }
     const keptNames = new Set(kept.realServers.map((rs) => rs.name));
@@ -494,7 +499,8 @@ export class Importer {
       }
       // keepalived's directors all run the checks of every virtual_server they have.
       for (const rs of vs.realServers)
-        if (rs.check) for (const m of this.groups.get(group ?? "")?.members ?? []) this.observe(rs.check, m.node);
+        for (const check of checksOf(rs))
+          for (const m of this.groups.get(group ?? "")?.members ?? []) this.observe(check, m.node);
       const realServers = vs.realServers.map(({ at: _at, ...rs }: ServerDraft) => rs);
       return { ...vs, realServers, vipGroup: group ?? "" };
     });

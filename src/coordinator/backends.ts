@@ -18,6 +18,7 @@ import { type DesiredService, desiredBackends, desiredService } from "../core/ba
 import type { ClusterDocument } from "../core/cluster.js";
 import type { Command } from "../core/command.js";
 import type { EventDraft } from "../core/verdict-events.js";
+import { serverTargets } from "../core/virtual-service.js";
 import type { VoteState } from "../core/vote.js";
 import type { CommandResult } from "./api.js";
 
@@ -159,6 +160,14 @@ export class BackendKeeper {
         const members = doc.vipGroups.find((g) => g.name === vs.vipGroup)?.members.map((m) => m.node) ?? [];
         return {
           desired,
+          checks: vs.realServers.flatMap((rs) =>
+            serverTargets(vs.name, rs).map(({ check, target }) => ({
+              server: rs.name,
+              check,
+              target,
+              state: verdict(target),
+            })),
+          ),
           directors: members.map((node): DirectorStatus => {
             const status = this.live.get(node);
             const read = status && "services" in status ? status : null;

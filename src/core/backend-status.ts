@@ -7,6 +7,7 @@
 import { z } from "zod";
 import { DesiredService } from "./backends.js";
 import { Ident } from "./primitives.js";
+import { VoteState } from "./vote.js";
 
 export const ActualServer = z.object({
   /** HAProxy's server name; IPVS real servers have none. */
@@ -71,10 +72,16 @@ export const DirectorStatus = z.object({
 });
 export type DirectorStatus = z.infer<typeof DirectorStatus>;
 
+/** One check of one real server and its quorum verdict: a server is down when any of its checks is. */
+export const ServerCheck = z.object({ server: Ident, check: Ident, target: z.string(), state: VoteState });
+export type ServerCheck = z.infer<typeof ServerCheck>;
+
 export const BackendsView = z
   .object({
     at: z.string(),
-    services: z.array(z.object({ desired: DesiredService, directors: z.array(DirectorStatus) })),
+    services: z.array(
+      z.object({ desired: DesiredService, checks: z.array(ServerCheck), directors: z.array(DirectorStatus) }),
+    ),
   })
   .meta({ id: "BackendsView" });
 export type BackendsView = z.infer<typeof BackendsView>;

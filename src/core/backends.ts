@@ -8,7 +8,7 @@
 import { z } from "zod";
 import type { ClusterDocument } from "./cluster.js";
 import { Ident, IpAddress, intRange, Port } from "./primitives.js";
-import { DriverConfig, Persistence, type VirtualService } from "./virtual-service.js";
+import { DriverConfig, Persistence, serverTargets, type VirtualService } from "./virtual-service.js";
 import { FORWARDING_METHODS, PROTOCOLS, SCHEDULERS } from "./vocabulary.js";
 import type { VoteState } from "./vote.js";
 
@@ -44,7 +44,8 @@ export function desiredService(vs: VirtualService, verdict: (target: string) => 
   const servers: DesiredServer[] = [];
   let healthy = 0;
   for (const rs of vs.realServers) {
-    const down = rs.check !== undefined && verdict(`${vs.name}/${rs.name}`) === "down";
+    // keepalived's rule for several checkers: the server is down when any of them fails.
+    const down = serverTargets(vs.name, rs).some(({ target }) => verdict(target) === "down");
     if (!down) healthy += 1;
     if (!down) servers.push({ name: rs.name, address: rs.address, port: rs.port, weight: rs.weight, role: "active" });
     else if (vs.inhibitOnFailure)

@@ -110,7 +110,9 @@ export function validateCluster(doc: ClusterDocument): FieldIssue[] {
     }
     endpoints.set(endpoint, vs.name);
     for (const [j, rs] of vs.realServers.entries()) {
-      if (rs.check !== undefined) refer(checks, "check", rs.check, ["virtualServices", i, "realServers", j, "check"]);
+      const at = ["virtualServices", i, "realServers", j];
+      if (rs.check !== undefined) refer(checks, "check", rs.check, [...at, "check"]);
+      for (const [k, check] of (rs.checks ?? []).entries()) refer(checks, "check", check, [...at, "checks", k]);
     }
   }
   return issues;

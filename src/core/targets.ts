@@ -1,6 +1,7 @@
 /**
  * Targets: what is probed. Each real server with a check is one target, named
- * `service/server`, probed at the real server's address on the check's port (or its own).
+ * `service/server`, probed at the real server's address on the check's port (or its own); a
+ * real server with several checks is one target per check, `service/server/check`.
  * Each check a VIP group tracks (keepalived's track_script) is one target per member,
  * named `node:<node>/<check>`, probed at the node's address by the node's own agent and by
  * the check's regions. Each tracked interface (track_interface) is `node:<node>/interface.<if>`,
@@ -9,6 +10,7 @@
 import { Check } from "./check.js";
 import type { ClusterDocument } from "./cluster.js";
 import type { QuorumPolicy } from "./quorum.js";
+import { serverTargets } from "./virtual-service.js";
 import type { Region } from "./vocabulary.js";
 
 export interface Target {
@@ -50,15 +52,17 @@ export function targetsOf(doc: ClusterDocument): Target[] {
   const out: Target[] = [];
   for (const vs of doc.virtualServices) {
     for (const rs of vs.realServers) {
-      const check = rs.check === undefined ? undefined : checks.get(rs.check);
-      if (!check) continue;
-      out.push({
-        id: `${vs.name}/${rs.name}`,
-        check,
-        address: rs.address,
-        port: portOf(check) ?? rs.port,
-        observers: observersOf(check),
-      });
+      for (const { check: name, target } of serverTargets(vs.name, rs)) {
+        const check = checks.get(name);
+        if (!check) continue;
+        out.push({
+          id: target,
+          check,
+          address: rs.address,
+          port: portOf(check) ?? rs.port,
+          observers: observersOf(check),
+        });
+      }
     }
   }
   const nodes = new Map(doc.nodes.map((n) => [n.name, n]));

@@ -16,9 +16,37 @@ export const RealServer = z
     weight: intRange(0, 65535).default(1),
     /** The check that decides this server's health; none means always up. */
     check: Ident.optional(),
+    /**
+     * Several checks that must all pass (keepalived's several checkers on one real_server):
+     * the server is down when any of them is. Give `check` or `checks`, not both.
+     */
+    checks: z.array(Ident).min(1, { error: "list at least one check, or leave checks out" }).max(8).optional(),
+  })
+  .superRefine((rs, ctx) => {
+    if (rs.check !== undefined && rs.checks !== undefined)
+      ctx.addIssue({ code: "custom", path: ["checks"], message: "give check or checks, not both" });
+    for (const [name, at] of duplicates(rs.checks ?? []))
+      ctx.addIssue({ code: "custom", path: ["checks", at], message: `check ${name} is listed twice` });
   })
   .meta({ id: "RealServer" });
 export type RealServer = z.infer<typeof RealServer>;
+
+/** The checks that decide a real server's health: all must pass. */
+export function checksOf(rs: Pick<RealServer, "check" | "checks">): string[] {
+  return rs.checks ?? (rs.check === undefined ? [] : [rs.check]);
+}
+
+/**
+ * The targets a real server is probed as: `service/server` for its one check, and
+ * `service/server/check` for each when it has several.
+ */
+export function serverTargets(service: string, rs: Pick<RealServer, "name" | "check" | "checks">) {
+  const checks = checksOf(rs);
+  return checks.map((check) => ({
+    check,
+    target: checks.length === 1 ? `${service}/${rs.name}` : `${service}/${rs.name}/${check}`,
+  }));
+}
 
 /** A netmask in dotted form (ipvsadm -M) or an IPv6 prefix length. */
 const PersistenceNetmask = z.union(

@@ -84,9 +84,17 @@ export const realServerRow = (cluster: string, virtualService: string, rs: RealS
   virtualService,
   ...rs,
   check: rs.check ?? null,
+  checks: rs.checks ?? null,
 });
 export const realServerFromRow = (r: Row<typeof t.realServers>): RealServer =>
-  defined({ name: r.name, address: r.address, port: r.port, weight: r.weight, check: r.check ?? undefined });
+  defined({
+    name: r.name,
+    address: r.address,
+    port: r.port,
+    weight: r.weight,
+    check: r.check ?? undefined,
+    checks: r.checks ?? undefined,
+  });
 
 /** The rows of one cluster, as read in one batch. */
 export interface ClusterRows {

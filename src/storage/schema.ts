@@ -155,6 +155,8 @@ export const realServers = sqliteTable(
     port: integer("port").notNull(),
     weight: integer("weight").notNull(),
     check: text("check"),
+    /** Several checks that must all pass; null when the server has one (`check`) or none. */
+    checks: text("checks", { mode: "json" }).$type<string[]>(),
   },
   (t) => [
     primaryKey({ columns: [t.cluster, t.virtualService, t.name] }),

@@ -86,11 +86,15 @@ describe("imported timing and tracking, against keepalived's defaults", () => {
           : v.address === vs.args[0] && v.port === Number(vs.args[1]),
       );
       for (const rs of vs.block?.filter((s) => s.key === "real_server") ?? []) {
-        const checker = rs.block?.find((s) => CHECKERS.includes(s.key));
         const server = service?.realServers?.find((r) => r.address === rs.args[0]);
-        if (!checker) continue;
-        compare(checks.get(server?.check ?? ""), keepalivedChecker(vs, rs, checker), checker.at);
-        compared += 1;
+        // Each checker in order, as the server's check or its list of checks.
+        const imported = server?.checks ?? (server?.check ? [server.check] : []);
+        const checkers = rs.block?.filter((s) => CHECKERS.includes(s.key)) ?? [];
+        expect(imported).toHaveLength(checkers.length);
+        for (const [k, checker] of checkers.entries()) {
+          compare(checks.get(imported[k] ?? ""), keepalivedChecker(vs, rs, checker), checker.at);
+          compared += 1;
+        }
       }
     }
     const scripts = new Map(stmts.filter((s) => s.key === "vrrp_script").map((s) => [s.args[0] ?? "", s]));

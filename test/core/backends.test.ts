@@ -44,6 +44,30 @@ describe("desired backend tables", () => {
       0,
       true,
     ],
+    [
+      "a server with several checks is up while all of them are",
+      { realServers: [{ name: "web1", address: "10.0.0.21", port: 80, checks: ["tcp", "http"] }], minHealthy: 1 },
+      { "web/web1/tcp": "up", "web/web1/http": "up" },
+      ["web1:1:active"],
+      1,
+      false,
+    ],
+    [
+      "and down when any one is",
+      { realServers: [{ name: "web1", address: "10.0.0.21", port: 80, checks: ["tcp", "http"] }], minHealthy: 1 },
+      { "web/web1/tcp": "up", "web/web1/http": "down" },
+      ["sorry:1:sorry"],
+      0,
+      true,
+    ],
+    [
+      "a one-check list is judged by service/server, as check is",
+      { realServers: [{ name: "web1", address: "10.0.0.21", port: 80, checks: ["http"] }], minHealthy: 1 },
+      { "web/web1": "down", "web/web1/http": "up" },
+      ["sorry:1:sorry"],
+      0,
+      true,
+    ],
   ])("%s", (_name, over, states, servers, healthy, below) => {
     const desired = desiredService(service(over), verdicts(states));
     expect(shape(desired)).toEqual(servers);

@@ -68,6 +68,15 @@ describe("validateCluster", () => {
       [["virtualServices[0].realServers[0].check", "unknown_reference", "no check named gone in this cluster"]],
     ],
     [
+      "unknown check among a real server's checks",
+      (d) => {
+        const rs = d.virtualServices[0].realServers[0];
+        rs.checks = [rs.check, "gone"];
+        delete rs.check;
+      },
+      [["virtualServices[0].realServers[0].checks[1]", "unknown_reference", "no check named gone in this cluster"]],
+    ],
+    [
       "unknown agent observer",
       (d) => (d.checks[0].observers.agents = ["lb3"]),
       [["checks[0].observers.agents[0]", "unknown_reference", "no node named lb3 in this cluster"]],

@@ -45,6 +45,22 @@ describe("a virtual service's rules", () => {
     ],
     ["as many healthy servers as there are", { minHealthy: 1 }, []],
     ["a minimum with no servers yet", { minHealthy: 2, realServers: [] }, []],
+    ["several checks on a server", { realServers: [{ ...rs("r1", "10.0.0.21"), checks: ["tcp", "http"] }] }, []],
+    [
+      "check and checks on one server",
+      { realServers: [{ ...rs("r1", "10.0.0.21"), check: "tcp", checks: ["http"] }] },
+      ["realServers[0].checks: give check or checks, not both"],
+    ],
+    [
+      "a check twice on one server",
+      { realServers: [{ ...rs("r1", "10.0.0.21"), checks: ["tcp", "tcp"] }] },
+      ["realServers[0].checks[1]: check tcp is listed twice"],
+    ],
+    [
+      "an empty list of checks",
+      { realServers: [{ ...rs("r1", "10.0.0.21"), checks: [] }] },
+      ["realServers[0].checks: list at least one check, or leave checks out"],
+    ],
     [
       "a server name twice",
       { realServers: [rs("r1", "10.0.0.21"), rs("r1", "10.0.0.22")] },

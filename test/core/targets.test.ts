@@ -76,6 +76,30 @@ describe("targets", () => {
     ]);
   });
 
+  it("probes a real server with several checks once per check, as service/server/check", () => {
+    const several = ClusterDocument.parse({
+      ...doc,
+      virtualServices: [
+        {
+          ...doc.virtualServices[0],
+          realServers: [
+            { name: "r1", address: "10.0.0.21", port: 8080, checks: ["web", "alt"] },
+            { name: "r2", address: "10.0.0.22", port: 8081, checks: ["alt"] },
+          ],
+        },
+      ],
+    });
+    expect(
+      targetsOf(several)
+        .filter((t) => t.id.startsWith("www/"))
+        .map((t) => [t.id, t.check.name, t.port]),
+    ).toEqual([
+      ["www/r1/web", "web", 8080],
+      ["www/r1/alt", "alt", 8443],
+      ["www/r2", "alt", 8443],
+    ]);
+  });
+
   it("reads a tracked interface's link on the node itself, at once", () => {
     const iface = targetsOf(doc).find((t) => t.id === "node:lb2/interface.eth1")?.check;
     expect(iface).toMatchObject({

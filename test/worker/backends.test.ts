@@ -103,6 +103,62 @@ describe("backends through the coordinator", () => {
     lb1.close();
   });
 
+  it("takes out a real server when any of its several checks is voted down, and shows each check's verdict", async () => {
+    const { cluster, lb1 } = await director("mc", (doc) => {
+      doc.checks.push({
+        name: "web-http",
+        type: "http",
+        interval: 1,
+        timeout: 0.5,
+        rise: 1,
+        fall: 1,
+        observers: { agents: ["lb1"] },
+      });
+      doc.virtualServices[0]?.realServers.splice(0, 1, {
+        name: "web1",
+        address: "192.168.88.21",
+        port: 80,
+        weight: 3,
+        checks: ["web-tcp", "web-http"],
+      });
+    });
+    const first = await lb1.next("backends.sync");
+    expect(servers(first)).toEqual(["web1:3", "web2:1"]);
+    const config = (await api("GET", `/v1/clusters/${cluster}/config`)).body;
+    expect(config.virtualServices[0].realServers[0]).toEqual({
+      name: "web1",
+      address: "192.168.88.21",
+      port: 80,
+      weight: 3,
+      checks: ["web-tcp", "web-http"],
+    });
+    const seen = lb1.received.length;
+    const now = Date.now();
+    const vote = (target: string, state: "up" | "down") => ({
+      target,
+      state,
+      since: now,
+      latencyMs: null,
+      error: state === "down" ? "status 500" : null,
+      probes: 1,
+      failures: state === "down" ? 1 : 0,
+    });
+    await lb1.send({
+      type: "votes",
+      heartbeat: false,
+      votes: [vote("web/web1/web-tcp", "up"), vote("web/web1/web-http", "down")],
+    });
+    const second = await lb1.next("backends.sync", seen, 2000);
+    expect(servers(second)).toEqual(["web2:1"]);
+    const view = (await api("GET", `/v1/clusters/${cluster}/backends`)).body;
+    expect(view.services[0].checks).toEqual([
+      { server: "web1", check: "web-tcp", target: "web/web1/web-tcp", state: "up" },
+      { server: "web1", check: "web-http", target: "web/web1/web-http", state: "down" },
+      { server: "web2", check: "web-tcp", target: "web/web2", state: "unknown" },
+    ]);
+    lb1.close();
+  });
+
   it("shows a director that does not answer, and keeps what a driver did when the other failed", async () => {
     const { cluster, lb1 } = await director();
     const first = await lb1.next("backends.sync");

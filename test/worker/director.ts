@@ -8,7 +8,10 @@ import { newCluster, node } from "./fixtures.js";
 import { api } from "./http.js";
 import { ScriptedAgent } from "./scripted-agent.js";
 
-export async function director(prefix = "be"): Promise<{ cluster: string; lb1: ScriptedAgent }> {
+export async function director(
+  prefix = "be",
+  edit: (doc: { checks: object[]; virtualServices: { realServers: object[] }[] }) => void = () => undefined,
+): Promise<{ cluster: string; lb1: ScriptedAgent }> {
   const { name, base } = await newCluster(prefix);
   const doc = {
     cluster: { name },
@@ -38,6 +41,7 @@ export async function director(prefix = "be"): Promise<{ cluster: string; lb1: S
       },
     ],
   };
+  edit(doc);
   expect((await api("PUT", `${base}/config`, { body: doc })).status).toBe(200);
   const token = (await api("POST", `${base}/enrollment-tokens`, { body: { node: "lb1" } })).body.token;
   const keys = await newKeyPair();

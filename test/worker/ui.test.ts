@@ -187,6 +187,43 @@ describe("the dashboard", () => {
     expect(vip.text).toContain("quorum: the holder keeps it while a majority of voters promise it");
   });
 
+  it("shows each real server's checks with their verdicts on the services page, linked to their history", async () => {
+    const name = await seeded();
+    // Both observers vote web1 down, so its quorum verdict is down.
+    const verdict = async () =>
+      (await api("GET", `/v1/clusters/${name}/health`)).body.targets?.find(
+        (t: { target: string }) => t.target === "web/web1",
+      )?.verdict.state;
+    for (let seq = 1; seq <= 50 && (await verdict()) !== "down"; seq++)
+      for (const observer of ["agent:lb1", "agent:lb2"])
+        await env.COORDINATOR.getByName(name).ingest({
+          observer,
+          seq,
+          heartbeat: false,
+          votes: [
+            {
+              target: "web/web1",
+              state: "down",
+              since: Date.now(),
+              latencyMs: 2,
+              error: "refused",
+              probes: 1,
+              failures: 1,
+            },
+          ],
+        });
+    expect(await verdict()).toBe("down");
+    const { cookie } = await signIn(ADMIN);
+    const services = await page("GET", `/ui/clusters/${name}/services`, cookie);
+    const table = services.text.match(/<table class="checks" aria-label="Checks of web">[\s\S]*?<\/table>/)?.[0] ?? "";
+    const rows = [
+      ...table.matchAll(/<th scope="row">([^<]+)<\/th><td><a href="([^"]+)">([^<]+)<\/a><\/td><td>([\s\S]*?)<\/td>/g),
+    ];
+    expect(rows.map((m) => [m[1], m[2], m[3], m[4]?.match(/s-(\w+)/)?.[1]])).toEqual([
+      ["web1", "health?target=web%2Fweb1", "web-tcp", "down"],
+    ]);
+  });
+
   it("says plainly when a node's VIP actions are shown, not applied", async () => {
     const name = await seeded();
     const { cookie } = await signIn(ADMIN);

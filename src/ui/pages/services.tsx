@@ -1,4 +1,7 @@
-/** Virtual services per director, like `ipvsadm -Ln` or HAProxy's stats page: desired vs actual. */
+/**
+ * Virtual services per director, like `ipvsadm -Ln` or HAProxy's stats page: desired vs actual,
+ * and each real server's checks with their verdicts (a server is down when any check is).
+ */
 import type { BackendsView } from "../../core/backend-status.js";
 import type { UiApi } from "../api.js";
 import { State } from "../layout.js";
@@ -10,7 +13,7 @@ export async function loadServices(api: UiApi, cluster: string): Promise<Backend
 export function ServicesMain(props: { view: BackendsView }) {
   return (
     <>
-      {props.view.services.map(({ desired, directors }) => (
+      {props.view.services.map(({ desired, checks, directors }) => (
         <section class="card" aria-label={`Virtual service ${desired.name}`}>
           <h2>
             {desired.name}{" "}
@@ -30,6 +33,30 @@ export function ServicesMain(props: { view: BackendsView }) {
               </>
             ) : null}
           </p>
+          {checks.length > 0 ? (
+            <table class="checks" aria-label={`Checks of ${desired.name}`}>
+              <thead>
+                <tr>
+                  <th scope="col">Real server</th>
+                  <th scope="col">Check</th>
+                  <th scope="col">Verdict</th>
+                </tr>
+              </thead>
+              <tbody>
+                {checks.map((c) => (
+                  <tr>
+                    <th scope="row">{c.server}</th>
+                    <td>
+                      <a href={`health?target=${encodeURIComponent(c.target)}`}>{c.check}</a>
+                    </td>
+                    <td>
+                      <State state={c.state} />
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          ) : null}
           {directors.map((d) => {
             const actual = new Map((d.actual?.servers ?? []).map((s) => [`${s.address}:${s.port}`, s]));
             return (

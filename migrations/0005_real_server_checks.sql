@@ -1,0 +1,1 @@
+ALTER TABLE `real_servers` ADD `checks` text;
