@@ -7,6 +7,7 @@
 import { performance } from "node:perf_hooks";
 import { describe, expect, it } from "vitest";
 import type { LeaseUnitSpec } from "../../src/core/command.js";
+import type { PeerMessage } from "../../src/core/peer.js";
 import type { VoteState } from "../../src/core/vote.js";
 import { client, director, NOTIFY, spec, until } from "./lease-client-harness.js";
 
@@ -26,6 +27,16 @@ function quorumSpec(leaseMs: number, extra: Partial<LeaseUnitSpec> = {}): LeaseU
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** What lb2 (priority 90, eligible) tells its peers of VI_1. */
+const lb2State = (holding: boolean, epoch: number): PeerMessage => ({
+  type: "state",
+  unit: "VI_1",
+  eligible: true,
+  priority: 90,
+  holding,
+  epoch,
+});
 
 describe("the lease client and the coordinator", () => {
   it("gives back a held unit the coordinator no longer lists, with the backup hook and the reason", async () => {
@@ -309,14 +320,7 @@ describe("the lease client and its peers", () => {
   it("reports a peer that says it holds, with how long ago it was heard", async () => {
     const c = client(director());
     c.leases.setUnits([quorumSpec(300)]);
-    await c.leases.fromPeer("lb2", {
-      type: "state",
-      unit: "VI_1",
-      eligible: true,
-      priority: 90,
-      holding: true,
-      epoch: 4,
-    });
+    await c.leases.fromPeer("lb2", lb2State(true, 4));
     const heard = performance.now();
     const reports = () =>
       c.sent
@@ -404,28 +408,14 @@ describe("the lease client without the coordinator", () => {
     let connected = true;
     const c = client(director(), { connected: () => connected });
     c.leases.setUnits([quorumSpec(3000)]);
-    await c.leases.fromPeer("lb2", {
-      type: "state",
-      unit: "VI_1",
-      eligible: true,
-      priority: 90,
-      holding: true,
-      epoch: 3,
-    });
+    await c.leases.fromPeer("lb2", lb2State(true, 3));
     const worse = client(director(), { connected: () => connected });
     worse.leases.setUnits([
       quorumSpec(3000, {
         members: quorumSpec(3000).members.map((m) => ({ ...m, priority: m.node === "lb1" ? 50 : 90 })),
       }),
     ]);
-    await worse.leases.fromPeer("lb2", {
-      type: "state",
-      unit: "VI_1",
-      eligible: true,
-      priority: 90,
-      holding: false,
-      epoch: 0,
-    });
+    await worse.leases.fromPeer("lb2", lb2State(false, 0));
     connected = false;
     // Two rounds (1 s apart) without the coordinator: neither asks.
     await sleep(2100);

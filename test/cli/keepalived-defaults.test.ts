@@ -4,11 +4,10 @@
  * defaults (keepalived.conf(5), keepalived 2.2), field by field. Where Vigil's own rule (a
  * timeout shorter than the interval) forces a change, the import must say so at that line.
  */
-import { readdirSync } from "node:fs";
-import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { importKeepalived } from "../../cli/importers/keepalived.js";
 import { parseFile, type Stmt } from "../../cli/importers/keepalived-syntax.js";
+import { caseFiles, cases } from "./keepalived-corpus.js";
 
 /** keepalived.conf(5): what holds when a file says nothing. */
 const KEEPALIVED = {
@@ -26,8 +25,6 @@ const KEEPALIVED = {
   script: { interval: 1, weight: 0 },
 };
 
-const corpus = path.join(import.meta.dirname, "keepalived");
-const cases = readdirSync(corpus).filter((d) => d !== "broken");
 const CHECKERS = ["TCP_CHECK", "HTTP_GET", "SSL_GET", "SMTP_CHECK", "MISC_CHECK"];
 
 const word = (block: Stmt[] | undefined, ...keys: string[]) => {
@@ -54,11 +51,7 @@ function keepalivedChecker(vs: Stmt, rs: Stmt, c: Stmt) {
 
 describe("imported timing and tracking, against keepalived's defaults", () => {
   it.each(cases)("%s", (name) => {
-    const dir = path.join(corpus, name);
-    const files = readdirSync(dir)
-      .filter((f) => /^lb\d+\.conf$/.test(f))
-      .sort()
-      .map((f) => path.join(dir, f));
+    const { files } = caseFiles(name);
     const { document, notes } = importKeepalived(files, { cluster: name });
     const checks = new Map((document.checks ?? []).map((c) => [c.name, c]));
     const noted = (at: Stmt["at"], text: string) =>

@@ -12,18 +12,12 @@ import { directorNames, ImportRefused, importKeepalived } from "../../cli/import
 import { ConfigSyntaxError, parseText } from "../../cli/importers/keepalived-syntax.js";
 import { type GivenTiming, type TimedKind, type Timing, vigilTiming } from "../../cli/importers/keepalived-timing.js";
 import { ClusterDocument, validateCluster } from "../../src/core/cluster.js";
-
-const corpus = path.join(import.meta.dirname, "keepalived");
-const cases = readdirSync(corpus).filter((d) => d !== "broken");
+import { caseFiles, cases, corpus } from "./keepalived-corpus.js";
 
 describe("keepalived import", () => {
   it.each(cases)("%s", (name) => {
-    const dir = path.join(corpus, name);
-    const directors = readdirSync(dir)
-      .filter((f) => /^lb\d+\.conf$/.test(f))
-      .sort()
-      .map((f) => path.join(dir, f));
-    const { document, notes } = importKeepalived(directors, { cluster: name });
+    const { dir, files } = caseFiles(name);
+    const { document, notes } = importKeepalived(files, { cluster: name });
     expect(document).toEqual(JSON.parse(readFileSync(path.join(dir, "expected.json"), "utf8")));
     // Paths relative to the case, in the note's place and in its text (the other director's file).
     const listed = notes.map(
