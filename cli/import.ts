@@ -4,7 +4,8 @@ import { ClusterDocument, type ClusterDocumentInput } from "../src/core/cluster.
 import { formatPath } from "../src/core/errors.js";
 import { ApiError } from "./client.js";
 import { importHaproxy } from "./importers/haproxy.js";
-import { importKeepalived, type Note } from "./importers/keepalived.js";
+import { importKeepalived } from "./importers/keepalived.js";
+import type { Note } from "./importers/keepalived-notes.js";
 
 type Print = (line: string) => void;
 

@@ -11,7 +11,7 @@ import * as cmd from "./commands.js";
 import { UsageError } from "./commands.js";
 import { installHosts, renderTable } from "./hosts-install.js";
 import { importCommand, importHaproxyCommand } from "./import.js";
-import { ImportRefused } from "./importers/keepalived.js";
+import { ImportRefused } from "./importers/keepalived-notes.js";
 import { ConfigReadError, ConfigSyntaxError } from "./importers/keepalived-syntax.js";
 import { type InstallHost, InventoryError, inventoryHosts, parseHostWord } from "./inventory.js";
 

@@ -9,7 +9,7 @@
 import { readFileSync } from "node:fs";
 import type { CheckInput, ClusterDocumentInput, RealServerInput } from "../../src/core/cluster.js";
 import type { Scheduler } from "../../src/core/vocabulary.js";
-import type { Note } from "./keepalived.js";
+import type { Note } from "./keepalived-notes.js";
 import { ConfigSyntaxError, type Where } from "./keepalived-syntax.js";
 
 interface Section {

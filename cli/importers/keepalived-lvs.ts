@@ -4,6 +4,7 @@
  * under it unless they set their own, as in keepalived.
  */
 import type { RealServerInput } from "../../src/core/cluster.js";
+import { checksOf } from "../../src/core/virtual-service.js";
 import { PROTOCOLS, SCHEDULERS } from "../../src/core/vocabulary.js";
 import {
   type CheckDraft,
@@ -15,6 +16,7 @@ import {
   num,
   type ServiceDraft,
 } from "./keepalived-drafts.js";
+import { type Notebook, where } from "./keepalived-notes.js";
 import type { Stmt, Where } from "./keepalived-syntax.js";
 import { type GivenTiming, type TimedKind, vigilTiming } from "./keepalived-timing.js";
 
@@ -196,4 +198,60 @@ function checker(s: Stmt, rs: RealServerInput, inherited: Written, node: string,
   const what =
     type === "script" ? (check.exec?.path.split("/").pop() ?? "script") : String(check.connectPort ?? rs.port);
   return ctx.check(check, `${type}-${what}`, node);
+}
+
+/** The same virtual_server on a later director: every setting and real server compared. */
+export function sameService(kept: LocalService, local: LocalService, book: Notebook): void {
+  const service = `virtual_server ${kept.fwmark !== undefined ? `fwmark ${kept.fwmark}` : `${kept.address} ${kept.port}`}`;
+  const fields = [
+    "scheduler",
+    "forwarding",
+    "protocol",
+    "persistence",
+    "sorryServer",
+    "minHealthy",
+    "inhibitOnFailure",
+  ] as const;
+  const said = (vs: LocalService, f: (typeof fields)[number]) =>
+    vs[f] === undefined ? "(not set)" : typeof vs[f] === "object" ? JSON.stringify(vs[f]) : String(vs[f]);
+  for (const f of fields) {
+    book.first(`${service} ${f}`, said(kept, f), fieldAt(kept, f));
+    book.agree(`${service} ${f}`, said(local, f), fieldAt(local, f));
+  }
+  const byName = new Map(local.realServers.map((rs) => [rs.name, rs]));
+  for (const rs of kept.realServers) {
+    const other = byName.get(rs.name);
+    if (!other) {
+      book.note(local.at, `${service}: real_server ${rs.address} ${rs.port} is only at ${where(rs.at)}; kept`);
+      continue;
+    }
+    const checks = (x: ServerDraft) => checksOf(x).join(", ") || "(none)";
+    for (const [f, value] of [
+      ["weight", (x: ServerDraft) => String(x.weight ?? 1)],
+      ["checks", checks],
+    ] as const) {
+      book.first(`${service} real_server ${rs.name} ${f}`, value(rs), rs.at);
+      book.agree(`${service} real_server ${rs.name} ${f}`, value(other), other.at);
+    }
+  }
+  const keptNames = new Set(kept.realServers.map((rs) => rs.name));
+  for (const rs of local.realServers)
+    if (!keptNames.has(rs.name)) {
+      book.note(rs.at, `${service}: real_server ${rs.address} ${rs.port} is only in this file; added`);
+      kept.realServers.push(rs);
+    }
+}
+
+function fieldAt(vs: LocalService, field: string): Where {
+  const words: Record<string, string[]> = {
+    scheduler: ["lb_algo", "lvs_sched"],
+    forwarding: ["lb_kind", "lvs_method"],
+    protocol: ["protocol"],
+    persistence: ["persistence_timeout", "persistence_granularity"],
+    sorryServer: ["sorry_server"],
+    minHealthy: ["quorum"],
+    inhibitOnFailure: ["inhibit_on_failure"],
+  };
+  for (const w of words[field] ?? []) if (vs.fields[w]) return vs.fields[w];
+  return vs.at;
 }

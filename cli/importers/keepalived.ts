@@ -10,23 +10,11 @@ import type { ClusterDocumentInput, SyncGroupInput, VirtualServiceInput } from "
 import { checksOf } from "../../src/core/virtual-service.js";
 import { DEFAULT_PEER_PORT } from "../../src/core/vocabulary.js";
 import { type CheckDraft, exec, type Group, ident, NOTIFY, type Notify, num, toCheck } from "./keepalived-drafts.js";
-import { type LocalService, readVirtualServer, type ServerDraft } from "./keepalived-lvs.js";
+import { type LocalService, readVirtualServer, type ServerDraft, sameService } from "./keepalived-lvs.js";
+import { ImportRefused, type Note, Notebook } from "./keepalived-notes.js";
 import { parseFile, type Stmt, type Where } from "./keepalived-syntax.js";
+
 import { vigilTiming } from "./keepalived-timing.js";
-
-export interface Note {
-  at: Where;
-  message: string;
-}
-
-export const where = (at: Where) => `${at.file}:${at.line}`;
-
-/** Two directors' files that cannot become one cluster; each reason names both places. */
-export class ImportRefused extends Error {
-  constructor(readonly reasons: Note[]) {
-    super(reasons.map((r) => `${where(r.at)}: ${r.message}`).join("\n"));
-  }
-}
 
 /** A track_script entry, its weight settled once every vrrp_script is known. */
 type Track = { check: string; weight?: number; at: Where };
@@ -58,8 +46,7 @@ export function directorNames(directors: { file: string; routerId?: string | und
 }
 
 export class Importer {
-  readonly notes: Note[] = [];
-  readonly refusals: Note[] = [];
+  readonly book = new Notebook();
   private readonly nodes: { name: string; address: string }[] = [];
   private readonly checks = new Map<string, CheckDraft>();
   /** vrrp_script name -> its weight, for track_script entries that give none. */
@@ -67,29 +54,12 @@ export class Importer {
   private readonly groups = new Map<string, GroupDraft>();
   private readonly syncGroups = new Map<string, SyncDraft>();
   private readonly services = new Map<string, LocalService>();
-  /** What the first director to say it said, and where: `what` -> value. */
-  private readonly said = new Map<string, { value: string; at: Where }>();
-
-  /** A note; the same one twice (a file both directors include) is said once. */
   private note(at: Where, message: string): void {
-    const same = (n: Note) => n.message === message && n.at.file === at.file && n.at.line === at.line;
-    if (!this.notes.some(same)) this.notes.push({ at, message });
+    this.book.note(at, message);
   }
 
-  /**
-   * The first director's word on something the cluster has once. A later director that says
-   * otherwise gets a note naming both places, or, with `refuse`, the merge is refused.
-   */
   private agree(what: string, value: string, at: Where, refuse?: string): void {
-    const first = this.said.get(what);
-    if (!first) {
-      this.said.set(what, { value, at });
-      return;
-    }
-    if (first.value === value) return;
-    const both = `${what} is ${value} here but ${first.value} at ${where(first.at)}`;
-    if (refuse) this.refusals.push({ at, message: `${both}: ${refuse}` });
-    else this.note(at, `${both}; Vigil has one for the cluster: ${first.value} kept`);
+    this.book.agree(what, value, at, refuse);
   }
 
   /** One director's keepalived.conf, already parsed (its includes followed). */
@@ -374,49 +344,7 @@ export class Importer {
     if (!local) return;
     const kept = this.services.get(local.name);
     if (!kept) this.services.set(local.name, local);
-    else this.sameService(kept, local);
-  }
-
-  /** The same virtual_server on a later director: every setting and real server compared. */
-  private sameService(kept: LocalService, local: LocalService): void {
-    const service = `virtual_server ${kept.fwmark !== undefined ? `fwmark ${kept.fwmark}` : `${kept.address} ${kept.port}`}`;
-    const fields = [
-      "scheduler",
-      "forwarding",
-      "protocol",
-      "persistence",
-      "sorryServer",
-      "minHealthy",
-      "inhibitOnFailure",
-    ] as const;
-    const said = (vs: LocalService, f: (typeof fields)[number]) =>
-      vs[f] === undefined ? "(not set)" : typeof vs[f] === "object" ? JSON.stringify(vs[f]) : String(vs[f]);
-    for (const f of fields) {
-      this.said.set(`${service} ${f}`, { value: said(kept, f), at: fieldAt(kept, f) });
-      this.agree(`${service} ${f}`, said(local, f), fieldAt(local, f));
-    }
-    const byName = new Map(local.realServers.map((rs) => [rs.name, rs]));
-    for (const rs of kept.realServers) {
-      const other = byName.get(rs.name);
-      if (!other) {
-        this.note(local.at, `${service}: real_server ${rs.address} ${rs.port} is only at ${where(rs.at)}; kept`);
-        continue;
-      }
-      const checks = (x: ServerDraft) => checksOf(x).join(", ") || "(none)";
-      for (const [f, value] of [
-        ["weight", (x: ServerDraft) => String(x.weight ?? 1)],
-        ["checks", checks],
-      ] as const) {
-        this.said.set(`${service} real_server ${rs.name} ${f}`, { value: value(rs), at: rs.at });
-        this.agree(`${service} real_server ${rs.name} ${f}`, value(other), other.at);
-      }
-    }
-    const keptNames = new Set(kept.realServers.map((rs) => rs.name));
-    for (const rs of local.realServers)
-      if (!keptNames.has(rs.name)) {
-        this.note(rs.at, `${service}: real_server ${rs.address} ${rs.port} is only in this file; added`);
-        kept.realServers.push(rs);
-      }
+    else sameService(kept, local, this.book);
   }
 
   /** The check with these settings: one per distinct settings, named for what it checks. */
@@ -515,20 +443,6 @@ export class Importer {
   }
 }
 
-function fieldAt(vs: LocalService, field: string): Where {
-  const words: Record<string, string[]> = {
-    scheduler: ["lb_algo", "lvs_sched"],
-    forwarding: ["lb_kind", "lvs_method"],
-    protocol: ["protocol"],
-    persistence: ["persistence_timeout", "persistence_granularity"],
-    sorryServer: ["sorry_server"],
-    minHealthy: ["quorum"],
-    inhibitOnFailure: ["inhibit_on_failure"],
-  };
-  for (const w of words[field] ?? []) if (vs.fields[w]) return vs.fields[w];
-  return vs.at;
-}
-
 /** What an imported notify hook is run as: Vigil appends the group, the state and the epoch. */
 function hookNote(key: string, hook: { path: string; args: string[] }, group: string, state: string): string {
   return `${key}: runs as ${[hook.path, ...hook.args].join(" ")} ${group} ${state} EPOCH (Vigil appends the group, the state and the lease epoch), and only if the agent's allowlist names ${hook.path}`;
@@ -551,14 +465,14 @@ export function importKeepalived(
     const rid = p.routerId?.args[0];
     if (p.routerId && rid && ident(rid) !== name) {
       const others = parsed.filter((o) => o !== p && o.routerId?.args[0] === rid).map((o) => o.file);
-      importer.notes.push({
+      importer.book.notes.push({
         at: p.routerId.at,
         message: `router_id ${rid} is also the router_id of ${others.join(", ")}: this director is named ${name}, from its file name`,
       });
     }
     importer.addDirector(p.file, p.stmts, name, options.addresses?.[name]);
   });
-  if (importer.refusals.length > 0) throw new ImportRefused(importer.refusals);
+  if (importer.book.refusals.length > 0) throw new ImportRefused(importer.book.refusals);
   const document = importer.document(options.cluster);
-  return { document, notes: importer.notes };
+  return { document, notes: importer.book.notes };
 }
