@@ -107,10 +107,7 @@ export async function open(
   // Only now, with the bytes authenticated, is the payload parsed.
   let parsed: z.ZodSafeParseResult<Envelope>;
   try {
-    // Only what seal() makes is read: strict UTF-8, and a byte order mark kept (so not JSON).
-    parsed = Envelope.safeParse(
-      JSON.parse(new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(fromBase64url(payload))),
-    );
+    parsed = Envelope.safeParse(signedJson(payload));
   } catch (err) {
     return refuse("BAD_MESSAGE", `unreadable payload: ${(err as Error).message}`);
   }
@@ -129,6 +126,14 @@ export async function open(
   const seen = cursor.epochs[group] ?? 0;
   if (e.epoch < seen) return refuse("STALE_EPOCH", `epoch ${e.epoch} of ${group} is older than ${seen}`);
   return { ok: true, envelope: e, cursor: { seq: e.seq, epochs: { ...cursor.epochs, [group]: e.epoch } } };
+}
+
+/**
+ * A signed payload's JSON, read only as the sealing side writes it: base64url of strict UTF-8,
+ * with a byte order mark kept (so not JSON). Throws what was wrong.
+ */
+export function signedJson(payload: string): unknown {
+  return JSON.parse(new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(fromBase64url(payload)));
 }
 
 /** Whether `signature` is the key's Ed25519 signature of `text`: not for a signature that is not base64url, nor a key that cannot verify Ed25519. */

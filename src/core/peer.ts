@@ -11,8 +11,8 @@
  * uses again. The checks keep stale traffic out of the logs and the state.
  */
 import { z } from "zod";
-import { fromBase64url, toBase64url } from "./base64url.js";
-import { CLOCK_SKEW_MS, verifies } from "./envelope.js";
+import { toBase64url } from "./base64url.js";
+import { CLOCK_SKEW_MS, signedJson, verifies } from "./envelope.js";
 import { Ident } from "./primitives.js";
 
 const Epoch = z.number().int().nonnegative();
@@ -93,9 +93,7 @@ export async function openPeer(
   if (!(await verifies(key, signature, `p1.${from}.${payload}`))) return refuse(`bad signature from ${from}`);
   let parsed: z.ZodSafeParseResult<PeerFrame>;
   try {
-    parsed = PeerFrame.safeParse(
-      JSON.parse(new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(fromBase64url(payload))),
-    );
+    parsed = PeerFrame.safeParse(signedJson(payload));
   } catch (err) {
     return refuse(`unreadable payload from ${from}: ${(err as Error).message}`);
   }

@@ -109,7 +109,7 @@ describe("peer frames", () => {
     expect(claims).toEqual({ ok: false, reason: "frame signed by lb1 claims to be from lb3" });
   });
 
-  it("refuses non-UTF-8 inside a string, and says which field is malformed", async () => {
+  it("refuses non-UTF-8 inside a string or a byte order mark, and says which field is malformed", async () => {
     const key = (await lb1).privateKey;
     const sign = async (bytes: Uint8Array) => {
       const signed = `p1.lb1.${toBase64url(bytes)}`;
@@ -120,6 +120,10 @@ describe("peer frames", () => {
     json[json.indexOf("#".charCodeAt(0))] = 0xff;
     const invalid = await opened(await sign(json));
     expect(invalid.ok === false && invalid.reason).toMatch(/^unreadable payload from lb1: ./);
+    // A byte order mark is not what sealPeer writes: refused as the envelope refuses it.
+    const bom = new Uint8Array([0xef, 0xbb, 0xbf, ...new TextEncoder().encode(JSON.stringify(frame()))]);
+    const marked = await opened(await sign(bom));
+    expect(marked.ok === false && marked.reason).toMatch(/^unreadable payload from lb1: ./);
     const malformed = await opened(await sign(new TextEncoder().encode(JSON.stringify({ ...frame(), seq: -1 }))));
     expect(malformed).toEqual({ ok: false, reason: "malformed frame from lb1: Too small: expected number to be >=0" });
   });
