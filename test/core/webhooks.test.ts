@@ -133,4 +133,16 @@ describe("afterDelivery", () => {
     expect(retryAfterSeconds("Thu, 01 Jan 1970 00:00:30 GMT", 10_000)).toBe(20);
     expect(retryAfterSeconds("Thu, 01 Jan 1970 00:00:30 GMT", 60_000)).toBe(0);
   });
+
+  it.each<[string, number | null]>([
+    ["Thursday, 01-Jan-70 00:00:30 GMT", 30],
+    ["Thu Jan  1 00:00:30 1970", 30],
+    ["in 120", null],
+    ["120 seconds", null],
+    ["2026-12-05T10:00:00Z", null],
+    ["Thu, 01 Jan 1970 00:00:30", null],
+    ["Xyz, 01 Jan 1970 00:00:30 GMT", null],
+  ])("reads the Retry-After %j as %j", (header, seconds) => {
+    expect(retryAfterSeconds(header, 0)).toBe(seconds);
+  });
 });
