@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { Check } from "../../src/core/check.js";
 import { judgeHttp } from "../../src/core/checks/http/judge.js";
-import { connectionFailure } from "../../src/core/checks/judging.js";
-import { smtpReply } from "../../src/core/checks/smtp/judge.js";
+import { connectionFailure, slowness } from "../../src/core/checks/judging.js";
+import { judgeSmtpStep, SMTP_STEPS, smtpReply } from "../../src/core/checks/smtp/judge.js";
 import { judgeTcpReply } from "../../src/core/checks/tcp/judge.js";
 
 const http = (extra: object) =>
@@ -64,6 +64,34 @@ describe("judgeTcpReply and smtpReply", () => {
     expect(smtpReply("250-mx\r\n250-PIPELINING\r\n")).toBeNull();
     expect(smtpReply("250-mx\r\n250 SIZE 1000\r\n")).toEqual({ code: 250, line: "250 SIZE 1000" });
     expect(smtpReply("554 no")).toBeNull();
+    // A code alone on its line is a last line; a code glued to text is not a reply.
+    expect(smtpReply("250\r\n")).toEqual({ code: 250, line: "250" });
+    expect(smtpReply("x250 ok\r\n2500 no\r\n")).toBeNull();
+  });
+
+  it("judges each SMTP step by the code keepalived's SMTP_CHECK expects", () => {
+    const [banner, ehlo, quit] = SMTP_STEPS;
+    expect(SMTP_STEPS.map((s) => [s.step, s.expect])).toEqual([
+      ["banner", 220],
+      ["EHLO", 250],
+      ["QUIT", 221],
+    ]);
+    expect(judgeSmtpStep(banner, { code: 220, line: "220 mx" })).toBeNull();
+    expect(judgeSmtpStep(ehlo, { code: 550, line: "550 go away" })).toBe("EHLO answered 550 go away");
+    expect(judgeSmtpStep(quit, { code: 250, line: `250 ${"x".repeat(100)}` })).toBe(
+      `QUIT answered 250 ${"x".repeat(75)}…`,
+    );
+  });
+});
+
+describe("slowness", () => {
+  it.each<[number | undefined, number, string, string | null]>([
+    [undefined, 99_000, "up", null],
+    [0.5, 500, "up", null],
+    [0.5, 500.4, "degraded", "slow: 500 ms"],
+    [0.5, 20, "up", null],
+  ])("with a limit of %s s, %s ms is %s", (limit, ms, state, reason) => {
+    expect(slowness(limit, ms)).toEqual({ state, reason, latencyMs: ms });
   });
 });
 
@@ -75,7 +103,25 @@ describe("connectionFailure", () => {
       "TLS peer's certificate is not trusted; reason = self signed certificate",
       "certificate: TLS peer's certificate is not trusted; reason = self signed certificate",
     ],
+    ["connect timed out", "timeout"],
+    ["read timedout", "timeout"],
+    ["socket time out", "timeout"],
+    ["unable to verify the first certificate", "certificate: unable to verify the first certificate"],
+    ["self-signed chain", "certificate: self-signed chain"],
+    ["x509: unknown authority", "certificate: x509: unknown authority"],
+    ["TLS handshake failed", "tls: TLS handshake failed"],
+    ["ssl alert 40", "tls: ssl alert 40"],
+    ["socket hang up", "socket hang up"],
   ])("%s -> %s", (message, reason) => {
     expect(connectionFailure(new Error(message))).toBe(reason);
+  });
+
+  it("reads a thrown value that is not an Error, and cuts long messages with an ellipsis", () => {
+    expect(connectionFailure("ECONNREFUSED")).toBe("refused");
+    expect(connectionFailure("y".repeat(160))).toBe("y".repeat(160));
+    expect(connectionFailure("y".repeat(161))).toBe(`${"y".repeat(159)}…`);
+    expect(connectionFailure(`handshake ${"z".repeat(200)}`)).toBe(
+      `tls: ${`handshake ${"z".repeat(200)}`.slice(0, 119)}…`,
+    );
   });
 });
