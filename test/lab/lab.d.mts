@@ -36,6 +36,7 @@ export class Lab {
   signal(child: ChildProcess, signal?: NodeJS.Signals, waitMs?: number): Promise<void>;
   startServer(node: string): void;
   stopServer(node: string): Promise<void>;
+  serving(node: string): boolean;
   startClient(): { t: number; who?: string; error?: string }[];
   stopClient(): Promise<void>;
   holders(directors: string[]): Promise<string[]>;

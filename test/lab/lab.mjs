@@ -154,6 +154,11 @@ export class Lab {
     this.servers.set(node, this.spawn(node, [process.execPath, path.join(here, "name-server.mjs"), node, "80"]));
   }
 
+  /** Whether a node's web server, started by startServer, is running. */
+  serving(node) {
+    return this.servers.has(node);
+  }
+
   async stopServer(node) {
     const child = this.servers.get(node);
     if (child) await this.signal(child);
