@@ -258,11 +258,13 @@ export class LeaseKeeper {
    * coordinator does not hear it (it is believed only while reported, and expires otherwise):
    * a holder cut off from the coordinator keeps its majority through its peers, a revoke would
    * not reach it, and a coordinator that stalled a moment must not take its own deafness for
-   * the holder's silence.
+   * the holder's silence. A holder giving the unit up (`leaving`) is not live for being it: the
+   * standby is offered the unit at once, not a TTL later.
    */
-  private candidatesOf(unit: LeaseUnit, now: number): CandidateView[] {
+  private candidatesOf(unit: LeaseUnit, now: number, leaving: string | null = null): CandidateView[] {
     const window = unit.config.ttlMs + unit.config.graceMs;
-    const holder = this.states.get(unit.name)?.holder ?? null;
+    const current = this.states.get(unit.name)?.holder ?? null;
+    const holder = current === leaving ? null : current;
     return candidates(
       unit,
       (node) => ({
@@ -279,15 +281,21 @@ export class LeaseKeeper {
     const unit = this.units.get(name);
     if (!unit) return;
     const before = this.states.get(name) ?? initialLease(now);
+    // The holder's own release under its epoch (the reducer's rule): it is leaving.
+    const leaving =
+      input.type === "release" && input.node === before.holder && input.epoch === before.holderEpoch
+        ? input.node
+        : null;
     const fresh = step(
       before,
-      { type: "candidates", candidates: this.candidatesOf(unit, now).map(({ reasons: _, ...c }) => c) },
+      { type: "candidates", candidates: this.candidatesOf(unit, now, leaving).map(({ reasons: _, ...c }) => c) },
       now,
       unit.config,
     );
     const out = step(fresh.state, input, now, unit.config);
     const state = out.state;
-    const effects = [...fresh.effects, ...out.effects];
+    // No revoke for a holder that is giving the unit back anyway.
+    const effects = [...fresh.effects, ...out.effects].filter((e) => !(e.type === "revoke" && e.node === leaving));
     if (JSON.stringify(durable(state)) !== JSON.stringify(durable(before))) this.save(name, state);
     this.states.set(name, state);
     // Stored first; only now does anything leave.
