@@ -258,13 +258,11 @@ export class LeaseKeeper {
    * coordinator does not hear it (it is believed only while reported, and expires otherwise):
    * a holder cut off from the coordinator keeps its majority through its peers, a revoke would
    * not reach it, and a coordinator that stalled a moment must not take its own deafness for
-   * the holder's silence. A holder giving the unit up (`leaving`) is not live for being it: the
-   * standby is offered the unit at once, not a TTL later.
+   * the holder's silence.
    */
-  private candidatesOf(unit: LeaseUnit, now: number, leaving: string | null = null): CandidateView[] {
+  private candidatesOf(unit: LeaseUnit, now: number): CandidateView[] {
     const window = unit.config.ttlMs + unit.config.graceMs;
-    const current = this.states.get(unit.name)?.holder ?? null;
-    const holder = current === leaving ? null : current;
+    const holder = this.states.get(unit.name)?.holder ?? null;
     return candidates(
       unit,
       (node) => ({
@@ -281,21 +279,15 @@ export class LeaseKeeper {
     const unit = this.units.get(name);
     if (!unit) return;
     const before = this.states.get(name) ?? initialLease(now);
-    // The holder's own release under its epoch (the reducer's rule): it is leaving.
-    const leaving =
-      input.type === "release" && input.node === before.holder && input.epoch === before.holderEpoch
-        ? input.node
-        : null;
     const fresh = step(
       before,
-      { type: "candidates", candidates: this.candidatesOf(unit, now, leaving).map(({ reasons: _, ...c }) => c) },
+      { type: "candidates", candidates: this.candidatesOf(unit, now).map(({ reasons: _, ...c }) => c) },
       now,
       unit.config,
     );
     const out = step(fresh.state, input, now, unit.config);
     const state = out.state;
-    // No revoke for a holder that is giving the unit back anyway.
-    const effects = [...fresh.effects, ...out.effects].filter((e) => !(e.type === "revoke" && e.node === leaving));
+    const effects = [...fresh.effects, ...out.effects];
     if (JSON.stringify(durable(state)) !== JSON.stringify(durable(before))) this.save(name, state);
     this.states.set(name, state);
     // Stored first; only now does anything leave.
