@@ -29,6 +29,8 @@ interface Attachment {
   nonce: string;
   authenticated: boolean;
   connectedAt: number;
+  /** The agent's clock less ours, read from its hello (0 until then). */
+  offsetMs?: number;
 }
 
 export class NotConnected extends Error {}
@@ -39,8 +41,11 @@ export interface ChannelHooks {
   record(event: EventDraft): void;
   /** A node's agent authenticated, or its last connection ended. */
   presence(node: string, online: boolean): Promise<void>;
-  /** A signed message from an agent that is not an ack (lease requests, releases, votes). */
-  message(node: string, envelope: Envelope): Promise<void>;
+  /**
+   * A signed message from an agent that is not an ack (lease requests, releases, votes), and
+   * how long ago it was issued by our clock (the agent's clock offset taken out).
+   */
+  message(node: string, envelope: Envelope, ageMs: number): Promise<void>;
 }
 
 export class AgentChannel {
@@ -150,20 +155,26 @@ export class AgentChannel {
         return;
       }
       this.supersede(att.node, ws);
-      ws.serializeAttachment({ ...att, authenticated: true } satisfies Attachment);
       const now = Date.now();
+      // Its clock less ours (the hello's one-way trip makes it read a little behind).
+      const offsetMs = opened.envelope.issuedAt - now;
+      ws.serializeAttachment({ ...att, authenticated: true, offsetMs } satisfies Attachment);
       // The agent learns it was accepted (it resets its backoff then) and our time, to see its clock
       // offset; before any command, which setOnline may send.
       ws.send(JSON.stringify({ t: "accepted", at: now }));
-      // Its clock less ours (the hello's one-way trip makes it read a little behind).
-      await this.setOnline(att, true, opened.envelope.issuedAt - now, command.hostActions ?? "apply");
+      await this.setOnline(att, true, offsetMs, command.hostActions ?? "apply");
       if (command.pinned) await this.rotateKeys(att.node, command.pinned);
       return;
     }
     if (command.type === "ack") {
       this.counted[command.ok ? "acked" : "failed"] += 1;
       this.pending.get(command.of)?.({ ok: command.ok, error: command.error, result: command.result });
-    } else await this.hooks.message(att.node, opened.envelope);
+    } else
+      await this.hooks.message(
+        att.node,
+        opened.envelope,
+        Date.now() - (opened.envelope.issuedAt - (att.offsetMs ?? 0)),
+      );
   }
 
   /**

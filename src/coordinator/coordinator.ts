@@ -60,7 +60,7 @@ export class Coordinator extends DurableObject<Env> implements CoordinatorRpc {
     this.channel = new AgentChannel(ctx, name, env.DB, env.VIGIL_COORDINATOR_KEY, {
       record,
       presence: (node, online) => this.presence(node, online),
-      message: (node, envelope) => this.agentMessage(node, envelope),
+      message: (node, envelope, ageMs) => this.agentMessage(node, envelope, ageMs),
     });
     this.leaseKeeper = new LeaseKeeper(sql, {
       post: (node, command, epoch) => this.channel.post(node, command, epoch),
@@ -238,7 +238,7 @@ export class Coordinator extends DurableObject<Env> implements CoordinatorRpc {
   }
 
   /** Lease requests and releases, the votes of the agent's own checks, and programs it refused. */
-  private async agentMessage(node: string, envelope: Envelope): Promise<void> {
+  private async agentMessage(node: string, envelope: Envelope, ageMs: number): Promise<void> {
     const command = envelope.command;
     const now = Date.now();
     if (command.type === "votes") {
@@ -267,7 +267,14 @@ export class Coordinator extends DurableObject<Env> implements CoordinatorRpc {
     await this.takeConfig();
     if (command.type === "lease.request") {
       const { epoch, holding, holder, promises } = command;
-      await this.leaseKeeper.request(node, command.group, envelope.id, { epoch, holding, holder, promises }, now);
+      await this.leaseKeeper.request(
+        node,
+        command.group,
+        envelope.id,
+        { epoch, holding, holder, promises },
+        now,
+        ageMs,
+      );
     } else if (command.type === "lease.released")
       await this.leaseKeeper.released(node, command.group, command.leaseEpoch, now);
     await this.settle();

@@ -113,15 +113,26 @@ export class LeaseKeeper {
     return [...this.units.values()].filter((u) => u.members.some((m) => m.node === node));
   }
 
-  /** A member's lease.request: what it knows of the unit, and (epoch > 0) a request for this voter's promise. */
+  /**
+   * A member's lease.request: what it knows of the unit, and (epoch > 0) a request for this
+   * voter's promise. One issued longer ago than the TTL is not taken: the agent would find a
+   * promise answering it already run out, and it may be the last words of an agent that has
+   * since died, held up in a cut network (they must not make that node live, or win it the lease).
+   */
   async request(
     node: string,
     unit: string,
     requestId: string,
     report: Report & { promises: { voter: string; remainingMs: number }[] },
     now: number,
+    ageMs = 0,
   ): Promise<void> {
-    if (!this.units.get(unit)?.members.some((m) => m.node === node)) return;
+    const known = this.units.get(unit);
+    if (!known?.members.some((m) => m.node === node)) return;
+    if (ageMs > known.config.ttlMs) {
+      console.warn(`coordinator: ${unit}: not taking ${node}'s lease request ${requestId}: issued ${ageMs} ms ago`);
+      return;
+    }
     this.asked.set(`${unit} ${node}`, now);
     if (report.holding) this.promised.set(unit, { holder: node, at: now, promises: report.promises });
     const { promises: _, ...said } = report;

@@ -279,9 +279,10 @@ export class VigilLab {
     return Date.now() - begun;
   }
 
+  /** Stops everything; the logs and agent state stay in `dir` when VIGIL_LAB_KEEP is set. */
   async stop() {
     await this.lab.down();
     this.checkout?.remove();
-    rmSync(this.dir, { recursive: true, force: true });
+    if (!process.env.VIGIL_LAB_KEEP) rmSync(this.dir, { recursive: true, force: true });
   }
 }

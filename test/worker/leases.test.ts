@@ -122,6 +122,19 @@ describe("leases through the coordinator", () => {
     await expect.poll(async () => (await leases(cluster))[0]).toMatchObject({ holder: "lb2", epoch: 2 });
   });
 
+  it("takes no lease request issued longer ago than the TTL: a dead agent's last words held up in a cut network win nothing", async () => {
+    const { cluster, lb1, lb2 } = await directorPair();
+    // lb1 (priority 100) asks under epoch 1, but 1.5 s ago (the TTL is 1 s); lb2 (50) asks now.
+    await lb1.lease("VI_1", 1, false, 1500);
+    await lb2.lease("VI_1", 0);
+    const offer = await lb2.next("lease.offer");
+    await lb2.lease("VI_1", offer.epoch + 1);
+    expect((await lb2.next("vip.claim")).command).toMatchObject({ leaseEpoch: offer.epoch + 1 });
+    expect(lb1.received.filter((e) => e.command.type === "vip.claim" || e.command.type === "lease.offer")).toEqual([]);
+    const [lease] = await leases(cluster);
+    expect(lease.members.find((m: { node: string }) => m.node === "lb1")).toMatchObject({ eligible: false });
+  });
+
   it("promises nobody else while a silent holder's promise and the grace last", async () => {
     const { cluster, lb1, lb2 } = await directorPair();
     await lb1.lease("VI_1", 1);

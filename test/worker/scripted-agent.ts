@@ -62,16 +62,17 @@ export class ScriptedAgent {
   /** Frames leave in the order of their seq, however many are sent at once. */
   private sending: Promise<unknown> = Promise.resolve();
 
-  send(command: Command, epoch = 0): Promise<string> {
-    const sent = this.sending.then(() => this.sendNow(command, epoch));
+  /** `agedMs`: signed as if issued that long ago (a frame held up in the network). */
+  send(command: Command, epoch = 0, agedMs = 0): Promise<string> {
+    const sent = this.sending.then(() => this.sendNow(command, epoch, agedMs));
     this.sending = sent.catch(() => undefined);
     return sent;
   }
 
-  private async sendNow(command: Command, epoch: number): Promise<string> {
+  private async sendNow(command: Command, epoch: number, agedMs: number): Promise<string> {
     this.seq += 1;
     const id = `${this.name}-${this.seq}`;
-    const now = Date.now();
+    const now = Date.now() - agedMs;
     this.ws.send(
       await seal(
         {
@@ -96,7 +97,7 @@ export class ScriptedAgent {
    * A lease.request as the agent sends it: asking the coordinator's promise under `epoch` (0:
    * only reporting), and saying whether it holds the unit (then with the coordinator's promise).
    */
-  lease(group: string, epoch: number, holding = false): Promise<string> {
+  lease(group: string, epoch: number, holding = false, agedMs = 0): Promise<string> {
     // Under the highest epoch seen for the group, as the agent's inbox does.
     const seen = Math.max(
       0,
@@ -112,6 +113,7 @@ export class ScriptedAgent {
         promises: holding ? [{ voter: "@coordinator", remainingMs: 500 }] : [],
       },
       seen,
+      agedMs,
     );
   }
 
