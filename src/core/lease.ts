@@ -162,7 +162,17 @@ export function step(
       break;
     case "release":
       s = { ...s, voter: released(s.voter, { candidate: input.node, epoch: input.epoch }) };
-      if (input.node === s.holder && input.epoch === s.holderEpoch) lose(false);
+      if (input.node === s.holder && input.epoch === s.holderEpoch) {
+        lose(false);
+        // It gave the unit up: not a candidate until it asks anew (the next candidates say so),
+        // so the unit goes to the next one now, whatever else the holder's agent did first.
+        const { [input.node]: _, ...since } = s.eligibleSince;
+        s = {
+          ...s,
+          candidates: s.candidates.map((c) => (c.node === input.node ? { ...c, eligible: false } : c)),
+          eligibleSince: since,
+        };
+      }
       break;
     case "request":
       s = learn(s, input, now, effects);

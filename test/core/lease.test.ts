@@ -110,6 +110,33 @@ describe("the coordinator as a voter", () => {
     expect(state).toMatchObject({ holder: "lb2", holderEpoch: 2, target: "lb2" });
   });
 
+  it("offers the unit to the next member once its holder released it, even with the holder still a candidate", () => {
+    // The holder's agent stops: its connection's end may be seen before its release, while it
+    // is still the holder (so still a live candidate). Its release alone moves the unit on.
+    const { state } = run([
+      [0, { type: "candidates", candidates: both(100, 50) }],
+      [0, ask("lb1", 1, true)],
+      [100, { type: "candidates", candidates: both(100, 50) }],
+      [150, { type: "release", node: "lb1", epoch: 1 }],
+    ]);
+    expect(state).toMatchObject({ holder: null, last: "lb1" });
+    expect(desiredHolder(state, 150, config)).toBe("lb2");
+    expect(offerable(state, "lb2", 150, config)).toBe(true);
+    // Asking anew makes it a candidate again: with preemption it is then the one to hold.
+    const back = step(state, { type: "candidates", candidates: both(100, 50) }, 200, config);
+    expect(desiredHolder(back.state, 200, config)).toBe("lb1");
+  });
+
+  it("keeps a member that released a unit it did not hold a candidate", () => {
+    const { state } = run([
+      [0, { type: "candidates", candidates: both(100, 50) }],
+      [0, ask("lb1", 1, true)],
+      [100, { type: "release", node: "lb2", epoch: 1 }],
+    ]);
+    expect(state.candidates).toEqual(both(100, 50));
+    expect(state.holder).toBe("lb1");
+  });
+
   it("asks a holder that keeps renewing after a revoke again, and promises it nothing", () => {
     const { effects } = run([
       [0, { type: "candidates", candidates: both(100, 50) }],
