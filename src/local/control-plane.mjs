@@ -6,7 +6,8 @@
  */
 import { spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { chmodSync, existsSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, openSync, readFileSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -49,9 +50,34 @@ async function listening(url) {
 }
 
 /**
+ * A loopback port free now, for wrangler's inspector: its own choice probes 9229 upwards, and
+ * two control planes started at the same moment (tests, a demo beside `npm start`) both pick
+ * the first free one and one of them exits.
+ */
+function freeLoopbackPort() {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** The last lines of a log file, to say why wrangler stopped. */
+function tail(file, lines = 20) {
+  try {
+    return readFileSync(file, "utf8").trimEnd().split("\n").slice(-lines).join("\n");
+  } catch {
+    return "";
+  }
+}
+
+/**
  * Starts the control plane on `host:port` (VIGIL_HOST=0.0.0.0 serves every interface, as the
- * network lab's control-plane namespace needs). `log`, a file descriptor, takes what wrangler
- * prints (else this terminal does). Answers its URL, the admin token and the `wrangler dev`
+ * network lab's control-plane namespace needs). `log`, a file path, takes what wrangler prints
+ * (else this terminal does); when wrangler stops early, the error ends with its last lines. Answers its URL, the admin token and the `wrangler dev`
  * child; throws a StartError that says what to do.
  */
 export async function startControlPlane({ host = "127.0.0.1", port = 8787, log = null } = {}) {
@@ -76,10 +102,13 @@ export async function startControlPlane({ host = "127.0.0.1", port = 8787, log =
   });
   if (migrate.status !== 0) throw new StartError(`applying migrations failed:\n${migrate.stdout}${migrate.stderr}`);
 
+  const out = log === null ? "inherit" : openSync(log, "a");
   const child = spawn(
     wrangler,
     [
       "dev",
+      "--inspector-port",
+      String(await freeLoopbackPort()),
       "--ip",
       host,
       "--port",
@@ -91,11 +120,16 @@ export async function startControlPlane({ host = "127.0.0.1", port = 8787, log =
       "--var",
       "VIGIL_ALLOW_PRIVATE_TARGETS:true",
     ],
-    { cwd: root, env, stdio: ["ignore", log ?? "inherit", log ?? "inherit"] },
+    { cwd: root, env, stdio: ["ignore", out, out] },
   );
   const deadline = Date.now() + 60_000;
   while (!(await listening(url))) {
-    if (child.exitCode !== null) throw new StartError(`wrangler dev exited with ${child.exitCode}`);
+    if (child.exitCode !== null) {
+      const said = log === null ? "" : tail(log);
+      throw new StartError(
+        `wrangler dev exited with ${child.exitCode}${said ? `; its last words (${log}):\n${said}` : ""}`,
+      );
+    }
     if (Date.now() > deadline) {
       child.kill("SIGTERM");
       throw new StartError(`wrangler dev did not answer on ${url} within 60 s`);

@@ -13,7 +13,7 @@
  * `--tour-only` exits after the tour (for tests).
  */
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, openSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { StartError, startControlPlane } from "./control-plane.mjs";
@@ -36,7 +36,7 @@ async function main() {
   const dir = mkdtempSync(path.join(tmpdir(), "vigil-demo-"));
   started.dir = dir;
   const logFile = path.join(dir, "control-plane.log");
-  const plane = await startControlPlane({ port, log: openSync(logFile, "a") });
+  const plane = await startControlPlane({ port, log: logFile });
   started.controlPlane = plane.child;
   const api = client(plane.url, plane.token);
   started.api = api;
