@@ -120,6 +120,10 @@ describe("the coordinator as a voter", () => {
       [150, { type: "release", node: "lb1", epoch: 1 }],
     ]);
     expect(state).toMatchObject({ holder: null, last: "lb1" });
+    expect(state.candidates).toEqual([
+      { node: "lb1", eligible: false, priority: 100 },
+      { node: "lb2", eligible: true, priority: 50 },
+    ]);
     expect(desiredHolder(state, 150, config)).toBe("lb2");
     expect(offerable(state, "lb2", 150, config)).toBe(true);
     // Asking anew makes it a candidate again: with preemption it is then the one to hold.
