@@ -65,15 +65,17 @@ export class AgentChannel {
   /**
    * @param db where enrolled keys are read and presence is recorded
    * @param signingKeys the VIGIL_COORDINATOR_KEY secret
+   * @param sql the object's SQLite (as the coordinator counts its writes)
    */
   constructor(
     private readonly ctx: DurableObjectState,
+    sql: SqlStorage,
     private readonly cluster: string,
     private readonly db: D1Database,
     private readonly signingKeys: string | undefined,
     private readonly hooks: ChannelHooks,
   ) {
-    this.sql = ctx.storage.sql;
+    this.sql = sql;
     // Heartbeats are answered without waking the object.
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair("ping", "pong"));
   }

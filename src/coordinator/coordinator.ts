@@ -20,6 +20,7 @@ import type { CommandResult, CoordinatorRpc, IngestResult, ObserverSeries, Switc
 import { BackendKeeper } from "./backends.js";
 import { AgentChannel, AUTHENTICATE_WITHIN_MS, NotConnected } from "./channel.js";
 import { CONFIG_MAX_AGE_MS, type HeldConfig, NO_CONFIG, readConfig } from "./config.js";
+import { countedSql, type RowCount } from "./counted-sql.js";
 import { HistoryKeeper } from "./history.js";
 import { LeaseKeeper } from "./leases.js";
 import { Outbox } from "./outbox.js";
@@ -44,20 +45,22 @@ export class Coordinator extends DurableObject<Env> implements CoordinatorRpc {
   private readonly backendKeeper: BackendKeeper;
   private readonly work: WorkSender;
   private readonly waiters = new Waiters();
+  /** Rows written to this object's SQLite since it started. */
+  private readonly stored: RowCount = { rowsWritten: 0 };
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     const name = ctx.id.name;
     if (!name) throw new Error("a Coordinator is addressed by its cluster's name (COORDINATOR.getByName)");
     this.cluster = name;
-    const sql = ctx.storage.sql;
+    const sql = countedSql(ctx.storage.sql, this.stored);
     createTables(sql);
     this.history = new HistoryKeeper(sql);
     this.votes = new VoteBook(sql, (target, observer, vote, now) => this.history.vote(target, observer, vote, now));
     this.outbox = new Outbox(sql, name, env.DB, env.WEBHOOKS);
     const record = (event: EventDraft) => this.record([event], Date.now());
     const connected = (node: string) => this.channel.connected(node);
-    this.channel = new AgentChannel(ctx, name, env.DB, env.VIGIL_COORDINATOR_KEY, {
+    this.channel = new AgentChannel(ctx, sql, name, env.DB, env.VIGIL_COORDINATOR_KEY, {
       record,
       presence: (node, online) => this.presence(node, online),
       message: (node, envelope, ageMs) => this.agentMessage(node, envelope, ageMs),
@@ -114,6 +117,7 @@ export class Coordinator extends DurableObject<Env> implements CoordinatorRpc {
       votes: Object.fromEntries(this.votes.counts),
       latency: Object.fromEntries(this.votes.latency),
       commands: this.channel.counts(),
+      rowsWritten: this.stored.rowsWritten,
     };
   }
 

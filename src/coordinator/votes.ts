@@ -1,12 +1,15 @@
 /**
- * Votes and verdicts: the last vote of each (target, observer) and each target's quorum
- * verdict, in memory and in the object's SQLite (so a restart does not turn every target
- * unknown). A change of verdict becomes event drafts; the caller puts them in the outbox.
+ * Votes and verdicts. The last vote of each (target, observer) lives in memory only: storage is
+ * billed per row written, and a vote that changes nothing must cost nothing. What is stored is
+ * each target's verdict, written when its state changes. A restarted object has no votes, so
+ * for one vote lifetime it keeps the stored verdicts until fresh votes decide
+ * (src/core/quorum.ts heldAfterRestart). A change of verdict becomes event drafts; the caller
+ * puts them in the outbox.
  */
 import { formatPath } from "../core/errors.js";
 import type { HealthReport } from "../core/health.js";
 import { emptyHistogram, type LatencyHistogram, observeLatency } from "../core/metrics.js";
-import { verdict } from "../core/quorum.js";
+import { heldAfterRestart, verdict } from "../core/quorum.js";
 import { type EventDraft, verdictEvents } from "../core/verdict-events.js";
 import { type Vote, VoteBatch, type VoteState } from "../core/vote.js";
 import type { IngestResult } from "./api.js";
@@ -49,26 +52,28 @@ export class VoteBook {
   /** Latency reported in region observers' votes, per region. */
   readonly latency = new Map<string, LatencyHistogram>();
 
+  /** When this instance started: stored verdicts hold for a vote lifetime after it. */
+  private readonly startedAt: number;
+  /** Targets whose verdict came from storage and no fresh quorum has decided since. */
+  private readonly inherited = new Set<string>();
+
   /** `accepted` hears every vote kept (the history's minute figures). */
   constructor(
     private readonly sql: SqlStorage,
     private readonly accepted: (target: string, observer: string, vote: Vote, now: number) => void = () => {},
+    now = Date.now(),
   ) {
-    for (const row of sql.exec<{ target: string; observer: string; body: string; received_at: number }>(
-      "SELECT * FROM votes",
-    )) {
-      this.voteMap(row.target).set(row.observer, {
-        ...JSON.parse(row.body),
-        observer: row.observer,
-        receivedAt: row.received_at,
-      });
-    }
+    this.startedAt = now;
+    // Tables of earlier versions, which wrote a row per vote and per batch.
+    sql.exec("DROP TABLE IF EXISTS votes; DROP TABLE IF EXISTS observers");
     for (const row of sql.exec<{ target: string; body: string }>("SELECT * FROM verdicts")) {
-      this.verdicts.set(row.target, JSON.parse(row.body));
+      this.verdicts.set(row.target, { ...JSON.parse(row.body), fresh: 0 });
+      this.inherited.add(row.target);
     }
-    for (const row of sql.exec<{ observer: string; seq: number }>("SELECT * FROM observers")) {
-      this.seqs.set(row.observer, row.seq);
-    }
+    if (this.verdicts.size > 0)
+      console.log(
+        `${new Date(now).toISOString()} coordinator: started with ${this.verdicts.size} stored verdict(s) and no votes; each holds until fresh votes decide, for one vote lifetime at most`,
+      );
   }
 
   /** A target's current verdict; `unknown` before it has one. */
@@ -92,8 +97,8 @@ export class VoteBook {
     const last = this.seqs.get(batch.observer);
     if (last !== undefined && batch.seq <= last)
       return { accepted: 0, changed: [], stale: true, rejected: null, events: [] };
+    // In memory: after a restart an observer's next batch sets its mark again.
     this.seqs.set(batch.observer, batch.seq);
-    this.sql.exec("INSERT OR REPLACE INTO observers (observer, seq) VALUES (?, ?)", batch.observer, batch.seq);
 
     const touched = new Set<string>();
     let accepted = 0;
@@ -101,14 +106,6 @@ export class VoteBook {
       if (!targets.get(vote.target)?.policy.eligible.includes(batch.observer)) continue;
       const stored: StoredVote = { ...vote, observer: batch.observer, receivedAt: now };
       this.voteMap(vote.target).set(batch.observer, stored);
-      const { observer: _o, receivedAt: _r, ...body } = stored;
-      this.sql.exec(
-        "INSERT OR REPLACE INTO votes (target, observer, body, received_at) VALUES (?, ?, ?, ?)",
-        vote.target,
-        batch.observer,
-        JSON.stringify(body),
-        now,
-      );
       touched.add(vote.target);
       this.accepted(vote.target, batch.observer, vote, now);
       accepted += 1;
@@ -128,7 +125,7 @@ export class VoteBook {
 
   /**
    * Re-evaluates targets (every one when `ids` is omitted): votes that went stale turn a
-   * verdict `unknown` without new input. A verdict is stored only when it changed.
+   * verdict `unknown` without new input. A verdict is stored only when its state changed.
    */
   evaluate(
     targets: TargetIndex,
@@ -142,10 +139,14 @@ export class VoteBook {
       if (!known) continue;
       const prev = this.verdicts.get(id) ?? initialVerdict(now);
       const v = verdict([...(this.votes.get(id)?.values() ?? [])], known.policy, prev.state, now);
+      if (v.state !== "unknown") this.inherited.delete(id);
+      const state = this.inherited.has(id)
+        ? heldAfterRestart(v.state, prev.state, this.startedAt, now, known.policy.maxAgeMs)
+        : v.state;
       const next: StoredVerdict = {
-        state: v.state,
-        since: v.state === prev.state ? prev.since : now,
-        lastKnown: v.state === "unknown" ? prev.lastKnown : v.state,
+        state,
+        since: state === prev.state ? prev.since : now,
+        lastKnown: state === "unknown" ? prev.lastKnown : state,
         fresh: v.fresh,
         required: v.required,
       };
@@ -161,9 +162,10 @@ export class VoteBook {
         };
         events.push(...verdictEvents(id, prev.state, next.state, prev.lastKnown, details));
       }
-      if (next.state !== prev.state || next.fresh !== prev.fresh || !this.verdicts.has(id)) {
-        this.verdicts.set(id, next);
-        this.sql.exec("INSERT OR REPLACE INTO verdicts (target, body) VALUES (?, ?)", id, JSON.stringify(next));
+      this.verdicts.set(id, next);
+      if (next.state !== prev.state) {
+        const { fresh: _, ...body } = next;
+        this.sql.exec("INSERT OR REPLACE INTO verdicts (target, body) VALUES (?, ?)", id, JSON.stringify(body));
       }
     }
     return { changed, events };
@@ -175,7 +177,7 @@ export class VoteBook {
       if (targets.has(id)) continue;
       this.votes.delete(id);
       this.verdicts.delete(id);
-      this.sql.exec("DELETE FROM votes WHERE target = ?", id);
+      this.inherited.delete(id);
       this.sql.exec("DELETE FROM verdicts WHERE target = ?", id);
     }
   }

@@ -1,8 +1,8 @@
 /**
  * Prometheus text exposition (format 0.0.4) of what Vigil knows: every observer's vote and
  * every quorum verdict, probe latency per region, votes received, lease holder, epoch and time
- * left per VIP group, agents online, commands sent / acked / failed, webhook deliveries by
- * outcome. Pure: the Worker gathers a snapshot per cluster and this renders it.
+ * left per VIP group, agents online, commands sent / acked / failed, rows the coordinator
+ * wrote to its storage, webhook deliveries by outcome. Pure: the Worker gathers a snapshot per cluster and this renders it.
  */
 import type { HealthReport } from "./health.js";
 import type { LeaseView } from "./lease-view.js";
@@ -39,6 +39,8 @@ export interface CoordinatorMetrics {
   /** Latency reported in region observers' votes, per region. */
   latency: Record<string, LatencyHistogram>;
   commands: { sent: number; acked: number; failed: number };
+  /** Rows written to the coordinator's own SQLite since it started (billed per row). */
+  rowsWritten: number;
 }
 
 export interface MetricsSnapshot {
@@ -109,6 +111,11 @@ export function renderMetrics(snapshot: MetricsSnapshot): string {
     "counter",
     "Signed commands sent to agents, acked, and failed (refused or unanswered).",
   );
+  x.family(
+    "vigil_coordinator_rows_written_total",
+    "counter",
+    "Rows the cluster's coordinator wrote to its own storage since it started.",
+  );
   x.family("vigil_webhook_deliveries", "gauge", "Webhook deliveries per subscription and status.");
 
   for (const { name: cluster, coordinator: m, nodes } of snapshot.clusters) {
@@ -173,6 +180,12 @@ export function renderMetrics(snapshot: MetricsSnapshot): string {
     x.sample("vigil_agents_online", "vigil_agents_online", { cluster }, nodes.filter((n) => n.online).length);
     for (const outcome of ["sent", "acked", "failed"] as const)
       x.sample("vigil_commands_total", "vigil_commands_total", { cluster, outcome }, m.commands[outcome]);
+    x.sample(
+      "vigil_coordinator_rows_written_total",
+      "vigil_coordinator_rows_written_total",
+      { cluster },
+      m.rowsWritten,
+    );
   }
   for (const d of snapshot.deliveries)
     x.sample("vigil_webhook_deliveries", "vigil_webhook_deliveries", { webhook: d.webhook, status: d.status }, d.count);

@@ -58,3 +58,18 @@ export function verdict(
   else state = previous;
   return { state, fresh: fresh.length, required: need, down, healthy };
 }
+
+/**
+ * A restarted coordinator holds no votes (they live in memory, never in storage): for one vote
+ * lifetime after it started, too few fresh votes keep the verdict it stored instead of turning
+ * it unknown; fresh votes that reach a quorum decide at once.
+ */
+export function heldAfterRestart(
+  computed: VoteState,
+  stored: VoteState,
+  startedAt: number,
+  now: number,
+  maxAgeMs: number,
+): VoteState {
+  return computed === "unknown" && now - startedAt <= maxAgeMs ? stored : computed;
+}

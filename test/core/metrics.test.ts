@@ -72,6 +72,7 @@ const snapshot = (): MetricsSnapshot => ({
         votes: { "region:weur": 12, 'agent:lb"1': 3 },
         latency: { weur: latency() },
         commands: { sent: 9, acked: 7, failed: 1 },
+        rowsWritten: 42,
       },
       nodes: [
         { name: "lb1", online: true },
@@ -100,6 +101,7 @@ describe("Prometheus exposition", () => {
       ["vigil_agent_online", "GAUGE"],
       ["vigil_agents_online", "GAUGE"],
       ["vigil_commands_total", "COUNTER"],
+      ["vigil_coordinator_rows_written_total", "COUNTER"],
       ["vigil_webhook_deliveries", "GAUGE"],
     ]);
     for (const f of families) expect(f.help.length).toBeGreaterThan(10);
@@ -129,7 +131,7 @@ describe("Prometheus exposition", () => {
     expect(text).toMatch(/vigil_probe_latency_seconds_sum\{cluster="classic-lvs",region="weur"\} 12\.32\d*\n/);
   });
 
-  it("shows lease, agents, commands and deliveries", () => {
+  it("shows lease, agents, commands, rows written and deliveries", () => {
     const text = renderMetrics(snapshot());
     const one = (name: string) =>
       family(text, name)?.metrics.map((m): [Record<string, string> | undefined, string | undefined] => [
@@ -148,6 +150,7 @@ describe("Prometheus exposition", () => {
       ["acked", "7"],
       ["failed", "1"],
     ]);
+    expect(one("vigil_coordinator_rows_written_total")).toEqual([[{ cluster: "classic-lvs" }, "42"]]);
     expect(one("vigil_webhook_deliveries")).toEqual([[{ webhook: "ops", status: "delivered" }, "4"]]);
   });
 

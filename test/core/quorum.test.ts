@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { type CountedVote, required, verdict } from "../../src/core/quorum.js";
+import { type CountedVote, heldAfterRestart, required, verdict } from "../../src/core/quorum.js";
 import type { VoteState } from "../../src/core/vote.js";
 
 const NOW = 1_000_000;
@@ -104,5 +104,27 @@ describe("verdict", () => {
         },
       ),
     );
+  });
+});
+
+describe("heldAfterRestart", () => {
+  // Started at 1000; votes live 30 s.
+  const held = (computed: VoteState, stored: VoteState, now: number) =>
+    heldAfterRestart(computed, stored, 1000, now, 30_000);
+
+  it.each([
+    // A restarted coordinator has no votes yet: the stored verdict holds for one vote lifetime.
+    ["unknown", "down", 1000, "down"],
+    ["unknown", "up", 31_000, "up"],
+    // Past it, too few fresh votes mean unknown, as always.
+    ["unknown", "up", 31_001, "unknown"],
+    // Fresh votes that reach a quorum decide at once, either way.
+    ["up", "down", 1500, "up"],
+    ["down", "up", 1500, "down"],
+    ["degraded", "up", 1500, "degraded"],
+    // Nothing stored: nothing to hold.
+    ["unknown", "unknown", 1500, "unknown"],
+  ] as const)("computed %s, stored %s, at %d: %s", (computed, stored, now, expected) => {
+    expect(held(computed, stored, now)).toBe(expected);
   });
 });
