@@ -236,6 +236,28 @@ describe("what the coordinator learns from the members", () => {
     expect(released).toMatchObject({ holder: null, last: "lb1" });
     const expired = run([[60_000, lagging]], start).state;
     expect(expired).toMatchObject({ holder: "lb1", holderEpoch: 4 });
+    // Nor after the holder said it holds nothing (it dropped at its deadline, or stopped).
+    const dropped = run(
+      [
+        [100, ask("lb1", 0)],
+        [120, lagging],
+      ],
+      start,
+    ).state;
+    expect(dropped).toMatchObject({ holder: null, last: "lb1", lastExpired: false });
+  });
+
+  it("asks a member that reports holding under a newer epoch to release once, and promises it nothing", () => {
+    const start = run([
+      [0, { type: "candidates", candidates: both(100, 50) }],
+      [0, ask("lb1", 1, true)],
+    ]).state;
+    // lb2 says it holds under epoch 2 (its peers promised it while lb1 was out of its sight); lb1 should hold.
+    const { effects } = step(start, ask("lb2", 2, true), 100, config);
+    expect(effects.filter((e) => e.type !== "moved")).toEqual([
+      { type: "revoke", node: "lb2", epoch: 2 },
+      { type: "deny", node: "lb2", reason: "asked to release", epoch: 2 },
+    ]);
   });
 
   it("lets a holder keep the unit when the reason to revoke it went away before it released", () => {
