@@ -31,7 +31,15 @@ interface Attachment {
   connectedAt: number;
   /** The agent's clock less ours, read from its hello (0 until then). */
   offsetMs?: number;
+  /** The last seq taken on this connection (it outlives the object's sleep, with the socket). */
+  seq?: number;
 }
+
+/**
+ * Command seqs are reserved in storage a block at a time: a row per this many commands to a
+ * node, and a restarted object starts past the block, so its seqs still only grow.
+ */
+const COMMAND_SEQ_BLOCK = 1000;
 
 export class NotConnected extends Error {}
 
@@ -53,6 +61,10 @@ export class AgentChannel {
   /** Commands sealed and sent, acked ok, and failed (refused or unanswered), since this object started. */
   private readonly counted = { sent: 0, acked: 0, failed: 0 };
   private readonly keys = new Map<string, CryptoKey>();
+  /** Each node's replay cursor (see cursor()). */
+  private readonly cursors = new Map<string, Cursor>();
+  /** The last command seq sent to each node, and how far storage has it reserved. */
+  private readonly commandSeqs = new Map<string, { last: number; reserved: number }>();
   private readonly sql: SqlStorage;
   /**
    * Frames are handled one at a time, in arrival order: awaiting D1 lets the next frame in,
@@ -76,6 +88,8 @@ export class AgentChannel {
     private readonly hooks: ChannelHooks,
   ) {
     this.sql = sql;
+    // Earlier versions wrote every frame's cursor here, a row per agent message.
+    sql.exec("DROP TABLE IF EXISTS agent_cursors");
     // Heartbeats are answered without waking the object.
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair("ping", "pong"));
   }
@@ -145,22 +159,19 @@ export class AgentChannel {
       ws.close(4401, `${opened.reason}: ${opened.detail}`.slice(0, 120));
       return;
     }
-    this.sql.exec(
-      "INSERT OR REPLACE INTO agent_cursors (node, cursor) VALUES (?, ?)",
-      att.node,
-      JSON.stringify(opened.cursor),
-    );
     const command = opened.envelope.command;
+    const seq = opened.envelope.seq;
     if (!att.authenticated) {
       if (command.type !== "hello" || command.nonce !== att.nonce) {
         ws.close(4401, "BAD_MESSAGE: the first message must be a hello with this connection's nonce");
         return;
       }
+      this.cursors.set(att.node, opened.cursor);
       this.supersede(att.node, ws);
       const now = Date.now();
       // Its clock less ours (the hello's one-way trip makes it read a little behind).
       const offsetMs = opened.envelope.issuedAt - now;
-      ws.serializeAttachment({ ...att, authenticated: true, offsetMs } satisfies Attachment);
+      ws.serializeAttachment({ ...att, authenticated: true, offsetMs, seq } satisfies Attachment);
       // The agent learns it was accepted (it resets its backoff then) and our time, to see its clock
       // offset; before any command, which setOnline may send.
       ws.send(JSON.stringify({ t: "accepted", at: now }));
@@ -168,6 +179,8 @@ export class AgentChannel {
       if (command.pinned) await this.rotateKeys(att.node, command.pinned);
       return;
     }
+    this.cursors.set(att.node, opened.cursor);
+    ws.serializeAttachment({ ...att, seq } satisfies Attachment);
     if (command.type === "ack") {
       this.counted[command.ok ? "acked" : "failed"] += 1;
       this.pending.get(command.of)?.({ ok: command.ok, error: command.error, result: command.result });
@@ -289,9 +302,7 @@ export class AgentChannel {
   private async seal(node: string, command: Command, epoch: number): Promise<{ id: string; frame: string }> {
     const [key] = await coordinatorKeys(this.signingKeys);
     if (!key) throw new Error("no coordinator key");
-    const seq =
-      (this.sql.exec<{ seq: number }>("SELECT seq FROM command_seq WHERE node = ?", node).toArray()[0]?.seq ?? 0) + 1;
-    this.sql.exec("INSERT OR REPLACE INTO command_seq (node, seq) VALUES (?, ?)", node, seq);
+    const seq = this.nextCommandSeq(node);
     const id = `${node}-c${seq}`;
     const out = envelope({
       kid: key.kid,
@@ -342,18 +353,13 @@ export class AgentChannel {
         // Already closed.
       }
     }
-    this.sql.exec("DELETE FROM agent_cursors WHERE node = ?", node);
+    this.cursors.delete(node);
     this.keys.delete(node);
   }
 
   /** Cuts off every node not in `nodes` (deleted from the cluster, or the cluster deleted). */
   revokeAllBut(nodes: ReadonlySet<string>): void {
-    const known = new Set(
-      this.sql
-        .exec<{ node: string }>("SELECT node FROM agent_cursors")
-        .toArray()
-        .map((r) => r.node),
-    );
+    const known = new Set(this.cursors.keys());
     for (const ws of this.ctx.getWebSockets()) {
       const att = ws.deserializeAttachment() as Attachment | null;
       if (att) known.add(att.node);
@@ -361,9 +367,34 @@ export class AgentChannel {
     for (const node of known) if (!nodes.has(node)) this.revoke(node, `node ${node} was deleted`);
   }
 
+  /**
+   * The node's replay cursor, in memory: no frame is replayed across connections, since each
+   * opens with a hello that signs the connection's own nonce; within one, the seq must grow.
+   * An object woken from sleep takes the last seq its connections kept.
+   */
   private cursor(node: string): Cursor {
-    const row = this.sql.exec<{ cursor: string }>("SELECT cursor FROM agent_cursors WHERE node = ?", node).toArray()[0];
-    return row ? JSON.parse(row.cursor) : EMPTY_CURSOR;
+    const known = this.cursors.get(node);
+    if (known) return known;
+    const seqs = this.ctx
+      .getWebSockets(`node:${node}`)
+      .map((s) => (s.deserializeAttachment() as Attachment | null)?.seq ?? EMPTY_CURSOR.seq);
+    return { seq: Math.max(EMPTY_CURSOR.seq, ...seqs), epochs: {} };
+  }
+
+  private nextCommandSeq(node: string): number {
+    let out = this.commandSeqs.get(node);
+    if (!out) {
+      const reserved =
+        this.sql.exec<{ seq: number }>("SELECT seq FROM command_seq WHERE node = ?", node).toArray()[0]?.seq ?? 0;
+      out = { last: reserved, reserved };
+      this.commandSeqs.set(node, out);
+    }
+    out.last += 1;
+    if (out.last > out.reserved) {
+      out.reserved = out.last + COMMAND_SEQ_BLOCK;
+      this.sql.exec("INSERT OR REPLACE INTO command_seq (node, seq) VALUES (?, ?)", node, out.reserved);
+    }
+    return out.last;
   }
 
   /** The node's enrolled key, read once per node while this object lives; revoke() forgets it. */

@@ -31,12 +31,20 @@ async function enroll(cluster: string): Promise<KeyPair> {
   return keys;
 }
 
-/** The last seq of lb1's that the coordinator stored. */
-const storedSeq = (cluster: string) =>
-  runInDurableObject(env.COORDINATOR.getByName(cluster), async (_instance, state) => {
-    const [row] = state.storage.sql.exec<{ cursor: string }>("SELECT cursor FROM agent_cursors").toArray();
-    return JSON.parse(row?.cursor ?? "{}").seq as number | undefined;
-  });
+/** The last seq the coordinator took on lb1's connections (kept with each socket). */
+const takenSeq = (cluster: string) =>
+  runInDurableObject(env.COORDINATOR.getByName(cluster), async (_instance, state) =>
+    Math.max(
+      -1,
+      ...state.getWebSockets("node:lb1").map((ws) => (ws.deserializeAttachment() as { seq?: number })?.seq ?? -1),
+    ),
+  );
+
+/** The seqs of the commands among `frames` (sealed frames; the coordinator's plain words left out). */
+const commandSeqs = (frames: string[]) =>
+  frames
+    .filter((c) => c.startsWith("v1."))
+    .map((c) => JSON.parse(new TextDecoder().decode(fromBase64url(c.split(".")[2] ?? ""))).seq as number);
 
 const connectRequest = (cluster: string, agent = "lb1") =>
   exports.default.fetch(
@@ -172,7 +180,7 @@ describe("the coordinator's agent channel", () => {
     ws.send(await hello(cluster, keys, challenge.nonce, 1));
     await until(() => online(cluster));
     const heartbeat = (seq: number) => frame(cluster, keys, seq, { type: "votes", heartbeat: true, votes: [] });
-    const cursor = () => storedSeq(cluster);
+    const cursor = () => takenSeq(cluster);
     const [third, second] = [await heartbeat(3), await heartbeat(2)];
     ws.send(third);
     ws.send(second);
@@ -186,14 +194,20 @@ describe("the coordinator's agent channel", () => {
     expect(event.reason).toContain("REPLAY");
   });
 
-  it("refuses an older frame after the object restarts, as before: the cursor is stored", async () => {
+  it("refuses an older frame after the object restarts, and an old connection's hello on a new one", async () => {
     const { cluster, keys } = await enrolled();
     const first = await connect(cluster);
-    first.ws.send(await hello(cluster, keys, first.challenge.nonce, 1));
+    const firstHello = await hello(cluster, keys, first.challenge.nonce, 1);
+    first.ws.send(firstHello);
     await until(() => online(cluster));
     first.ws.send(await frame(cluster, keys, 5, { type: "votes", heartbeat: true, votes: [] }));
-    await until(async () => (await storedSeq(cluster)) === 5);
+    await until(async () => (await takenSeq(cluster)) === 5);
     await restart(cluster);
+    // The cursor lives in memory: what stops a replay across connections is the hello, which
+    // signs each connection's own nonce.
+    const replayed = await connect(cluster);
+    replayed.ws.send(firstHello);
+    expect((await replayed.closed).reason).toContain("BAD_MESSAGE: the first message must be a hello");
     const again = await connect(cluster);
     again.ws.send(await hello(cluster, keys, again.challenge.nonce, 6));
     await until(() => online(cluster));
@@ -201,6 +215,35 @@ describe("the coordinator's agent channel", () => {
     const event = await again.closed;
     expect(event.code).toBe(4401);
     expect(event.reason).toContain("REPLAY: seq 4 is not after 6");
+  });
+
+  it("writes no row per agent frame, and its commands' seqs keep growing through a restart", async () => {
+    const { cluster, keys } = await enrolled();
+    const first = await connect(cluster);
+    const frames: string[] = [];
+    first.ws.addEventListener("message", (e) => frames.push(e.data as string));
+    first.ws.send(await hello(cluster, keys, first.challenge.nonce, 1));
+    await until(async () => commandSeqs(frames).length > 0);
+    const stub = env.COORDINATOR.getByName(cluster);
+    const before = (await stub.metrics()).rowsWritten;
+    const minute = () => Math.floor(Date.now() / 60_000);
+    const from = minute();
+    for (let seq = 2; seq <= 51; seq++)
+      first.ws.send(await frame(cluster, keys, seq, { type: "votes", heartbeat: true, votes: [] }));
+    await until(async () => (await takenSeq(cluster)) === 51);
+    expect(await takenSeq(cluster)).toBe(51);
+    // Fifty frames, no row (but the history's row for a minute that ended meanwhile).
+    expect((await stub.metrics()).rowsWritten - before).toBeLessThanOrEqual(minute() - from);
+    const sentBefore = Math.max(...commandSeqs(frames));
+
+    await restart(cluster);
+    const again = await connect(cluster);
+    const after: string[] = [];
+    again.ws.addEventListener("message", (e) => after.push(e.data as string));
+    again.ws.send(await hello(cluster, keys, again.challenge.nonce, 52));
+    await until(async () => commandSeqs(after).length > 0);
+    expect(Math.min(...commandSeqs(after))).toBeGreaterThan(sentBefore);
+    again.ws.close();
   });
 
   it.each<[string, string[], { kid: string; retire: string[] }[]]>([

@@ -5,6 +5,7 @@
  * out, and the operator's switchover and drain move the group.
  */
 
+import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { Envelope } from "../../src/core/envelope.js";
 import { api } from "./http.js";
@@ -133,6 +134,25 @@ describe("leases through the coordinator", () => {
     expect(lb1.received.filter((e) => e.command.type === "vip.claim" || e.command.type === "lease.offer")).toEqual([]);
     const [lease] = await leases(cluster);
     expect(lease.members.find((m: { node: string }) => m.node === "lb1")).toMatchObject({ eligible: false });
+  });
+
+  it("writes no row while a holder renews and the standby reports, steady", async () => {
+    // A 3 s lease renewed every 100 ms: thirty times the agent's own rate.
+    const { cluster, lb1, lb2 } = await directorPair({ leaseTtl: 3 });
+    const stopped = [play(lb1), play(lb2)];
+    await expect.poll(async () => (await leases(cluster))[0].holder, { timeout: 10_000 }).toBe("lb1");
+    const stub = env.COORDINATOR.getByName(cluster);
+    const claims = () => lb1.received.filter((e) => e.command.type === "vip.claim").length;
+    const before = {
+      rows: (await stub.metrics()).rowsWritten,
+      claims: claims(),
+      minute: Math.floor(Date.now() / 60_000),
+    };
+    await expect.poll(() => claims() - before.claims, { timeout: 10_000 }).toBeGreaterThanOrEqual(20);
+    // Twenty renewals granted, and the standby's reports: no row (but the history's for a minute that ended).
+    const rows = (await stub.metrics()).rowsWritten - before.rows;
+    expect(rows).toBeLessThanOrEqual(Math.floor(Date.now() / 60_000) - before.minute);
+    for (const stop of stopped) stop();
   });
 
   it("promises nobody else while a silent holder's promise and the grace last", async () => {
