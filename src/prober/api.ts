@@ -7,4 +7,6 @@ export interface ProberRpc extends Rpc.DurableObjectBranded {
   configure(cluster: string, region: Region): Promise<{ targets: number }>;
   /** Each target's observer state, for inspection. */
   observers(): Promise<Record<string, ObserverState & { attempt: number; nextDue: number }>>;
+  /** Rows (storage keys) this instance wrote since it started: state changes, not probes. */
+  rowsWritten(): Promise<number>;
 }

@@ -2,8 +2,9 @@
  * Prober Durable Object: one per cluster and region, placed with the region's locationHint.
  * An alarm loop runs the checks that name this region, each on its own jittered schedule
  * with retries; rise/fall turns results into votes; votes go to the coordinator in batches,
- * at once when one changes and as a full heartbeat every few seconds. Observer state is kept
- * in storage, so an evicted prober resumes where it was.
+ * at once when one changes and as a full heartbeat every few seconds. Each target's observer
+ * state is stored when its vote changes (storage is billed per row written: a probe that
+ * changes nothing writes nothing), so an evicted prober resumes from each target's last vote.
  */
 import { DurableObject } from "cloudflare:workers";
 import { probe, userAgent } from "../../edge/probes.js";
@@ -23,6 +24,15 @@ import type { ProberRpc } from "./api.js";
 const CONCURRENCY = 64;
 /** Checks due this soon run in the current alarm: fewer alarms, and an early alarm is not wasted. */
 const COALESCE_MS = 10;
+/** Batch seqs are reserved in storage this many at a time; a restart starts past the block. */
+const SEQ_BLOCK = 1000;
+
+/** A target's observer as stored, with the check it observes. */
+interface Stored {
+  run: RunState;
+  observer: ObserverState;
+  fingerprint: string;
+}
 
 interface Running {
   target: Target;
@@ -39,6 +49,9 @@ export class Prober extends DurableObject<Env> implements ProberRpc {
   private configReadAt = 0;
   private lastHeartbeat = 0;
   private seq = 0;
+  /** The seq storage has reserved up to. */
+  private seqReserved = 0;
+  private written = 0;
   private loaded = false;
   /** The time the alarm was last set for. */
   private alarmAt = 0;
@@ -49,7 +62,7 @@ export class Prober extends DurableObject<Env> implements ProberRpc {
     if (this.cluster !== cluster || this.region !== region) {
       this.cluster = cluster;
       this.region = region;
-      await this.ctx.storage.put({ cluster, region });
+      await this.put({ cluster, region });
     }
     await this.refresh(true);
     await this.schedule();
@@ -60,6 +73,10 @@ export class Prober extends DurableObject<Env> implements ProberRpc {
   async observers(): Promise<Record<string, ObserverState & { attempt: number; nextDue: number }>> {
     await this.load();
     return Object.fromEntries([...this.running].map(([id, r]) => [id, { ...r.observer, ...r.run }]));
+  }
+
+  async rowsWritten(): Promise<number> {
+    return this.written;
   }
 
   override async alarm(): Promise<void> {
@@ -82,7 +99,7 @@ export class Prober extends DurableObject<Env> implements ProberRpc {
         }),
       );
     }
-    if (due.length > 0) await this.save(due);
+    if (changed.length > 0) await this.save(changed);
     const heartbeat = Date.now() - this.lastHeartbeat >= HEARTBEAT_MS;
     if (heartbeat || changed.length > 0) await this.send(heartbeat ? [...this.running.values()] : changed, heartbeat);
     await this.schedule(firing);
@@ -91,7 +108,10 @@ export class Prober extends DurableObject<Env> implements ProberRpc {
   private async send(items: Running[], heartbeat: boolean): Promise<void> {
     if (this.cluster === null || this.region === null) return;
     this.seq += 1;
-    await this.ctx.storage.put("seq", this.seq);
+    if (this.seq > this.seqReserved) {
+      this.seqReserved = this.seq + SEQ_BLOCK;
+      await this.put({ seq: this.seqReserved });
+    }
     const batch: VoteBatch = {
       observer: `region:${this.region}`,
       seq: this.seq,
@@ -121,8 +141,11 @@ export class Prober extends DurableObject<Env> implements ProberRpc {
     await this.ctx.storage.setAlarm(next);
   }
 
-  /** Re-reads the cluster's checks when pushed to, or when the last read is old. */
-  private async refresh(force: boolean): Promise<void> {
+  /**
+   * Re-reads the cluster's checks when pushed to, or when the last read is old. `stored`: what
+   * an instance that just started found in storage, taken where the check is the same.
+   */
+  private async refresh(force: boolean, stored = new Map<string, Stored>()): Promise<void> {
     if (this.cluster === null || this.region === null) return;
     if (!force && Date.now() - this.configReadAt < CONFIG_MAX_AGE_MS) return;
     const doc = await readClusterDocument(this.env.DB, this.cluster);
@@ -130,28 +153,44 @@ export class Prober extends DurableObject<Env> implements ProberRpc {
     const targets = doc ? regionTargets(doc, this.region) : [];
     const now = Date.now();
     const next = new Map<string, Running>();
+    const begun: Running[] = [];
     for (const target of targets) {
       const fingerprint = JSON.stringify([target.check, target.address, target.port]);
       const old = this.running.get(target.id);
+      const kept = stored.get(target.id);
       if (old && old.fingerprint === fingerprint) next.set(target.id, { ...old, target });
+      else if (!old && kept?.fingerprint === fingerprint) next.set(target.id, { target, ...kept });
       else {
         // A changed check starts a new round at once but keeps what this observer believes.
         const observation = old ? restartObservation(old, now) : beginObservation(target.check, now, Math.random());
-        next.set(target.id, { target, fingerprint, ...observation });
+        const r = { target, fingerprint, ...observation };
+        next.set(target.id, r);
+        begun.push(r);
       }
     }
     const gone = [...this.running.keys()].filter((id) => !next.has(id));
     this.running = next;
     if (gone.length > 0) await this.ctx.storage.delete(gone.map((id) => `target:${id}`));
-    await this.save([...next.values()]);
+    // Only what began or changed: a re-read of an unchanged configuration writes nothing.
+    await this.save(begun);
   }
 
   private async save(items: Running[]): Promise<void> {
     for (let i = 0; i < items.length; i += 128) {
       const entries: Record<string, unknown> = {};
-      for (const r of items.slice(i, i + 128)) entries[`target:${r.target.id}`] = { run: r.run, observer: r.observer };
-      await this.ctx.storage.put(entries);
+      for (const r of items.slice(i, i + 128))
+        entries[`target:${r.target.id}`] = {
+          run: r.run,
+          observer: r.observer,
+          fingerprint: r.fingerprint,
+        } satisfies Stored;
+      await this.put(entries);
     }
+  }
+
+  private async put(entries: Record<string, unknown>): Promise<void> {
+    await this.ctx.storage.put(entries);
+    this.written += Object.keys(entries).length;
   }
 
   private async load(): Promise<void> {
@@ -160,15 +199,10 @@ export class Prober extends DurableObject<Env> implements ProberRpc {
     const identity = await this.ctx.storage.get<string>(["cluster", "region", "seq"]);
     this.cluster = (identity.get("cluster") as string | undefined) ?? null;
     this.region = (identity.get("region") as Region | undefined) ?? null;
+    // Past the block the last instance reserved: seqs only grow.
     this.seq = (identity.get("seq") as number | undefined) ?? 0;
-    const saved = await this.ctx.storage.list<{ run: RunState; observer: ObserverState }>({ prefix: "target:" });
-    await this.refresh(true);
-    for (const [key, value] of saved) {
-      const r = this.running.get(key.slice("target:".length));
-      if (r) {
-        r.observer = value.observer;
-        r.run = value.run;
-      }
-    }
+    this.seqReserved = this.seq;
+    const saved = await this.ctx.storage.list<Stored>({ prefix: "target:" });
+    await this.refresh(true, new Map([...saved].map(([key, value]) => [key.slice("target:".length), value])));
   }
 }

@@ -5,6 +5,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, inject, it } from "vitest";
 import { api } from "../worker/http.js";
+import { restart } from "../worker/restart.js";
 import { loopbackCluster } from "./loopback-cluster.js";
 
 const ports = inject("ports");
@@ -144,6 +145,30 @@ describe("a busy prober", () => {
     await expect
       .poll(async () => Math.min(...(await counts())), { timeout: 30_000, interval: 200 })
       .toBeGreaterThanOrEqual(3);
+  });
+});
+
+describe("what a prober stores", () => {
+  it("writes a row when a vote changes, none for a probe that changes nothing, and resumes from it after a restart", async () => {
+    const cluster = "vote-rows";
+    const doc = clusterDocument(cluster, { path: "/ok", rise: 1, fall: 1, observers: { regions: ["sam"] } });
+    const service = doc.virtualServices[0] as (typeof doc.virtualServices)[number];
+    doc.virtualServices = Array.from({ length: 20 }, (_, i) => ({ ...service, name: `web${i}`, port: 2000 + i }));
+    expect((await api("PUT", `/v1/clusters/${cluster}/config`, { body: doc })).status).toBe(200);
+    const prober = () => env.PROBER.get(env.PROBER.idFromName(`${cluster}:sam`));
+    const observers = async () => Object.values(await prober().observers());
+    await expect
+      .poll(async () => (await observers()).filter((o) => o.state === "up").length, { timeout: 20_000 })
+      .toBe(20);
+    const rows = await prober().rowsWritten();
+    const probed = async () => (await observers()).reduce((n, o) => n + o.probes, 0);
+    const before = await probed();
+    // Each target probed about twice more, every vote unchanged: no row.
+    await expect.poll(probed, { timeout: 20_000, interval: 200 }).toBeGreaterThanOrEqual(before + 40);
+    expect(await prober().rowsWritten()).toBe(rows);
+    // Evicted, it starts from each target's stored vote (up), not from unknown.
+    await restart(`${cluster}:sam`, () => prober());
+    expect((await observers()).map((o) => o.state)).toEqual(Array(20).fill("up"));
   });
 });
 

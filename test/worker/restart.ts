@@ -5,12 +5,14 @@ import { expect } from "vitest";
 const MARK = Symbol("instance before the restart");
 
 /**
- * Resets a cluster's coordinator, as a deploy or an eviction does: the instance ends where it
+ * Resets a cluster's coordinator (or the object `stub` names), as a deploy or an eviction does: the instance ends where it
  * stands, and the next request starts a new one from what was stored (checked: the new
  * instance does not carry the mark put on the old one).
  */
-export async function restart(cluster: string): Promise<void> {
-  const stub = () => env.COORDINATOR.getByName(cluster);
+export async function restart(
+  cluster: string,
+  stub: () => DurableObjectStub = () => env.COORDINATOR.getByName(cluster),
+): Promise<void> {
   await runInDurableObject(stub(), (instance, state) => {
     (instance as unknown as Record<symbol, boolean>)[MARK] = true;
     try {
