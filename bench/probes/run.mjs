@@ -5,7 +5,10 @@
  *   - CPU milliseconds per check (workerd and its test runner, from /proc, during that window)
  *   - votes per second one coordinator ingests in batches of 100
  *   - verdict latency, vote in to state change, p50 and p99
- *   - D1 rows written per 1000 probes that change nothing
+ *   - storage rows written per 1000 probes that change nothing: D1, and the Durable Objects'
+ *     own (the coordinator's and the prober's), which are billed per row too
+ *   - the coordinator's rows per 1000 votes that change nothing
+ *   (the coordinator's history writes one row per minute whatever the votes: not counted)
  * Usage: node bench/probes/run.mjs [seconds] [batches] [trials] [targets]. Writes bench/results/probes.json.
  */
 import { readdirSync, readFileSync } from "node:fs";
@@ -13,7 +16,7 @@ import { createServer } from "node:http";
 import { report, runWorkload } from "../workerd-run.mjs";
 
 const [seconds = 10, batches = 1000, trials = 500, targets = 1500] = process.argv.slice(2).map(Number);
-const TARGETS = { checksPerSecond: 1000, votesPerSecond: 10_000, p99Ms: 10, rowsPer1000Probes: 0 };
+const TARGETS = { checksPerSecond: 1000, votesPerSecond: 10_000, p99Ms: 10, rowsPer1000Probes: 0, rowsPer1000Votes: 0 };
 
 // Fifty loopback servers: real servers are unique by address and port within a service.
 const servers = [];
@@ -91,6 +94,18 @@ report(
       r.d1.rowsPer1000Probes,
       `= ${TARGETS.rowsPer1000Probes}`,
       r.d1.rowsPer1000Probes === 0,
+    ],
+    [
+      "Durable Object rows per 1000 probes that change nothing (history's row a minute aside)",
+      r.objects.rowsPer1000Probes,
+      `= ${TARGETS.rowsPer1000Probes}`,
+      r.objects.rowsPer1000Probes === 0,
+    ],
+    [
+      "coordinator rows per 1000 votes that change nothing (history's row a minute aside)",
+      r.ingest.rowsPer1000Votes,
+      `= ${TARGETS.rowsPer1000Votes}`,
+      r.ingest.rowsPer1000Votes === 0,
     ],
   ],
   { targets: TARGETS, cpuSeconds, cpuMsPerCheck, ...r },

@@ -71,6 +71,14 @@ const d1Rows = async () =>
     }>()
   )?.n ?? 0;
 
+/** Rows written so far by the cluster's coordinator and its prober in `region` (their own counts). */
+const objectRows = async (cluster: string, region: string) =>
+  (await env.COORDINATOR.getByName(cluster).metrics()).rowsWritten +
+  (await env.PROBER.get(env.PROBER.idFromName(`${cluster}:${region}`)).rowsWritten());
+
+/** Minutes begun between two times: the coordinator's history writes one row per minute, whatever the votes. */
+const minutesBetween = (from: number, to: number) => Math.floor(to / 60_000) - Math.floor(from / 60_000);
+
 /** Probes the region's prober has counted so far, over all its targets. */
 async function probesSoFar(cluster: string, region: string): Promise<number> {
   const observers = await env.PROBER.get(env.PROBER.idFromName(`${cluster}:${region}`)).observers();
@@ -88,6 +96,7 @@ it("measures", async () => {
   // Let every target come up (one heartbeat carries all votes), then measure the steady state.
   await sleep(7_000);
   const rowsBefore = await d1Rows();
+  const objectRowsBefore = await objectRows(prober, "weur");
   const probesBefore = await probesSoFar(prober, "weur");
   const began = Date.now();
   console.log("BENCH_MARK start");
@@ -96,10 +105,13 @@ it("measures", async () => {
   const probes = (await probesSoFar(prober, "weur")) - probesBefore;
   const elapsed = (Date.now() - began) / 1000;
   result.probe = { targets: offered, seconds: elapsed, probes, checksPerSecond: probes / elapsed };
-  result.d1 = {
-    rowsWritten: (await d1Rows()) - rowsBefore,
+  const d1Written = (await d1Rows()) - rowsBefore;
+  const objectWritten = (await objectRows(prober, "weur")) - objectRowsBefore - minutesBetween(began, Date.now());
+  result.d1 = { rowsWritten: d1Written, probes, rowsPer1000Probes: (d1Written / Math.max(probes, 1)) * 1000 };
+  result.objects = {
+    rowsWritten: objectWritten,
     probes,
-    rowsPer1000Probes: (((await d1Rows()) - rowsBefore) / Math.max(probes, 1)) * 1000,
+    rowsPer1000Probes: (objectWritten / Math.max(probes, 1)) * 1000,
   };
   // Stop the prober before the coordinator measurements.
   await api("DELETE", `/v1/clusters/${prober}?force=true`);
@@ -141,6 +153,7 @@ it("measures", async () => {
         targets.slice(i, i + 100).map((t) => vote(t, "up")),
       );
   }
+  const ingestRowsBefore = (await coordinator.metrics()).rowsWritten;
   const votesBegan = Date.now();
   for (let b = 0; b < input.batches; b++) {
     const offset = (b * 100) % targets.length;
@@ -155,6 +168,10 @@ it("measures", async () => {
     batchSize: 100,
     seconds: votesElapsed,
     votesPerSecond: (input.batches * 100) / votesElapsed,
+    rowsPer1000Votes:
+      (((await coordinator.metrics()).rowsWritten - ingestRowsBefore - minutesBetween(votesBegan, Date.now())) /
+        (input.batches * 100)) *
+      1000,
   };
 
   // 3. Verdict latency: a batch that tips one target over the quorum, until the RPC answers with the change

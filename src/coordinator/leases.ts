@@ -33,6 +33,9 @@ export interface LeaseIo {
   verdict(target: string): VoteState;
 }
 
+/** How long a member's last request keeps it live: a TTL and the grace. */
+const askedWindow = (unit: LeaseUnit) => unit.config.ttlMs + unit.config.graceMs;
+
 export class LeaseKeeper {
   private units = new Map<string, LeaseUnit>();
   private readonly states = new Map<string, LeaseState>();
@@ -133,7 +136,15 @@ export class LeaseKeeper {
       console.warn(`coordinator: ${unit}: not taking ${node}'s lease request ${requestId}: issued ${ageMs} ms ago`);
       return;
     }
-    this.asked.set(`${unit} ${node}`, now);
+    const key = `${unit} ${node}`;
+    if (now - (this.asked.get(key) ?? Number.NEGATIVE_INFINITY) > askedWindow(known)) {
+      // It was not live until now (new, back, or heard from no more): the unit's candidates say
+      // so first, so whatever it may preempt waits from now, not from before it went.
+      this.asked.delete(key);
+      await this.apply(unit, { type: "tick" }, now);
+    }
+    // When it asked, by our clock: a request held up on the way keeps it live less long.
+    this.asked.set(key, now - Math.max(0, ageMs));
     if (report.holding) this.promised.set(unit, { holder: node, at: now, promises: report.promises });
     const { promises: _, ...said } = report;
     await this.apply(unit, { type: "request", node, ...said }, now, requestId);
@@ -272,7 +283,7 @@ export class LeaseKeeper {
    * the holder's silence.
    */
   private candidatesOf(unit: LeaseUnit, now: number): CandidateView[] {
-    const window = unit.config.ttlMs + unit.config.graceMs;
+    const window = askedWindow(unit);
     const holder = this.states.get(unit.name)?.holder ?? null;
     return candidates(
       unit,
