@@ -19,8 +19,9 @@ let host = "";
 const call = (method: string, route: string, body?: unknown) => plane.call(method, route, body);
 
 const run = (...args: string[]) => spawnSync(agentNode, [agent, ...args], { encoding: "utf8" });
-const enrollLb1 = (token: string, config: string, state: string) =>
-  run("enroll", "--url", url, "--token", token, "--node", "lb1", "--config", config, "--state-dir", state);
+const enrollNode = (node: string, token: string, config: string, state: string) =>
+  run("enroll", "--url", url, "--token", token, "--node", node, "--config", config, "--state-dir", state);
+const enrollLb1 = (token: string, config: string, state: string) => enrollNode("lb1", token, config, state);
 
 beforeAll(async () => {
   execFileSync("node", [path.join(root, "host-agent/build.mjs")]);
@@ -29,6 +30,7 @@ beforeAll(async () => {
   host = mkdtempSync(path.join(tmpdir(), "vigil-host-"));
   await call("POST", "/v1/clusters", { name: "lab" });
   await call("POST", "/v1/clusters/lab/nodes", { name: "lb1", address: "10.0.0.1" });
+  await call("POST", "/v1/clusters/lab/nodes", { name: "lb2", address: "10.0.0.2" });
 });
 
 afterAll(async () => {
@@ -88,18 +90,22 @@ describe("vigil-agent enroll", () => {
   });
 
   it("starts a new replay cursor when enrolled again after a reset", async () => {
-    const state = path.join(host, "lib");
-    const config = path.join(host, "etc/agent.json");
+    // Its own node and host directories: this test needs no other to have run.
+    const state = path.join(host, "lb2/lib");
+    const config = path.join(host, "lb2/etc/agent.json");
+    const first = (await call("POST", "/v1/clusters/lab/enrollment-tokens", { node: "lb2" })).token;
+    const enrolled = enrollNode("lb2", first, config, state);
+    expect(enrolled.status, enrolled.stderr).toBe(0);
     // The first enrollment's agent had accepted commands up to seq 500.
     writeFileSync(path.join(state, "cursor.json"), JSON.stringify({ seq: 500, epochs: { VI_1: 7 } }));
     writeFileSync(
       path.join(state, "channel.json"),
       JSON.stringify({ at: "2026-01-01T00:00:00.000Z", clockOffsetMs: 1 }),
     );
-    await call("DELETE", "/v1/clusters/lab/nodes/lb1/enrollment");
+    await call("DELETE", "/v1/clusters/lab/nodes/lb2/enrollment");
     rmSync(path.join(state, "identity.json"));
-    const token = (await call("POST", "/v1/clusters/lab/enrollment-tokens", { node: "lb1" })).token;
-    const again = enrollLb1(token, config, state);
+    const token = (await call("POST", "/v1/clusters/lab/enrollment-tokens", { node: "lb2" })).token;
+    const again = enrollNode("lb2", token, config, state);
     expect(again.status, again.stderr).toBe(0);
     const status = JSON.parse(run("status", "--config", config, "--json").stdout);
     expect(status).toMatchObject({ enrolled: true, cursor: { seq: -1, epochs: {} }, lastAccepted: null });
