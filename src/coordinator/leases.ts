@@ -143,8 +143,7 @@ export class LeaseKeeper {
       this.asked.delete(key);
       await this.apply(unit, { type: "tick" }, now);
     }
-    // When it asked, by our clock: a request held up on the way keeps it live less long.
-    this.asked.set(key, now - Math.max(0, ageMs));
+    this.asked.set(key, now);
     if (report.holding) this.promised.set(unit, { holder: node, at: now, promises: report.promises });
     const { promises: _, ...said } = report;
     await this.apply(unit, { type: "request", node, ...said }, now, requestId);

@@ -219,7 +219,7 @@ beforeAll(async () => {
     );
   execFileSync("node", [path.join(import.meta.dirname, "../../host-agent/build.mjs")]);
   two = await rig(["lb1", "lb2"]);
-  await settled(two);
+  await settled(two).catch((err) => failed(two as Rig, err));
 });
 
 afterAll(async () => {
