@@ -33,9 +33,6 @@ export interface LeaseIo {
   verdict(target: string): VoteState;
 }
 
-/** How long a member's last request keeps it live: a TTL and the grace. */
-const askedWindow = (unit: LeaseUnit) => unit.config.ttlMs + unit.config.graceMs;
-
 export class LeaseKeeper {
   private units = new Map<string, LeaseUnit>();
   private readonly states = new Map<string, LeaseState>();
@@ -136,14 +133,7 @@ export class LeaseKeeper {
       console.warn(`coordinator: ${unit}: not taking ${node}'s lease request ${requestId}: issued ${ageMs} ms ago`);
       return;
     }
-    const key = `${unit} ${node}`;
-    if (now - (this.asked.get(key) ?? Number.NEGATIVE_INFINITY) > askedWindow(known)) {
-      // It was not live until now (new, back, or heard from no more): the unit's candidates say
-      // so first, so whatever it may preempt waits from now, not from before it went.
-      this.asked.delete(key);
-      await this.apply(unit, { type: "tick" }, now);
-    }
-    this.asked.set(key, now);
+    this.asked.set(`${unit} ${node}`, now);
     if (report.holding) this.promised.set(unit, { holder: node, at: now, promises: report.promises });
     const { promises: _, ...said } = report;
     await this.apply(unit, { type: "request", node, ...said }, now, requestId);
@@ -282,7 +272,7 @@ export class LeaseKeeper {
    * the holder's silence.
    */
   private candidatesOf(unit: LeaseUnit, now: number): CandidateView[] {
-    const window = askedWindow(unit);
+    const window = unit.config.ttlMs + unit.config.graceMs;
     const holder = this.states.get(unit.name)?.holder ?? null;
     return candidates(
       unit,
