@@ -189,12 +189,14 @@ export function step(
   }
 
   if (input.type === "request") {
+    // A holder asked to release still renews or reports (holding on its peers' promises): the
+    // release may have been lost, sent on a connection that had died; ask again, promise nothing.
+    const stillHolds = s.revoking && input.node === s.holder;
+    if (stillHolds && !effects.some((e) => e.type === "revoke"))
+      effects.push({ type: "revoke", node: input.node, epoch: s.epoch });
     if (input.epoch === 0) effects.push({ type: "deny", node: input.node, reason: null, epoch: s.epoch });
-    else if (s.revoking && input.node === s.holder) {
-      // A holder asked to release still renews: the release may have been lost; ask again, promise nothing.
-      if (!effects.some((e) => e.type === "revoke")) effects.push({ type: "revoke", node: input.node, epoch: s.epoch });
-      effects.push({ type: "deny", node: input.node, reason: "asked to release", epoch: s.epoch });
-    } else {
+    else if (stillHolds) effects.push({ type: "deny", node: input.node, reason: "asked to release", epoch: s.epoch });
+    else {
       const allowed =
         input.node === desired
           ? { ok: true as const }

@@ -141,6 +141,20 @@ describe("the coordinator as a voter", () => {
     expect(state.holder).toBe("lb1");
   });
 
+  it("asks a holder that only reports it holds after a revoke again (the first may have been lost)", () => {
+    const { effects } = run([
+      [0, { type: "candidates", candidates: both(100, 50) }],
+      [0, ask("lb2", 1, true)],
+      [100, { type: "candidates", candidates: both(100, 50) }],
+      [1000, report("lb2", { node: "lb2", epoch: 1 })],
+    ]);
+    expect(effects.filter((e) => e.type === "revoke")).toEqual([
+      { type: "revoke", node: "lb2", epoch: 1 },
+      { type: "revoke", node: "lb2", epoch: 1 },
+    ]);
+    expect(effects.at(-1)).toEqual({ type: "deny", node: "lb2", reason: null, epoch: 1 });
+  });
+
   it("asks a holder that keeps renewing after a revoke again, and promises it nothing", () => {
     const { effects } = run([
       [0, { type: "candidates", candidates: both(100, 50) }],
