@@ -7,6 +7,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { Coordinator } from "../../src/coordinator/coordinator.js";
 import type { Vote } from "../../src/core/vote.js";
+import { agentVotedCluster } from "./fixtures.js";
 import { api } from "./http.js";
 
 const CLUSTER = "coord";
@@ -34,27 +35,7 @@ const events = async () =>
 describe("Coordinator", () => {
   it("decides by quorum, ignores stale batches and outsiders, and marks silence as unknown", async () => {
     const applied = await api("PUT", `/v1/clusters/${CLUSTER}/config`, {
-      body: {
-        cluster: { name: CLUSTER },
-        nodes: agents.map((name, i) => ({ name, address: `10.0.0.${i + 1}` })),
-        checks: [{ name: "tcp", type: "tcp", interval: 5, observers: { agents } }],
-        vipGroups: [
-          {
-            name: "VI_1",
-            vips: [{ cidr: "10.0.0.10/24", interface: "eth0" }],
-            members: [{ node: "lb1", priority: 100 }],
-          },
-        ],
-        virtualServices: [
-          {
-            name: "web",
-            vipGroup: "VI_1",
-            address: "10.0.0.10",
-            port: 80,
-            realServers: [{ name: "web1", address: "10.0.1.1", port: 80, check: "tcp" }],
-          },
-        ],
-      },
+      body: agentVotedCluster(CLUSTER, agents, ["web1"]),
     });
     expect(applied.status).toBe(200);
 

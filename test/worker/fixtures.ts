@@ -95,3 +95,25 @@ export async function webPair(
   expect((await api("PUT", `${base}/config`, { body: doc })).status).toBe(200);
   return name;
 }
+
+/**
+ * A cluster whose real servers (service `web`, one per name in `servers`) are checked over TCP
+ * by the named agents only, so every vote a test sends is the only vote there is.
+ */
+export const agentVotedCluster = (name: string, agents: string[], servers: string[]) => ({
+  cluster: { name },
+  nodes: agents.map((n, i) => ({ name: n, address: `10.0.0.${i + 1}` })),
+  checks: [{ name: "tcp", type: "tcp", interval: 5, observers: { agents } }],
+  vipGroups: [
+    { name: "VI_1", vips: [{ cidr: "10.0.0.10/24", interface: "eth0" }], members: [{ node: "lb1", priority: 100 }] },
+  ],
+  virtualServices: [
+    {
+      name: "web",
+      vipGroup: "VI_1",
+      address: "10.0.0.10",
+      port: 80,
+      realServers: servers.map((server, i) => ({ name: server, address: `10.0.1.${i + 1}`, port: 80, check: "tcp" })),
+    },
+  ],
+});

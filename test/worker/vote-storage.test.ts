@@ -6,6 +6,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { Vote } from "../../src/core/vote.js";
+import { agentVotedCluster } from "./fixtures.js";
 import { api } from "./http.js";
 import { restart } from "./restart.js";
 
@@ -40,32 +41,11 @@ const minute = () => Math.floor(Date.now() / 60_000);
 describe("votes and storage", () => {
   it("writes no row for votes that change nothing, a row per verdict that changes, and holds verdicts through a restart", async () => {
     const applied = await api("PUT", `/v1/clusters/${CLUSTER}/config`, {
-      body: {
-        cluster: { name: CLUSTER },
-        nodes: agents.map((name, i) => ({ name, address: `10.0.0.${i + 1}` })),
-        checks: [{ name: "tcp", type: "tcp", interval: 5, observers: { agents } }],
-        vipGroups: [
-          {
-            name: "VI_1",
-            vips: [{ cidr: "10.0.0.10/24", interface: "eth0" }],
-            members: [{ node: "lb1", priority: 100 }],
-          },
-        ],
-        virtualServices: [
-          {
-            name: "web",
-            vipGroup: "VI_1",
-            address: "10.0.0.10",
-            port: 80,
-            realServers: TARGETS.map((t, i) => ({
-              name: t.split("/")[1],
-              address: `10.0.1.${i + 1}`,
-              port: 80,
-              check: "tcp",
-            })),
-          },
-        ],
-      },
+      body: agentVotedCluster(
+        CLUSTER,
+        agents,
+        TARGETS.map((t) => t.split("/")[1] as string),
+      ),
     });
     expect(applied.status).toBe(200);
     await send("lb1", "up");
