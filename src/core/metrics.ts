@@ -2,7 +2,8 @@
  * Prometheus text exposition (format 0.0.4) of what Vigil knows: every observer's vote and
  * every quorum verdict, probe latency per region, votes received, lease holder, epoch and time
  * left per VIP group, agents online, commands sent / acked / failed, rows the coordinator
- * wrote to its storage, webhook deliveries by outcome. Pure: the Worker gathers a snapshot per cluster and this renders it.
+ * wrote to its storage, webhook deliveries by outcome. Pure: the Worker gathers a snapshot per
+ * cluster and this renders it.
  */
 import type { HealthReport } from "./health.js";
 import type { LeaseView } from "./lease-view.js";
