@@ -4,8 +4,8 @@ import type { z } from "zod";
 import { readAtMost } from "../core/bytes.js";
 import { ApiError, zodIssues } from "./errors.js";
 
-/** Large enough for a cluster of a thousand real servers; everything else is far smaller. */
-export const MAX_BODY_BYTES = 1024 * 1024;
+/** Large enough for a cluster of ten thousand real servers; everything else is far smaller. */
+export const MAX_BODY_BYTES = 4 * 1024 * 1024;
 
 export async function readJson(c: Context): Promise<unknown> {
   const type = c.req.header("content-type") ?? "";

@@ -6,10 +6,11 @@
 import { and, eq, inArray, ne } from "drizzle-orm";
 import type { Check } from "../core/check.js";
 import type { ClusterDocument } from "../core/cluster.js";
-import { type Change, resources } from "../core/diff.js";
+import { type Change, type ResourceKind, resources } from "../core/diff.js";
 import type { Node } from "../core/node.js";
 import type { SyncGroup, VipGroup } from "../core/vip-group.js";
 import type { RealServer, VirtualService } from "../core/virtual-service.js";
+import { deleteMany, runBatch, type Statement, upsertMany } from "./bulk.js";
 import { listChunks } from "./d1-limits.js";
 import type { Db } from "./db.js";
 import {
@@ -63,7 +64,7 @@ export async function writeCluster(
   const name = after.cluster.name;
   const revision = (base ?? 0) + 1;
   const items = resources(after);
-  const statements = [];
+  const statements: Statement[] = [];
   if (base === null) {
     statements.push(db.insert(t.clusters).values({ name, description: after.cluster.description }));
   }
@@ -75,23 +76,9 @@ export async function writeCluster(
       .set({ revision, description: after.cluster.description, updatedAt: t.now })
       .where(eq(t.clusters.name, name)),
   );
-  for (const change of changes) {
-    if (change.kind === "cluster") continue;
-    if (change.op !== "delete") {
-      statements.push(upsertStatement(db, name, change, items.get(change.kind)?.get(change.name)));
-      continue;
-    }
-    statements.push(deleteStatement(db, name, change));
-    // A deleted node's unused enrollment tokens go with it: a node made again under the name starts afresh.
-    if (change.kind === "node")
-      statements.push(
-        db
-          .delete(t.enrollmentTokens)
-          .where(and(eq(t.enrollmentTokens.cluster, name), eq(t.enrollmentTokens.node, change.name))),
-      );
-  }
+  for (const run of runs(changes)) statements.push(...runStatements(name, run, items));
   try {
-    await db.batch(statements as [(typeof statements)[number], ...(typeof statements)[number][]]);
+    await runBatch(db, statements);
   } catch (err) {
     if (/UNIQUE constraint failed: (config_revisions|clusters)/.test(String((err as Error).cause ?? err))) {
       throw new RevisionConflict(`cluster ${name} changed while this request was applied`);
@@ -101,89 +88,86 @@ export async function writeCluster(
   return revision;
 }
 
-function upsertStatement(db: Db, cluster: string, change: Change, item: object | undefined) {
-  if (item === undefined) throw new Error(`no ${change.kind} ${change.name} in the document`);
-  switch (change.kind) {
-    case "node": {
-      const row = nodeRow(cluster, item as Node);
-      return db
-        .insert(t.nodes)
-        .values(row)
-        .onConflictDoUpdate({ target: [t.nodes.cluster, t.nodes.name], set: row });
-    }
-    case "check": {
-      const row = checkRow(cluster, item as Check);
-      return db
-        .insert(t.checks)
-        .values(row)
-        .onConflictDoUpdate({ target: [t.checks.cluster, t.checks.name], set: row });
-    }
-    case "vipGroup": {
-      const row = vipGroupRow(cluster, item as VipGroup);
-      return db
-        .insert(t.vipGroups)
-        .values(row)
-        .onConflictDoUpdate({ target: [t.vipGroups.cluster, t.vipGroups.name], set: row });
-    }
-    case "syncGroup": {
-      const row = syncGroupRow(cluster, item as SyncGroup);
-      return db
-        .insert(t.syncGroups)
-        .values(row)
-        .onConflictDoUpdate({ target: [t.syncGroups.cluster, t.syncGroups.name], set: row });
-    }
-    case "virtualService": {
-      const row = virtualServiceRow(cluster, item as Omit<VirtualService, "realServers">);
-      return db
-        .insert(t.virtualServices)
-        .values(row)
-        .onConflictDoUpdate({ target: [t.virtualServices.cluster, t.virtualServices.name], set: row });
-    }
-    case "realServer": {
-      const { service, ...rs } = item as RealServer & { service: string };
-      const row = realServerRow(cluster, service, rs);
-      return db
-        .insert(t.realServers)
-        .values(row)
-        .onConflictDoUpdate({
-          target: [t.realServers.cluster, t.realServers.virtualService, t.realServers.name],
-          set: row,
-        });
-    }
-    case "cluster":
-      throw new Error("the cluster row is written separately");
-  }
+/** Consecutive changes of one kind, all upserts or all deletes: one multi-row statement each (per slice). */
+interface Run {
+  kind: Exclude<ResourceKind, "cluster">;
+  deletes: boolean;
+  names: string[];
 }
 
-function deleteStatement(db: Db, cluster: string, change: Change) {
-  switch (change.kind) {
-    case "node":
-      return db.delete(t.nodes).where(and(eq(t.nodes.cluster, cluster), eq(t.nodes.name, change.name)));
-    case "check":
-      return db.delete(t.checks).where(and(eq(t.checks.cluster, cluster), eq(t.checks.name, change.name)));
-    case "vipGroup":
-      return db.delete(t.vipGroups).where(and(eq(t.vipGroups.cluster, cluster), eq(t.vipGroups.name, change.name)));
-    case "syncGroup":
-      return db.delete(t.syncGroups).where(and(eq(t.syncGroups.cluster, cluster), eq(t.syncGroups.name, change.name)));
-    case "virtualService":
-      return db
-        .delete(t.virtualServices)
-        .where(and(eq(t.virtualServices.cluster, cluster), eq(t.virtualServices.name, change.name)));
-    case "realServer": {
-      const [service = "", name = ""] = change.name.split("/");
-      return db
-        .delete(t.realServers)
-        .where(
-          and(
-            eq(t.realServers.cluster, cluster),
-            eq(t.realServers.virtualService, service),
-            eq(t.realServers.name, name),
-          ),
-        );
-    }
-    case "cluster":
-      throw new Error("clusters are deleted with deleteCluster");
+function runs(changes: Change[]): Run[] {
+  const out: Run[] = [];
+  for (const change of changes) {
+    if (change.kind === "cluster") continue;
+    const deletes = change.op === "delete";
+    const last = out.at(-1);
+    if (last && last.kind === change.kind && last.deletes === deletes) last.names.push(change.name);
+    else out.push({ kind: change.kind, deletes, names: [change.name] });
   }
+  return out;
+}
+
+/** Each kind's table, the columns that name a row within a cluster, and its row as drizzle's insert takes it. */
+const TABLES = {
+  node: {
+    table: t.nodes,
+    cluster: t.nodes.cluster,
+    key: [t.nodes.name],
+    row: (c: string, item: object) => nodeRow(c, item as Node),
+  },
+  check: {
+    table: t.checks,
+    cluster: t.checks.cluster,
+    key: [t.checks.name],
+    row: (c: string, item: object) => checkRow(c, item as Check),
+  },
+  vipGroup: {
+    table: t.vipGroups,
+    cluster: t.vipGroups.cluster,
+    key: [t.vipGroups.name],
+    row: (c: string, item: object) => vipGroupRow(c, item as VipGroup),
+  },
+  syncGroup: {
+    table: t.syncGroups,
+    cluster: t.syncGroups.cluster,
+    key: [t.syncGroups.name],
+    row: (c: string, item: object) => syncGroupRow(c, item as SyncGroup),
+  },
+  virtualService: {
+    table: t.virtualServices,
+    cluster: t.virtualServices.cluster,
+    key: [t.virtualServices.name],
+    row: (c: string, item: object) => virtualServiceRow(c, item as Omit<VirtualService, "realServers">),
+  },
+  realServer: {
+    table: t.realServers,
+    cluster: t.realServers.cluster,
+    key: [t.realServers.virtualService, t.realServers.name],
+    row: (c: string, item: object) => {
+      const { service, ...rs } = item as RealServer & { service: string };
+      return realServerRow(c, service, rs);
+    },
+  },
+} as const;
+
+function runStatements(cluster: string, run: Run, items: ReturnType<typeof resources>) {
+  const { table, cluster: clusterColumn, key, row } = TABLES[run.kind];
+  if (run.deletes) {
+    const keys = run.names.map((n) => (run.kind === "realServer" ? n.split("/") : [n]));
+    const statements = deleteMany(table, eq(clusterColumn, cluster), key, keys);
+    // A deleted node's unused enrollment tokens go with it: a node made again under the name starts afresh.
+    if (run.kind === "node")
+      statements.push(
+        ...deleteMany(t.enrollmentTokens, eq(t.enrollmentTokens.cluster, cluster), [t.enrollmentTokens.node], keys),
+      );
+    return statements;
+  }
+  const rows = run.names.map((n) => {
+    const item = items.get(run.kind)?.get(n);
+    if (item === undefined) throw new Error(`no ${run.kind} ${n} in the document`);
+    return row(cluster, item);
+  });
+  return upsertMany(table, [clusterColumn, ...key], rows);
 }
 
 export async function deleteCluster(db: Db, name: string): Promise<boolean> {

@@ -3,6 +3,7 @@
  * status and error code expected, and the field the first issue must name.
  */
 import { beforeAll, describe, expect, it } from "vitest";
+import { MAX_BODY_BYTES } from "../../src/api/body.js";
 import { newCluster, node, populatedCluster, tcpCheck, vipGroup, virtualService } from "./fixtures.js";
 import { api } from "./http.js";
 
@@ -255,7 +256,7 @@ const cases: Case[] = [
     name: "oversized body",
     method: "POST",
     path: "nodes",
-    raw: JSON.stringify({ ...node("big"), labels: { pad: "x".repeat(100) }, pad: "y".repeat(1_100_000) }),
+    raw: JSON.stringify({ ...node("big"), labels: { pad: "x".repeat(100) }, pad: "y".repeat(MAX_BODY_BYTES) }),
     headers: { "content-type": "application/json" },
     status: 413,
     code: "payload_too_large",
