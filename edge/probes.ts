@@ -23,8 +23,8 @@ export interface ProbeIdentity {
   userAgent: string;
 }
 
-export function userAgent(version: string, region: string): string {
-  return `vigil-probe/${version} (region=${region})`;
+export function userAgent(version: string, region: string, shard?: number): string {
+  return `vigil-probe/${version} (region=${region}${shard === undefined ? "" : `; shard=${shard}`})`;
 }
 
 export async function probe(target: Target, who: ProbeIdentity): Promise<ProbeResult> {

@@ -4,12 +4,14 @@
  */
 import { env } from "cloudflare:workers";
 import { expect, it } from "vitest";
+import { CHECKS_PER_SHARD } from "../../src/core/probe-shards.js";
 import type { Vote } from "../../src/core/vote.js";
 import { api } from "../../test/worker/http.js";
 
 interface BenchInput {
   ports: number[];
-  targets: number;
+  /** Region sizes to probe, each at a 10 s interval. */
+  sizes: number[];
   seconds: number;
   batches: number;
   trials: number;
@@ -71,51 +73,72 @@ const d1Rows = async () =>
     }>()
   )?.n ?? 0;
 
-/** Rows written so far by the cluster's coordinator and its prober in `region` (their own counts). */
-const objectRows = async (cluster: string, region: string) =>
-  (await env.COORDINATOR.getByName(cluster).metrics()).rowsWritten +
-  (await env.PROBER.get(env.PROBER.idFromName(`${cluster}:${region}`)).rowsWritten());
+const INTERVAL_S = 10;
+
+/** The region's prober shards for `targets` checked every INTERVAL_S (src/core/probe-shards.ts). */
+function shards(cluster: string, region: string, targets: number) {
+  const count = Math.max(1, Math.ceil(targets / INTERVAL_S / CHECKS_PER_SHARD));
+  return Array.from({ length: count }, (_, n) =>
+    env.PROBER.get(env.PROBER.idFromName(n === 0 ? `${cluster}:${region}` : `${cluster}:${region}:${n}`)),
+  );
+}
+
+/** Rows written so far by the cluster's coordinator and all its prober shards in `region` (their own counts). */
+async function objectRows(cluster: string, region: string, targets: number): Promise<number> {
+  let rows = (await env.COORDINATOR.getByName(cluster).metrics()).rowsWritten;
+  for (const shard of shards(cluster, region, targets)) rows += await shard.rowsWritten();
+  return rows;
+}
 
 /** Minutes begun between two times: the coordinator's history writes one row per minute, whatever the votes. */
 const minutesBetween = (from: number, to: number) => Math.floor(to / 60_000) - Math.floor(from / 60_000);
 
-/** Probes the region's prober has counted so far, over all its targets. */
-async function probesSoFar(cluster: string, region: string): Promise<number> {
-  const observers = await env.PROBER.get(env.PROBER.idFromName(`${cluster}:${region}`)).observers();
-  return Object.values(observers).reduce((n, o) => n + o.probes, 0);
+/** Probes the region's shards have counted so far, over all their targets. */
+async function probesSoFar(cluster: string, region: string, targets: number): Promise<number> {
+  let probes = 0;
+  for (const shard of shards(cluster, region, targets))
+    probes += Object.values(await shard.observers()).reduce((n, o) => n + o.probes, 0);
+  return probes;
 }
 
 it("measures", async () => {
   const result: Record<string, unknown> = {};
 
-  // 1. One prober (one region) with more HTTP targets, each probed every second, than the 1000/s target.
-  const prober = "bench-prober";
-  const offered = input.targets;
-  const config = document(prober, offered, { regions: ["weur"] }, 1);
-  expect((await api("PUT", `/v1/clusters/${prober}/config`, { body: config })).status).toBe(200);
-  // Let every target come up (one heartbeat carries all votes), then measure the steady state.
-  await sleep(7_000);
-  const rowsBefore = await d1Rows();
-  const objectRowsBefore = await objectRows(prober, "weur");
-  const probesBefore = await probesSoFar(prober, "weur");
-  const began = Date.now();
-  console.log("BENCH_MARK start");
-  await sleep(input.seconds * 1000);
-  console.log("BENCH_MARK end");
-  const probes = (await probesSoFar(prober, "weur")) - probesBefore;
-  const elapsed = (Date.now() - began) / 1000;
-  result.probe = { targets: offered, seconds: elapsed, probes, checksPerSecond: probes / elapsed };
-  const d1Written = (await d1Rows()) - rowsBefore;
-  const objectWritten = (await objectRows(prober, "weur")) - objectRowsBefore - minutesBetween(began, Date.now());
-  result.d1 = { rowsWritten: d1Written, probes, rowsPer1000Probes: (d1Written / Math.max(probes, 1)) * 1000 };
-  result.objects = {
-    rowsWritten: objectWritten,
-    probes,
-    rowsPer1000Probes: (objectWritten / Math.max(probes, 1)) * 1000,
-  };
-  // Stop the prober before the coordinator measurements.
-  await api("DELETE", `/v1/clusters/${prober}?force=true`);
-  await sleep(1_500);
+  // 1. One region's probers (as many shards as its checks per second need, each holding at
+  //    most six probes open), for each size, every target checked every 10 s.
+  result.regions = [];
+  for (const size of input.sizes) {
+    const cluster = `bench-region-${size}`;
+    const config = document(cluster, size, { regions: ["weur"] }, INTERVAL_S);
+    expect((await api("PUT", `/v1/clusters/${cluster}/config`, { body: config })).status).toBe(200);
+    // Every target's first probe falls within one interval; then measure the steady state.
+    await sleep(INTERVAL_S * 1000 + 3_000);
+    const rowsBefore = await d1Rows();
+    const objectRowsBefore = await objectRows(cluster, "weur", size);
+    const probesBefore = await probesSoFar(cluster, "weur", size);
+    const began = Date.now();
+    console.log("BENCH_MARK start");
+    await sleep(input.seconds * 1000);
+    console.log("BENCH_MARK end");
+    const probes = (await probesSoFar(cluster, "weur", size)) - probesBefore;
+    const elapsed = (Date.now() - began) / 1000;
+    const d1Written = (await d1Rows()) - rowsBefore;
+    const objectWritten =
+      (await objectRows(cluster, "weur", size)) - objectRowsBefore - minutesBetween(began, Date.now());
+    (result.regions as unknown[]).push({
+      targets: size,
+      shards: shards(cluster, "weur", size).length,
+      wanted: size / INTERVAL_S,
+      seconds: elapsed,
+      probes,
+      checksPerSecond: probes / elapsed,
+      d1RowsPer1000Probes: (d1Written / Math.max(probes, 1)) * 1000,
+      objectRowsPer1000Probes: (objectWritten / Math.max(probes, 1)) * 1000,
+    });
+    // Stop the probers before the next measure.
+    await api("DELETE", `/v1/clusters/${cluster}?force=true`);
+    await sleep(1_500);
+  }
 
   // 2. Votes per second into one coordinator, batches of 100, from three agents.
   const cluster = "bench-votes";

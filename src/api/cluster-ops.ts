@@ -11,7 +11,8 @@ import { type Change, diffClusters } from "../core/diff.js";
 import type { FieldIssue } from "../core/errors.js";
 import { fieldIssue } from "../core/errors.js";
 import { hostPart } from "../core/primitives.js";
-import { targetsOf } from "../core/targets.js";
+import { shardCount } from "../core/probe-shards.js";
+import { regionTargets, targetsOf } from "../core/targets.js";
 import type { Region } from "../core/vocabulary.js";
 import type { Env } from "../env.js";
 import { hostRefusal, privateTargetsAllowed } from "../outbound-policy.js";
@@ -148,20 +149,30 @@ async function vipsSharedWithOtherClusters(db: Db, doc: ClusterDocument): Promis
 }
 
 /**
- * Tells the cluster's coordinator and the probers of every region named before or after a
- * change to re-read the configuration (a prober whose region is no longer named stops).
+ * Tells the cluster's coordinator and every prober shard of every region named before or after
+ * a change to re-read the configuration (a shard whose region is no longer named, or past the
+ * region's shard count, stops).
  */
 export async function announce(env: Env, cluster: string, docs: (ClusterDocument | undefined)[]): Promise<void> {
-  const regions = new Set(docs.flatMap((d) => d?.checks.flatMap((check) => check.observers.regions) ?? []));
+  const shards = new Map<Region, number>();
+  for (const doc of docs) {
+    if (!doc) continue;
+    for (const region of new Set(doc.checks.flatMap((check) => check.observers.regions)))
+      shards.set(region, Math.max(shards.get(region) ?? 0, shardCount(regionTargets(doc, region))));
+  }
   const calls: Promise<unknown>[] = [env.COORDINATOR.getByName(cluster).configChanged()];
-  for (const region of regions) calls.push(proberFor(env, cluster, region).configure(cluster, region));
+  for (const [region, count] of shards)
+    for (let shard = 0; shard < count; shard++)
+      calls.push(proberFor(env, cluster, region, shard).configure(cluster, region, shard));
   const results = await Promise.allSettled(calls);
   for (const r of results)
     if (r.status === "rejected") console.error(`announcing a change of ${cluster} failed`, r.reason);
 }
 
-export function proberFor(env: Env, cluster: string, region: Region) {
-  return env.PROBER.get(env.PROBER.idFromName(`${cluster}:${region}`), { locationHint: region });
+/** A region's prober shard; shard 0 keeps the name a region's one prober had before there were shards. */
+export function proberFor(env: Env, cluster: string, region: Region, shard = 0) {
+  const name = shard === 0 ? `${cluster}:${region}` : `${cluster}:${region}:${shard}`;
+  return env.PROBER.get(env.PROBER.idFromName(name), { locationHint: region });
 }
 
 function rebase(issues: FieldIssue[], focus: (string | number)[] | undefined): FieldIssue[] {

@@ -94,11 +94,12 @@ export class VoteBook {
       return { accepted: 0, changed: [], stale: false, rejected, events: [] };
     }
     const batch = parsed.data;
-    const last = this.seqs.get(batch.observer);
+    const sender = batch.shard === undefined ? batch.observer : `${batch.observer} shard ${batch.shard}`;
+    const last = this.seqs.get(sender);
     if (last !== undefined && batch.seq <= last)
       return { accepted: 0, changed: [], stale: true, rejected: null, events: [] };
     // In memory: after a restart an observer's next batch sets its mark again.
-    this.seqs.set(batch.observer, batch.seq);
+    this.seqs.set(sender, batch.seq);
 
     const touched = new Set<string>();
     let accepted = 0;

@@ -31,7 +31,9 @@ export type Vote = z.infer<typeof Vote>;
 
 export const VoteBatch = z.strictObject({
   observer: ObserverId,
-  /** Increases with every batch from one observer; a lower one is a stale retry and ignored. */
+  /** Which of a region's prober shards sent it (src/core/probe-shards.ts); each counts its own seq. */
+  shard: z.number().int().nonnegative().max(100_000).optional(),
+  /** Increases with every batch from one observer (one shard); a lower one is a stale retry and ignored. */
   seq: z.number().int().nonnegative(),
   /** A heartbeat carries every current vote, so silence can be told from health. */
   heartbeat: z.boolean(),

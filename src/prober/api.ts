@@ -4,7 +4,7 @@ import type { Region } from "../core/vocabulary.js";
 
 export interface ProberRpc extends Rpc.DurableObjectBranded {
   /** Starts or refreshes this prober; called on every configuration change and by the cron. */
-  configure(cluster: string, region: Region): Promise<{ targets: number }>;
+  configure(cluster: string, region: Region, shard?: number): Promise<{ targets: number }>;
   /** Each target's observer state, for inspection. */
   observers(): Promise<Record<string, ObserverState & { attempt: number; nextDue: number }>>;
   /** Rows (storage keys) this instance wrote since it started: state changes, not probes. */

@@ -1,7 +1,9 @@
 /**
- * Prober Durable Object: one per cluster and region, placed with the region's locationHint.
- * An alarm loop runs the checks that name this region, each on its own jittered schedule
- * with retries; rise/fall turns results into votes; votes go to the coordinator in batches,
+ * Prober Durable Object: one per cluster, region and shard, placed with the region's
+ * locationHint. A region's targets are split over shards (src/core/probe-shards.ts) because a
+ * deployed invocation may hold only six outbound connections at once: each shard probes its
+ * share with at most that many probes in flight. An alarm loop runs the shard's checks, each on
+ * its own jittered schedule with retries; rise/fall turns results into votes; votes go to the coordinator in batches,
  * at once when one changes and as a full heartbeat every few seconds. Each target's observer
  * state is stored when its vote changes (storage is billed per row written: a probe that
  * changes nothing writes nothing), so an evicted prober resumes from each target's last vote.
@@ -11,6 +13,7 @@ import { probe, userAgent } from "../../edge/probes.js";
 import { CONFIG_MAX_AGE_MS } from "../coordinator/config.js";
 import { afterProbe, beginObservation, restartObservation, voteOf } from "../core/observer.js";
 import { nextAlarm, type RunState } from "../core/probe-schedule.js";
+import { PROBE_CONNECTIONS, shardCount, shardTargets } from "../core/probe-shards.js";
 import type { ObserverState } from "../core/rise-fall.js";
 import { HEARTBEAT_MS, regionTargets, type Target } from "../core/targets.js";
 import { VERSION } from "../core/version.js";
@@ -20,8 +23,6 @@ import type { Env } from "../env.js";
 import { readClusterDocument } from "../storage/cluster-config.js";
 import type { ProberRpc } from "./api.js";
 
-/** Probes in flight at once. */
-const CONCURRENCY = 64;
 /** Checks due this soon run in the current alarm: fewer alarms, and an early alarm is not wasted. */
 const COALESCE_MS = 10;
 /** Batch seqs are reserved in storage this many at a time; a restart starts past the block. */
@@ -45,6 +46,7 @@ interface Running {
 export class Prober extends DurableObject<Env> implements ProberRpc {
   private cluster: string | null = null;
   private region: Region | null = null;
+  private shard = 0;
   private running = new Map<string, Running>();
   private configReadAt = 0;
   private lastHeartbeat = 0;
@@ -57,12 +59,13 @@ export class Prober extends DurableObject<Env> implements ProberRpc {
   private alarmAt = 0;
 
   /** Starts or refreshes this prober; called on every configuration change and by the cron. */
-  async configure(cluster: string, region: Region): Promise<{ targets: number }> {
+  async configure(cluster: string, region: Region, shard = 0): Promise<{ targets: number }> {
     await this.load();
-    if (this.cluster !== cluster || this.region !== region) {
+    if (this.cluster !== cluster || this.region !== region || this.shard !== shard) {
       this.cluster = cluster;
       this.region = region;
-      await this.put({ cluster, region });
+      this.shard = shard;
+      await this.put({ cluster, region, shard });
     }
     await this.refresh(true);
     await this.schedule();
@@ -87,18 +90,14 @@ export class Prober extends DurableObject<Env> implements ProberRpc {
     const now = Date.now();
     const due = [...this.running.values()].filter((r) => r.run.nextDue <= now + COALESCE_MS);
     const changed: Running[] = [];
-    const who = { userAgent: userAgent(VERSION, this.region) };
-    for (let i = 0; i < due.length; i += CONCURRENCY) {
-      await Promise.all(
-        due.slice(i, i + CONCURRENCY).map(async (r) => {
-          const result = await probe(r.target, who);
-          const { next, changed: voteChanged } = afterProbe(r, r.target.check, result, Date.now(), Math.random());
-          r.run = next.run;
-          r.observer = next.observer;
-          if (voteChanged) changed.push(r);
-        }),
-      );
-    }
+    const who = { userAgent: userAgent(VERSION, this.region, this.shard) };
+    await eachAtMost(due, PROBE_CONNECTIONS, async (r) => {
+      const result = await probe(r.target, who);
+      const { next, changed: voteChanged } = afterProbe(r, r.target.check, result, Date.now(), Math.random());
+      r.run = next.run;
+      r.observer = next.observer;
+      if (voteChanged) changed.push(r);
+    });
     if (changed.length > 0) await this.save(changed);
     const heartbeat = Date.now() - this.lastHeartbeat >= HEARTBEAT_MS;
     if (heartbeat || changed.length > 0) await this.send(heartbeat ? [...this.running.values()] : changed, heartbeat);
@@ -114,6 +113,7 @@ export class Prober extends DurableObject<Env> implements ProberRpc {
     }
     const batch: VoteBatch = {
       observer: `region:${this.region}`,
+      shard: this.shard,
       seq: this.seq,
       heartbeat,
       votes: items.map((r) => voteOf(r.target.id, r.observer)),
@@ -150,7 +150,10 @@ export class Prober extends DurableObject<Env> implements ProberRpc {
     if (!force && Date.now() - this.configReadAt < CONFIG_MAX_AGE_MS) return;
     const doc = await readClusterDocument(this.env.DB, this.cluster);
     this.configReadAt = Date.now();
-    const targets = doc ? regionTargets(doc, this.region) : [];
+    const inRegion = doc ? regionTargets(doc, this.region) : [];
+    // A shard past the region's count (it shrank) has nothing to probe and stops.
+    const shards = shardCount(inRegion);
+    const targets = this.shard < shards ? shardTargets(inRegion, this.shard, shards) : [];
     const now = Date.now();
     const next = new Map<string, Running>();
     const begun: Running[] = [];
@@ -196,13 +199,23 @@ export class Prober extends DurableObject<Env> implements ProberRpc {
   private async load(): Promise<void> {
     if (this.loaded) return;
     this.loaded = true;
-    const identity = await this.ctx.storage.get<string>(["cluster", "region", "seq"]);
+    const identity = await this.ctx.storage.get<string>(["cluster", "region", "shard", "seq"]);
     this.cluster = (identity.get("cluster") as string | undefined) ?? null;
     this.region = (identity.get("region") as Region | undefined) ?? null;
+    this.shard = (identity.get("shard") as number | undefined) ?? 0;
     // Past the block the last instance reserved: seqs only grow.
     this.seq = (identity.get("seq") as number | undefined) ?? 0;
     this.seqReserved = this.seq;
     const saved = await this.ctx.storage.list<Stored>({ prefix: "target:" });
     await this.refresh(true, new Map([...saved].map(([key, value]) => [key.slice("target:".length), value])));
   }
+}
+
+/** Runs `work` on every item with at most `limit` running at once, each next item as soon as one ends. */
+async function eachAtMost<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const lane = async () => {
+    while (next < items.length) await work(items[next++] as T);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
 }

@@ -2,8 +2,8 @@
  * Loopback servers for the probe tests, started in Node before the workerd tests run:
  * HTTP and HTTPS (trusted and self-signed), a TCP responder, SMTP servers (good and 554),
  * a port that refuses and one that never answers. The HTTP server fails on demand per
- * region (read from the probe's User-Agent), or per path under /switched/ (set at /switch), and
- * records when each path was hit.
+ * region (read from the probe's User-Agent), or per path under /switched/ (set at /switch),
+ * records when each path was hit, and the most requests each prober shard had open at once (/open).
  */
 import { createServer as createHttp, type IncomingMessage, type ServerResponse } from "node:http";
 import { createServer as createHttps } from "node:https";
@@ -78,10 +78,27 @@ const failingRegions = new Set<string>();
 /** Paths under /switched/ answer the status set for them at /switch (200 until then). */
 const switched = new Map<string, number>();
 const hits = new Map<string, number[]>();
+/** Requests open at once per prober (`<region> <shard>`, from the User-Agent): now, and the most seen. */
+const open = new Map<string, { now: number; most: number }>();
 
 function handle(req: IncomingMessage, res: ServerResponse): void {
   const url = new URL(req.url ?? "/", "http://localhost");
   const region = (req.headers["user-agent"] ?? "").match(/region=(\w+)/)?.[1] ?? "";
+  const shard = (req.headers["user-agent"] ?? "").match(/shard=(\d+)/)?.[1];
+  if (region && shard !== undefined) {
+    const count = open.get(`${region} ${shard}`) ?? { now: 0, most: 0 };
+    open.set(`${region} ${shard}`, count);
+    count.now += 1;
+    count.most = Math.max(count.most, count.now);
+    res.on("close", () => {
+      count.now -= 1;
+    });
+  }
+  if (url.pathname === "/open") {
+    res.setHeader("content-type", "application/json");
+    res.end(JSON.stringify(Object.fromEntries([...open].map(([k, v]) => [k, v.most]))));
+    return;
+  }
   if (url.pathname === "/control") {
     failingRegions.clear();
     for (const r of (url.searchParams.get("fail") ?? "").split(",").filter(Boolean)) failingRegions.add(r);

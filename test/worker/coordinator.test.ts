@@ -48,6 +48,19 @@ describe("Coordinator", () => {
 
     // A retried old batch does not undo newer votes.
     expect(await send("agent:lb2", [vote("up")], 1)).toMatchObject({ accepted: 0, stale: true });
+    // Each shard of one observer counts its own seqs (a region's prober shards send apart).
+    const sharded = (shard: number, batchSeq: number) =>
+      stub().ingest({
+        observer: "agent:lb2",
+        shard,
+        seq: batchSeq,
+        heartbeat: false,
+        votes: [vote("down", "refused")],
+      });
+    expect(await sharded(0, 5)).toMatchObject({ accepted: 1, stale: false });
+    expect(await sharded(1, 1)).toMatchObject({ accepted: 1, stale: false });
+    expect(await sharded(1, 1)).toMatchObject({ accepted: 0, stale: true });
+    expect(await sharded(0, 4)).toMatchObject({ accepted: 0, stale: true });
     // An observer the check does not name is not counted, nor a target it does not have.
     expect((await send("agent:lb9", [vote("up")])).accepted).toBe(0);
     expect((await send("agent:lb3", [{ ...vote("up"), target: "web/nope" }])).accepted).toBe(0);
