@@ -15,8 +15,8 @@
  * Usage: node bench/probes/run.mjs [seconds] [batches] [trials] [sizes, comma-separated].
  * Writes bench/results/probes.json.
  */
-import { readdirSync, readFileSync } from "node:fs";
 import { createServer } from "node:http";
+import { treeCpuSeconds } from "../process-cpu.mjs";
 import { report, runWorkload } from "../workerd-run.mjs";
 
 const args = process.argv.slice(2);
@@ -58,35 +58,6 @@ for (let i = 0; i < 50; i++) {
   servers.push(server);
 }
 const ports = servers.map((s) => s.address().port);
-
-/** CPU seconds used so far by `pid` and all its descendants. */
-function treeCpuSeconds(pid) {
-  const stats = new Map();
-  for (const entry of readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
-      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      stats.set(Number(entry), { ppid: Number(fields[1]), ticks: Number(fields[11]) + Number(fields[12]) });
-    } catch {
-      // The process ended while we looked.
-    }
-  }
-  const inTree = new Set([pid]);
-  let grew = true;
-  while (grew) {
-    grew = false;
-    for (const [p, s] of stats) {
-      if (!inTree.has(p) && inTree.has(s.ppid)) {
-        inTree.add(p);
-        grew = true;
-      }
-    }
-  }
-  let ticks = 0;
-  for (const p of inTree) ticks += stats.get(p)?.ticks ?? 0;
-  return ticks / 100;
-}
 
 let cpuStart = 0;
 const cpuSeconds = [];

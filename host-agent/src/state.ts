@@ -82,7 +82,7 @@ export class StateStore {
     rmSync(path.join(this.dir, name), { force: true });
   }
 
-  private read(name: string): unknown {
+  protected read(name: string): unknown {
     try {
       return JSON.parse(readFileSync(path.join(this.dir, name), "utf8"));
     } catch (err) {
@@ -92,7 +92,7 @@ export class StateStore {
   }
 
   /** Atomic: temp file, fsync, rename, fsync of the directory. */
-  private write(name: string, value: unknown): void {
+  protected write(name: string, value: unknown): void {
     mkdirSync(this.dir, { recursive: true, mode: 0o700 });
     const target = path.join(this.dir, name);
     const temp = `${target}.${process.pid}.tmp`;

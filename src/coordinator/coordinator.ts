@@ -12,15 +12,15 @@ import type { Command } from "../core/command.js";
 import type { Envelope } from "../core/envelope.js";
 import type { HealthReport } from "../core/health.js";
 import type { LeaseView } from "../core/lease-view.js";
-import type { CoordinatorMetrics } from "../core/metrics.js";
+import type { CoordinatorMetrics, ObjectUsage } from "../core/metrics.js";
 import { HEARTBEAT_MS } from "../core/targets.js";
 import type { EventDraft } from "../core/verdict-events.js";
 import type { Env } from "../env.js";
 import type { CommandResult, CoordinatorRpc, IngestResult, ObserverSeries, SwitchoverResult } from "./api.js";
 import { BackendKeeper } from "./backends.js";
 import { AgentChannel, AUTHENTICATE_WITHIN_MS, NotConnected } from "./channel.js";
-import { CONFIG_MAX_AGE_MS, type HeldConfig, NO_CONFIG, readConfig } from "./config.js";
-import { countedSql, type RowCount } from "./counted-sql.js";
+import { CONFIG_MAX_AGE_MS, type HeldConfig, NO_CONFIG, readConfig, refreshConfig } from "./config.js";
+import { countedSql } from "./counted-sql.js";
 import { HistoryKeeper } from "./history.js";
 import { LeaseKeeper } from "./leases.js";
 import { Outbox } from "./outbox.js";
@@ -45,15 +45,15 @@ export class Coordinator extends DurableObject<Env> implements CoordinatorRpc {
   private readonly backendKeeper: BackendKeeper;
   private readonly work: WorkSender;
   private readonly waiters = new Waiters();
-  /** Rows written to this object's SQLite since it started. */
-  private readonly stored: RowCount = { rowsWritten: 0 };
+  /** What this object was billed for since it started: requests, WebSocket messages in, rows of its SQLite. */
+  private readonly used: ObjectUsage = { requests: 0, messagesIn: 0, rowsWritten: 0, rowsRead: 0, d1RowsRead: 0 };
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     const name = ctx.id.name;
     if (!name) throw new Error("a Coordinator is addressed by its cluster's name (COORDINATOR.getByName)");
     this.cluster = name;
-    const sql = countedSql(ctx.storage.sql, this.stored);
+    const sql = countedSql(ctx.storage.sql, this.used);
     createTables(sql);
     this.history = new HistoryKeeper(sql);
     this.votes = new VoteBook(sql, (target, observer, vote, now) => this.history.vote(target, observer, vote, now));
@@ -82,6 +82,7 @@ export class Coordinator extends DurableObject<Env> implements CoordinatorRpc {
     void ctx.blockConcurrencyWhile(async () => {
       try {
         this.config = await readConfig(env.DB, name, Date.now());
+        this.used.d1RowsRead += this.config.rowsRead;
         this.leaseKeeper.know(this.config.doc);
       } catch (err) {
         console.error(`coordinator ${name}: reading the configuration failed; the next input reads it again`, err);
@@ -92,18 +93,26 @@ export class Coordinator extends DurableObject<Env> implements CoordinatorRpc {
   // ---- Reads: they read, and do nothing else. ----
 
   async health(): Promise<HealthReport> {
+    this.used.requests += 1;
     return this.votes.report(this.cluster, this.config.targets, Date.now());
   }
 
   async leases(): Promise<LeaseView[]> {
+    this.used.requests += 1;
     return this.leaseKeeper.view(Date.now());
   }
 
   async targetHistory(target: string, from: number, to: number, stepMs: number): Promise<ObserverSeries[]> {
+    this.used.requests += 1;
     return [...this.history.read(target, from, to, stepMs)].map(([observer, points]) => ({ observer, points }));
   }
 
   async backends(): Promise<BackendsView> {
+    this.used.requests += 1;
+    return this.backendsView();
+  }
+
+  private backendsView(): BackendsView {
     const now = Date.now();
     const doc = this.config.doc;
     if (!doc) return { at: new Date(now).toISOString(), services: [] };
@@ -111,25 +120,29 @@ export class Coordinator extends DurableObject<Env> implements CoordinatorRpc {
   }
 
   async metrics(): Promise<CoordinatorMetrics> {
+    this.used.requests += 1;
     return {
-      health: await this.health(),
-      leases: await this.leases(),
+      health: this.votes.report(this.cluster, this.config.targets, Date.now()),
+      leases: this.leaseKeeper.view(Date.now()),
       votes: Object.fromEntries(this.votes.counts),
       latency: Object.fromEntries(this.votes.latency),
       commands: this.channel.counts(),
-      rowsWritten: this.stored.rowsWritten,
+      rowsWritten: this.used.rowsWritten,
+      usage: { ...this.used },
     };
   }
 
   // ---- Inputs: the operator, observers, agents, time. ----
 
   async refreshBackends(): Promise<BackendsView> {
+    this.used.requests += 1;
     await this.takeConfig();
     if (this.config.doc) await this.backendKeeper.readAll(this.config.doc, Date.now());
-    return this.backends();
+    return this.backendsView();
   }
 
   async ingest(raw: unknown): Promise<IngestResult> {
+    this.used.requests += 1;
     await this.takeConfig(this.namesUnknownTarget(raw));
     const now = Date.now();
     const { events, ...result } = this.votes.ingest(raw, this.config.targets, now);
@@ -143,6 +156,7 @@ export class Coordinator extends DurableObject<Env> implements CoordinatorRpc {
   }
 
   async configChanged(): Promise<void> {
+    this.used.requests += 1;
     await this.takeConfig(true);
     const now = Date.now();
     this.record(this.votes.evaluate(this.config.targets, undefined, now).events, now);
@@ -153,6 +167,7 @@ export class Coordinator extends DurableObject<Env> implements CoordinatorRpc {
   }
 
   async switchover(group: string, to: string, waitMs: number): Promise<SwitchoverResult> {
+    this.used.requests += 1;
     await this.takeConfig();
     const refused = await this.leaseKeeper.switchover(group, to, Date.now());
     const view = () => this.leaseKeeper.view(Date.now()).find((v) => v.group === group) ?? null;
@@ -165,6 +180,7 @@ export class Coordinator extends DurableObject<Env> implements CoordinatorRpc {
   }
 
   async drain(node: string, drained: boolean, waitMs: number): Promise<{ holding: string[] }> {
+    this.used.requests += 1;
     await this.takeConfig();
     await this.leaseKeeper.drain(node, drained, Date.now());
     await this.settle();
@@ -178,6 +194,7 @@ export class Coordinator extends DurableObject<Env> implements CoordinatorRpc {
   }
 
   async sendCommand(node: string, command: Command): Promise<CommandResult | { notConnected: string }> {
+    this.used.requests += 1;
     try {
       return await this.channel.send(node, command);
     } catch (err) {
@@ -188,11 +205,13 @@ export class Coordinator extends DurableObject<Env> implements CoordinatorRpc {
   }
 
   async revokeAgent(node: string): Promise<void> {
+    this.used.requests += 1;
     this.channel.revoke(node);
   }
 
   /** Agent connections: `/connect?node=...` with a WebSocket upgrade. */
   override async fetch(request: Request): Promise<Response> {
+    this.used.requests += 1;
     if (request.headers.get("upgrade")?.toLowerCase() !== "websocket")
       return new Response("expected a WebSocket upgrade", { status: 426 });
     // Nothing is written before the agent's hello verifies; the alarm closes the socket if it never does.
@@ -202,6 +221,7 @@ export class Coordinator extends DurableObject<Env> implements CoordinatorRpc {
   }
 
   override async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
+    this.used.messagesIn += 1;
     await this.channel.message(ws, message);
   }
 
@@ -215,6 +235,7 @@ export class Coordinator extends DurableObject<Env> implements CoordinatorRpc {
 
   /** Time's work: stale votes turn `unknown`, leases expire and are offered, live tables are read. */
   override async alarm(): Promise<void> {
+    this.used.requests += 1;
     this.channel.closeSilent(Date.now());
     await this.takeConfig();
     const now = Date.now();
@@ -316,9 +337,15 @@ export class Coordinator extends DurableObject<Env> implements CoordinatorRpc {
   /** Re-reads the configuration when told to or when it is old, and acts on it once when it is new. */
   private async takeConfig(force = false): Promise<void> {
     const now = Date.now();
-    if (force || now - this.config.readAt >= CONFIG_MAX_AGE_MS) {
+    if (force) {
       this.config = await readConfig(this.env.DB, this.cluster, now);
+      this.used.d1RowsRead += this.config.rowsRead;
       this.applied = false;
+    } else if (now - this.config.readAt >= CONFIG_MAX_AGE_MS) {
+      const { config, changed } = await refreshConfig(this.env.DB, this.cluster, this.config, now);
+      this.config = config;
+      this.used.d1RowsRead += config.rowsRead;
+      if (changed) this.applied = false;
     }
     if (this.applied) return;
     this.applied = true;

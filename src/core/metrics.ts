@@ -42,6 +42,18 @@ export interface CoordinatorMetrics {
   commands: { sent: number; acked: number; failed: number };
   /** Rows written to the coordinator's own SQLite since it started (billed per row). */
   rowsWritten: number;
+  /** What the object is billed for, counted since it started. */
+  usage: ObjectUsage;
+}
+
+/** A Durable Object's billed work since it started: requests (RPC calls, alarms, upgrades), WebSocket messages received, its SQLite's rows, and the D1 rows it read. */
+export interface ObjectUsage {
+  requests: number;
+  messagesIn: number;
+  rowsWritten: number;
+  rowsRead: number;
+  /** D1 rows its configuration reads read. */
+  d1RowsRead: number;
 }
 
 export interface MetricsSnapshot {
@@ -117,6 +129,26 @@ export function renderMetrics(snapshot: MetricsSnapshot): string {
     "counter",
     "Rows the cluster's coordinator wrote to its own storage since it started.",
   );
+  x.family(
+    "vigil_coordinator_rows_read_total",
+    "counter",
+    "Rows the cluster's coordinator read from its own storage since it started.",
+  );
+  x.family(
+    "vigil_coordinator_requests_total",
+    "counter",
+    "Requests the cluster's coordinator handled since it started: RPC calls, alarms, connections (each billed).",
+  );
+  x.family(
+    "vigil_coordinator_d1_rows_read_total",
+    "counter",
+    "D1 rows the cluster's coordinator read for its configuration since it started.",
+  );
+  x.family(
+    "vigil_coordinator_websocket_messages_total",
+    "counter",
+    "WebSocket messages the cluster's coordinator received from agents since it started.",
+  );
   x.family("vigil_webhook_deliveries", "gauge", "Webhook deliveries per subscription and status.");
 
   for (const { name: cluster, coordinator: m, nodes } of snapshot.clusters) {
@@ -186,6 +218,20 @@ export function renderMetrics(snapshot: MetricsSnapshot): string {
       "vigil_coordinator_rows_written_total",
       { cluster },
       m.rowsWritten,
+    );
+    x.sample("vigil_coordinator_rows_read_total", "vigil_coordinator_rows_read_total", { cluster }, m.usage.rowsRead);
+    x.sample("vigil_coordinator_requests_total", "vigil_coordinator_requests_total", { cluster }, m.usage.requests);
+    x.sample(
+      "vigil_coordinator_d1_rows_read_total",
+      "vigil_coordinator_d1_rows_read_total",
+      { cluster },
+      m.usage.d1RowsRead,
+    );
+    x.sample(
+      "vigil_coordinator_websocket_messages_total",
+      "vigil_coordinator_websocket_messages_total",
+      { cluster },
+      m.usage.messagesIn,
     );
   }
   for (const d of snapshot.deliveries)

@@ -7,6 +7,7 @@
  * consistent hashing: when the shard count grows from n to n + 1, only the targets that land
  * on the new shard move (about 1/(n + 1) of them), and each keeps its place otherwise.
  */
+import { z } from "zod";
 import type { Target } from "./targets.js";
 
 /** Outbound connections one invocation may hold open at once, on the platform. */
@@ -47,3 +48,28 @@ export function shardOf(id: string, shards: number): number {
 export function shardTargets(targets: readonly Target[], shard: number, shards: number): Target[] {
   return targets.filter((t) => shardOf(t.id, shards) === shard);
 }
+
+/** One prober shard as the operator sees it: what it probes, and what it was billed for since it started. */
+export const ProberStatus = z.object({
+  region: z.string(),
+  shard: z.number().int().nonnegative(),
+  targets: z.number().int().nonnegative(),
+  /** Probes run since the shard started. */
+  probes: z.number().int().nonnegative(),
+  /** The last vote batches' round trips to the coordinator (votes in, verdicts out), ms, oldest first. */
+  voteRoundTripsMs: z.array(z.number().nonnegative()),
+  usage: z.object({
+    /** Alarms and RPC calls handled (each a billed request). */
+    requests: z.number().int().nonnegative(),
+    /** Vote batches sent to the coordinator (each a billed request there). */
+    batches: z.number().int().nonnegative(),
+    rowsWritten: z.number().int().nonnegative(),
+    rowsRead: z.number().int().nonnegative(),
+    /** D1 rows its configuration reads read. */
+    d1RowsRead: z.number().int().nonnegative(),
+  }),
+});
+export type ProberStatus = z.infer<typeof ProberStatus>;
+
+export const ProbersReport = z.object({ cluster: z.string(), probers: z.array(ProberStatus) });
+export type ProbersReport = z.infer<typeof ProbersReport>;

@@ -1,4 +1,5 @@
 /** The Prober's RPC surface, as the rest of the Worker sees it (types only, so bindings can name it). */
+import type { ProberStatus } from "../core/probe-shards.js";
 import type { ObserverState } from "../core/rise-fall.js";
 import type { Region } from "../core/vocabulary.js";
 
@@ -9,4 +10,6 @@ export interface ProberRpc extends Rpc.DurableObjectBranded {
   observers(): Promise<Record<string, ObserverState & { attempt: number; nextDue: number }>>;
   /** Rows (storage keys) this instance wrote since it started: state changes, not probes. */
   rowsWritten(): Promise<number>;
+  /** What this shard probes and what it was billed for since it started. */
+  status(): Promise<ProberStatus>;
 }

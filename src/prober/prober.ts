@@ -13,18 +13,20 @@ import { probe, userAgent } from "../../edge/probes.js";
 import { CONFIG_MAX_AGE_MS } from "../coordinator/config.js";
 import { afterProbe, beginObservation, restartObservation, voteOf } from "../core/observer.js";
 import { nextAlarm, type RunState } from "../core/probe-schedule.js";
-import { PROBE_CONNECTIONS, shardCount, shardTargets } from "../core/probe-shards.js";
+import { PROBE_CONNECTIONS, type ProberStatus, shardCount, shardTargets } from "../core/probe-shards.js";
 import type { ObserverState } from "../core/rise-fall.js";
 import { HEARTBEAT_MS, regionTargets, type Target } from "../core/targets.js";
 import { VERSION } from "../core/version.js";
 import type { Region } from "../core/vocabulary.js";
 import type { VoteBatch } from "../core/vote.js";
 import type { Env } from "../env.js";
-import { readClusterDocument } from "../storage/cluster-config.js";
+import { documentRows, readClusterRevision, readStoredCluster } from "../storage/cluster-config.js";
 import type { ProberRpc } from "./api.js";
 
 /** Checks due this soon run in the current alarm: fewer alarms, and an early alarm is not wasted. */
 const COALESCE_MS = 10;
+/** Vote batch round trips kept for the operator's view. */
+const ROUND_TRIPS_KEPT = 100;
 /** Batch seqs are reserved in storage this many at a time; a restart starts past the block. */
 const SEQ_BLOCK = 1000;
 
@@ -53,13 +55,18 @@ export class Prober extends DurableObject<Env> implements ProberRpc {
   private seq = 0;
   /** The seq storage has reserved up to. */
   private seqReserved = 0;
-  private written = 0;
+  private readonly used = { requests: 0, batches: 0, rowsWritten: 0, rowsRead: 0, d1RowsRead: 0, probes: 0 };
+  /** The cluster revision the running targets were read at (null: none read, or no cluster). */
+  private revision: number | null = null;
+  /** The last ROUND_TRIPS_KEPT vote batches' round trips to the coordinator, ms. */
+  private readonly roundTrips: number[] = [];
   private loaded = false;
   /** The time the alarm was last set for. */
   private alarmAt = 0;
 
   /** Starts or refreshes this prober; called on every configuration change and by the cron. */
   async configure(cluster: string, region: Region, shard = 0): Promise<{ targets: number }> {
+    this.used.requests += 1;
     await this.load();
     if (this.cluster !== cluster || this.region !== region || this.shard !== shard) {
       this.cluster = cluster;
@@ -79,10 +86,25 @@ export class Prober extends DurableObject<Env> implements ProberRpc {
   }
 
   async rowsWritten(): Promise<number> {
-    return this.written;
+    return this.used.rowsWritten;
+  }
+
+  async status(): Promise<ProberStatus> {
+    this.used.requests += 1;
+    await this.load();
+    const { probes, ...usage } = this.used;
+    return {
+      region: this.region ?? "",
+      shard: this.shard,
+      targets: this.running.size,
+      probes,
+      voteRoundTripsMs: [...this.roundTrips],
+      usage,
+    };
   }
 
   override async alarm(): Promise<void> {
+    this.used.requests += 1;
     await this.load();
     if (this.cluster === null || this.region === null) return;
     await this.refresh(false);
@@ -93,6 +115,7 @@ export class Prober extends DurableObject<Env> implements ProberRpc {
     const who = { userAgent: userAgent(VERSION, this.region, this.shard) };
     await eachAtMost(due, PROBE_CONNECTIONS, async (r) => {
       const result = await probe(r.target, who);
+      this.used.probes += 1;
       const { next, changed: voteChanged } = afterProbe(r, r.target.check, result, Date.now(), Math.random());
       r.run = next.run;
       r.observer = next.observer;
@@ -119,7 +142,11 @@ export class Prober extends DurableObject<Env> implements ProberRpc {
       votes: items.map((r) => voteOf(r.target.id, r.observer)),
     };
     try {
+      this.used.batches += 1;
+      const begun = Date.now();
       const result = await this.env.COORDINATOR.getByName(this.cluster).ingest(batch);
+      this.roundTrips.push(Date.now() - begun);
+      if (this.roundTrips.length > ROUND_TRIPS_KEPT) this.roundTrips.shift();
       if (result.rejected) console.error(`prober ${this.region}: the coordinator refused votes: ${result.rejected}`);
       if (heartbeat) this.lastHeartbeat = Date.now();
     } catch (err) {
@@ -142,13 +169,24 @@ export class Prober extends DurableObject<Env> implements ProberRpc {
   }
 
   /**
-   * Re-reads the cluster's checks when pushed to, or when the last read is old. `stored`: what
-   * an instance that just started found in storage, taken where the check is the same.
+   * Re-reads the cluster's checks when pushed to, or when the last read is old and the
+   * cluster's revision moved (D1 bills a row read per resource: a whole read every half
+   * minute in every shard of every region would cost more than all the probing). `stored`:
+   * what an instance that just started found in storage, taken where the check is the same.
    */
   private async refresh(force: boolean, stored = new Map<string, Stored>()): Promise<void> {
     if (this.cluster === null || this.region === null) return;
     if (!force && Date.now() - this.configReadAt < CONFIG_MAX_AGE_MS) return;
-    const doc = await readClusterDocument(this.env.DB, this.cluster);
+    if (!force) {
+      const revision = await readClusterRevision(this.env.DB, this.cluster);
+      this.used.d1RowsRead += 1;
+      this.configReadAt = Date.now();
+      if (revision === this.revision) return;
+    }
+    const read = await readStoredCluster(this.env.DB, this.cluster);
+    const doc = read?.doc ?? null;
+    this.revision = read?.revision ?? null;
+    this.used.d1RowsRead += documentRows(doc);
     this.configReadAt = Date.now();
     const inRegion = doc ? regionTargets(doc, this.region) : [];
     // A shard past the region's count (it shrank) has nothing to probe and stops.
@@ -193,7 +231,7 @@ export class Prober extends DurableObject<Env> implements ProberRpc {
 
   private async put(entries: Record<string, unknown>): Promise<void> {
     await this.ctx.storage.put(entries);
-    this.written += Object.keys(entries).length;
+    this.used.rowsWritten += Object.keys(entries).length;
   }
 
   private async load(): Promise<void> {
@@ -207,6 +245,7 @@ export class Prober extends DurableObject<Env> implements ProberRpc {
     this.seq = (identity.get("seq") as number | undefined) ?? 0;
     this.seqReserved = this.seq;
     const saved = await this.ctx.storage.list<Stored>({ prefix: "target:" });
+    this.used.rowsRead += identity.size + saved.size;
     await this.refresh(true, new Map([...saved].map(([key, value]) => [key.slice("target:".length), value])));
   }
 }

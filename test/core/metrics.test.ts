@@ -73,6 +73,7 @@ const snapshot = (): MetricsSnapshot => ({
         latency: { weur: latency() },
         commands: { sent: 9, acked: 7, failed: 1 },
         rowsWritten: 42,
+        usage: { requests: 9, messagesIn: 120, rowsWritten: 42, rowsRead: 7, d1RowsRead: 30 },
       },
       nodes: [
         { name: "lb1", online: true },
@@ -102,6 +103,10 @@ describe("Prometheus exposition", () => {
       ["vigil_agents_online", "GAUGE"],
       ["vigil_commands_total", "COUNTER"],
       ["vigil_coordinator_rows_written_total", "COUNTER"],
+      ["vigil_coordinator_rows_read_total", "COUNTER"],
+      ["vigil_coordinator_requests_total", "COUNTER"],
+      ["vigil_coordinator_d1_rows_read_total", "COUNTER"],
+      ["vigil_coordinator_websocket_messages_total", "COUNTER"],
       ["vigil_webhook_deliveries", "GAUGE"],
     ]);
     for (const f of families) expect(f.help.length).toBeGreaterThan(10);
@@ -151,6 +156,10 @@ describe("Prometheus exposition", () => {
       ["failed", "1"],
     ]);
     expect(one("vigil_coordinator_rows_written_total")).toEqual([[{ cluster: "classic-lvs" }, "42"]]);
+    expect(one("vigil_coordinator_rows_read_total")).toEqual([[{ cluster: "classic-lvs" }, "7"]]);
+    expect(one("vigil_coordinator_requests_total")).toEqual([[{ cluster: "classic-lvs" }, "9"]]);
+    expect(one("vigil_coordinator_d1_rows_read_total")).toEqual([[{ cluster: "classic-lvs" }, "30"]]);
+    expect(one("vigil_coordinator_websocket_messages_total")).toEqual([[{ cluster: "classic-lvs" }, "120"]]);
     expect(one("vigil_webhook_deliveries")).toEqual([[{ webhook: "ops", status: "delivered" }, "4"]]);
   });
 

@@ -74,6 +74,24 @@ it("splits 30 checks a second over three shards, each with its own targets and a
   for (const most of mine) expect(most).toBeLessThanOrEqual(PROBE_CONNECTIONS);
   expect(Math.max(...mine)).toBe(PROBE_CONNECTIONS);
 
+  // The operator's view of the probers: each shard, its targets, its probes and what it was billed for.
+  const probers = await api("GET", `/v1/clusters/${cluster}/probers`);
+  expect(probers.status).toBe(200);
+  expect(probers.body.probers.map((p: { region: string; shard: number }) => `${p.region} ${p.shard}`)).toEqual([
+    "weur 0",
+    "weur 1",
+    "weur 2",
+  ]);
+  expect(probers.body.probers.map((p: { targets: number }) => p.targets)).toEqual(owned.map((ids) => ids.length));
+  for (const p of probers.body.probers) {
+    expect(p.probes).toBeGreaterThanOrEqual(p.targets);
+    // Its alarms and the calls above; a batch of votes at least per heartbeat.
+    expect(p.usage.requests).toBeGreaterThan(p.usage.batches);
+    expect(p.usage.batches).toBeGreaterThan(0);
+    // A first vote per target changed, and was stored: nothing more while every target stays up.
+    expect(p.usage.rowsWritten).toBeGreaterThanOrEqual(p.targets);
+  }
+
   // Removing all but two targets leaves one shard; the other two stop and drop theirs.
   const small = document(cluster);
   small.virtualServices = small.virtualServices.slice(0, 2);

@@ -4,6 +4,7 @@
  */
 import { env } from "cloudflare:workers";
 import { describe, expect, inject, it } from "vitest";
+import { CHECKS_PER_SHARD } from "../../src/core/probe-shards.js";
 import { api } from "../worker/http.js";
 import { restart } from "../worker/restart.js";
 import { loopbackCluster } from "./loopback-cluster.js";
@@ -131,15 +132,23 @@ describe("the prober's schedule", () => {
   });
 });
 
-describe("a busy prober", () => {
-  it("keeps its alarm loop going with many targets on staggered schedules", async () => {
+describe("busy probers", () => {
+  it("keep their alarm loops going with many targets on staggered schedules", async () => {
     const cluster = "vote-busy";
     const doc = clusterDocument(cluster, { path: "/ok", observers: { regions: ["oc"] } });
     const service = doc.virtualServices[0] as (typeof doc.virtualServices)[number];
     doc.virtualServices = Array.from({ length: 200 }, (_, i) => ({ ...service, name: `web${i}`, port: 1000 + i }));
     expect((await api("PUT", `/v1/clusters/${cluster}/config`, { body: doc })).status).toBe(200);
-    const counts = async () =>
-      Object.values(await env.PROBER.get(env.PROBER.idFromName(`${cluster}:oc`)).observers()).map((o) => o.probes);
+    // 200 checks a second: twenty shards of the region's probers (src/core/probe-shards.ts).
+    const shards = Math.ceil(200 / CHECKS_PER_SHARD);
+    const counts = async () => {
+      const all = [];
+      for (let n = 0; n < shards; n++) {
+        const name = n === 0 ? `${cluster}:oc` : `${cluster}:oc:${n}`;
+        all.push(...Object.values(await env.PROBER.get(env.PROBER.idFromName(name)).observers()).map((o) => o.probes));
+      }
+      return all;
+    };
     await expect.poll(async () => (await counts()).length, { timeout: 20_000 }).toBe(200);
     // The loop goes on: every target runs again and again, none is left behind.
     await expect
@@ -151,7 +160,14 @@ describe("a busy prober", () => {
 describe("what a prober stores", () => {
   it("writes a row when a vote changes, none for a probe that changes nothing, and resumes from it after a restart", async () => {
     const cluster = "vote-rows";
-    const doc = clusterDocument(cluster, { path: "/ok", rise: 1, fall: 1, observers: { regions: ["sam"] } });
+    // Every 2 s: ten checks a second, one prober shard.
+    const doc = clusterDocument(cluster, {
+      path: "/ok",
+      interval: 2,
+      rise: 1,
+      fall: 1,
+      observers: { regions: ["sam"] },
+    });
     const service = doc.virtualServices[0] as (typeof doc.virtualServices)[number];
     doc.virtualServices = Array.from({ length: 20 }, (_, i) => ({ ...service, name: `web${i}`, port: 2000 + i }));
     expect((await api("PUT", `/v1/clusters/${cluster}/config`, { body: doc })).status).toBe(200);
@@ -163,7 +179,7 @@ describe("what a prober stores", () => {
     const rows = await prober().rowsWritten();
     const probed = async () => (await observers()).reduce((n, o) => n + o.probes, 0);
     const before = await probed();
-    // Each target probed about twice more, every vote unchanged: no row.
+    // Each target probed twice more, every vote unchanged: no row.
     await expect.poll(probed, { timeout: 20_000, interval: 200 }).toBeGreaterThanOrEqual(before + 40);
     expect(await prober().rowsWritten()).toBe(rows);
     // Evicted, it starts from each target's stored vote (up), not from unknown.

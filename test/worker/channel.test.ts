@@ -217,7 +217,7 @@ describe("the coordinator's agent channel", () => {
     expect(event.reason).toContain("REPLAY: seq 4 is not after 6");
   });
 
-  it("writes no row per agent frame, and its commands' seqs keep growing through a restart", async () => {
+  it("writes no row per agent frame, counts each frame and call it is billed for, and its commands' seqs keep growing through a restart", async () => {
     const { cluster, keys } = await enrolled();
     const first = await connect(cluster);
     const frames: string[] = [];
@@ -225,13 +225,21 @@ describe("the coordinator's agent channel", () => {
     first.ws.send(await hello(cluster, keys, first.challenge.nonce, 1));
     await until(async () => commandSeqs(frames).length > 0);
     const stub = env.COORDINATOR.getByName(cluster);
-    const before = (await stub.metrics()).rowsWritten;
+    const { rowsWritten: before, usage: used } = await stub.metrics();
     const minute = () => Math.floor(Date.now() / 60_000);
     const from = minute();
     for (let seq = 2; seq <= 51; seq++)
       first.ws.send(await frame(cluster, keys, seq, { type: "votes", heartbeat: true, votes: [] }));
+    first.ws.send("ping");
     await until(async () => (await takenSeq(cluster)) === 51);
     expect(await takenSeq(cluster)).toBe(51);
+    // Fifty frames and a ping in, each counted; and each call (an alarm may add one).
+    await until(async () => (await stub.metrics()).usage.messagesIn - used.messagesIn === 51);
+    const a = (await stub.metrics()).usage;
+    await stub.health();
+    const b = (await stub.metrics()).usage;
+    expect(b.requests - a.requests).toBeGreaterThanOrEqual(2);
+    expect(b.messagesIn).toBe(a.messagesIn);
     // Fifty frames, no row (but the history's row for a minute that ended meanwhile).
     expect((await stub.metrics()).rowsWritten - before).toBeLessThanOrEqual(minute() - from);
     const sentBefore = Math.max(...commandSeqs(frames));

@@ -53,14 +53,14 @@ describe("GET /metrics", () => {
       failures: state === "down" ? 1 : 0,
     });
     // The regions' real probers run too (their probes of this address fail, their verdicts take
-    // minutes): a batch number past any of theirs keeps these votes the latest.
+    // minutes): a batch number past any of theirs, as their shard 0, keeps these votes the latest.
     const coordinator = env.COORDINATOR.getByName(name);
     // The coordinator takes a new cluster's configuration within a moment; a vote on a target it
     // does not know yet is not kept. Its health report says when it knows the target.
     await expect.poll(async () => (await api("GET", `/v1/clusters/${name}/health`)).body.targets?.length ?? 0).toBe(1);
     const seq = 1_000_000_000;
-    await coordinator.ingest({ observer: "region:weur", seq, heartbeat: false, votes: [vote("up", 12)] });
-    await coordinator.ingest({ observer: "region:apac", seq, heartbeat: false, votes: [vote("down", 300)] });
+    await coordinator.ingest({ observer: "region:weur", shard: 0, seq, heartbeat: false, votes: [vote("up", 12)] });
+    await coordinator.ingest({ observer: "region:apac", shard: 0, seq, heartbeat: false, votes: [vote("down", 300)] });
 
     const { text } = await scrape(METRICS_TOKEN);
     const families = new Map(parse(text).map((f) => [f.name, f]));
@@ -92,7 +92,7 @@ describe("GET /metrics", () => {
     expect(mine("vigil_commands_total").map((m) => m.labels?.outcome)).toEqual(["sent", "acked", "failed"]);
 
     // A second region down makes the majority: the gauge follows the verdict.
-    await coordinator.ingest({ observer: "region:enam", seq, heartbeat: false, votes: [vote("down", 300)] });
+    await coordinator.ingest({ observer: "region:enam", shard: 0, seq, heartbeat: false, votes: [vote("down", 300)] });
     const after = new Map(parse((await scrape(METRICS_TOKEN)).text).map((f) => [f.name, f]));
     expect(verdict((family) => (after.get(family)?.metrics ?? []).filter((m) => m.labels?.cluster === name))).toBe(
       "down",
