@@ -185,8 +185,15 @@ export class Inbox {
     result: Record<string, unknown> | null,
     deliver?: Deliver,
   ): Promise<string> {
-    return this.sign({ type: "ack", of, ok, error, result }, Date.now(), deliver);
+    return this.sign({ type: "ack", of, ok, error: error === null ? null : cut(error), result }, Date.now(), deliver);
   }
+}
+
+/** An ack carries at most ACK_ERROR_MAX characters of error: a longer one is cut, not left unsent. */
+const ACK_ERROR_MAX = 500;
+const CUT = " ... (cut short)";
+function cut(error: string): string {
+  return error.length <= ACK_ERROR_MAX ? error : `${error.slice(0, ACK_ERROR_MAX - CUT.length)}${CUT}`;
 }
 
 /** The id a frame claims, for acking a refusal; unauthenticated, so only echoed back. */

@@ -112,6 +112,22 @@ describe("the inbox", () => {
     expect(state.cursor()).toEqual({ seq: 5, epochs: { VI_1: 3 } });
   });
 
+  it("acks a command whose executor failed at length, its error cut to the ack's 500 characters", async () => {
+    const long = `ipvsadm -R exited 2: ${"line that went wrong\n".repeat(60)}`;
+    const inbox = await Inbox.load(
+      state,
+      running(async () => {
+        throw new Error(long);
+      }),
+    );
+    const out = await inbox.receive(await frame(5, release("VI_1"), 3), NOW);
+    const ack = await readAck(out.ack);
+    expect(ack).toMatchObject({ of: "m-5", ok: false });
+    expect(ack.error).toHaveLength(500);
+    expect(ack.error?.startsWith(long.slice(0, 400))).toBe(true);
+    expect(ack.error?.endsWith("(cut short)")).toBe(true);
+  });
+
   it("on its own, answers a ping and refuses any other command by name", async () => {
     const inbox = await Inbox.load(state);
     expect(await readAck((await inbox.receive(await frame(1, ping("n-1")), NOW)).ack)).toMatchObject({
