@@ -45,6 +45,8 @@ export class Coordinator extends DurableObject<Env> implements CoordinatorRpc {
   private readonly backendKeeper: BackendKeeper;
   private readonly work: WorkSender;
   private readonly waiters = new Waiters();
+  /** When the alarm is set for, as this instance set it (null: none; undefined: not known yet). */
+  private alarmAt: number | null | undefined;
   /** What this object was billed for since it started: requests, WebSocket messages in, rows of its SQLite. */
   private readonly used: ObjectUsage = { requests: 0, messagesIn: 0, rowsWritten: 0, rowsRead: 0, d1RowsRead: 0 };
 
@@ -236,10 +238,12 @@ export class Coordinator extends DurableObject<Env> implements CoordinatorRpc {
   /** Time's work: stale votes turn `unknown`, leases expire and are offered, live tables are read. */
   override async alarm(): Promise<void> {
     this.used.requests += 1;
+    // A running alarm is no longer set.
+    this.alarmAt = null;
     this.channel.closeSilent(Date.now());
     await this.takeConfig();
     const now = Date.now();
-    this.record(this.votes.evaluate(this.config.targets, undefined, now).events, now);
+    this.record(this.votes.evaluate(this.config.targets, this.votes.due(now), now).events, now);
     this.history.tick(now);
     await this.leaseKeeper.refresh(now);
     this.syncBackends();
@@ -364,7 +368,11 @@ export class Coordinator extends DurableObject<Env> implements CoordinatorRpc {
     const busy = this.config.targets.size > 0 || this.ctx.getWebSockets().length > 0 || lease !== null;
     if (!busy) return;
     const at = Math.max(now + 10, Math.min(now + HEARTBEAT_MS, lease ?? Number.POSITIVE_INFINITY, by));
-    const current = await this.ctx.storage.getAlarm();
-    if (current === null || current > at) await this.ctx.storage.setAlarm(at);
+    // The alarm this instance set is known; storage is asked only for one set before it started.
+    if (this.alarmAt === undefined) this.alarmAt = await this.ctx.storage.getAlarm();
+    if (this.alarmAt === null || this.alarmAt > at) {
+      await this.ctx.storage.setAlarm(at);
+      this.alarmAt = at;
+    }
   }
 }

@@ -9,7 +9,7 @@
 import { formatPath } from "../core/errors.js";
 import type { HealthReport } from "../core/health.js";
 import { emptyHistogram, type LatencyHistogram, observeLatency } from "../core/metrics.js";
-import { heldAfterRestart, verdict } from "../core/quorum.js";
+import { firstStaleAt, heldAfterRestart, verdict } from "../core/quorum.js";
 import { type EventDraft, verdictEvents } from "../core/verdict-events.js";
 import { type Vote, VoteBatch, type VoteState } from "../core/vote.js";
 import type { IngestResult } from "./api.js";
@@ -56,6 +56,8 @@ export class VoteBook {
   private readonly startedAt: number;
   /** Targets whose verdict came from storage and no fresh quorum has decided since. */
   private readonly inherited = new Set<string>();
+  /** When each target's first counted vote goes stale: the time's work re-evaluates only those due. */
+  private readonly staleAt = new Map<string, number>();
 
   /** `accepted` hears every vote kept (the history's minute figures). */
   constructor(
@@ -139,7 +141,11 @@ export class VoteBook {
       const known = targets.get(id);
       if (!known) continue;
       const prev = this.verdicts.get(id) ?? initialVerdict(now);
-      const v = verdict([...(this.votes.get(id)?.values() ?? [])], known.policy, prev.state, now);
+      const votes = this.votes.get(id);
+      const v = verdict(votes?.values() ?? [], known.policy, prev.state, now);
+      const stale = votes ? firstStaleAt(votes.values(), known.policy, now) : null;
+      if (stale === null) this.staleAt.delete(id);
+      else this.staleAt.set(id, stale);
       if (v.state !== "unknown") this.inherited.delete(id);
       const state = this.inherited.has(id)
         ? heldAfterRestart(v.state, prev.state, this.startedAt, now, known.policy.maxAgeMs)
@@ -159,7 +165,7 @@ export class VoteBook {
           required: v.required,
           down: v.down,
           healthy: v.healthy,
-          error: commonError([...(this.votes.get(id)?.values() ?? [])].filter((o) => o.state === "down")),
+          error: commonError([...(votes?.values() ?? [])].filter((o) => o.state === "down")),
         };
         events.push(...verdictEvents(id, prev.state, next.state, prev.lastKnown, details));
       }
@@ -172,6 +178,17 @@ export class VoteBook {
     return { changed, events };
   }
 
+  /**
+   * The targets whose verdict time alone may change: a counted vote went stale, or a verdict
+   * held over from before a restart still waits for fresh votes. Every other verdict stands
+   * until a vote arrives, so the time's work need not evaluate it.
+   */
+  due(now: number): string[] {
+    const ids = new Set(this.inherited);
+    for (const [id, at] of this.staleAt) if (at <= now) ids.add(id);
+    return [...ids];
+  }
+
   /** Forgets the votes and verdicts of targets that no longer exist. */
   forgetAllBut(targets: TargetIndex): void {
     for (const id of [...this.votes.keys(), ...this.verdicts.keys()]) {
@@ -179,6 +196,7 @@ export class VoteBook {
       this.votes.delete(id);
       this.verdicts.delete(id);
       this.inherited.delete(id);
+      this.staleAt.delete(id);
       this.sql.exec("DELETE FROM verdicts WHERE target = ?", id);
     }
   }

@@ -36,27 +36,38 @@ export function required(quorum: Quorum, eligible: number): number {
   return Math.min(quorum, eligible);
 }
 
-export function verdict(
-  votes: readonly CountedVote[],
-  policy: QuorumPolicy,
-  previous: VoteState,
-  now: number,
-): Verdict {
-  const eligible = new Set(policy.eligible);
-  const fresh = votes.filter(
-    (v) => eligible.has(v.observer) && v.state !== "unknown" && now - v.receivedAt <= policy.maxAgeMs,
-  );
-  const need = Math.max(1, required(policy.quorum, eligible.size));
-  const down = fresh.filter((v) => v.state === "down").length;
-  const degraded = fresh.filter((v) => v.state === "degraded").length;
-  const healthy = fresh.length - down;
+export function verdict(votes: Iterable<CountedVote>, policy: QuorumPolicy, previous: VoteState, now: number): Verdict {
+  // One pass, no arrays: a coordinator evaluates this for every target a batch touches.
+  let fresh = 0;
+  let down = 0;
+  let degraded = 0;
+  for (const v of votes) {
+    if (v.state === "unknown" || now - v.receivedAt > policy.maxAgeMs || !policy.eligible.includes(v.observer))
+      continue;
+    fresh += 1;
+    if (v.state === "down") down += 1;
+    else if (v.state === "degraded") degraded += 1;
+  }
+  const need = Math.max(1, required(policy.quorum, new Set(policy.eligible).size));
+  const healthy = fresh - down;
   let state: VoteState;
-  if (fresh.length < need) state = "unknown";
+  if (fresh < need) state = "unknown";
   else if (down >= need) state = "down";
   else if (healthy >= need) state = degraded >= need ? "degraded" : "up";
   // Fresh observers disagree and neither side has a quorum: keep the last verdict.
   else state = previous;
-  return { state, fresh: fresh.length, required: need, down, healthy };
+  return { state, fresh, required: need, down, healthy };
+}
+
+/** When the first counted vote is stale (past its receipt plus the policy's age), or null when none counts now. */
+export function firstStaleAt(votes: Iterable<CountedVote>, policy: QuorumPolicy, now: number): number | null {
+  let first: number | null = null;
+  for (const v of votes) {
+    const at = v.receivedAt + policy.maxAgeMs + 1;
+    if (v.state === "unknown" || at <= now || !policy.eligible.includes(v.observer)) continue;
+    if (first === null || at < first) first = at;
+  }
+  return first;
 }
 
 /**

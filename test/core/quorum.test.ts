@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { type CountedVote, heldAfterRestart, required, verdict } from "../../src/core/quorum.js";
+import { type CountedVote, firstStaleAt, heldAfterRestart, required, verdict } from "../../src/core/quorum.js";
 import type { VoteState } from "../../src/core/vote.js";
 
 const NOW = 1_000_000;
@@ -126,5 +126,55 @@ describe("heldAfterRestart", () => {
     ["unknown", "unknown", 1500, "unknown"],
   ] as const)("computed %s, stored %s, at %d: %s", (computed, stored, now, expected) => {
     expect(held(computed, stored, now)).toBe(expected);
+  });
+});
+
+describe("firstStaleAt", () => {
+  const vote = (observer: string, state: VoteState, age: number): CountedVote => ({
+    observer,
+    state,
+    receivedAt: NOW - age,
+  });
+
+  it.each<[string, CountedVote[], number | null]>([
+    ["no votes", [], null],
+    [
+      "the oldest counted vote's age limit, and a millisecond",
+      [vote("region:r0", "up", 1000), vote("region:r1", "down", 5000)],
+      NOW - 5000 + 15_001,
+    ],
+    ["an unknown vote does not count", [vote("region:r0", "unknown", 9000), vote("region:r1", "up", 0)], NOW + 15_001],
+    ["nor an observer that is not eligible", [vote("agent:x", "up", 9000), vote("region:r1", "up", 0)], NOW + 15_001],
+    ["a vote already stale does not wait", [vote("region:r0", "up", 16_000), vote("region:r1", "up", 0)], NOW + 15_001],
+    ["a vote exactly at the limit is still fresh", [vote("region:r0", "up", 15_000)], NOW + 1],
+    ["all stale: nothing more to wait for", [vote("region:r0", "up", 15_001)], null],
+  ])("%s", (_name, votes, expected) => {
+    expect(firstStaleAt(votes, policy(3, "majority"), NOW)).toBe(expected);
+  });
+
+  it("is the first time the verdict can change without a new vote", () => {
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.record({
+            observer: fc.integer({ min: 0, max: 3 }),
+            state: fc.constantFrom<VoteState>("up", "down", "degraded", "unknown"),
+            age: fc.integer({ min: 0, max: 20_000 }),
+          }),
+          { maxLength: 6 },
+        ),
+        fc.constantFrom<VoteState>("up", "down", "unknown"),
+        (drawn, previous) => {
+          const votes = drawn.map((d) => vote(`region:r${d.observer}`, d.state, d.age));
+          const p = policy(3, "majority");
+          const at = firstStaleAt(votes, p, NOW);
+          const now = verdict(votes, p, previous, NOW);
+          // Up to just before it, the verdict (from the same previous state) is the one computed now.
+          const until = at === null ? NOW + 30_000 : at - 1;
+          for (const t of [NOW, Math.floor((NOW + until) / 2), until])
+            expect(verdict(votes, p, previous, t)).toEqual(now);
+        },
+      ),
+    );
   });
 });

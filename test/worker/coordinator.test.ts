@@ -86,10 +86,14 @@ describe("Coordinator", () => {
 
     // Silence: age every vote past the limit (3 intervals, at least 3 heartbeats) and let the alarm look.
     await runInDurableObject(stub(), async (instance) => {
-      const book = (instance as unknown as { votes: { votes: Map<string, Map<string, { receivedAt: number }>> } })
-        .votes;
-      const votes = book.votes;
-      for (const byObserver of votes.values()) for (const v of byObserver.values()) v.receivedAt -= 16_000;
+      const book = (
+        instance as unknown as {
+          votes: { votes: Map<string, Map<string, { receivedAt: number }>>; staleAt: Map<string, number> };
+        }
+      ).votes;
+      for (const byObserver of book.votes.values()) for (const v of byObserver.values()) v.receivedAt -= 16_000;
+      // When each target's votes go stale moves with them.
+      for (const [id, at] of book.staleAt) book.staleAt.set(id, at - 16_000);
       await (instance as Coordinator).alarm();
     });
     expect((await api("GET", `/v1/clusters/${CLUSTER}/health`)).body.targets[0].verdict.state).toBe("unknown");
