@@ -93,6 +93,14 @@ async function objectRows(cluster: string, region: string, targets: number): Pro
 /** Minutes begun between two times: the coordinator's history writes one row per minute, whatever the votes. */
 const minutesBetween = (from: number, to: number) => Math.floor(to / 60_000) - Math.floor(from / 60_000);
 
+/** Targets whose observer in `region` votes up. */
+async function upSoFar(cluster: string, region: string, targets: number): Promise<number> {
+  let up = 0;
+  for (const shard of shards(cluster, region, targets))
+    up += Object.values(await shard.observers()).filter((o) => o.state === "up").length;
+  return up;
+}
+
 /** Probes the region's shards have counted so far, over all their targets. */
 async function probesSoFar(cluster: string, region: string, targets: number): Promise<number> {
   let probes = 0;
@@ -111,8 +119,9 @@ it("measures", async () => {
     const cluster = `bench-region-${size}`;
     const config = document(cluster, size, { regions: ["weur"] }, INTERVAL_S);
     expect((await api("PUT", `/v1/clusters/${cluster}/config`, { body: config })).status).toBe(200);
-    // Every target's first probe falls within one interval; then measure the steady state.
-    await sleep(INTERVAL_S * 1000 + 3_000);
+    // Every target probed and up (its first vote, a change, is written), then the steady state.
+    const settleBy = Date.now() + 180_000;
+    while ((await upSoFar(cluster, "weur", size)) < size && Date.now() < settleBy) await sleep(1000);
     const rowsBefore = await d1Rows();
     const objectRowsBefore = await objectRows(cluster, "weur", size);
     const probesBefore = await probesSoFar(cluster, "weur", size);
