@@ -5,7 +5,7 @@
  *   - round trip of a signed ping and its signed ack, p50/p99 (target p99 < 20 ms)
  *   - messages per second one coordinator handles with 100 connected agents (a ping and an ack
  *     are two messages)
- *   - one agent's resident memory idle, and while it answers pings (target idle < 60 MB)
+ *   - one agent's resident memory idle, and while it answers pings (target idle < 45 MB)
  * Usage: node bench/channel/run.mjs [agents] [pings]. Writes bench/results/channel.json.
  */
 import { execFileSync, spawn, spawnSync } from "node:child_process";
@@ -117,7 +117,7 @@ try {
     ["signed ping round trip p99 (ms)", pct(rtt, 99), "< 20", pct(rtt, 99) < 20],
     ["same ping through the API, p99 (ms, client to control plane and back)", pct(client, 99), "-", null],
     [`messages/s through one coordinator, ${agentCount} agents connected`, messagesPerSecond, "-", null],
-    ["agent RSS idle (MB)", idleRss, "< 60", idleRss < 60],
+    ["agent RSS idle (MB)", idleRss, "< 45", idleRss < 45],
     ["agent RSS while answering pings (MB)", loadRss, "-", null],
   ];
   console.log(`${"measure".padEnd(72)} ${"value".padStart(10)}  target  met`);
