@@ -16,11 +16,13 @@ import { Allowlist, ProgramGate } from "../../host-agent/src/allowlist.js";
 import { Backends } from "../../host-agent/src/backends.js";
 import { Channel } from "../../host-agent/src/channel.js";
 import { AgentConfig } from "../../host-agent/src/config.js";
+import { executors } from "../../host-agent/src/daemon.js";
 import { enroll } from "../../host-agent/src/enroll.js";
 import { HaproxyDriver } from "../../host-agent/src/haproxy.js";
 import { type Executors, Inbox } from "../../host-agent/src/inbox.js";
 import { IpvsDriver } from "../../host-agent/src/ipvs.js";
 import { LeaseClient } from "../../host-agent/src/leases.js";
+import { LocalProbes } from "../../host-agent/src/probes.js";
 import type { Remembered } from "../../host-agent/src/runner.js";
 import { StateStore } from "../../host-agent/src/state.js";
 import type { Command } from "../../src/core/command.js";
@@ -58,7 +60,6 @@ const stats = {
   renewals: [] as number[],
   sent: 0,
   received: 0,
-  refused: 0,
   logged: new Map<string, number>(),
   /** The first line of each kind, whole. */
   first: new Map<string, string>(),
@@ -130,45 +131,24 @@ async function director(url: string, cluster: string, node: string, token: strin
     };
   };
   const backends = new Backends(new IpvsDriver(host, remembered()), new HaproxyDriver(host.haproxy, remembered()));
-  const executors: Executors = {
+  // The agent's own dispatch (host-agent/src/daemon.ts), timed and counted.
+  const agent = executors(leases, new LocalProbes(host, async () => {}, gate), backends);
+  const counted: Executors = {
     async run(command: Command, epoch: number) {
       stats.received += 1;
       if ((command.type === "lease.answer" || command.type === "vip.claim") && sentAt.has(command.request)) {
         stats.renewals.push(performance.now() - (sentAt.get(command.request) as number));
         sentAt.delete(command.request);
       }
-      if (command.type === "backends.sync") {
-        try {
-          return await backends.sync(command.services);
-        } catch (err) {
-          log(`backends.sync failed: ${(err as Error).message.slice(0, 300)}`);
-          throw err;
-        }
-      }
-      switch (command.type) {
-        case "ping":
-          return { pong: command.nonce };
-        case "vip.claim":
-          return leases.claim(command);
-        case "lease.answer":
-          return leases.answered(command);
-        case "vip.release":
-          return leases.release(command.group);
-        case "lease.offer":
-          await leases.offered(command.group, epoch);
-          return {};
-        case "agent.work":
-          leases.setUnits(command.units);
-          return { revision: command.revision, units: command.units.length, probes: command.probes.length };
-        case "backends.status":
-          return backends.status();
-        default:
-          stats.refused += 1;
-          throw new Error(`${command.type} is not played by the fleet`);
+      try {
+        return await agent.run(command, epoch);
+      } catch (err) {
+        log(`${command.type} failed: ${(err as Error).message.slice(0, 300)}`);
+        throw err;
       }
     },
   };
-  const inbox = await Inbox.load(state, executors);
+  const inbox = await Inbox.load(state, counted);
   channel = new Channel(config, inbox, log);
   channel.start();
   channels.set(cluster, [...(channels.get(cluster) ?? []), channel]);
@@ -222,7 +202,6 @@ async function main(): Promise<void> {
           renewalP99Ms: pct(99),
           sent: stats.sent,
           received: stats.received,
-          refused: stats.refused,
           unanswered: sentAt.size,
           logged: Object.fromEntries(stats.logged),
           first: Object.fromEntries(stats.first),

@@ -122,7 +122,8 @@ function remembered(state: StateStore, file: string): Remembered {
   };
 }
 
-function executors(leases: LeaseClient, probes: LocalProbes, backends: Backends): Executors {
+/** What the agent does with each accepted command (the fleet bench runs the same). */
+export function executors(leases: LeaseClient, probes: LocalProbes, backends: Backends): Executors {
   return {
     async run(command: Command, epoch: number) {
       switch (command.type) {
