@@ -3,10 +3,11 @@
  * locationHint. A region's targets are split over shards (src/core/probe-shards.ts) because a
  * deployed invocation may hold only six outbound connections at once: each shard probes its
  * share with at most that many probes in flight. An alarm loop runs the shard's checks, each on
- * its own jittered schedule with retries; rise/fall turns results into votes; votes go to the coordinator in batches,
- * at once when one changes and as a full heartbeat every few seconds. Each target's observer
- * state is stored when its vote changes (storage is billed per row written: a probe that
- * changes nothing writes nothing), so an evicted prober resumes from each target's last vote.
+ * its own jittered schedule with retries; rise/fall turns results into votes; votes go to the
+ * coordinator in batches, at once when one changes and as a full heartbeat every few seconds.
+ * Each target's observer state is stored when its vote changes (storage is billed per row
+ * written: a probe that changes nothing writes nothing), so an evicted prober resumes from each
+ * target's last vote.
  */
 import { DurableObject } from "cloudflare:workers";
 import { probe, userAgent } from "../../edge/probes.js";
