@@ -85,7 +85,7 @@ function shards(cluster: string, region: string, targets: number) {
 
 /** Rows written so far by the cluster's coordinator and all its prober shards in `region` (their own counts). */
 async function objectRows(cluster: string, region: string, targets: number): Promise<number> {
-  let rows = (await env.COORDINATOR.getByName(cluster).metrics()).rowsWritten;
+  let rows = (await env.COORDINATOR.getByName(cluster).metrics()).usage.rowsWritten;
   for (const shard of shards(cluster, region, targets)) rows += await shard.rowsWritten();
   return rows;
 }
@@ -185,7 +185,7 @@ it("measures", async () => {
         targets.slice(i, i + 100).map((t) => vote(t, "up")),
       );
   }
-  const ingestRowsBefore = (await coordinator.metrics()).rowsWritten;
+  const ingestRowsBefore = (await coordinator.metrics()).usage.rowsWritten;
   const votesBegan = Date.now();
   for (let b = 0; b < input.batches; b++) {
     const offset = (b * 100) % targets.length;
@@ -201,7 +201,7 @@ it("measures", async () => {
     seconds: votesElapsed,
     votesPerSecond: (input.batches * 100) / votesElapsed,
     rowsPer1000Votes:
-      (((await coordinator.metrics()).rowsWritten - ingestRowsBefore - minutesBetween(votesBegan, Date.now())) /
+      (((await coordinator.metrics()).usage.rowsWritten - ingestRowsBefore - minutesBetween(votesBegan, Date.now())) /
         (input.batches * 100)) *
       1000,
   };

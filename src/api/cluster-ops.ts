@@ -11,8 +11,8 @@ import { type Change, diffClusters } from "../core/diff.js";
 import type { FieldIssue } from "../core/errors.js";
 import { fieldIssue } from "../core/errors.js";
 import { hostPart } from "../core/primitives.js";
-import { shardCount } from "../core/probe-shards.js";
-import { regionTargets, targetsOf } from "../core/targets.js";
+import { regionShards } from "../core/probe-shards.js";
+import { targetsOf } from "../core/targets.js";
 import type { Region } from "../core/vocabulary.js";
 import type { Env } from "../env.js";
 import { hostRefusal, privateTargetsAllowed } from "../outbound-policy.js";
@@ -155,11 +155,9 @@ async function vipsSharedWithOtherClusters(db: Db, doc: ClusterDocument): Promis
  */
 export async function announce(env: Env, cluster: string, docs: (ClusterDocument | undefined)[]): Promise<void> {
   const shards = new Map<Region, number>();
-  for (const doc of docs) {
-    if (!doc) continue;
-    for (const region of new Set(doc.checks.flatMap((check) => check.observers.regions)))
-      shards.set(region, Math.max(shards.get(region) ?? 0, shardCount(regionTargets(doc, region))));
-  }
+  for (const doc of docs)
+    for (const [region, count] of doc ? regionShards(doc) : [])
+      shards.set(region, Math.max(shards.get(region) ?? 0, count));
   const calls: Promise<unknown>[] = [env.COORDINATOR.getByName(cluster).configChanged()];
   for (const [region, count] of shards)
     for (let shard = 0; shard < count; shard++)

@@ -83,8 +83,7 @@ export class Coordinator extends DurableObject<Env> implements CoordinatorRpc {
     // What the cluster is, known before any call: reads need it. Acting on it waits for an input or the alarm.
     void ctx.blockConcurrencyWhile(async () => {
       try {
-        this.config = await readConfig(env.DB, name, Date.now());
-        this.used.d1RowsRead += this.config.rowsRead;
+        this.hold(await readConfig(env.DB, name, Date.now()));
         this.leaseKeeper.know(this.config.doc);
       } catch (err) {
         console.error(`coordinator ${name}: reading the configuration failed; the next input reads it again`, err);
@@ -129,7 +128,6 @@ export class Coordinator extends DurableObject<Env> implements CoordinatorRpc {
       votes: Object.fromEntries(this.votes.counts),
       latency: Object.fromEntries(this.votes.latency),
       commands: this.channel.counts(),
-      rowsWritten: this.used.rowsWritten,
       usage: { ...this.used },
     };
   }
@@ -338,17 +336,21 @@ export class Coordinator extends DurableObject<Env> implements CoordinatorRpc {
     return votes.some((v) => typeof v?.target === "string" && !this.config.targets.has(v.target));
   }
 
+  /** Holds a configuration just read, counting the D1 rows its read read. */
+  private hold(config: HeldConfig): void {
+    this.config = config;
+    this.used.d1RowsRead += config.rowsRead;
+  }
+
   /** Re-reads the configuration when told to or when it is old, and acts on it once when it is new. */
   private async takeConfig(force = false): Promise<void> {
     const now = Date.now();
     if (force) {
-      this.config = await readConfig(this.env.DB, this.cluster, now);
-      this.used.d1RowsRead += this.config.rowsRead;
+      this.hold(await readConfig(this.env.DB, this.cluster, now));
       this.applied = false;
     } else if (now - this.config.readAt >= CONFIG_MAX_AGE_MS) {
       const { config, changed } = await refreshConfig(this.env.DB, this.cluster, this.config, now);
-      this.config = config;
-      this.used.d1RowsRead += config.rowsRead;
+      this.hold(config);
       if (changed) this.applied = false;
     }
     if (this.applied) return;

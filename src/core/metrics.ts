@@ -40,9 +40,7 @@ export interface CoordinatorMetrics {
   /** Latency reported in region observers' votes, per region. */
   latency: Record<string, LatencyHistogram>;
   commands: { sent: number; acked: number; failed: number };
-  /** Rows written to the coordinator's own SQLite since it started (billed per row). */
-  rowsWritten: number;
-  /** What the object is billed for, counted since it started. */
+  /** What the object is billed for, counted since it started (rows written: to its own SQLite). */
   usage: ObjectUsage;
 }
 
@@ -217,7 +215,7 @@ export function renderMetrics(snapshot: MetricsSnapshot): string {
       "vigil_coordinator_rows_written_total",
       "vigil_coordinator_rows_written_total",
       { cluster },
-      m.rowsWritten,
+      m.usage.rowsWritten,
     );
     x.sample("vigil_coordinator_rows_read_total", "vigil_coordinator_rows_read_total", { cluster }, m.usage.rowsRead);
     x.sample("vigil_coordinator_requests_total", "vigil_coordinator_requests_total", { cluster }, m.usage.requests);

@@ -8,7 +8,9 @@
  * on the new shard move (about 1/(n + 1) of them), and each keeps its place otherwise.
  */
 import { z } from "zod";
-import type { Target } from "./targets.js";
+import type { ClusterDocument } from "./cluster.js";
+import { regionTargets, type Target } from "./targets.js";
+import type { Region } from "./vocabulary.js";
 
 /** Outbound connections one invocation may hold open at once, on the platform. */
 export const PROBE_CONNECTIONS = 6;
@@ -42,6 +44,12 @@ export function shardOf(id: string, shards: number): number {
     j = Math.floor((b + 1) * (2 ** 31 / (Number(key >> 33n) + 1)));
   }
   return b;
+}
+
+/** Each region the document's checks name, with the number of prober shards its targets need. */
+export function regionShards(doc: ClusterDocument): Map<Region, number> {
+  const regions = [...new Set(doc.checks.flatMap((check) => check.observers.regions))].sort();
+  return new Map(regions.map((region) => [region, shardCount(regionTargets(doc, region))]));
 }
 
 /** The targets shard `shard` of `shards` probes. */

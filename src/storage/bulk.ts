@@ -32,12 +32,13 @@ export const SLICE_BYTES = 512 * 1024;
 
 /** `items` as JSON arrays of at most `limit` bytes each (one item longer than that is a slice of its own). */
 export function jsonSlices(items: readonly unknown[], limit = SLICE_BYTES): string[] {
+  const encoder = new TextEncoder();
   const slices: string[] = [];
   let parts: string[] = [];
   let bytes = 2;
   for (const item of items) {
     const part = JSON.stringify(item);
-    const size = new TextEncoder().encode(part).length + 1;
+    const size = encoder.encode(part).length + 1;
     if (parts.length > 0 && bytes + size > limit) {
       slices.push(`[${parts.join(",")}]`);
       parts = [];

@@ -72,7 +72,6 @@ const snapshot = (): MetricsSnapshot => ({
         votes: { "region:weur": 12, 'agent:lb"1': 3 },
         latency: { weur: latency() },
         commands: { sent: 9, acked: 7, failed: 1 },
-        rowsWritten: 42,
         usage: { requests: 9, messagesIn: 120, rowsWritten: 42, rowsRead: 7, d1RowsRead: 30 },
       },
       nodes: [

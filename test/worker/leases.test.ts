@@ -144,13 +144,13 @@ describe("leases through the coordinator", () => {
     const stub = env.COORDINATOR.getByName(cluster);
     const claims = () => lb1.received.filter((e) => e.command.type === "vip.claim").length;
     const before = {
-      rows: (await stub.metrics()).rowsWritten,
+      rows: (await stub.metrics()).usage.rowsWritten,
       claims: claims(),
       minute: Math.floor(Date.now() / 60_000),
     };
     await expect.poll(() => claims() - before.claims, { timeout: 10_000 }).toBeGreaterThanOrEqual(20);
     // Twenty renewals granted, and the standby's reports: no row (but the history's for a minute that ended).
-    const rows = (await stub.metrics()).rowsWritten - before.rows;
+    const rows = (await stub.metrics()).usage.rowsWritten - before.rows;
     expect(rows).toBeLessThanOrEqual(Math.floor(Date.now() / 60_000) - before.minute);
     for (const stop of stopped) stop();
   });

@@ -31,7 +31,7 @@ const send = (observer: string, state: Vote["state"]) =>
       failures: state === "down" ? 1 : 0,
     })),
   });
-const rowsWritten = async () => (await stub().metrics()).rowsWritten;
+const rowsWritten = async () => (await stub().metrics()).usage.rowsWritten;
 const verdicts = async () =>
   (await api("GET", `/v1/clusters/${CLUSTER}/health`)).body.targets.map(
     (t: { verdict: { state: string } }) => t.verdict.state,

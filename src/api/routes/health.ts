@@ -3,8 +3,7 @@
  * and its probers: each region's shards, what they probe and what they were billed for.
  */
 import { HealthReport } from "../../core/health.js";
-import { ProbersReport, shardCount } from "../../core/probe-shards.js";
-import { regionTargets } from "../../core/targets.js";
+import { ProbersReport, regionShards } from "../../core/probe-shards.js";
 import { loadCluster, proberFor } from "../cluster-ops.js";
 import { param } from "../context.js";
 import type { Router } from "../router.js";
@@ -41,9 +40,8 @@ export function registerHealth(router: Router): void {
     async (c) => {
       const cluster = param(c, "cluster");
       const { doc } = await loadCluster(c.get("db"), cluster);
-      const regions = [...new Set(doc.checks.flatMap((check) => check.observers.regions))].sort();
-      const shards = regions.flatMap((region) =>
-        Array.from({ length: shardCount(regionTargets(doc, region)) }, (_, shard) => ({ region, shard })),
+      const shards = [...regionShards(doc)].flatMap(([region, count]) =>
+        Array.from({ length: count }, (_, shard) => ({ region, shard })),
       );
       const probers = await Promise.all(shards.map((s) => proberFor(c.env, cluster, s.region, s.shard).status()));
       return c.json({ cluster, probers });
