@@ -16,14 +16,13 @@ import { Allowlist, ProgramGate } from "../../host-agent/src/allowlist.js";
 import { Backends } from "../../host-agent/src/backends.js";
 import { Channel } from "../../host-agent/src/channel.js";
 import { AgentConfig } from "../../host-agent/src/config.js";
-import { executors } from "../../host-agent/src/daemon.js";
+import { executors, remembered } from "../../host-agent/src/daemon.js";
 import { enroll } from "../../host-agent/src/enroll.js";
 import { HaproxyDriver } from "../../host-agent/src/haproxy.js";
 import { type Executors, Inbox } from "../../host-agent/src/inbox.js";
 import { IpvsDriver } from "../../host-agent/src/ipvs.js";
 import { LeaseClient } from "../../host-agent/src/leases.js";
 import { LocalProbes } from "../../host-agent/src/probes.js";
-import type { Remembered } from "../../host-agent/src/runner.js";
 import { StateStore } from "../../host-agent/src/state.js";
 import type { Command } from "../../src/core/command.js";
 import { FakeHost } from "../../test/agent/fake-host.js";
@@ -121,16 +120,10 @@ async function director(url: string, cluster: string, node: string, token: strin
     now: () => performance.now(),
   });
   clients.set(`${cluster}/${node}`, leases);
-  const remembered = (): Remembered => {
-    const names: string[] = [];
-    return {
-      load: () => [...names],
-      save: (next) => {
-        names.splice(0, names.length, ...next);
-      },
-    };
-  };
-  const backends = new Backends(new IpvsDriver(host, remembered()), new HaproxyDriver(host.haproxy, remembered()));
+  const backends = new Backends(
+    new IpvsDriver(host, remembered(state, "ipvs-managed.json")),
+    new HaproxyDriver(host.haproxy, remembered(state, "haproxy-added.json")),
+  );
   // The agent's own dispatch (host-agent/src/daemon.ts), timed and counted.
   const agent = executors(leases, new LocalProbes(host, async () => {}, gate), backends);
   const counted: Executors = {

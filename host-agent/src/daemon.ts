@@ -115,7 +115,7 @@ export async function startDaemon(config: AgentConfig, bundle: string, log: Log)
 }
 
 /** A list of names kept in the agent's state directory (0600, written atomically). */
-function remembered(state: StateStore, file: string): Remembered {
+export function remembered(state: StateStore, file: string): Remembered {
   return {
     load: () => z.array(z.string()).catch([]).parse(state.load(file)),
     save: (names) => state.save(file, names),
