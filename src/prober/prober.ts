@@ -61,7 +61,8 @@ export class Prober extends DurableObject<Env> implements ProberRpc {
   private revision: number | null = null;
   /** The last ROUND_TRIPS_KEPT vote batches' round trips to the coordinator, ms. */
   private readonly roundTrips: number[] = [];
-  private loaded = false;
+  /** The first load from storage, shared by every call that arrives while it runs. */
+  private loading: Promise<void> | null = null;
   /** The time the alarm was last set for. */
   private alarmAt = 0;
 
@@ -235,9 +236,19 @@ export class Prober extends DurableObject<Env> implements ProberRpc {
     this.used.rowsWritten += Object.keys(entries).length;
   }
 
-  private async load(): Promise<void> {
-    if (this.loaded) return;
-    this.loaded = true;
+  /**
+   * Loads what storage holds, once. Calls that arrive while it runs (an alarm and a request
+   * racing after a restart) wait for the same load, rather than see an empty prober.
+   */
+  private load(): Promise<void> {
+    this.loading ??= this.loadStored().catch((err: unknown) => {
+      this.loading = null;
+      throw err;
+    });
+    return this.loading;
+  }
+
+  private async loadStored(): Promise<void> {
     const identity = await this.ctx.storage.get<string>(["cluster", "region", "shard", "seq"]);
     this.cluster = (identity.get("cluster") as string | undefined) ?? null;
     this.region = (identity.get("region") as Region | undefined) ?? null;
