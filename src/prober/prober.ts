@@ -28,8 +28,6 @@ import type { ProberRpc } from "./api.js";
 const COALESCE_MS = 10;
 /** Vote batch round trips kept for the operator's view. */
 const ROUND_TRIPS_KEPT = 100;
-/** Batch seqs are reserved in storage this many at a time; a restart starts past the block. */
-const SEQ_BLOCK = 1000;
 
 /** A target's observer as stored, with the check it observes. */
 interface Stored {
@@ -53,9 +51,8 @@ export class Prober extends DurableObject<Env> implements ProberRpc {
   private running = new Map<string, Running>();
   private configReadAt = 0;
   private lastHeartbeat = 0;
+  /** The last batch's seq: the clock in ms, or one past the last when that is not behind. */
   private seq = 0;
-  /** The seq storage has reserved up to. */
-  private seqReserved = 0;
   private readonly used = { requests: 0, batches: 0, rowsWritten: 0, rowsRead: 0, d1RowsRead: 0, probes: 0 };
   /** The cluster revision the running targets were read at (null: none read, or no cluster). */
   private revision: number | null = null;
@@ -131,11 +128,10 @@ export class Prober extends DurableObject<Env> implements ProberRpc {
 
   private async send(items: Running[], heartbeat: boolean): Promise<void> {
     if (this.cluster === null || this.region === null) return;
-    this.seq += 1;
-    if (this.seq > this.seqReserved) {
-      this.seqReserved = this.seq + SEQ_BLOCK;
-      await this.put({ seq: this.seqReserved });
-    }
+    // Seqs from the clock, not from storage: a restarted instance starts past every batch its
+    // predecessor sent (they were sent before now, at most one per ms on average), and no row
+    // is written to keep it so.
+    this.seq = Math.max(this.seq + 1, Date.now());
     const batch: VoteBatch = {
       observer: `region:${this.region}`,
       shard: this.shard,
@@ -249,13 +245,10 @@ export class Prober extends DurableObject<Env> implements ProberRpc {
   }
 
   private async loadStored(): Promise<void> {
-    const identity = await this.ctx.storage.get<string>(["cluster", "region", "shard", "seq"]);
+    const identity = await this.ctx.storage.get<string>(["cluster", "region", "shard"]);
     this.cluster = (identity.get("cluster") as string | undefined) ?? null;
     this.region = (identity.get("region") as Region | undefined) ?? null;
     this.shard = (identity.get("shard") as number | undefined) ?? 0;
-    // Past the block the last instance reserved: seqs only grow.
-    this.seq = (identity.get("seq") as number | undefined) ?? 0;
-    this.seqReserved = this.seq;
     const saved = await this.ctx.storage.list<Stored>({ prefix: "target:" });
     this.used.rowsRead += identity.size + saved.size;
     await this.refresh(true, new Map([...saved].map(([key, value]) => [key.slice("target:".length), value])));

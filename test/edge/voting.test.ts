@@ -187,6 +187,17 @@ describe("what a prober stores", () => {
     await restart(`${cluster}:sam`, () => prober());
     const racing = await Promise.all([observers(), observers(), observers()]);
     for (const seen of racing) expect(seen.map((o) => o.state)).toEqual(Array(20).fill("up"));
+    // The restarted prober's batches still count at the coordinator, which kept the last seq it
+    // saw, and cost no row: their seqs come from the clock, not from storage.
+    const restartedAt = Date.now();
+    const heardSince = async () => {
+      const report = (await api("GET", `/v1/clusters/${cluster}/health`)).body;
+      return report.targets.filter((t: { observers: { receivedAt: string | null }[] }) =>
+        t.observers.some((o) => o.receivedAt !== null && Date.parse(o.receivedAt) > restartedAt),
+      ).length;
+    };
+    await expect.poll(heardSince, { timeout: 20_000, interval: 200 }).toBe(20);
+    expect(await prober().rowsWritten()).toBe(0);
   });
 });
 
