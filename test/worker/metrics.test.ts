@@ -53,12 +53,13 @@ describe("GET /metrics", () => {
       failures: state === "down" ? 1 : 0,
     });
     // The regions' real probers run too (their probes of this address fail, their verdicts take
-    // minutes): a batch number past any of theirs, as their shard 0, keeps these votes the latest.
+    // minutes): a batch number past any of theirs (they number batches by the clock), as their
+    // shard 0, keeps these votes the latest.
     const coordinator = env.COORDINATOR.getByName(name);
     // The coordinator takes a new cluster's configuration within a moment; a vote on a target it
     // does not know yet is not kept. Its health report says when it knows the target.
     await expect.poll(async () => (await api("GET", `/v1/clusters/${name}/health`)).body.targets?.length ?? 0).toBe(1);
-    const seq = 1_000_000_000;
+    const seq = Date.now() + 86_400_000;
     await coordinator.ingest({ observer: "region:weur", shard: 0, seq, heartbeat: false, votes: [vote("up", 12)] });
     await coordinator.ingest({ observer: "region:apac", shard: 0, seq, heartbeat: false, votes: [vote("down", 300)] });
 
