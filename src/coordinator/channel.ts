@@ -47,8 +47,11 @@ export class NotConnected extends Error {}
 export interface ChannelHooks {
   /** Records an event (through the coordinator's outbox). */
   record(event: EventDraft): void;
-  /** A node's agent authenticated, or its last connection ended. */
-  presence(node: string, online: boolean): Promise<void>;
+  /**
+   * A node's agent authenticated (with the enrolled key, base64url, its hello was verified
+   * with), or its last connection ended.
+   */
+  presence(node: string, online: boolean, publicKey?: string): Promise<void>;
   /**
    * A signed message from an agent that is not an ack (lease requests, releases, votes), and
    * how long ago it was issued by our clock (the agent's clock offset taken out).
@@ -60,17 +63,20 @@ export class AgentChannel {
   private readonly pending = new Map<string, (ack: Omit<CommandResult, "rttMs">) => void>();
   /** Commands sealed and sent, acked ok, and failed (refused or unanswered), since this object started. */
   private readonly counted = { sent: 0, acked: 0, failed: 0 };
-  private readonly keys = new Map<string, CryptoKey>();
+  /** Each node's enrolled key, as read from D1 before its hello, and as imported. */
+  private readonly keys = new Map<string, { text: string; key: CryptoKey }>();
   /** Each node's replay cursor (see cursor()). */
   private readonly cursors = new Map<string, Cursor>();
   /** The last command seq sent to each node, and how far storage has it reserved. */
   private readonly commandSeqs = new Map<string, { last: number; reserved: number }>();
   private readonly sql: SqlStorage;
   /**
-   * Frames are handled one at a time, in arrival order: awaiting D1 lets the next frame in,
-   * and a lease request must not overtake the hello that authenticates its connection.
+   * Each node's frames and closes are handled one at a time, in arrival order: awaiting D1
+   * lets the next frame in, and a lease request must not overtake the hello that authenticates
+   * its connection, nor a new connection's hello the close of the old. Nodes do not wait for
+   * each other: one agent's hello awaiting D1 holds up no other agent's lease request.
    */
-  private serial: Promise<void> = Promise.resolve();
+  private readonly serial = new Map<string, Promise<void>>();
   /** Each connection's frames, put back in seq order (in memory: a woken object starts each afresh). */
   private readonly order = new Map<WebSocket, FrameOrder<{ frame: string; handled: () => void }>>();
 
@@ -130,12 +136,21 @@ export class AgentChannel {
   }
 
   private handleInOrder(ws: WebSocket, frames: { frame: string; handled: () => void }[]): void {
-    for (const { frame, handled } of frames) {
-      this.serial = this.serial
-        .then(() => this.handle(ws, frame))
-        .catch((err) => console.error("agent channel: handling a frame failed", err))
-        .finally(handled);
-    }
+    for (const { frame, handled } of frames)
+      void this.after(ws, "a frame", () => this.handle(ws, frame)).finally(handled);
+  }
+
+  /** Runs `work` after everything queued before it for the connection's node; settles when it ran. */
+  private after(ws: WebSocket, what: string, work: () => Promise<void>): Promise<void> {
+    const node = (ws.deserializeAttachment() as Attachment | null)?.node ?? "";
+    const ran = (this.serial.get(node) ?? Promise.resolve()).then(work);
+    const settled = ran
+      .catch((err) => console.error(`agent channel: handling ${what} failed`, err))
+      .finally(() => {
+        if (this.serial.get(node) === settled) this.serial.delete(node);
+      });
+    this.serial.set(node, settled);
+    return settled;
   }
 
   private async handle(ws: WebSocket, frame: string): Promise<void> {
@@ -226,9 +241,7 @@ export class AgentChannel {
     const order = this.order.get(ws);
     this.order.delete(ws);
     if (order) this.handleInOrder(ws, order.due(Number.POSITIVE_INFINITY));
-    const next = this.serial.then(() => this.handleClose(ws));
-    this.serial = next.catch((err) => console.error("agent channel: handling a close failed", err));
-    return next;
+    return this.after(ws, "a close", () => this.handleClose(ws));
   }
 
   private async handleClose(ws: WebSocket): Promise<void> {
@@ -400,11 +413,11 @@ export class AgentChannel {
   /** The node's enrolled key, read once per node while this object lives; revoke() forgets it. */
   private async agentKey(node: string): Promise<CryptoKey | null> {
     const cached = this.keys.get(node);
-    if (cached) return cached;
-    const stored = await agentPublicKey(this.db, this.cluster, node);
-    if (!stored) return null;
-    const key = await importPublicKey(stored);
-    this.keys.set(node, key);
+    if (cached) return cached.key;
+    const text = await agentPublicKey(this.db, this.cluster, node);
+    if (!text) return null;
+    const key = await importPublicKey(text);
+    this.keys.set(node, { text, key });
     return key;
   }
 
@@ -420,7 +433,7 @@ export class AgentChannel {
       ...(clockOffsetMs === undefined ? {} : { clockOffsetMs }),
       ...(hostActions === undefined ? {} : { hostActions }),
     });
-    await this.hooks.presence(att.node, online);
+    await this.hooks.presence(att.node, online, online ? this.keys.get(att.node)?.text : undefined);
     this.hooks.record({
       type: online ? "agent.online" : "agent.offline",
       severity: online ? "info" : "warning",

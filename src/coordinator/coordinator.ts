@@ -64,7 +64,7 @@ export class Coordinator extends DurableObject<Env> implements CoordinatorRpc {
     const connected = (node: string) => this.channel.connected(node);
     this.channel = new AgentChannel(ctx, sql, name, env.DB, env.VIGIL_COORDINATOR_KEY, {
       record,
-      presence: (node, online) => this.presence(node, online),
+      presence: (node, online, publicKey) => this.presence(node, online, publicKey),
       message: (node, envelope, ageMs) => this.agentMessage(node, envelope, ageMs),
     });
     this.leaseKeeper = new LeaseKeeper(sql, {
@@ -250,9 +250,17 @@ export class Coordinator extends DurableObject<Env> implements CoordinatorRpc {
     await this.settle();
   }
 
-  private async presence(node: string, online: boolean): Promise<void> {
-    // A node that just enrolled brings a key its peers need: read the configuration anew.
-    await this.takeConfig(online && !this.config.keys.has(node));
+  private async presence(node: string, online: boolean, publicKey?: string): Promise<void> {
+    await this.takeConfig();
+    // A node that just enrolled brings a key its peers need. Its hello was verified with the
+    // key D1 holds for it: that is the key, and only its units' members need new work. (Read
+    // the whole configuration anew instead, and every agent of a fleet starting up costs a
+    // read of every resource and new work for every node.)
+    if (online && publicKey !== undefined && this.config.keys.get(node) !== publicKey) {
+      this.config = { ...this.config, keys: new Map(this.config.keys).set(node, publicKey) };
+      for (const unit of this.leaseKeeper.unitsOf(node))
+        for (const member of unit.members) if (member.node !== node) this.ctx.waitUntil(this.sendWork(member.node));
+    }
     this.leaseKeeper.forget(node);
     if (online) {
       this.work.forget(node);
