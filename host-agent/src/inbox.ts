@@ -1,12 +1,14 @@
 /**
  * The agent's side of every command: verify the frame (src/core/envelope.ts), persist the
  * new replay cursor before acting, run the command, and build the signed ack. Persisting first
- * means a message accepted once is refused after any restart, kill -9 included.
+ * means a message accepted once is refused after any restart, kill -9 included. A command that
+ * changes nothing on the host (EFFECT_FREE: a ping) moves the cursor in memory only: refused
+ * again while the agent runs, it may be answered again after a restart, which changes nothing.
  */
 
 import { fromBase64url } from "../../src/core/base64url.js";
-import type { Command } from "../../src/core/command.js";
-import { envelope, importPublicKey, keyPairFromSeed, open, seal } from "../../src/core/envelope.js";
+import { type Command, EFFECT_FREE } from "../../src/core/command.js";
+import { type Cursor, envelope, importPublicKey, keyPairFromSeed, open, seal } from "../../src/core/envelope.js";
 import type { Identity, StateStore } from "./state.js";
 
 /** How long an ack stays valid. */
@@ -46,6 +48,8 @@ export class Inbox {
 
   private constructor(
     private readonly state: StateStore,
+    /** The replay cursor: what storage holds, and past it any effect-free commands since. */
+    private cursor: Cursor,
     private readonly identity: Identity,
     private readonly keys: Map<string, CryptoKey>,
     private readonly privateKey: CryptoKey,
@@ -59,7 +63,7 @@ export class Inbox {
     for (const [kid, publicKey] of Object.entries(identity.coordinatorKeys))
       keys.set(kid, await importPublicKey(publicKey));
     const { privateKey } = await keyPairFromSeed(fromBase64url(identity.seed));
-    return new Inbox(state, identity, keys, privateKey, executors);
+    return new Inbox(state, state.cursor(), identity, keys, privateKey, executors);
   }
 
   /**
@@ -76,10 +80,13 @@ export class Inbox {
         frame,
         (kid) => this.keys.get(kid),
         { cluster: this.identity.cluster, agent: this.identity.node },
-        this.state.cursor(),
+        this.cursor,
         now,
       );
-      if (result.ok) this.state.saveCursor(result.cursor);
+      if (result.ok) {
+        this.cursor = result.cursor;
+        if (!EFFECT_FREE.has(result.envelope.command.type)) this.state.saveCursor(result.cursor);
+      }
       return result;
     });
     this.opening = opening.catch(() => undefined);
@@ -160,7 +167,7 @@ export class Inbox {
   private async sealNext(command: Command, group: string | null, now: number): Promise<{ id: string; frame: string }> {
     const seq = this.state.nextOutSeq();
     const id = `${this.identity.node}-${seq}`;
-    const epoch = group === null ? 0 : (this.state.cursor().epochs[group] ?? 0);
+    const epoch = group === null ? 0 : (this.cursor.epochs[group] ?? 0);
     const frame = await seal(
       envelope({
         kid: this.identity.agentKid,

@@ -218,3 +218,10 @@ export const Command = z.discriminatedUnion("type", [
   Hello,
 ]);
 export type Command = z.infer<typeof Command>;
+
+/**
+ * Commands that change nothing on the host: answering one again changes nothing either, so an
+ * agent need not store its replay cursor before it answers (a stored write, fsynced, per ping).
+ * The next command that does change something stores the cursor past them.
+ */
+export const EFFECT_FREE: ReadonlySet<Command["type"]> = new Set(["ping", "backends.status"]);

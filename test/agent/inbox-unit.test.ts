@@ -154,11 +154,27 @@ describe("the inbox", () => {
   });
 
   it("keeps the cursor across a reload: a frame accepted before is refused after", async () => {
-    const f = await frame(9, ping("a"));
+    const f = await frame(9, release("VI_1"));
     expect((await (await Inbox.load(state)).receive(f, NOW)).accepted).toBe(true);
     const again = await Inbox.load(new StateStore(dir));
     expect((await again.receive(f, NOW)).reason).toBe("REPLAY");
     expect((await again.receive(await frame(10, ping("b")), NOW)).accepted).toBe(true);
+  });
+
+  it("answers a ping without storing the cursor, refuses its replay while it runs, and stores it with the next command that acts", async () => {
+    const inbox = await Inbox.load(state);
+    const first = await frame(3, ping("a"));
+    expect((await inbox.receive(first, NOW)).accepted).toBe(true);
+    // No write for what changes nothing on the host.
+    expect(state.cursor()).toEqual(EMPTY_CURSOR);
+    expect((await inbox.receive(first, NOW)).reason).toBe("REPLAY");
+    // After a restart the ping may be answered again: that changes nothing either.
+    expect((await (await Inbox.load(new StateStore(dir))).receive(first, NOW)).accepted).toBe(true);
+    // A command that acts stores the cursor past the pings before it.
+    expect((await inbox.receive(await frame(4, release("VI_1"), 2), NOW)).accepted).toBe(true);
+    expect(state.cursor()).toEqual({ seq: 4, epochs: { VI_1: 2 } });
+    const reloaded = await Inbox.load(new StateStore(dir));
+    expect((await reloaded.receive(first, NOW)).reason).toBe("REPLAY");
   });
 
   it("acks a failed command with the error, and a partial failure with what was done", async () => {

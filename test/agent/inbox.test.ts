@@ -83,7 +83,11 @@ describe("the agent's replay cursor", () => {
   it("refuses after a kill -9 what it accepted before", async () => {
     const coordinator = await keyPairFromSeed(new Uint8Array(32).fill(7));
     const frame = (seq: number): Promise<string> =>
-      seal({ ...ping, id: `m-${seq}`, seq } as Envelope, coordinator.privateKey);
+      // A command that acts on the host: its cursor is stored before it is acked.
+      seal(
+        { ...ping, id: `m-${seq}`, seq, command: { type: "vip.release", group: "VI_1", vips: [] } } as Envelope,
+        coordinator.privateKey,
+      );
     const [first, second, third] = await Promise.all([frame(7), frame(8), frame(9)]);
 
     const before = startHarness();
