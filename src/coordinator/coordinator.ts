@@ -143,6 +143,11 @@ export class Coordinator extends DurableObject<Env> implements CoordinatorRpc {
 
   async ingest(raw: unknown): Promise<IngestResult> {
     this.used.requests += 1;
+    return this.takeVotes(raw);
+  }
+
+  /** A batch of votes, from a prober's call or an agent's message (counted as that, not as a request). */
+  private async takeVotes(raw: unknown): Promise<IngestResult> {
     await this.takeConfig(this.namesUnknownTarget(raw));
     const now = Date.now();
     const { events, ...result } = this.votes.ingest(raw, this.config.targets, now);
@@ -277,7 +282,7 @@ export class Coordinator extends DurableObject<Env> implements CoordinatorRpc {
     const command = envelope.command;
     const now = Date.now();
     if (command.type === "votes") {
-      await this.ingest({
+      await this.takeVotes({
         observer: `agent:${node}`,
         seq: envelope.seq,
         heartbeat: command.heartbeat,
