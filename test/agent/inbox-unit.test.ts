@@ -151,6 +151,7 @@ describe("the inbox", () => {
     };
     expect(await forged("i".repeat(100))).toBe("i".repeat(64));
     expect(await forged(42)).toBe("unknown");
+    expect(await forged(["an", "array"])).toBe("unknown");
   });
 
   it("keeps the cursor across a reload: a frame accepted before is refused after", async () => {
