@@ -126,6 +126,15 @@ describe("the inbox", () => {
     expect(ack.error).toHaveLength(500);
     expect(ack.error?.startsWith(long.slice(0, 400))).toBe(true);
     expect(ack.error?.endsWith("(cut short)")).toBe(true);
+    // One of exactly 500 characters fits, and is sent whole.
+    const fits = "e".repeat(500);
+    const whole = await Inbox.load(
+      state,
+      running(async () => {
+        throw new Error(fits);
+      }),
+    );
+    expect((await readAck((await whole.receive(await frame(6, release("VI_1"), 3), NOW)).ack)).error).toBe(fits);
   });
 
   it("on its own, answers a ping and refuses any other command by name", async () => {
