@@ -246,6 +246,14 @@ describe("VIP failover in the network lab", () => {
     const mastered = (node: string) => lines().some(([n, , state]) => n === node && state === "master");
     expect((await r.v.api("POST", "/v1/clusters/lab/vip-groups/VI_1/switchover", { to: "lb2" })).status).toBe(200);
     await r.v.until("lb2's master hook", async () => mastered("lb2"), 10_000, 20);
+    // lb1 gave VI_1 up: it is a candidate again once it asks anew (a switchover to it before
+    // then is refused with 409), which the lease view shows as every member eligible.
+    await r.v.until(
+      "lb1 eligible again",
+      async () => (await r.v.leases())[0]?.members.every((m) => m.eligible) ?? false,
+      10_000,
+      20,
+    );
     expect((await r.v.api("POST", "/v1/clusters/lab/vip-groups/VI_1/switchover", { to: "lb1" })).status).toBe(200);
     await r.v.until("lb1's master hook", async () => mastered("lb1"), 10_000, 20);
     await r.v.until(
