@@ -7,7 +7,7 @@
  * An entry is a path (any arguments), or a path with the exact arguments, or with one
  * pattern per argument (each matched whole).
  */
-import { z } from "zod";
+import * as z from "zod";
 import type { ProgramRefused } from "../../src/core/command.js";
 import { Argument, type Exec, ExecPath } from "../../src/core/primitives.js";
 

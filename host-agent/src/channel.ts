@@ -5,7 +5,7 @@
  * backoff and jitter, forever; a refusal of this node's key is logged with its reason.
  */
 import WebSocket from "ws";
-import { z } from "zod";
+import * as z from "zod";
 import type { Command } from "../../src/core/command.js";
 import { CLOCK_SKEW_MS } from "../../src/core/envelope.js";
 import type { AgentConfig } from "./config.js";

@@ -3,7 +3,7 @@
  * agent at start with the file, the line, the field and what was expected.
  */
 import { readFileSync } from "node:fs";
-import { z } from "zod";
+import * as z from "zod";
 import { formatPath } from "../../src/core/errors.js";
 import { ExecPath, Ident } from "../../src/core/primitives.js";
 import { DEFAULT_PEER_PORT, HOST_ACTIONS } from "../../src/core/vocabulary.js";

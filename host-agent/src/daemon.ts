@@ -4,7 +4,7 @@
  * outlives it.
  */
 import { performance } from "node:perf_hooks";
-import { z } from "zod";
+import * as z from "zod";
 import { fromBase64url } from "../../src/core/base64url.js";
 import type { Command } from "../../src/core/command.js";
 import { keyPairFromSeed } from "../../src/core/envelope.js";

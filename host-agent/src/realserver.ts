@@ -7,7 +7,7 @@
  */
 import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { z } from "zod";
+import * as z from "zod";
 import { InterfaceName, IpAddress } from "../../src/core/primitives.js";
 import type { Runner } from "./runner.js";
 import type { StateStore } from "./state.js";

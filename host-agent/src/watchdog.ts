@@ -8,7 +8,7 @@
 import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { createInterface } from "node:readline";
-import { z } from "zod";
+import * as z from "zod";
 import { Vip } from "../../src/core/vip-group.js";
 import type { Runner } from "./runner.js";
 import { ensureVip } from "./vip.js";

@@ -1,6 +1,6 @@
 /** Reading request bodies: JSON only, bounded in size, validated against one zod schema. */
 import type { Context } from "hono";
-import type { z } from "zod";
+import type * as z from "zod";
 import { readAtMost } from "../core/bytes.js";
 import { ApiError, zodIssues } from "./errors.js";
 

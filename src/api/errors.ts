@@ -3,7 +3,7 @@
  * `{ error: { code, message, issues? } }` with the status ERROR_STATUS gives the code.
  */
 import type { Context } from "hono";
-import type { z } from "zod";
+import type * as z from "zod";
 import { ERROR_STATUS, type ErrorCode, type FieldIssue, fieldIssue } from "../core/errors.js";
 
 export class ApiError extends Error {

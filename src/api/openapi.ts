@@ -1,5 +1,5 @@
 /** The OpenAPI 3.1 document, built from the route specs and the same zod schemas that validate. */
-import { z } from "zod";
+import * as z from "zod";
 import { ERROR_CODES, type ErrorCode } from "../core/errors.js";
 import type { RouteSpec } from "./router.js";
 

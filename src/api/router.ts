@@ -4,7 +4,7 @@
  * OpenAPI document.
  */
 import type { Context, Hono } from "hono";
-import type { z } from "zod";
+import type * as z from "zod";
 import type { ErrorCode } from "../core/errors.js";
 import { authenticate, authorize, type Role } from "./auth.js";
 import { parseWith, readJson } from "./body.js";

@@ -4,7 +4,7 @@
  * table. Connection counts are there when the driver knows them: active and inactive for
  * IPVS, current sessions for HAProxy.
  */
-import { z } from "zod";
+import * as z from "zod";
 import { DesiredService } from "./backends.js";
 import { Ident } from "./primitives.js";
 import { VoteState } from "./vote.js";

@@ -5,7 +5,7 @@
  * server takes over when no real server is healthy. Every member of the VIP group gets the
  * same tables, so a new holder has them ready.
  */
-import { z } from "zod";
+import * as z from "zod";
 import type { ClusterDocument } from "./cluster.js";
 import { Ident, IpAddress, intRange, Port } from "./primitives.js";
 import { DriverConfig, Persistence, serverTargets, type VirtualService } from "./virtual-service.js";

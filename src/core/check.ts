@@ -3,7 +3,7 @@
  * keepalived: TCP_CHECK, HTTP_GET, SSL_GET, SMTP_CHECK, MISC_CHECK and vrrp_script. Each type's
  * parameters live in src/core/checks/<type>/; this file adds the schedule, observers and quorum.
  */
-import { z } from "zod";
+import * as z from "zod";
 import { AGENT_ONLY_CHECK_TYPES, checkVariants } from "./checks/index.js";
 import { duplicates } from "./collections.js";
 import { Ident, intRange, seconds } from "./primitives.js";

@@ -3,7 +3,7 @@
  * and `GET .../config` returns it. `validateCluster` checks what one resource alone cannot:
  * unique names and references between resources.
  */
-import { z } from "zod";
+import * as z from "zod";
 import { Check } from "./check.js";
 import { duplicates } from "./collections.js";
 import { type FieldIssue, fieldIssue } from "./errors.js";

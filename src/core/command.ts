@@ -2,7 +2,7 @@
  * The closed set of commands the coordinator may send an agent, and the agent's ack. Every
  * name and address is narrowed here, before an executor turns it into argv.
  */
-import { z } from "zod";
+import * as z from "zod";
 import { DesiredService } from "./backends.js";
 import { Check } from "./check.js";
 import { Exec, Ident, IpAddress, Port } from "./primitives.js";

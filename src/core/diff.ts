@@ -2,7 +2,7 @@
  * What applying a cluster document changes, resource by resource. The same list is
  * returned to the operator (`PUT .../config` and its dry run) and drives the storage writes.
  */
-import { z } from "zod";
+import * as z from "zod";
 import type { ClusterDocument } from "./cluster.js";
 
 export const RESOURCE_KINDS = [

@@ -6,7 +6,7 @@
  * (seq), and not from an older lease (epoch) than seen for its VIP group. The same code runs
  * in the Worker and in the agent.
  */
-import { z } from "zod";
+import * as z from "zod";
 import { fromBase64url, toBase64url } from "./base64url.js";
 import { Command } from "./command.js";
 import { Ident } from "./primitives.js";

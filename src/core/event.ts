@@ -1,5 +1,5 @@
 /** Events: recorded state changes, newest first when listed. */
-import { z } from "zod";
+import * as z from "zod";
 import { EVENT_TYPES, SEVERITIES } from "./vocabulary.js";
 
 export const Event = z

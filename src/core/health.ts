@@ -1,5 +1,5 @@
 /** The health report: targets x observers, as GET /v1/clusters/{id}/health returns it. */
-import { z } from "zod";
+import * as z from "zod";
 import { VoteState } from "./vote.js";
 
 export const ObserverHealth = z.object({

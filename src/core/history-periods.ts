@@ -2,7 +2,7 @@
  * Periods read from events, for history views: when a target was down, and who held a VIP
  * group from when to when and why it moved. Pure: the events in, the periods out.
  */
-import { z } from "zod";
+import * as z from "zod";
 
 export interface PeriodEvent {
   type: string;

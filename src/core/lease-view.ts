@@ -1,5 +1,5 @@
 /** What the API shows of a lease unit: who holds it, until when, and who could. */
-import { z } from "zod";
+import * as z from "zod";
 import { COORDINATOR_LOSS_POLICIES } from "./vocabulary.js";
 
 export const LeaseMemberView = z.object({

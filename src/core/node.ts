@@ -1,5 +1,5 @@
 /** A node: one load balancer host running vigil-agent (keepalived's director). */
-import { z } from "zod";
+import * as z from "zod";
 import { Ident, IpAddress, Labels, Port } from "./primitives.js";
 import { DEFAULT_PEER_PORT, HOST_ACTIONS } from "./vocabulary.js";
 

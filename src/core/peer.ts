@@ -10,7 +10,7 @@
  * request, so a replayed grant adds nothing, and a release names an epoch its holder never
  * uses again. The checks keep stale traffic out of the logs and the state.
  */
-import { z } from "zod";
+import * as z from "zod";
 import { toBase64url } from "./base64url.js";
 import { CLOCK_SKEW_MS, signedJson, verifies } from "./envelope.js";
 import { Ident } from "./primitives.js";

@@ -3,7 +3,7 @@
  * Everything that may later reach `ip`, `ipvsadm` or a HAProxy runtime-API line is
  * narrowed here, so a newline or a semicolon never gets past the API.
  */
-import { z } from "zod";
+import * as z from "zod";
 
 /** A resource name: what keepalived calls an instance name, HAProxy a backend or server name. */
 export const Ident = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, {

@@ -7,7 +7,7 @@
  * consistent hashing: when the shard count grows from n to n + 1, only the targets that land
  * on the new shard move (about 1/(n + 1) of them), and each keeps its place otherwise.
  */
-import { z } from "zod";
+import * as z from "zod";
 import type { ClusterDocument } from "./cluster.js";
 import { regionTargets, type Target } from "./targets.js";
 import type { Region } from "./vocabulary.js";

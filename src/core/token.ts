@@ -1,5 +1,5 @@
 /** API tokens (operators) and enrollment tokens (agents joining a cluster). */
-import { z } from "zod";
+import * as z from "zod";
 import { toBase64url } from "./base64url.js";
 import { Ident, intRange, Text } from "./primitives.js";
 import { TOKEN_ROLES } from "./vocabulary.js";

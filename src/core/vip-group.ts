@@ -2,7 +2,7 @@
  * VIP groups (keepalived's vrrp_instance) and sync groups (vrrp_sync_group).
  * A VIP group is held by at most one member at a time, under a coordinator lease.
  */
-import { z } from "zod";
+import * as z from "zod";
 import { duplicates } from "./collections.js";
 import { Cidr, Exec, hostPart, Ident, InterfaceName, intRange, seconds } from "./primitives.js";
 import { COORDINATOR_LOSS_POLICIES, NOTIFY_STATES } from "./vocabulary.js";

@@ -2,7 +2,7 @@
  * Virtual services (keepalived's virtual_server) and their real servers.
  * A service listens on one VIP of a VIP group, or matches a firewall mark.
  */
-import { z } from "zod";
+import * as z from "zod";
 import { duplicates } from "./collections.js";
 import { hostPart, Ident, IpAddress, intRange, isIpv4Mapped, Port } from "./primitives.js";
 import { FORWARDING_METHODS, PROTOCOLS, SCHEDULERS } from "./vocabulary.js";

@@ -2,7 +2,7 @@
  * Votes: one observer's current verdict on one target, after its own rise/fall. Edge
  * probers and agents send the same shape, in batches, to the cluster's coordinator.
  */
-import { z } from "zod";
+import * as z from "zod";
 
 /** `region:weur` for an edge prober, `agent:lb1` for a node's agent. */
 export const ObserverId = z

@@ -1,5 +1,5 @@
 /** Webhook subscriptions: where events are delivered, in which format, filtered how. */
-import { z } from "zod";
+import * as z from "zod";
 import { Ident, intRange, seconds } from "./primitives.js";
 import { DELIVERY_STATUSES, EVENT_TYPES, SEVERITIES, WEBHOOK_FORMATS } from "./vocabulary.js";
 

@@ -25,7 +25,7 @@ group("layers", () => {
   };
   write(
     "src/core/quorum.ts",
-    'import { z } from "zod";\nimport { Hono } from "hono";\nimport { x } from "../storage/rows.js";\n',
+    'import * as z from "zod";\nimport { Hono } from "hono";\nimport { x } from "../storage/rows.js";\n',
   );
   write("src/storage/rows.ts", 'import { eq } from "drizzle-orm";\nexport const x = 1;\n');
   write("src/storage/schema.ts", "export const t = 1;\n");

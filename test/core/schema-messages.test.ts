@@ -4,7 +4,7 @@
  * that is still good, the first character that may not start one, a bad character at either end.
  */
 import { describe, expect, it } from "vitest";
-import type { z } from "zod";
+import type * as z from "zod";
 import { Check } from "../../src/core/check.js";
 import { KeyId } from "../../src/core/envelope.js";
 import { formatPath } from "../../src/core/errors.js";

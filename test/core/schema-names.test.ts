@@ -3,7 +3,7 @@
  * generated from it depends on them, so a rename is a breaking change a test must notice.
  */
 import { describe, expect, it } from "vitest";
-import { z } from "zod";
+import * as z from "zod";
 import { BackendsView } from "../../src/core/backend-status.js";
 import { Check } from "../../src/core/check.js";
 import { ClusterDocument, ClusterSettings } from "../../src/core/cluster.js";

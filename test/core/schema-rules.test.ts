@@ -3,7 +3,7 @@
  * field it names and the message an operator reads.
  */
 import { describe, expect, it } from "vitest";
-import type { z } from "zod";
+import type * as z from "zod";
 import { Check } from "../../src/core/check.js";
 import { formatPath } from "../../src/core/errors.js";
 import { Labels } from "../../src/core/primitives.js";

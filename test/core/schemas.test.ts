@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { z } from "zod";
+import type * as z from "zod";
 import { Check } from "../../src/core/check.js";
 import { CHECK_TYPES, checkVariants } from "../../src/core/checks/index.js";
 import { formatPath } from "../../src/core/errors.js";

@@ -1,6 +1,6 @@
 /** Token and enrollment inputs: their bounds, defaults and refusals, and the names the OpenAPI document gives them. */
 import { describe, expect, it } from "vitest";
-import { z } from "zod";
+import * as z from "zod";
 import { toBase64url } from "../../src/core/base64url.js";
 import {
   ApiToken,

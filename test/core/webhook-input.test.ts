@@ -1,6 +1,6 @@
 /** Webhook subscriptions as sent: defaults, bounds, the refusals with their words, and which events a filter lets through. */
 import { describe, expect, it } from "vitest";
-import { z } from "zod";
+import * as z from "zod";
 import {
   Delivery,
   DeliveryQuery,

@@ -3,7 +3,7 @@
  * Slack incoming webhooks (text + Block Kit), Discord execute-webhook (content + embeds with
  * their length limits), PagerDuty Events API v2, and a Teams Adaptive Card message.
  */
-import { z } from "zod";
+import * as z from "zod";
 
 const SlackText = z.object({ type: z.enum(["mrkdwn", "plain_text"]), text: z.string().min(1).max(3000) });
 export const SlackMessage = z.object({

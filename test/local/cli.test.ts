@@ -13,7 +13,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { stringify } from "yaml";
-import { z } from "zod";
+import * as z from "zod";
 import { BackendsView } from "../../src/core/backend-status.js";
 import { Event } from "../../src/core/event.js";
 import { HealthReport } from "../../src/core/health.js";

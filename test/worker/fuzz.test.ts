@@ -69,7 +69,7 @@ describe("fuzzed input", () => {
       }),
       { numRuns: 150 },
     );
-  });
+  }, 60_000);
 
   it("a cluster document with one value replaced is applied or refused whole, never with a 500", async () => {
     await fc.assert(
@@ -81,7 +81,7 @@ describe("fuzzed input", () => {
       }),
       { numRuns: 100 },
     );
-  }, 30_000);
+  }, 60_000);
 
   it("a resource with one value replaced is created or refused, never with a 500", async () => {
     const group = example.vipGroups[0];
@@ -108,5 +108,5 @@ describe("fuzzed input", () => {
       ),
       { numRuns: 100 },
     );
-  }, 30_000);
+  }, 60_000);
 });

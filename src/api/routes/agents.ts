@@ -1,5 +1,5 @@
 /** The agent channel's entry point, and a signed ping an operator can send to any agent. */
-import { z } from "zod";
+import * as z from "zod";
 import { Ident } from "../../core/primitives.js";
 import { findNodeKey } from "../../storage/clusters.js";
 import { countFailure, tooManyFailures } from "../auth-failures.js";

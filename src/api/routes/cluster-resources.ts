@@ -4,7 +4,7 @@
  * where its list lives in the cluster document.
  */
 import type { Context } from "hono";
-import { z } from "zod";
+import * as z from "zod";
 import { Check } from "../../core/check.js";
 import type { ClusterDocument } from "../../core/cluster.js";
 import { Node, NodeView } from "../../core/node.js";

@@ -1,5 +1,5 @@
 /** Clusters and their whole configuration document (config as code). */
-import { z } from "zod";
+import * as z from "zod";
 import { ClusterDocument, ClusterSettings, emptyCluster } from "../../core/cluster.js";
 import { Change } from "../../core/diff.js";
 import { deleteCluster, readCluster } from "../../storage/cluster-store.js";

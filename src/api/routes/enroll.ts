@@ -3,7 +3,7 @@
  * registers the public half of a key it made on the host (the private half never leaves)
  * and gets the coordinator keys to pin. A node enrolls once; an admin resets it to re-enroll.
  */
-import { z } from "zod";
+import * as z from "zod";
 import { coordinatorKeys } from "../../coordinator/keys.js";
 import { Enrollment, EnrollRequest } from "../../core/token.js";
 import { findNodeKey } from "../../storage/clusters.js";

@@ -1,5 +1,5 @@
 /** Reading events. Events are written by the system (coordinator, agents, delivery), never through the API. */
-import { z } from "zod";
+import * as z from "zod";
 import { Event, EventQuery } from "../../core/event.js";
 import { getEvent, listEvents } from "../../storage/events.js";
 import { loadCluster } from "../cluster-ops.js";

@@ -2,7 +2,7 @@
  * History: a target's figures per observer over time (from the coordinator, src/core/history.ts)
  * with its down periods, and who held a VIP group when (from the events). Reads only.
  */
-import { z } from "zod";
+import * as z from "zod";
 import { fieldIssue } from "../../core/errors.js";
 import { DAY_MS, HISTORY_KEPT_DAYS } from "../../core/history.js";
 import { DownPeriod, downPeriods, Holding, holdings } from "../../core/history-periods.js";

@@ -1,5 +1,5 @@
 /** VIP group leases: who holds what, operator switchover, and draining a node. */
-import { z } from "zod";
+import * as z from "zod";
 import { LeaseView } from "../../core/lease-view.js";
 import { Ident } from "../../core/primitives.js";
 import { loadCluster } from "../cluster-ops.js";

@@ -1,5 +1,5 @@
 /** API tokens for operators and enrollment tokens for agents. A token is shown once, when made. */
-import { z } from "zod";
+import * as z from "zod";
 import { ApiToken, ApiTokenInput, EnrollmentToken, EnrollmentTokenInput } from "../../core/token.js";
 import {
   type ApiTokenRow,

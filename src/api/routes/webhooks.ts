@@ -1,6 +1,6 @@
 /** Webhook subscriptions. The signing secret is shown in full only when it is made or given. */
 import type { Context } from "hono";
-import { z } from "zod";
+import * as z from "zod";
 import { fieldIssue } from "../../core/errors.js";
 import type { TokenRole } from "../../core/vocabulary.js";
 import {

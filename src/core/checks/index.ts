@@ -3,7 +3,7 @@
  * needs judging. A new type is a new folder, its name and its variant here, and its
  * transports (edge/probes.ts for region observers, host-agent/src/probes.ts for agents).
  */
-import type { z } from "zod";
+import type * as z from "zod";
 import { HttpParams, HttpsParams } from "./http/schema.js";
 import { IcmpParams } from "./icmp/schema.js";
 import { InterfaceParams } from "./interface/schema.js";

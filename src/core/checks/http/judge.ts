@@ -1,5 +1,5 @@
 /** What an HTTP(S) response means for its check: status, headers, body pattern, digest, then latency. */
-import type { z } from "zod";
+import type * as z from "zod";
 import type { ProbeResult } from "../../rise-fall.js";
 import { down, slowness, truncate } from "../judging.js";
 import type { HttpParams, HttpsParams } from "./schema.js";

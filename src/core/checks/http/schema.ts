@@ -1,5 +1,5 @@
 /** http and https: a GET whose status, headers, body pattern, digest and latency are judged (keepalived: HTTP_GET, SSL_GET). */
-import { z } from "zod";
+import * as z from "zod";
 import { HostName, intRange, Port, recordOf, seconds } from "../../primitives.js";
 import { TlsOptions } from "../tls/schema.js";
 

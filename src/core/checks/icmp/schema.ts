@@ -1,4 +1,4 @@
 /** icmp: one echo request answered (agents only: Workers cannot send ICMP). */
-import { z } from "zod";
+import * as z from "zod";
 
 export const IcmpParams = z.strictObject({ type: z.literal("icmp") });

@@ -1,5 +1,5 @@
 /** interface: a network interface on the agent's host has its link up (keepalived: track_interface). */
-import { z } from "zod";
+import * as z from "zod";
 import { InterfaceName } from "../../primitives.js";
 
 /** A network interface on the agent's host has its link up (keepalived's track_interface). */

@@ -1,5 +1,5 @@
 /** process: a process of this name runs on the agent's host (keepalived: track_process). */
-import { z } from "zod";
+import * as z from "zod";
 
 /** A process is alive on the agent's host: its name as /proc/<pid>/comm shows it (at most 15 characters). */
 export const ProcessParams = z.strictObject({

@@ -1,5 +1,5 @@
 /** script: a program's exit status, run by the agent only if its allowlist names it (keepalived: MISC_CHECK, vrrp_script). */
-import { z } from "zod";
+import * as z from "zod";
 import { Exec } from "../../primitives.js";
 
 export const ScriptParams = z.strictObject({

@@ -1,5 +1,5 @@
 /** smtp: banner, EHLO and QUIT answered with the expected codes (keepalived: SMTP_CHECK). */
-import { z } from "zod";
+import * as z from "zod";
 import { HostName, Port } from "../../primitives.js";
 
 export const SmtpParams = z.strictObject({

@@ -1,5 +1,5 @@
 /** tcp: the port accepts a connection, and optionally answers a banner exchange (keepalived: TCP_CHECK). */
-import { z } from "zod";
+import * as z from "zod";
 import { Port } from "../../primitives.js";
 
 export const TcpParams = z.strictObject({

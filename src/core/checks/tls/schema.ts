@@ -1,5 +1,5 @@
 /** tls: a TLS handshake to the target, the certificate verified and its expiry watched (keepalived: SSL_GET without the GET). */
-import { z } from "zod";
+import * as z from "zod";
 import { HostName, intRange, Port } from "../../primitives.js";
 
 export const TlsOptions = z.strictObject({
