@@ -20,7 +20,7 @@ import { StartError, startControlPlane } from "./control-plane.mjs";
 import { DemoAgent } from "./demo/agents.mjs";
 import { CLUSTER, demoCluster, GROUP, REGIONS, VIP } from "./demo/cluster.mjs";
 import { addressOf, DemoLab, labUnavailable } from "./demo/netns.mjs";
-import { endChild } from "./demo/plumbing.mjs";
+import { endChild, freeUdpPort } from "./demo/plumbing.mjs";
 import { Receiver } from "./demo/receiver.mjs";
 import { runTour } from "./demo/tour.mjs";
 import { WebServer } from "./demo/web.mjs";
@@ -92,10 +92,14 @@ async function main() {
   await api("DELETE", `/v1/clusters/${CLUSTER}?force=true`).catch(() => null);
   // In the lab each director has its own address and namespace; shown, both share this host's.
   const where = Object.fromEntries(
-    directors.map((node, i) => [
-      node,
-      lab ? { address: addressOf(node), peerPort: 7441 } : { address: `127.0.0.${11 + i}`, peerPort: 17441 + i },
-    ]),
+    await Promise.all(
+      directors.map(async (node, i) => [
+        node,
+        lab
+          ? { address: addressOf(node), peerPort: 7441 }
+          : { address: `127.0.0.${11 + i}`, peerPort: await freeUdpPort() },
+      ]),
+    ),
   );
   const applied = await api(
     "PUT",

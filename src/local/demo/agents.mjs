@@ -22,6 +22,9 @@ export class DemoAgent {
     Object.assign(this, { node, dir, url, agentUrl, cluster, peerPort, hostActions, inside, onLine });
     this.config = path.join(dir, `${node}.json`);
     this.child = null;
+    /** The last lines the agent logged, and why it ended if it ended without being stopped. */
+    this.tail = [];
+    this.ended = null;
   }
 
   /** Enrolls with a one-time token and writes the agent's config. */
@@ -68,11 +71,24 @@ export class DemoAgent {
       log.write(chunk);
       const lines = (partial + chunk.toString()).split("\n");
       partial = lines.pop() ?? "";
-      for (const line of lines) this.onLine(line);
+      for (const line of lines) {
+        this.tail = [...this.tail.slice(-4), line];
+        this.onLine(line);
+      }
     };
     child.stdout.on("data", read);
     child.stderr.on("data", read);
+    child.once("exit", (code, signal) => {
+      if (this.child === child) this.ended = `exited with ${signal ?? code}`;
+    });
     this.child = child;
+    this.ended = null;
+  }
+
+  /** Why the agent is not running though the demo did not stop it, with its last lines; null while it runs. */
+  failure() {
+    if (this.ended === null) return null;
+    return `${this.node}'s agent ${this.ended}; its last lines:\n  ${this.tail.join("\n  ")}`;
   }
 
   /** Stops the agent (SIGKILL: as a crash, nothing given back) and waits for it to end. */

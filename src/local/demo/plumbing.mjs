@@ -1,13 +1,30 @@
 /**
  * The demo's small pieces of plumbing, used by its servers, its namespace lab and its stop:
- * listening on a free loopback port, closing a server, joining two sockets, ending a child.
+ * listening on a free loopback port, finding a free UDP port, closing a server, joining two
+ * sockets, ending a child.
  */
+import { createSocket } from "node:dgram";
 
 /** Listens on a free port of 127.0.0.1 (or on a Unix socket path); answers the port (or the path). */
 export function listen(server, socketPath = null) {
   return new Promise((resolve) => {
     if (socketPath !== null) server.listen(socketPath, () => resolve(socketPath));
     else server.listen(0, "127.0.0.1", () => resolve(server.address().port));
+  });
+}
+
+/**
+ * A UDP port no one is bound to now, for an agent's peer messages: two demos (or a demo and a
+ * test) on one host must not both give their agents the same port.
+ */
+export function freeUdpPort() {
+  return new Promise((resolve, reject) => {
+    const socket = createSocket("udp4");
+    socket.once("error", reject);
+    socket.bind(0, () => {
+      const { port } = socket.address();
+      socket.close(() => resolve(port));
+    });
   });
 }
 

@@ -19,6 +19,11 @@ export async function runTour({ begun, vipOn, api, say, servers, agents, alerts,
   async function until(what, check, from = Date.now()) {
     let last = null;
     while (Date.now() - from < STEP_LIMIT_MS) {
+      // An agent that died on its own is not coming back: say so now, not after the limit.
+      for (const agent of Object.values(agents)) {
+        const failure = agent.failure();
+        if (failure) throw new Error(`while waiting for ${what}: ${failure}`);
+      }
       last = await check();
       if (last) return { value: last, ms: Date.now() - from };
       await new Promise((r) => setTimeout(r, 100));
