@@ -5,11 +5,14 @@
  *   - round trip of a signed ping and its signed ack, p50/p99 (target p99 < 20 ms)
  *   - messages per second one coordinator handles with 100 connected agents (a ping and an ack
  *     are two messages)
- *   - one agent's resident memory idle, and while it answers pings (target idle < 45 MB)
+ *   - one agent's resident memory idle, and while it answers pings (target idle < 45 MB), beside
+ *     the floor under it: Node alone with the builtins the agent's bundle loads, doing what the
+ *     agent does with them, and none of Vigil's code
  * Usage: node bench/channel/run.mjs [agents] [pings]. Writes bench/results/channel.json.
  */
 import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { builtinModules } from "node:module";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { freePort, freshCheckout, startVigil, stopVigil } from "../local-run.mjs";
@@ -37,6 +40,28 @@ const call = async (method, route, body) => {
   return { status: reply.status, body: await reply.json().catch(() => null) };
 };
 const rssMb = (pid) => Number(readFileSync(`/proc/${pid}/status`, "utf8").match(/VmRSS:\s+(\d+)/)[1]) / 1024;
+
+/**
+ * The RSS of a Node process that requires every builtin the agent's bundle requires, makes and
+ * uses an Ed25519 key, binds a UDP socket and starts a child, as the agent does, and runs none
+ * of Vigil's code: no agent on this Node can be smaller.
+ */
+async function nodeFloorRss() {
+  const required = [...readFileSync(bundle, "utf8").matchAll(/require\("(?:node:)?([a-z_/]+)"\)/g)].map((m) => m[1]);
+  const builtins = [...new Set(required)].filter((name) => builtinModules.includes(name));
+  const script = [
+    ...builtins.map((name) => `require("node:${name}");`),
+    'const c = require("node:crypto"); c.sign(null, Buffer.from("x"), c.generateKeyPairSync("ed25519").privateKey);',
+    'require("node:dgram").createSocket("udp4").bind(0);',
+    'require("node:child_process").spawn("true");',
+    "setInterval(() => {}, 1000);",
+  ].join("\n");
+  const child = spawn("node", ["-e", script], { stdio: "ignore" });
+  await sleep(3000);
+  const rss = rssMb(child.pid);
+  child.kill();
+  return rss;
+}
 const pct = (values, p) => {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
@@ -119,6 +144,7 @@ try {
     [`messages/s through one coordinator, ${agentCount} agents connected`, messagesPerSecond, "-", null],
     ["agent RSS idle (MB)", idleRss, "< 45", idleRss < 45],
     ["agent RSS while answering pings (MB)", loadRss, "-", null],
+    ["floor: Node with only the builtins the agent loads (MB)", await nodeFloorRss(), "-", null],
   ];
   console.log(`${"measure".padEnd(72)} ${"value".padStart(10)}  target  met`);
   for (const [label, value, target, met] of rows) {

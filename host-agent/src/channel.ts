@@ -90,7 +90,9 @@ export class Channel {
   private connect(): void {
     const url = new URL(`/v1/clusters/${this.config.cluster}/agents/${this.config.node}/connect`, this.config.url);
     url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
-    const socket = new WebSocket(url, { handshakeTimeout: 10_000 });
+    // No permessage-deflate: a signed frame is base64url and small, so compressing it saves little
+    // and costs both ends CPU and a zlib stream each way for as long as the connection lives.
+    const socket = new WebSocket(url, { handshakeTimeout: 10_000, perMessageDeflate: false });
     this.socket = socket;
     socket.on("open", () => this.log(`connected to ${url.host}`));
     socket.on("message", (data) => void this.onMessage(socket, data.toString()));

@@ -5,6 +5,7 @@
  * off), and the accepted frame's time gives the clock offset.
  */
 import { mkdtempSync, rmSync } from "node:fs";
+import type { IncomingMessage } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -75,6 +76,14 @@ describe("the agent's channel", () => {
     expect((await hello).startsWith("v1.agent:lb1.")).toBe(true);
     expect(log.filter((l) => l.startsWith("ignored a frame")).length).toBeGreaterThanOrEqual(3);
     expect(channel?.connected()).toBe(true);
+  });
+
+  it("asks for no compression: its frames are small and signed, and deflate costs both ends CPU", async () => {
+    const upgraded = new Promise<IncomingMessage>((resolve) => server.once("connection", (_ws, req) => resolve(req)));
+    await startChannel();
+    const request = await upgraded;
+    expect(request.headers.upgrade).toBe("websocket");
+    expect(request.headers["sec-websocket-extensions"]).toBeUndefined();
   });
 
   it("keeps backing off while the coordinator refuses the hello, and takes the clock offset when it accepts", async () => {
