@@ -10,6 +10,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort, freshCheckout, startVigil, stopVigil } from "../../bench/local-run.mjs";
+import { freeUdpPort } from "../../src/local/demo/plumbing.mjs";
 
 const root = path.join(import.meta.dirname, "../..");
 /** The Node that runs the agent: CI sets Node 18, the oldest the agent supports. */
@@ -99,7 +100,7 @@ async function enrolled(node: string, last: number): Promise<string> {
   );
   expect(done.status, done.stderr).toBe(0);
   // Two agents on one host: each listens for its peers on a port of its own.
-  writeFileSync(config, JSON.stringify({ ...JSON.parse(readFileSync(config, "utf8")), peerPort: await freePort() }));
+  writeFileSync(config, JSON.stringify({ ...JSON.parse(readFileSync(config, "utf8")), peerPort: await freeUdpPort() }));
   return config;
 }
 
