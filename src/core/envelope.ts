@@ -62,6 +62,8 @@ export type Opened =
 export const CLOCK_SKEW_MS = 30_000;
 
 const encoder = new TextEncoder();
+/** Strict UTF-8 that keeps a byte order mark; one for every frame (decode without streaming keeps no state). */
+const strictUtf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
 export async function seal(envelope: Envelope, privateKey: CryptoKey): Promise<string> {
   const payload = toBase64url(encoder.encode(JSON.stringify(Envelope.parse(envelope))));
@@ -133,7 +135,7 @@ export async function open(
  * with a byte order mark kept (so not JSON). Throws what was wrong.
  */
 export function signedJson(payload: string): unknown {
-  return JSON.parse(new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(fromBase64url(payload)));
+  return JSON.parse(strictUtf8.decode(fromBase64url(payload)));
 }
 
 /** Whether `signature` is the key's Ed25519 signature of `text`: not for a signature that is not base64url, nor a key that cannot verify Ed25519. */

@@ -70,6 +70,7 @@ export class FrameOrder<T> {
  * not found there goes on unordered, as one whose seq cannot be read.
  */
 const PEEK_CHARS = 512;
+const utf8 = new TextDecoder();
 
 /**
  * The seq a sealed frame claims, read without verifying it (null when it cannot be read). For
@@ -78,7 +79,7 @@ const PEEK_CHARS = 512;
 export function peekSeq(frame: string): number | null {
   try {
     const payload = frame.split(".", 3)[2] ?? "";
-    const head = new TextDecoder().decode(fromBase64url(payload.slice(0, PEEK_CHARS)));
+    const head = utf8.decode(fromBase64url(payload.slice(0, PEEK_CHARS)));
     const seq = /"seq":(\d{1,15})[,}]/.exec(head)?.[1];
     return seq === undefined ? null : Number(seq);
   } catch {
