@@ -14,9 +14,10 @@ import {
   type DirectorStatus,
   differences,
 } from "../core/backend-status.js";
-import { type DesiredService, desiredBackends, desiredService } from "../core/backends.js";
+import { type DesiredService, desiredService } from "../core/backends.js";
 import type { ClusterDocument } from "../core/cluster.js";
 import type { Command } from "../core/command.js";
+import { DesiredTables, type Recomputed } from "../core/desired-tables.js";
 import type { EventDraft } from "../core/verdict-events.js";
 import { serverTargets } from "../core/virtual-service.js";
 import type { VoteState } from "../core/vote.js";
@@ -47,6 +48,10 @@ export class BackendKeeper {
   /** Live tables are observations: kept in memory only, read again after a restart. */
   private readonly live = new Map<string, LiveRead>();
   private lastRead = 0;
+  /** Each node's desired tables for the configuration last synced. */
+  private tables: DesiredTables | null = null;
+  /** Which services are below their minimum, as service_floor holds it; read once. */
+  private below: Map<string, boolean> | null = null;
 
   constructor(
     private readonly sql: SqlStorage,
@@ -58,44 +63,66 @@ export class BackendKeeper {
     this.sent.delete(node);
   }
 
-  sync(doc: ClusterDocument, verdict: Verdict): void {
-    this.floor(doc, verdict);
-    for (const [node, services] of desiredBackends(doc, verdict)) {
+  /**
+   * Sends each connected director the tables it should have, when they differ from what it
+   * last got. With `changed` (the targets whose verdict changed), only their services are
+   * recomputed and only their directors looked at; without it, or for a configuration not
+   * seen before, everything is, which also sends again what failed or was forgotten.
+   */
+  sync(doc: ClusterDocument, verdict: Verdict, changed?: Iterable<string>): void {
+    let everything = changed === undefined;
+    // A new configuration is looked at whole: nodes may have left groups, services may be gone.
+    if (this.tables?.doc !== doc) {
+      this.tables = new DesiredTables(doc);
+      everything = true;
+    }
+    const tables = this.tables;
+    const recomputed = tables.update(verdict, everything ? undefined : changed);
+    this.floor(doc, recomputed.services, everything);
+    for (const node of everything ? tables.nodes() : recomputed.nodes) {
       if (!this.hooks.connected(node)) continue;
-      const key = JSON.stringify(services);
-      if (this.sent.get(node) === key) continue;
+      const { services, json } = tables.tables(node);
+      if (this.sent.get(node) === json) continue;
       if (services.length === 0 && !this.sent.has(node)) continue;
-      this.sent.set(node, key);
+      this.sent.set(node, json);
       this.hooks.background(this.push(node, services));
     }
   }
 
-  /** `service.below_minimum` when a service drops under its minHealthy, `service.restored` when it is back. */
-  private floor(doc: ClusterDocument, verdict: Verdict): void {
-    const stored = new Map(
+  /**
+   * `service.below_minimum` when a service drops under its minHealthy, `service.restored` when
+   * it is back: for the services just recomputed, and, after a full recompute, forgetting
+   * those no longer configured.
+   */
+  private floor(doc: ClusterDocument, services: Recomputed["services"], everything: boolean): void {
+    this.below ??= new Map(
       this.sql
         .exec<{ service: string; below: number }>("SELECT service, below FROM service_floor")
         .toArray()
         .map((r) => [r.service, r.below === 1]),
     );
-    for (const vs of doc.virtualServices) {
-      const d = desiredService(vs, verdict);
-      const was = stored.get(vs.name) ?? false;
-      stored.delete(vs.name);
-      if (d.belowMinimum === was) continue;
+    const below = this.below;
+    for (const { service: vs, table: d } of services) {
+      if (d.belowMinimum === (below.get(d.name) ?? false)) continue;
       this.sql.exec(
         "INSERT OR REPLACE INTO service_floor (service, below) VALUES (?, ?)",
-        vs.name,
+        d.name,
         d.belowMinimum ? 1 : 0,
       );
+      below.set(d.name, d.belowMinimum);
       this.hooks.record({
         type: d.belowMinimum ? "service.below_minimum" : "service.restored",
         severity: d.belowMinimum ? "critical" : "info",
-        subject: vs.name,
+        subject: d.name,
         details: { healthy: d.healthy, minHealthy: vs.minHealthy, sorry: d.servers.some((s) => s.role === "sorry") },
       });
     }
-    for (const gone of stored.keys()) this.sql.exec("DELETE FROM service_floor WHERE service = ?", gone);
+    if (!everything) return;
+    const configured = new Set(doc.virtualServices.map((vs) => vs.name));
+    for (const gone of [...below.keys()].filter((name) => !configured.has(name))) {
+      this.sql.exec("DELETE FROM service_floor WHERE service = ?", gone);
+      below.delete(gone);
+    }
   }
 
   private async push(node: string, services: DesiredService[]): Promise<void> {

@@ -154,7 +154,7 @@ export class Coordinator extends DurableObject<Env> implements CoordinatorRpc {
     this.record(events, now);
     if (result.changed.length > 0) {
       await this.leaseKeeper.refresh(now);
-      this.syncBackends();
+      this.syncBackends(result.changed.map((c) => c.target));
     }
     await this.settle();
     return result;
@@ -333,8 +333,9 @@ export class Coordinator extends DurableObject<Env> implements CoordinatorRpc {
     await this.ensureAlarm();
   }
 
-  private syncBackends(): void {
-    if (this.config.doc) this.backendKeeper.sync(this.config.doc, (t) => this.votes.state(t));
+  /** Brings directors' tables up to date: for the targets `changed`, or for everything. */
+  private syncBackends(changed?: string[]): void {
+    if (this.config.doc) this.backendKeeper.sync(this.config.doc, (t) => this.votes.state(t), changed);
   }
 
   private async sendWork(node: string): Promise<void> {
