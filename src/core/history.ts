@@ -70,13 +70,18 @@ export class MinuteBook {
     const ended = this.close(now);
     const key = `${target}\n${observer}`;
     const before = this.last.get(key);
-    this.last.set(key, { probes: vote.probes, failures: vote.failures });
     // No baseline yet (a new observer, or this object restarted): the next vote measures.
-    if (!before) return ended;
+    if (!before) {
+      this.last.set(key, { probes: vote.probes, failures: vote.failures });
+      return ended;
+    }
     // Counts that went back mean the observer restarted: all of its counts are new.
     const restarted = vote.probes < before.probes || vote.failures < before.failures;
     const probes = restarted ? vote.probes : vote.probes - before.probes;
     const failures = restarted ? vote.failures : vote.failures - before.failures;
+    // The baseline is updated in place: this runs for every vote.
+    before.probes = vote.probes;
+    before.failures = vote.failures;
     if (probes === 0 && failures === 0) return ended;
     const observers = this.counting.get(target) ?? new Map<string, Counting>();
     this.counting.set(target, observers);

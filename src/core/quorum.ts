@@ -7,7 +7,7 @@ import type { Quorum } from "./check.js";
 import type { VoteState } from "./vote.js";
 
 export interface QuorumPolicy {
-  /** Observers configured to probe this target. */
+  /** Observers configured to probe this target, each once. */
   eligible: readonly string[];
   quorum: Quorum;
   /** A vote older than this (by the coordinator's receive time) is stale. */
@@ -48,7 +48,7 @@ export function verdict(votes: Iterable<CountedVote>, policy: QuorumPolicy, prev
     if (v.state === "down") down += 1;
     else if (v.state === "degraded") degraded += 1;
   }
-  const need = Math.max(1, required(policy.quorum, new Set(policy.eligible).size));
+  const need = Math.max(1, required(policy.quorum, policy.eligible.length));
   const healthy = fresh - down;
   let state: VoteState;
   if (fresh < need) state = "unknown";

@@ -119,5 +119,10 @@ export function staleAfterMs(check: Check): number {
 }
 
 export function policyFor(target: Target): QuorumPolicy {
-  return { eligible: target.observers, quorum: target.check.quorum, maxAgeMs: staleAfterMs(target.check) };
+  // Each observer once: the quorum counts them, for every vote evaluated.
+  return {
+    eligible: [...new Set(target.observers)],
+    quorum: target.check.quorum,
+    maxAgeMs: staleAfterMs(target.check),
+  };
 }

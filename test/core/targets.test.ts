@@ -130,4 +130,11 @@ describe("targets", () => {
     expect(staleAfterMs(r2.check)).toBe(3 * HEARTBEAT_MS);
     expect(policyFor(r2)).toEqual({ eligible: ["region:weur", "agent:lb1"], quorum: 1, maxAgeMs: 15_000 });
   });
+
+  it("lists each eligible observer once, as the quorum counts them", () => {
+    const [, r2] = targetsOf(doc);
+    if (!r2) throw new Error("no targets");
+    const twice = { ...r2, observers: ["region:weur", "agent:lb1", "region:weur"] };
+    expect(policyFor(twice).eligible).toEqual(["region:weur", "agent:lb1"]);
+  });
 });
