@@ -50,6 +50,8 @@ export class BackendKeeper {
   private lastRead = 0;
   /** Each node's desired tables for the configuration last synced. */
   private tables: DesiredTables | null = null;
+  /** Directors whose last sync failed: every sync looks at them again, whatever changed. */
+  private readonly failed = new Set<string>();
   /** Which services are below their minimum, as service_floor holds it; read once. */
   private below: Map<string, boolean> | null = null;
 
@@ -66,8 +68,8 @@ export class BackendKeeper {
   /**
    * Sends each connected director the tables it should have, when they differ from what it
    * last got. With `changed` (the targets whose verdict changed), only their services are
-   * recomputed and only their directors looked at; without it, or for a configuration not
-   * seen before, everything is, which also sends again what failed or was forgotten.
+   * recomputed and only their directors (and those whose last sync failed) looked at; without
+   * it, or for a configuration not seen before, everything is.
    */
   sync(doc: ClusterDocument, verdict: Verdict, changed?: Iterable<string>): void {
     let everything = changed === undefined;
@@ -79,7 +81,9 @@ export class BackendKeeper {
     const tables = this.tables;
     const recomputed = tables.update(verdict, everything ? undefined : changed);
     this.floor(doc, recomputed.services, everything);
-    for (const node of everything ? tables.nodes() : recomputed.nodes) {
+    const nodes = everything ? tables.nodes() : [...recomputed.nodes, ...this.failed];
+    this.failed.clear();
+    for (const node of nodes) {
       if (!this.hooks.connected(node)) continue;
       const { services, json } = tables.tables(node);
       if (this.sent.get(node) === json) continue;
@@ -137,8 +141,9 @@ export class BackendKeeper {
       report = { revision, at, ok: false, error: (err as Error).message, result: null };
     }
     if (!report.ok) {
-      // Sent again at the next alarm.
+      // Sent again at the next sync (the alarm's at the latest).
       this.sent.delete(node);
+      this.failed.add(node);
       this.hooks.record({
         type: "command.failed",
         severity: "warning",

@@ -246,10 +246,12 @@ export class Coordinator extends DurableObject<Env> implements CoordinatorRpc {
     this.channel.closeSilent(Date.now());
     await this.takeConfig();
     const now = Date.now();
-    this.record(this.votes.evaluate(this.config.targets, this.votes.due(now), now).events, now);
+    const { changed, events } = this.votes.evaluate(this.config.targets, this.votes.due(now), now);
+    this.record(events, now);
     this.history.tick(now);
     await this.leaseKeeper.refresh(now);
-    this.syncBackends();
+    // What time changed, and any director whose last sync failed: not every table every alarm.
+    this.syncBackends(changed.map((c) => c.target));
     if (this.config.doc) this.backendKeeper.poll(this.config.doc, now);
     await this.outbox.flush();
     await this.settle();

@@ -163,8 +163,11 @@ describe("backends through the coordinator", () => {
     const { cluster, lb1 } = await director();
     const first = await lb1.next("backends.sync");
     const done = { ipvs: { sent: [], actual: ["-A -t 192.168.88.15:80 -s wrr"] } };
+    const seen = lb1.received.length;
     await lb1.send({ type: "ack", of: first.id, ok: false, error: "haproxy: no socket", result: done });
-    // The failure is an event, and the sync goes out again at the next alarm.
+    // The failure is an event, and the same tables go out again at the next alarm, though no verdict changed.
+    const again = await lb1.next("backends.sync", seen, 10_000);
+    expect(servers(again)).toEqual(servers(first));
     await expect
       .poll(async () => (await api("GET", `/v1/clusters/${cluster}/events?type=command.failed`)).body.length, {
         timeout: 5000,
