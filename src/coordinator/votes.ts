@@ -9,9 +9,10 @@
 import { formatPath } from "../core/errors.js";
 import type { HealthReport } from "../core/health.js";
 import { emptyHistogram, type LatencyHistogram, observeLatency } from "../core/metrics.js";
+import { quickParse } from "../core/quick-check.js";
 import { firstStaleAt, heldAfterRestart, verdict } from "../core/quorum.js";
 import { type EventDraft, verdictEvents } from "../core/verdict-events.js";
-import { parseVoteBatch, type Vote, type VoteState } from "../core/vote.js";
+import { type Vote, VoteBatch, type VoteState } from "../core/vote.js";
 import type { IngestResult } from "./api.js";
 import type { TargetIndex } from "./config.js";
 
@@ -89,7 +90,7 @@ export class VoteBook {
    * and re-evaluates the targets it touched.
    */
   ingest(raw: unknown, targets: TargetIndex, now: number): IngestResult & { events: EventDraft[] } {
-    const parsed = parseVoteBatch(raw);
+    const parsed = quickParse(VoteBatch, raw);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
       const rejected = `${formatPath(issue?.path ?? [])}: ${issue?.message}`;

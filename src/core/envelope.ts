@@ -10,6 +10,7 @@ import * as z from "zod";
 import { fromBase64url, toBase64url } from "./base64url.js";
 import { Command } from "./command.js";
 import { Ident } from "./primitives.js";
+import { quickParse } from "./quick-check.js";
 
 export const KeyId = z
   .string()
@@ -66,7 +67,11 @@ const encoder = new TextEncoder();
 const strictUtf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
 export async function seal(envelope: Envelope, privateKey: CryptoKey): Promise<string> {
-  const payload = toBase64url(encoder.encode(JSON.stringify(Envelope.parse(envelope))));
+  const checked = quickParse(Envelope, envelope);
+  if (!checked.success) throw checked.error;
+  // In the schema's order whatever the caller's: a receiver finds seq in the first bytes (frame-order.ts).
+  const ordered = Object.fromEntries(Object.keys(Envelope.shape).map((k) => [k, checked.data[k as keyof Envelope]]));
+  const payload = toBase64url(encoder.encode(JSON.stringify(ordered)));
   const signed = `v1.${envelope.kid}.${payload}`;
   const signature = new Uint8Array(await crypto.subtle.sign("Ed25519", privateKey, encoder.encode(signed)));
   return `${signed}.${toBase64url(signature)}`;
@@ -109,7 +114,7 @@ export async function open(
   // Only now, with the bytes authenticated, is the payload parsed.
   let parsed: z.ZodSafeParseResult<Envelope>;
   try {
-    parsed = Envelope.safeParse(signedJson(payload));
+    parsed = quickParse(Envelope, signedJson(payload));
   } catch (err) {
     return refuse("BAD_MESSAGE", `unreadable payload: ${(err as Error).message}`);
   }
