@@ -73,8 +73,10 @@ describe("frame order", () => {
       failures: 0,
     }));
     const name = "n".repeat(64);
+    // Built with its command first: seal writes the fields in the schema's order whatever the caller's.
     const frame = await seal(
       {
+        command: { type: "votes", heartbeat: true, votes },
         v: 1,
         kid: `agent:${"k".repeat(58)}`,
         cluster: name,
@@ -84,7 +86,6 @@ describe("frame order", () => {
         epoch: 0,
         issuedAt: 1,
         notAfter: 2,
-        command: { type: "votes", heartbeat: true, votes },
       },
       privateKey,
     );
