@@ -114,6 +114,10 @@ describe("desired tables, kept up to date", () => {
             );
             expect(nodes).toEqual(members);
           }
+          // And a full update after all those steps, told nothing of what changed.
+          for (const target of targetsOf(doc)) states.set(target, "down");
+          expect(tables.update(verdict).services).toHaveLength(doc.virtualServices.length);
+          expectSame(tables, doc, verdict);
         },
       ),
       { numRuns: 300 },

@@ -258,8 +258,32 @@ describe("quick checks", () => {
     [z.number().int(), 1.5, false],
     [z.int(), 2 ** 53, false],
     [z.string().length(2), "abc", false],
+    [z.string().length(2), "ab", true],
+    [z.string().max(3), "abc", true],
+    [z.string().max(3), "abcd", false],
+    [z.number().gte(2), 2, true],
+    [z.number().gt(2), 2, false],
+    [z.number().lt(7), 6.5, true],
     [z.array(z.number()).min(1), [], false],
-  ])("say at the bound of %s for %j what zod says", (schema, value, ok) => {
+    [z.array(z.number()).max(2), [1, 2], true],
+    [z.array(z.string()), "ab", false],
+    [z.array(z.string()), { length: 1, 0: "a" }, false],
+    [z.boolean(), "true", false],
+    [z.number(), "5", false],
+    [z.record(z.string(), z.number()), [1], false],
+    [z.record(z.string(), z.number()), { a: 1 }, true],
+    [z.record(z.string(), z.number()), { a: "1" }, false],
+    [z.record(z.string().max(2), z.number()), { abc: 1 }, false],
+    [z.record(z.string(), z.unknown()), { a: null }, true],
+    [z.union([z.string(), z.number()]), 5, true],
+    [z.union([z.string(), z.number()]), true, false],
+    [z.strictObject({ a: z.string().optional() }), {}, true],
+    [z.strictObject({ a: z.string().optional() }), { a: 1 }, false],
+    [z.strictObject({ a: z.string() }), { a: "x", b: 1 }, false],
+    [z.discriminatedUnion("t", [z.strictObject({ t: z.literal("a") })]), { t: "b" }, false],
+    [z.discriminatedUnion("t", [z.strictObject({ t: z.literal("a") })]), "a", false],
+    [z.int(), 3, true],
+  ])("say for %s and %j what zod says", (schema, value, ok) => {
     expect(schema.safeParse(value).success).toBe(ok);
     expect(quickCheck(schema)(value)).toBe(ok);
   });

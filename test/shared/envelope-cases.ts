@@ -310,6 +310,15 @@ export function defineEnvelopeTests(runtime: string): void {
       }
     });
 
+    it("refuses to seal what the envelope's schema refuses, naming the field", async () => {
+      const { privateKey } = await keyPairFromSeed(new Uint8Array(32).fill(7));
+      const sealing = seal({ ...ping, seq: -1 }, privateKey);
+      await expect(sealing).rejects.toThrow(/seq/);
+      await expect(seal({ ...ping, command: { type: "ping", nonce: "n".repeat(65) } }, privateKey)).rejects.toThrow(
+        /nonce/,
+      );
+    });
+
     it("builds a key only from a 32-byte seed, and pins public keys for verifying only", async () => {
       await expect(keyPairFromSeed(new Uint8Array(31))).rejects.toThrow("an Ed25519 seed is 32 bytes");
       const pair = await keyPairFromSeed(new Uint8Array(32).fill(7));
