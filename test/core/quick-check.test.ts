@@ -9,6 +9,7 @@ import { Envelope } from "../../src/core/envelope.js";
 import { Cidr, IpAddress } from "../../src/core/primitives.js";
 import { quickCheck, quickParse } from "../../src/core/quick-check.js";
 import { VOTE_STATES, VoteBatch } from "../../src/core/vote.js";
+import { claim } from "../shared/envelope-cases.js";
 
 const NOW = Date.UTC(2026, 11, 6, 12, 0, 0);
 const envelope = (command: Envelope["command"], seq = 7): Envelope => ({
@@ -289,17 +290,9 @@ describe("quick checks", () => {
   });
 
   it("leave a VIP claim to zod, whose VIP schema has a rule across its fields", () => {
-    const claim = envelope({
-      type: "vip.claim",
-      group: "VI_1",
-      vips: [{ cidr: "192.168.88.15/24", interface: "eth0" }],
-      garp: { count: 5, interval: 0.2, refresh: 0 },
-      leaseMs: 3000,
-      request: "lb1-7",
-      leaseEpoch: 3,
-    });
-    expect(quickCheck(Envelope)(claim)).toBe(false);
-    expect(quickParse(Envelope, claim).success).toBe(true);
+    const vipClaim = claim(3, 7);
+    expect(quickCheck(Envelope)(vipClaim)).toBe(false);
+    expect(quickParse(Envelope, vipClaim).success).toBe(true);
   });
 
   it("answer zod's error, naming the field, when the quick check says no", () => {

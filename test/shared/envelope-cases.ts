@@ -42,7 +42,7 @@ export const ack: Envelope = {
   command: { type: "ack", of: "m-1", ok: true, error: null, result: { pong: "n-1" } },
 };
 
-const claim = (epoch: number, seq: number): Envelope => ({
+export const claim = (epoch: number, seq: number): Envelope => ({
   ...ping,
   id: `c-${seq}`,
   seq,
