@@ -76,7 +76,11 @@ export function desiredService(vs: VirtualService, verdict: (target: string) => 
   };
 }
 
-/** The services each node programs: those of every VIP group it is a member of. */
+/**
+ * The services each node programs: those of every VIP group it is a member of. The definition;
+ * the coordinator keeps the same tables up to date with DesiredTables (desired-tables.ts), which
+ * its tests hold to this.
+ */
 export function desiredBackends(
   doc: ClusterDocument,
   verdict: (target: string) => VoteState,

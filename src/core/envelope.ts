@@ -63,6 +63,8 @@ export type Opened =
 export const CLOCK_SKEW_MS = 30_000;
 
 const encoder = new TextEncoder();
+/** The envelope's fields in the schema's order, the order seal writes them in. */
+const ENVELOPE_FIELDS = Object.keys(Envelope.shape) as (keyof Envelope)[];
 /** Strict UTF-8 that keeps a byte order mark; one for every frame (decode without streaming keeps no state). */
 const strictUtf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
@@ -70,7 +72,7 @@ export async function seal(envelope: Envelope, privateKey: CryptoKey): Promise<s
   const checked = quickParse(Envelope, envelope);
   if (!checked.success) throw checked.error;
   // In the schema's order whatever the caller's: a receiver finds seq in the first bytes (frame-order.ts).
-  const ordered = Object.fromEntries(Object.keys(Envelope.shape).map((k) => [k, checked.data[k as keyof Envelope]]));
+  const ordered = Object.fromEntries(ENVELOPE_FIELDS.map((k) => [k, checked.data[k]]));
   const payload = toBase64url(encoder.encode(JSON.stringify(ordered)));
   const signed = `v1.${envelope.kid}.${payload}`;
   const signature = new Uint8Array(await crypto.subtle.sign("Ed25519", privateKey, encoder.encode(signed)));
