@@ -5,6 +5,7 @@ import { readFileSync } from "node:fs";
 import { homedir, userInfo } from "node:os";
 import path from "node:path";
 import { type ParseArgsConfig, parseArgs } from "node:util";
+import { bindOptionValues } from "../src/core/argv.js";
 import { VERSION } from "../src/core/version.js";
 import { ApiError } from "./client.js";
 import * as cmd from "./commands.js";
@@ -66,28 +67,22 @@ every command that calls the API takes --url URL and --token TOKEN (default: VIG
 VIGIL_TOKEN, then what vigil login saved). Exit codes: 0 ok, 1 failure, 2 usage error.`;
 
 async function hostsInstall(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args,
-    allowPositionals: true,
-    strict: true,
-    options: {
-      inventory: { type: "string", short: "i" },
-      group: { type: "string", multiple: true },
-      cluster: { type: "string" },
-      ...API_FLAGS,
-      user: { type: "string" },
-      identity: { type: "string", multiple: true },
-      "known-hosts": { type: "string" },
-      "accept-new": { type: "boolean" },
-      "allow-password": { type: "boolean" },
-      parallel: { type: "string" },
-      timeout: { type: "string" },
-      "install-deps": { type: "boolean" },
-      "no-start": { type: "boolean" },
-      root: { type: "string" },
-      "release-key": { type: "string" },
-      "insecure-http": { type: "boolean" },
-    },
+  const { values, positionals } = flags(args, {
+    inventory: { type: "string", short: "i" },
+    group: { type: "string", multiple: true },
+    cluster: { type: "string" },
+    user: { type: "string" },
+    identity: { type: "string", multiple: true },
+    "known-hosts": { type: "string" },
+    "accept-new": { type: "boolean" },
+    "allow-password": { type: "boolean" },
+    parallel: { type: "string" },
+    timeout: { type: "string" },
+    "install-deps": { type: "boolean" },
+    "no-start": { type: "boolean" },
+    root: { type: "string" },
+    "release-key": { type: "string" },
+    "insecure-http": { type: "boolean" },
   });
   if (!values.cluster) throw new UsageError("hosts install needs --cluster");
   const releaseKey = values["release-key"] ?? "";
@@ -150,7 +145,7 @@ const print = (line: string) => console.log(line);
 /** Parses a command's flags; unknown ones are a usage error. */
 function flags<const O extends NonNullable<ParseArgsConfig["options"]>>(args: string[], options: O) {
   const all = { ...API_FLAGS, ...options } as typeof API_FLAGS & O;
-  return parseArgs({ args, options: all, allowPositionals: true, strict: true });
+  return parseArgs({ args: bindOptionValues(args, all), options: all, allowPositionals: true, strict: true });
 }
 
 function one(positionals: string[], max: number, what: string): void {
@@ -246,17 +241,18 @@ async function main(argv: string[]): Promise<number> {
         print(IMPORT_USAGE);
         return 0;
       }
+      const options = {
+        cluster: { type: "string" },
+        address: { type: "string", multiple: true },
+        out: { type: "string", short: "o" },
+        into: { type: "string" },
+        help: { type: "boolean", short: "h" },
+      } as const;
       const { values, positionals } = parseArgs({
-        args: files,
+        args: bindOptionValues(files, options),
         allowPositionals: true,
         strict: true,
-        options: {
-          cluster: { type: "string" },
-          address: { type: "string", multiple: true },
-          out: { type: "string", short: "o" },
-          into: { type: "string" },
-          help: { type: "boolean", short: "h" },
-        },
+        options,
       });
       if (values.help) {
         print(IMPORT_USAGE);

@@ -5,6 +5,7 @@
 import { webcrypto } from "node:crypto";
 import { accessSync, constants } from "node:fs";
 import { parseArgs } from "node:util";
+import { bindOptionValues } from "../../src/core/argv.js";
 import { CLOCK_SKEW_MS } from "../../src/core/envelope.js";
 import { VERSION } from "../../src/core/version.js";
 import { allowlistOf, ConfigError, DEFAULT_CONFIG_PATH, DEFAULT_STATE_DIR, loadConfig } from "./config.js";
@@ -31,23 +32,21 @@ options: --config PATH (default ${DEFAULT_CONFIG_PATH}), --state-dir DIR (defaul
 
 class UsageError extends Error {}
 
+const OPTIONS = {
+  config: { type: "string" },
+  "state-dir": { type: "string" },
+  url: { type: "string" },
+  token: { type: "string" },
+  node: { type: "string" },
+  json: { type: "boolean" },
+  vip: { type: "string", multiple: true },
+  interface: { type: "string", multiple: true },
+  remove: { type: "boolean" },
+} as const;
+
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
-  const { values } = parseArgs({
-    args: rest,
-    options: {
-      config: { type: "string" },
-      "state-dir": { type: "string" },
-      url: { type: "string" },
-      token: { type: "string" },
-      node: { type: "string" },
-      json: { type: "boolean" },
-      vip: { type: "string", multiple: true },
-      interface: { type: "string", multiple: true },
-      remove: { type: "boolean" },
-    },
-    strict: true,
-  });
+  const { values } = parseArgs({ args: bindOptionValues(rest, OPTIONS), options: OPTIONS, strict: true });
   const configPath = values.config ?? process.env.VIGIL_AGENT_CONFIG ?? DEFAULT_CONFIG_PATH;
   switch (command) {
     case "run": {

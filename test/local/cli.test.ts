@@ -287,4 +287,12 @@ describe("the vigil CLI", () => {
       expect(bad.err).toContain("usage: vigil <command>");
     }
   });
+
+  it("takes an option's value even when it starts with a dash, as a base64url key may", async () => {
+    const key = "-Xv3kq0mT9c2Gm1p_8rP4s5uVw6xYz7A-bCdEfGhIj0";
+    const none = await vigil(["hosts", "install", "--cluster", "classic-lvs", "--release-key", key]);
+    // The key got past parsing and its check; what stops the command is the missing host list.
+    expect(none.status).toBe(2);
+    expect(none.err).toContain("no hosts: name them");
+  });
 });
