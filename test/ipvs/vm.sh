@@ -12,7 +12,7 @@ set -euo pipefail
 CACHE=${VIGIL_VM_DIR:-/tmp/vigil-vm}
 TIMEOUT=${VIGIL_VM_TIMEOUT:-240}
 export PATH=/usr/sbin:/usr/bin:/sbin:/bin:$PATH
-for tool in qemu-system-x86_64 ipvsadm cpio depmod modprobe apt-get dpkg-deb; do
+for tool in qemu-system-x86_64 ipvsadm tc cpio depmod modprobe apt-get dpkg-deb; do
   command -v "$tool" >/dev/null || { echo "vm.sh: $tool is missing (apt-get install qemu-system-x86 ipvsadm cpio kmod)" >&2; exit 2; }
 done
 [ -x /bin/busybox ] && ! ldd /bin/busybox >/dev/null 2>&1 || { echo "vm.sh: needs a static /bin/busybox (apt-get install busybox-static)" >&2; exit 2; }
@@ -54,7 +54,7 @@ cpio_of() { # DIR OUT: newc, owned by root, uncompressed (gunzip under emulation
 }
 
 NODE=$(readlink -f "$(command -v node)")
-key=$({ echo "$KVER"; md5sum "$0" /bin/busybox "$(command -v ipvsadm)" "$NODE" /bin/bash "$(command -v ip)"; } | md5sum | cut -c1-12)
+key=$({ echo "$KVER"; md5sum "$0" /bin/busybox "$(command -v ipvsadm)" "$NODE" /bin/bash "$(command -v ip)" "$(command -v tc)"; } | md5sum | cut -c1-12)
 BASE=$CACHE/base-$key.cpio
 if [ ! -f "$BASE" ]; then
   R=$CACHE/root; rm -rf "$R"
@@ -65,12 +65,15 @@ if [ ! -f "$BASE" ]; then
   rm -f "$R/bin/bash" "$R/sbin/ip" "$R/bin/ip"
   copy_bin /bin/bash "$R" /bin/bash
   copy_bin "$(command -v ip)" "$R" /sbin/ip
+  copy_bin "$(command -v tc)" "$R" /sbin/tc
   copy_bin "$(command -v ipvsadm)" "$R" /usr/sbin/ipvsadm
   copy_bin "$NODE" "$R" /usr/bin/node
   echo 'root:x:0:0:root:/root:/bin/sh' > "$R/etc/passwd"
   printf 'tcp 6 TCP\nudp 17 UDP\n' > "$R/etc/protocols"
   # The IPVS modules and what they need, in load order (insmod ignores dependencies).
-  for m in ip_vs $(ls "$KDIR/lib/modules/$KVER/kernel/net/netfilter/ipvs" | sed -n 's/^\(ip_vs_[a-z]*\)\.ko.*/\1/p' | grep -vE '^ip_vs_(ftp|pe_sip)$') veth; do
+  # Besides IPVS: veth and bridge for the guest's networks, ipip for tunnelling real servers,
+  # and tc's ingress, u32 and skbedit to set a firewall mark.
+  for m in ip_vs $(ls "$KDIR/lib/modules/$KVER/kernel/net/netfilter/ipvs" | sed -n 's/^\(ip_vs_[a-z]*\)\.ko.*/\1/p' | grep -vE '^ip_vs_(ftp|pe_sip)$') veth bridge ipip sch_ingress cls_u32 act_skbedit; do
     modprobe -d "$KDIR" -S "$KVER" --show-depends "$m" | awk '$1=="insmod"{print $2}'
   done | awk '!seen[$0]++' | while read -r path; do
     name=$(basename "$path"); name=${name%%.ko*}
