@@ -20,6 +20,7 @@ import type { VoteState } from "../../src/core/vote.js";
 import type { ProgramGate } from "./allowlist.js";
 import { HeldVips } from "./held-vips.js";
 import { runHooks } from "./hooks.js";
+import { ensureSyncRole, type SyncRole } from "./lvs-sync.js";
 import { type Ask, MajorityUnit } from "./majority-unit.js";
 import type { PeerAddress } from "./peers.js";
 import type { Runner } from "./runner.js";
@@ -92,8 +93,10 @@ export class LeaseClient {
       const unit = this.units.get(spec.name);
       if (unit) {
         const intervalChanged = unit.m.spec.leaseMs !== spec.leaseMs;
+        const syncChanged = JSON.stringify(unit.m.spec.lvsSync) !== JSON.stringify(spec.lvsSync);
         unit.m.configure(spec);
         if (intervalChanged) this.startTicks(unit);
+        if (syncChanged) void this.queue(unit, () => this.syncRole(unit, unit.holding ? "master" : "backup"));
         continue;
       }
       const fresh: Unit = {
@@ -107,6 +110,8 @@ export class LeaseClient {
       };
       this.units.set(spec.name, fresh);
       this.startTicks(fresh);
+      // A member that does not hold takes the holder's connections in, ready for a failover.
+      if (spec.lvsSync) void this.queue(fresh, () => this.syncRole(fresh, "backup"));
       void this.tick(fresh);
     }
     this.deps.setPeers(this.peerAddresses());
@@ -463,6 +468,9 @@ export class LeaseClient {
   private async take(unit: Unit): Promise<void> {
     if (!unit.holding) return;
     const spec = unit.m.spec;
+    // Master before the gratuitous ARP: the connections this node took in as backup are in its
+    // table when the traffic arrives, and new ones go out to the members from the first packet.
+    await this.syncRole(unit, "master");
     await unit.vips.add(spec, () => unit.holding);
     this.deps.log(`${spec.name}: holding ${spec.vips.map((v) => v.cidr).join(", ")} (epoch ${unit.m.epoch})`);
     await this.notify(unit, "master");
@@ -486,6 +494,7 @@ export class LeaseClient {
     this.tellWatchdog();
     await unit.vips.remove(m.spec);
     this.deps.log(`${m.spec.name}: released (${why}, epoch ${epoch})`);
+    await this.syncRole(unit, "backup");
     // Only once the VIPs are gone may a voter promise someone else.
     if (m.onRelease(this.deps.node, epoch)) this.remember(unit);
     for (const peer of m.peerVoters()) this.deps.peer(peer, { type: "release", unit: m.spec.name, epoch });
@@ -532,6 +541,21 @@ export class LeaseClient {
       }
     }
     return [...peers.values()];
+  }
+
+  /**
+   * Puts the IPVS sync daemon in `role` when the unit syncs connections. A failure is logged and
+   * does not stop a claim: the VIPs matter more than the connections already open.
+   */
+  private async syncRole(unit: Unit, role: SyncRole): Promise<void> {
+    const sync = unit.m.spec.lvsSync;
+    if (!sync) return;
+    try {
+      if ((await ensureSyncRole(this.deps.runner, sync, role)) === "changed")
+        this.deps.log(`${unit.m.spec.name}: IPVS connection sync ${role} on ${sync.interface} (syncid ${sync.syncId})`);
+    } catch (err) {
+      this.deps.log(`${unit.m.spec.name}: the IPVS sync daemon could not become ${role}: ${(err as Error).message}`);
+    }
   }
 
   private notify(unit: Unit, state: NotifyState, epoch = unit.m.epoch || unit.m.knownEpoch): Promise<void> {

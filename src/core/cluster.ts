@@ -69,7 +69,7 @@ export function validateCluster(doc: ClusterDocument): FieldIssue[] {
       }
     }
   }
-  issues.push(...duplicateVips(doc));
+  issues.push(...duplicateVips(doc), ...doubleSyncDaemons(doc));
   const syncedIn = new Map<string, string>();
   for (const [i, sync] of doc.syncGroups.entries()) {
     for (const [j, name] of sync.vipGroups.entries()) {
@@ -114,6 +114,29 @@ export function validateCluster(doc: ClusterDocument): FieldIssue[] {
       if (rs.check !== undefined) refer(checks, "check", rs.check, [...at, "check"]);
       for (const [k, check] of (rs.checks ?? []).entries()) refer(checks, "check", check, [...at, "checks", k]);
     }
+  }
+  return issues;
+}
+
+/**
+ * A director runs one IPVS sync daemon of each role: a node may be a member of one VIP group
+ * with lvsSync at most (keepalived's lvs_sync_daemon names one vrrp_instance, too).
+ */
+function doubleSyncDaemons(doc: ClusterDocument): FieldIssue[] {
+  const issues: FieldIssue[] = [];
+  const syncing = new Map<string, string>();
+  for (const [i, group] of doc.vipGroups.entries()) {
+    if (!group.lvsSync) continue;
+    const shared = group.members.find((m) => syncing.has(m.node));
+    if (shared)
+      issues.push(
+        fieldIssue(
+          "invalid_field",
+          ["vipGroups", i, "lvsSync"],
+          `node ${shared.node} already syncs connections for VIP group ${syncing.get(shared.node)}: a director runs one sync daemon, so one of its groups may set lvsSync`,
+        ),
+      );
+    for (const m of group.members) if (!syncing.has(m.node)) syncing.set(m.node, group.name);
   }
   return issues;
 }

@@ -6,7 +6,7 @@ import * as z from "zod";
 import { DesiredService } from "./backends.js";
 import { Check } from "./check.js";
 import { Exec, Ident, IpAddress, Port } from "./primitives.js";
-import { Garp, NotifyHooks, Vip } from "./vip-group.js";
+import { Garp, LvsSync, NotifyHooks, Vip } from "./vip-group.js";
 import { COORDINATOR_LOSS_POLICIES, HOST_ACTIONS, NOTIFY_STATES } from "./vocabulary.js";
 import { Vote } from "./vote.js";
 
@@ -68,6 +68,8 @@ export const LeaseUnitSpec = z.strictObject({
   track: z.array(z.strictObject({ target: z.string().max(200), weight: z.number().int() })).max(64),
   /** Hooks to run on each change, in order; the agent runs only paths its own config allows. */
   notify: z.array(NotifyHooks).max(33),
+  /** The IPVS sync daemon's role follows the lease: master while holding, backup otherwise. */
+  lvsSync: LvsSync.optional(),
 });
 export type LeaseUnitSpec = z.infer<typeof LeaseUnitSpec>;
 

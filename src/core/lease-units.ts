@@ -53,6 +53,7 @@ function unitOf(
   // The safest policy any of the groups asks for: release, then quorum; hold only if all say so.
   const policies = groups.map((g) => g.onCoordinatorLoss);
   const policy = policies.includes("release") ? "release" : policies.includes("quorum") ? "quorum" : "hold";
+  const lvsSync = groups.find((g) => g.lvsSync)?.lvsSync;
   return {
     name,
     groups,
@@ -80,6 +81,8 @@ function unitOf(
       })),
       track: [],
       notify,
+      // One group of a unit at most sets it (the cluster document is refused otherwise).
+      ...(lvsSync ? { lvsSync } : {}),
     },
   };
 }

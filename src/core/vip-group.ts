@@ -58,6 +58,18 @@ export const Garp = z.strictObject({
   refresh: seconds(0, 86400).default(0),
 });
 
+/**
+ * LVS connection synchronization (keepalived's lvs_sync_daemon and lvs_sync_daemon_interface):
+ * the member holding the group runs the kernel's IPVS sync daemon as master on `interface`, the
+ * other members run it as backup, so the connections the holder balanced survive a failover.
+ */
+export const LvsSync = z.strictObject({
+  interface: InterfaceName,
+  /** keepalived's `id`: directors take only sync messages with their own id (0-255). */
+  syncId: intRange(0, 255).default(0),
+});
+export type LvsSync = z.infer<typeof LvsSync>;
+
 /** Scripts run on state changes, as argv (keepalived's notify_master, notify_backup, ...). */
 export const NotifyHooks = z.strictObject(
   Object.fromEntries(NOTIFY_STATES.map((s) => [s, Exec.optional()])) as Record<
@@ -81,6 +93,7 @@ export const VipGroup = z
     notify: NotifyHooks.default({}),
     track: z.array(TrackedCheck).max(32).default([]),
     trackInterfaces: z.array(TrackedInterface).max(32).default([]),
+    lvsSync: LvsSync.optional(),
   })
   .superRefine((group, ctx) => {
     for (const [cidr, at] of duplicates(group.vips.map((v) => hostPart(v.cidr)))) {

@@ -2,7 +2,7 @@
  * A stateful fake of a director for tests that need no root: interfaces with their addresses
  * and link state, the gratuitous ARP sent, an IPVS table, HAProxy's backends and servers, and
  * the hook programs that exist. It answers the argv the agent runs (`ip -j addr show`,
- * `ip addr add|del`, `ip -o link show`, `arping -U`, `ipvsadm -S -n`, `ipvsadm -R`) and the
+ * `ip addr add|del`, `ip -o link show`, `arping -U`, `ipvsadm -S -n`, `ipvsadm -R`, its sync daemons) and the
  * runtime API lines the HAProxy driver sends (`haproxy`, a Send) from that state, changes it
  * as the real tools do, errors included, records every call, and fails loudly on anything it
  * does not model. The root tests run the same agent code against the real `ip`, `arping`
@@ -40,6 +40,8 @@ export class FakeHost implements Runner {
   readonly arp: string[] = [];
   readonly interfaces = new Map<string, Interface>();
   readonly ipvs = new Map<string, IpvsEntry>();
+  /** The IPVS sync daemons running, by role: "mcast=eth1, syncid=5". */
+  readonly syncDaemons = new Map<"master" | "backup", string>();
   /** HAProxy's backends: backend -> server -> state. */
   readonly backends = new Map<string, Map<string, HaproxyServer>>();
   /** Runtime API lines received, in order. */
@@ -187,6 +189,18 @@ export class FakeHost implements Runner {
   private ipvsadm(args: string[], input: string | undefined): RunResult {
     const words = args.join(" ");
     if (words === "-S -n") return ok(this.saved());
+    if (words === "-L --daemon")
+      return ok([...this.syncDaemons].map(([role, at]) => `${role} sync daemon (${at}, maxlen=1472)\n`).join(""));
+    const start = words.match(/^--start-daemon (master|backup) --mcast-interface (\S+) --syncid (\d+)$/);
+    if (start) {
+      const role = start[1] as "master" | "backup";
+      if (this.syncDaemons.has(role)) return fail(255, "Daemon has already run");
+      if (!this.interfaces.has(start[2] as string)) return fail(255, "No such device");
+      this.syncDaemons.set(role, `mcast=${start[2]}, syncid=${start[3]}`);
+      return ok();
+    }
+    const stop = words.match(/^--stop-daemon (master|backup)$/);
+    if (stop) return this.syncDaemons.delete(stop[1] as "master" | "backup") ? ok() : fail(255, "No daemon is running");
     if (words !== "-R") throw new Error(`the fake host does not model ipvsadm ${words}`);
     const errors: string[] = [];
     for (const line of (input ?? "").split("\n").filter((l) => l.trim() !== "")) {

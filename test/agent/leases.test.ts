@@ -152,6 +152,35 @@ describe("the agent's lease client", () => {
     expect(c.watched.at(-1)).toEqual({ vips: 0, remainingMs: 0 });
   });
 
+  it("with lvsSync, syncs connections as backup while a member, as master from before the VIP and its ARP, and as backup again on release", async () => {
+    const host = director();
+    const c = client(host);
+    c.leases.setUnits([{ ...spec(3000), lvsSync: { interface: "eth0", syncId: 5 } }]);
+    await until(() => host.syncDaemons.size > 0, "the backup sync daemon");
+    expect([...host.syncDaemons]).toEqual([["backup", "mcast=eth0, syncid=5"]]);
+    await c.take(3000, 1);
+    expect([...host.syncDaemons]).toEqual([["master", "mcast=eth0, syncid=5"]]);
+    const at = (argv: string[]) => host.calls.findIndex((call) => call.join(" ") === argv.join(" "));
+    const master = at(["ipvsadm", "--start-daemon", "master", "--mcast-interface", "eth0", "--syncid", "5"]);
+    expect(at(["ipvsadm", "--stop-daemon", "backup"])).toBeLessThan(master);
+    expect(master).toBeLessThan(at(["ip", "addr", "add", "10.77.0.100/24", "dev", "eth0", "label", "eth0:vip"]));
+    expect(master).toBeLessThan(host.calls.findIndex((call) => call[0] === "arping"));
+    await c.leases.release("VI_1");
+    expect([...host.syncDaemons]).toEqual([["backup", "mcast=eth0, syncid=5"]]);
+    await c.leases.stop();
+  });
+
+  it("without lvsSync, never touches the sync daemons", async () => {
+    const host = director();
+    const c = client(host);
+    c.leases.setUnits([spec(3000)]);
+    await until(() => c.sent.length > 0, "the first report");
+    await c.take(3000, 1);
+    await c.leases.release("VI_1");
+    expect(host.calls.filter((call) => call[0] === "ipvsadm")).toEqual([]);
+    await c.leases.stop();
+  });
+
   it("runs no hook whose path the agent's config does not list", async () => {
     const host = director();
     const c = client(host, { allowed: [] });

@@ -168,6 +168,44 @@ describe("validateCluster", () => {
   });
 });
 
+describe("LVS connection sync", () => {
+  it("is off unless set; set, its syncid defaults to 0, and a bad interface is named", () => {
+    expect(ClusterDocument.parse(example()).vipGroups[0]?.lvsSync).toBeUndefined();
+    const raw = example();
+    raw.vipGroups[0].lvsSync = { interface: "eth1" };
+    expect(ClusterDocument.parse(raw).vipGroups[0]?.lvsSync).toEqual({ interface: "eth1", syncId: 0 });
+    raw.vipGroups[0].lvsSync = { interface: "eth1", syncId: 256 };
+    const bad = ClusterDocument.safeParse(raw);
+    expect(bad.success).toBe(false);
+    expect(bad.error?.issues.map((i) => i.path.join("."))).toEqual(["vipGroups.0.lvsSync.syncId"]);
+  });
+
+  it("refuses a second VIP group with lvsSync on the same director, naming the node and the group", () => {
+    const second = (d: any, members: { node: string; priority: number }[]) => {
+      d.vipGroups[0].lvsSync = { interface: "eth1", syncId: 5 };
+      d.vipGroups.push({
+        ...d.vipGroups[0],
+        name: "VI_2",
+        members,
+        vips: [{ cidr: "192.168.88.16/24", interface: "eth0" }],
+      });
+    };
+    expect(refIssues((d) => second(d, d.vipGroups[0].members))).toEqual([
+      [
+        "vipGroups[1].lvsSync",
+        "invalid_field",
+        "node lb1 already syncs connections for VIP group VI_1: a director runs one sync daemon, so one of its groups may set lvsSync",
+      ],
+    ]);
+    // Other directors may sync their own group.
+    const elsewhere = (d: any) => {
+      d.nodes.push({ ...d.nodes[0], name: "lb3", address: "192.168.88.3" });
+      second(d, [{ node: "lb3", priority: 100 }]);
+    };
+    expect(refIssues(elsewhere)).toEqual([]);
+  });
+});
+
 describe("a new cluster", () => {
   it("holds nothing but its settings", () => {
     const settings = ClusterDocument.parse({ cluster: { name: "c" } }).cluster;

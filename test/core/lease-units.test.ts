@@ -93,6 +93,19 @@ describe("lease units", () => {
     expect(leaseUnits(mixed).find((u) => u.name === "SG")?.spec.onCoordinatorLoss).toBe(want);
   });
 
+  it("carries a group's lvsSync into its unit, the sync group's included, and none where no group sets it", () => {
+    const synced = ClusterDocument.parse({
+      ...doc,
+      vipGroups: doc.vipGroups.map((g) =>
+        g.name === "VI_2" ? { ...g, lvsSync: { interface: "eth1", syncId: 7 } } : g,
+      ),
+    });
+    const units = leaseUnits(synced);
+    expect(units.find((u) => u.name === "SG")?.spec.lvsSync).toEqual({ interface: "eth1", syncId: 7 });
+    expect(specFor(units[0] as (typeof units)[0], "lb1", new Map()).lvsSync).toEqual({ interface: "eth1", syncId: 7 });
+    expect(units.find((u) => u.name === "VI_3")?.spec).not.toHaveProperty("lvsSync");
+  });
+
   it("gives each member its peers' keys and its own tracked targets", () => {
     const [sg] = leaseUnits(doc);
     if (!sg) throw new Error("no unit");
