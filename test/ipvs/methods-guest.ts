@@ -12,7 +12,8 @@
  */
 import { execFileSync } from "node:child_process";
 import { IpvsDriver } from "../../host-agent/src/ipvs.js";
-import { ProcessRunner } from "../../host-agent/src/runner.js";
+import { ensureSyncRole, parseDaemons } from "../../host-agent/src/lvs-sync.js";
+import { ProcessRunner, type Runner } from "../../host-agent/src/runner.js";
 import { type DesiredService, desiredService } from "../../src/core/backends.js";
 import { VirtualService } from "../../src/core/virtual-service.js";
 
@@ -189,8 +190,68 @@ async function main(): Promise<void> {
   await sleep(5000);
   const after = udp("10.77.0.100", 3);
   observed.udpPersistence = { first, within, after };
+  observed.sync = await connectionSync();
 
   console.log(`OBSERVED ${JSON.stringify(observed)}`);
+}
+
+/** The agent's code run inside a network namespace: each command under `ip netns exec`. */
+function inNamespace(ns: string): Runner {
+  const runner = new ProcessRunner(10_000);
+  return { run: (argv, input) => runner.run(["ip", "netns", "exec", ns, ...argv], input) };
+}
+
+/**
+ * Connection sync between two directors, d1 and d2, linked by sync0, both with the same NAT
+ * service to a real server behind d1. The agent's own ensure makes d1 master and d2 backup; a
+ * connection d1 balances (its own client, through IPVS's local output hook) shows up in d2's
+ * table; then the roles swap, as on a failover.
+ */
+async function connectionSync(): Promise<Record<string, unknown>> {
+  bash([
+    "ip netns add d1; ip netns add d2; ip netns add rs3",
+    "ip link add sync0 netns d1 type veth peer name sync0 netns d2",
+    "ip link add rs netns d1 type veth peer name eth0 netns rs3",
+    "ip -n d1 addr add 10.66.0.1/24 dev sync0; ip -n d2 addr add 10.66.0.2/24 dev sync0",
+    "ip -n d1 addr add 10.66.1.1/24 dev rs; ip -n rs3 addr add 10.66.1.3/24 dev eth0",
+    "for ns in d1 d2 rs3; do ip -n $ns link set lo up; done",
+    "ip -n d1 link set sync0 up; ip -n d2 link set sync0 up; ip -n d1 link set rs up; ip -n rs3 link set eth0 up",
+    "ip -n rs3 route add default via 10.66.1.1; ip -n d1 addr add 10.66.9.100/32 dev lo",
+    "ip netns exec rs3 node /test/rs-server.mjs rs3 > /tmp/rs3.log 2>&1 &",
+  ]);
+  const web = service({
+    name: "synced",
+    address: "10.66.9.100",
+    port: 80,
+    forwarding: "nat",
+    realServers: [{ name: "rs3", address: "10.66.1.3", port: 80 }],
+  });
+  const d1 = inNamespace("d1");
+  const d2 = inNamespace("d2");
+  await new IpvsDriver(d1).sync([web]);
+  await new IpvsDriver(d2).sync([web]);
+  const sync = { interface: "sync0", syncId: 5 };
+  const roles = {
+    d1: await ensureSyncRole(d1, sync, "master"),
+    d2: await ensureSyncRole(d2, sync, "backup"),
+    d2Again: await ensureSyncRole(d2, sync, "backup"),
+  };
+  const daemons = () => ({
+    d1: parseDaemons(sh("ip", "netns", "exec", "d1", "ipvsadm", "-L", "--daemon")),
+    d2: parseDaemons(sh("ip", "netns", "exec", "d2", "ipvsadm", "-L", "--daemon")),
+  });
+  const before = daemons();
+  await until("rs3 listening", () => wget("d1", "http://10.66.1.3/").startsWith("rs3"));
+  const answered = wget("d1", "http://10.66.9.100/");
+  const synced = () => sh("ip", "netns", "exec", "d2", "ipvsadm", "-L", "-n", "-c");
+  await until("the connection in d2's table", () => synced().includes("10.66.9.100:80"));
+  const entry = synced()
+    .split("\n")
+    .find((l) => l.includes("10.66.9.100:80"));
+  // A failover: d2 takes over as master, d1 steps back to backup.
+  await ensureSyncRole(d2, sync, "master");
+  await ensureSyncRole(d1, sync, "backup");
+  return { roles, before, answered, entry, after: daemons() };
 }
 
 main().catch((err) => {

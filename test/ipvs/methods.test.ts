@@ -117,6 +117,22 @@ describe("forwarding methods and protocols on a real IPVS kernel (qemu)", () => 
     expect(after).toEqual([other, other, other]);
   });
 
+  it("syncs connections: the agent makes one director master and the other backup, and a connection the first balances is in the second's table", () => {
+    const { roles, before, answered, entry, after } = observed.sync;
+    expect(roles).toEqual({ d1: "changed", d2: "changed", d2Again: "unchanged" });
+    expect(before).toEqual({
+      d1: [{ role: "master", interface: "sync0", syncId: 5 }],
+      d2: [{ role: "backup", interface: "sync0", syncId: 5 }],
+    });
+    expect(answered).toBe("rs3 10.66.1.3");
+    // ipvsadm -Lnc: protocol, expiry, state, client, virtual, real server.
+    expect(entry).toMatch(/^TCP\s+\S+\s+\S+\s+\S+\s+10\.66\.9\.100:80\s+10\.66\.1\.3:80$/);
+    expect(after).toEqual({
+      d1: [{ role: "backup", interface: "sync0", syncId: 5 }],
+      d2: [{ role: "master", interface: "sync0", syncId: 5 }],
+    });
+  });
+
   it("counts each method's connections in the live table, with its forwarding kind", () => {
     const byService = Object.fromEntries(
       (observed.status as { service: string; servers: { forward: string; connections: number }[] }[]).map((s) => [
