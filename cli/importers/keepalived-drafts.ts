@@ -23,6 +23,17 @@ export interface Group {
   notify: Notify;
   track: { check: string; weight: number }[];
   trackInterfaces: { interface: string; weight: number }[];
+  lvsSync?: { interface: string; syncId: number };
+  /** virtual_router_id: keepalived's sync id when lvs_sync_daemon gives none. */
+  vrid?: number;
+  at: Where;
+}
+
+/** One director's lvs_sync_daemon (global_defs) or lvs_sync_daemon_interface (vrrp_instance). */
+export interface SyncDaemonDraft {
+  group: string;
+  interface: string;
+  id?: number;
   at: Where;
 }
 

@@ -9,7 +9,17 @@ import path from "node:path";
 import type { ClusterDocumentInput, SyncGroupInput, VirtualServiceInput } from "../../src/core/cluster.js";
 import { checksOf } from "../../src/core/virtual-service.js";
 import { DEFAULT_PEER_PORT } from "../../src/core/vocabulary.js";
-import { type CheckDraft, exec, type Group, ident, NOTIFY, type Notify, num, toCheck } from "./keepalived-drafts.js";
+import {
+  type CheckDraft,
+  exec,
+  type Group,
+  ident,
+  NOTIFY,
+  type Notify,
+  num,
+  type SyncDaemonDraft,
+  toCheck,
+} from "./keepalived-drafts.js";
 import { type LocalService, readVirtualServer, type ServerDraft, sameService } from "./keepalived-lvs.js";
 import { ImportRefused, type Note, Notebook } from "./keepalived-notes.js";
 import { parseFile, type Stmt, type Where } from "./keepalived-syntax.js";
@@ -54,6 +64,7 @@ export class Importer {
   private readonly groups = new Map<string, GroupDraft>();
   private readonly syncGroups = new Map<string, SyncDraft>();
   private readonly services = new Map<string, LocalService>();
+  private readonly syncDaemons: SyncDaemonDraft[] = [];
   private note(at: Where, message: string): void {
     this.book.note(at, message);
   }
@@ -95,13 +106,34 @@ export class Importer {
   private globalDefs(s: Stmt): void {
     for (const d of s.block ?? []) {
       if (d.key === "router_id") continue; // The node's name.
+      if (d.key === "lvs_sync_daemon") this.syncDaemon(d);
       if (d.key === "notification_email" || d.key === "notification_email_from" || d.key === "smtp_server") {
         this.note(
           d.at,
           `${d.key}: Vigil sends alerts by webhook; create one with POST /v1/webhooks (email through your own relay)`,
         );
-      } else this.note(d.at, `global_defs ${d.key}: not carried over`);
+      } else if (d.key !== "lvs_sync_daemon") this.note(d.at, `global_defs ${d.key}: not carried over`);
     }
+  }
+
+  /** `lvs_sync_daemon <INTERFACE> <VRRP_INSTANCE> [id <SYNC_ID>] [maxlen N] [port N] [ttl N] [group ADDR]` */
+  private syncDaemon(d: Stmt): void {
+    const [iface, instance, ...options] = d.args;
+    if (!iface || !instance) {
+      this.note(d.at, "lvs_sync_daemon: expected an interface and a vrrp_instance; not carried over");
+      return;
+    }
+    let id: number | undefined;
+    for (let i = 0; i < options.length; i += 2) {
+      const [option, value] = [options[i], options[i + 1]];
+      if (option === "id") id = Number(value);
+      else
+        this.note(
+          d.at,
+          `lvs_sync_daemon ${[option, value].filter(Boolean).join(" ")}: not carried over; the agent starts the kernel's sync daemon with its own defaults`,
+        );
+    }
+    this.syncDaemons.push({ group: ident(instance), interface: iface, ...(id === undefined ? {} : { id }), at: d.at });
   }
 
   private vrrpScript(s: Stmt, node: string): void {
@@ -179,6 +211,10 @@ export class Importer {
           break;
         case "virtual_router_id":
           this.note(d.at, "virtual_router_id: not needed, the coordinator's lease replaces VRRP");
+          group.vrid ??= num(d);
+          break;
+        case "lvs_sync_daemon_interface":
+          this.syncDaemons.push({ group: name, interface: d.args[0] ?? "", at: d.at });
           break;
         case "advert_int": {
           const ttl = Math.min(120, Math.max(1, Math.ceil(num(d) * 3)));
@@ -401,11 +437,31 @@ export class Importer {
     return out;
   }
 
+  /** Each director's sync daemon on its VIP group: the same interface and id on every director. */
+  private syncedGroups(): void {
+    for (const daemon of this.syncDaemons) {
+      const group = this.groups.get(daemon.group);
+      if (!group) {
+        this.note(daemon.at, `lvs_sync_daemon: no vrrp_instance ${daemon.group} in any file; not carried over`);
+        continue;
+      }
+      const syncId = daemon.id ?? group.vrid ?? 0;
+      this.agree(`lvs_sync_daemon of ${group.name}`, `${daemon.interface} id ${syncId}`, daemon.at);
+      if (group.lvsSync) continue;
+      group.lvsSync = { interface: daemon.interface, syncId };
+      this.note(
+        daemon.at,
+        `lvs_sync_daemon ${daemon.interface}: lvsSync on ${group.name} (syncId ${syncId}); its holder runs the IPVS sync daemon as master, the other members as backup`,
+      );
+    }
+  }
+
   /** The merged cluster document. */
   document(clusterName?: string): ClusterDocumentInput {
     const vipOf = new Map<string, string>();
     for (const g of this.groups.values()) for (const v of g.vips) vipOf.set(v.cidr.split("/")[0] ?? "", g.name);
-    const groups = [...this.groups.values()].map(({ at: _, track, ...g }) => ({
+    this.syncedGroups();
+    const groups = [...this.groups.values()].map(({ at: _, vrid: _vrid, track, ...g }) => ({
       ...g,
       track: track
         .filter((t) => {
