@@ -64,6 +64,12 @@ export class Backends {
         errors[driver] = (err as Error).message;
       }
     }
-    return { services, errors };
+    // On a director with IPVS services that ipvsadm could read: its connection sync daemons too.
+    if (this.of("ipvs").length === 0 || errors.ipvs !== undefined) return { services, errors };
+    try {
+      return { services, errors, sync: await this.ipvs.syncDaemons() };
+    } catch (err) {
+      return { services, errors: { ...errors, sync: (err as Error).message } };
+    }
   }
 }

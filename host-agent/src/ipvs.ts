@@ -4,9 +4,10 @@
  * then reads back and compares. ipvsadm exits 0 even when the kernel rejects a line inside
  * `-R`, so any stderr output is a failure. Services Vigil never managed are left alone.
  */
-import type { ActualServer, ActualService } from "../../src/core/backend-status.js";
+import type { ActualServer, ActualService, SyncDaemonState } from "../../src/core/backend-status.js";
 import type { DesiredService } from "../../src/core/backends.js";
 import { DesiredService as DesiredServiceSchema } from "../../src/core/backends.js";
+import { parseDaemons } from "./lvs-sync.js";
 import { CommandError, forgetful, must, type Remembered, type Runner } from "./runner.js";
 
 /** One virtual service as ipvsadm prints it: the key is `-t 10.0.0.1:80`, `-u [fd00::1]:53` or `-f 5`. */
@@ -192,6 +193,11 @@ export class IpvsDriver {
   }
 
   /** What the kernel has for these services now, with connection counts. */
+  /** The connection sync daemons the kernel runs (see lvs-sync.ts). */
+  async syncDaemons(): Promise<SyncDaemonState[]> {
+    return parseDaemons((await must(this.runner, ["ipvsadm", "-L", "--daemon"])).stdout);
+  }
+
   async status(services: DesiredService[]): Promise<ActualService[]> {
     const listing = parseList((await must(this.runner, ["ipvsadm", "-L", "-n"])).stdout);
     return services.map((s) => {

@@ -4,21 +4,16 @@
  * the other members as backup (they take that table in), as keepalived's lvs_sync_daemon does.
  * The state is read with `ipvsadm -L --daemon`; only what differs is stopped or started.
  */
+import type { SyncDaemonState } from "../../src/core/backend-status.js";
 import { LvsSync } from "../../src/core/vip-group.js";
 import { must, type Runner } from "./runner.js";
 import type { Outcome } from "./vip.js";
 
-export type SyncRole = "master" | "backup";
-
-export interface SyncDaemon {
-  role: SyncRole;
-  interface: string;
-  syncId: number;
-}
+export type SyncRole = SyncDaemonState["role"];
 
 /** The daemons `ipvsadm -L --daemon` lists: "master sync daemon (mcast=eth1, syncid=5, ...)". */
-export function parseDaemons(text: string): SyncDaemon[] {
-  const out: SyncDaemon[] = [];
+export function parseDaemons(text: string): SyncDaemonState[] {
+  const out: SyncDaemonState[] = [];
   for (const line of text.split("\n")) {
     const m = /^(master|backup) sync daemon \(mcast=([^,)\s]+), syncid=(\d+)/.exec(line.trim());
     if (m) out.push({ role: m[1] as SyncRole, interface: m[2] as string, syncId: Number(m[3]) });
@@ -30,7 +25,7 @@ export function parseDaemons(text: string): SyncDaemon[] {
  * The ipvsadm commands that leave exactly one daemon running, in `role` with `sync`'s interface
  * and id: the other role's daemon stopped, and one with other settings restarted.
  */
-export function syncCommands(running: SyncDaemon[], sync: LvsSync, role: SyncRole): string[][] {
+export function syncCommands(running: SyncDaemonState[], sync: LvsSync, role: SyncRole): string[][] {
   const commands: string[][] = [];
   let started = false;
   for (const daemon of running) {

@@ -214,6 +214,7 @@ export class BackendKeeper {
               ageMs: status ? Math.max(0, now - status.readAt) : null,
               error: status ? ("error" in status ? status.error : (driverError ?? null)) : "not read yet",
               differences: actual ? differences(desired, actual) : [],
+              sync: read?.sync ?? null,
             };
           }),
         };

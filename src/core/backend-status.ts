@@ -36,10 +36,20 @@ export const ActualService = z.object({
 });
 export type ActualService = z.infer<typeof ActualService>;
 
+/** One IPVS connection sync daemon a director runs, as `ipvsadm -L --daemon` lists it. */
+export const SyncDaemonState = z.object({
+  role: z.enum(["master", "backup"]),
+  interface: z.string(),
+  syncId: z.number().int(),
+});
+export type SyncDaemonState = z.infer<typeof SyncDaemonState>;
+
 /** The answer to `backends.status`: per driver either its services or why it could not read them. */
 export const BackendsStatus = z.object({
   services: z.array(ActualService),
   errors: z.record(z.string(), z.string()),
+  /** The IPVS sync daemons running, on a director with IPVS services (absent from older agents). */
+  sync: z.array(SyncDaemonState).optional(),
 });
 export type BackendsStatus = z.infer<typeof BackendsStatus>;
 
@@ -69,6 +79,8 @@ export const DirectorStatus = z.object({
   error: z.string().nullable(),
   /** Desired vs actual, one sentence each; empty when in step. */
   differences: z.array(z.string()),
+  /** Its IPVS connection sync daemons as last read; null when not read or not reported. */
+  sync: z.array(SyncDaemonState).nullable(),
 });
 export type DirectorStatus = z.infer<typeof DirectorStatus>;
 

@@ -8,7 +8,7 @@
 import { describe, expect, it } from "vitest";
 import type { Envelope } from "../../src/core/envelope.js";
 import { director } from "./director.js";
-import { api } from "./http.js";
+import { ADMIN, api, page, signIn } from "./http.js";
 
 const servers = (e: Envelope) =>
   e.command.type === "backends.sync" ? e.command.services[0]?.servers.map((s) => `${s.name}:${s.weight}`) : [];
@@ -65,6 +65,7 @@ describe("backends through the coordinator", () => {
           },
         ],
         errors: {},
+        sync: [{ role: "master", interface: "eth1", syncId: 5 }],
       },
     });
     const view = (await pending).body;
@@ -85,6 +86,7 @@ describe("backends through the coordinator", () => {
         ageMs: expect.any(Number),
         error: null,
         differences: ["192.168.88.21:80 not wanted"],
+        sync: [{ role: "master", interface: "eth1", syncId: 5 }],
         report: {
           revision,
           at: expect.any(String),
@@ -94,6 +96,11 @@ describe("backends through the coordinator", () => {
         },
       },
     ]);
+    // The dashboard shows the director's connection sync beside its table.
+    const { cookie } = await signIn(ADMIN);
+    expect((await page("GET", `/ui/clusters/${cluster}/services`, cookie)).text).toContain(
+      "Connection sync: master on eth1 (syncid 5)",
+    );
     // Looking again shows the same table, as read then, and asks the director nothing.
     const before = lb1.received.length;
     const again = (await api("GET", `/v1/clusters/${cluster}/backends`)).body;

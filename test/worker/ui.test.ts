@@ -7,30 +7,7 @@
 import { env, exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { tcpCheck, webPair } from "./fixtures.js";
-import { ADMIN, api } from "./http.js";
-
-async function page(method: string, path: string, cookie: string | null, form?: Record<string, string>, headers = {}) {
-  const response = await exports.default.fetch(
-    new Request(`http://vigil.test${path}`, {
-      method,
-      redirect: "manual",
-      headers: {
-        ...(cookie ? { cookie } : {}),
-        ...(form ? { "content-type": "application/x-www-form-urlencoded" } : {}),
-        ...headers,
-      },
-      body: form ? new URLSearchParams(form).toString() : null,
-    }),
-  );
-  return { status: response.status, headers: response.headers, text: await response.text() };
-}
-
-async function signIn(token: string): Promise<{ cookie: string; setCookie: string }> {
-  const reply = await page("POST", "/ui/sign-in", null, { token, next: "/ui" });
-  expect(reply.status).toBe(303);
-  const setCookie = reply.headers.get("set-cookie") ?? "";
-  return { cookie: setCookie.split(";")[0] ?? "", setCookie };
-}
+import { ADMIN, api, page, signIn } from "./http.js";
 
 const csrfOf = (html: string) => html.match(/name="_csrf" value="([^"]+)"/)?.[1] ?? "";
 

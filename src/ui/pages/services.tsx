@@ -66,6 +66,11 @@ export function ServicesMain(props: { view: BackendsView }) {
                 </h3>
                 {d.readAt ? <p class="muted">Live table read at {d.readAt.slice(11, 19)} UTC</p> : null}
                 {d.error ? <p class="notice">{d.error}</p> : null}
+                {d.sync && d.sync.length > 0 ? (
+                  <p>
+                    Connection sync: {d.sync.map((x) => `${x.role} on ${x.interface} (syncid ${x.syncId})`).join(", ")}
+                  </p>
+                ) : null}
                 <div class="scroll">
                   <table aria-label={`${desired.name} on ${d.node}`}>
                     <thead>
