@@ -106,13 +106,16 @@ export class Importer {
   private globalDefs(s: Stmt): void {
     for (const d of s.block ?? []) {
       if (d.key === "router_id") continue; // The node's name.
-      if (d.key === "lvs_sync_daemon") this.syncDaemon(d);
+      if (d.key === "lvs_sync_daemon") {
+        this.syncDaemon(d);
+        continue;
+      }
       if (d.key === "notification_email" || d.key === "notification_email_from" || d.key === "smtp_server") {
         this.note(
           d.at,
           `${d.key}: Vigil sends alerts by webhook; create one with POST /v1/webhooks (email through your own relay)`,
         );
-      } else if (d.key !== "lvs_sync_daemon") this.note(d.at, `global_defs ${d.key}: not carried over`);
+      } else this.note(d.at, `global_defs ${d.key}: not carried over`);
     }
   }
 
@@ -126,7 +129,12 @@ export class Importer {
     let id: number | undefined;
     for (let i = 0; i < options.length; i += 2) {
       const [option, value] = [options[i], options[i + 1]];
-      if (option === "id") id = Number(value);
+      if (option === "id" && /^\d{1,3}$/.test(value ?? "") && Number(value) <= 255) id = Number(value);
+      else if (option === "id")
+        this.note(
+          d.at,
+          `lvs_sync_daemon id ${value ?? ""}: expected 0 to 255; the vrrp_instance's virtual_router_id is used`,
+        );
       else
         this.note(
           d.at,
@@ -214,7 +222,8 @@ export class Importer {
           group.vrid ??= num(d);
           break;
         case "lvs_sync_daemon_interface":
-          this.syncDaemons.push({ group: name, interface: d.args[0] ?? "", at: d.at });
+          if (d.args[0]) this.syncDaemons.push({ group: name, interface: d.args[0], at: d.at });
+          else this.note(d.at, "lvs_sync_daemon_interface: expected an interface; not carried over");
           break;
         case "advert_int": {
           const ttl = Math.min(120, Math.max(1, Math.ceil(num(d) * 3)));

@@ -192,12 +192,12 @@ export class IpvsDriver {
     return parseSave((await must(this.runner, ["ipvsadm", "-S", "-n"])).stdout);
   }
 
-  /** What the kernel has for these services now, with connection counts. */
   /** The connection sync daemons the kernel runs (see lvs-sync.ts). */
   async syncDaemons(): Promise<SyncDaemonState[]> {
     return parseDaemons((await must(this.runner, ["ipvsadm", "-L", "--daemon"])).stdout);
   }
 
+  /** What the kernel has for these services now, with connection counts. */
   async status(services: DesiredService[]): Promise<ActualService[]> {
     const listing = parseList((await must(this.runner, ["ipvsadm", "-L", "-n"])).stdout);
     return services.map((s) => {

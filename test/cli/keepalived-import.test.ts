@@ -73,6 +73,38 @@ describe("keepalived import", () => {
     }
   });
 
+  it("takes an lvs_sync_daemon id of 0 to 255 only, and names the instance it cannot find", () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "vigil-ka-"));
+    try {
+      const file = path.join(dir, "lb1.conf");
+      writeFileSync(
+        file,
+        [
+          "global_defs {",
+          "  lvs_sync_daemon eth1 VI_1 id 300",
+          "  lvs_sync_daemon eth1 VI_9",
+          "}",
+          "vrrp_instance VI_1 {",
+          "  interface eth0",
+          "  virtual_router_id 51",
+          "  virtual_ipaddress { 10.0.0.100/24 }",
+          "}",
+          "",
+        ].join("\n"),
+      );
+      const { document, notes } = importKeepalived([file]);
+      expect(document.vipGroups?.[0]?.lvsSync).toEqual({ interface: "eth1", syncId: 51 });
+      expect(notes.map((n) => `${n.at.line}: ${n.message}`)).toEqual(
+        expect.arrayContaining([
+          "2: lvs_sync_daemon id 300: expected 0 to 255; the vrrp_instance's virtual_router_id is used",
+          "3: lvs_sync_daemon: no vrrp_instance VI_9 in any file; not carried over",
+        ]),
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it("reads comments, quotes and blocks opened on the next line", () => {
     const stmts = parseText('a "b c" # comment\nd ! also a comment\n{\n  e\n}\n', "x.conf");
     expect(stmts).toEqual([
