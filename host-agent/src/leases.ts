@@ -86,6 +86,7 @@ export class LeaseClient {
       if (wanted.has(name)) continue;
       this.stopTimers(unit);
       if (unit.holding) this.queue(unit, () => this.drop(unit, "backup", "no longer a member"));
+      if (unit.m.spec.lvsSync) void this.queue(unit, () => this.stopSync(unit));
       this.units.delete(name);
     }
     const now = this.deps.now();
@@ -96,7 +97,10 @@ export class LeaseClient {
         const syncChanged = JSON.stringify(unit.m.spec.lvsSync) !== JSON.stringify(spec.lvsSync);
         unit.m.configure(spec);
         if (intervalChanged) this.startTicks(unit);
-        if (syncChanged) void this.queue(unit, () => this.syncRole(unit, unit.holding ? "master" : "backup"));
+        if (syncChanged)
+          void this.queue(unit, () =>
+            spec.lvsSync ? this.syncRole(unit, unit.holding ? "master" : "backup") : this.stopSync(unit),
+          );
         continue;
       }
       const fresh: Unit = {
@@ -555,6 +559,18 @@ export class LeaseClient {
         this.deps.log(`${unit.m.spec.name}: IPVS connection sync ${role} on ${sync.interface} (syncid ${sync.syncId})`);
     } catch (err) {
       this.deps.log(`${unit.m.spec.name}: the IPVS sync daemon could not become ${role}: ${(err as Error).message}`);
+    }
+  }
+
+  /** The unit no longer syncs connections here (its setting removed, or this node left it): the daemons stop. */
+  private async stopSync(unit: Unit): Promise<void> {
+    // Another unit that syncs (a group renamed in the same work) keeps the daemon, in its own settings.
+    if ([...this.units.values()].some((u) => u !== unit && u.m.spec.lvsSync)) return;
+    try {
+      if ((await ensureSyncRole(this.deps.runner, null, null)) === "changed")
+        this.deps.log(`${unit.m.spec.name}: IPVS connection sync stopped`);
+    } catch (err) {
+      this.deps.log(`${unit.m.spec.name}: the IPVS sync daemon could not be stopped: ${(err as Error).message}`);
     }
   }
 

@@ -46,10 +46,18 @@ export function syncCommands(running: SyncDaemonState[], sync: LvsSync, role: Sy
   return commands;
 }
 
-export async function ensureSyncRole(runner: Runner, raw: LvsSync, role: SyncRole): Promise<Outcome> {
-  const sync = LvsSync.parse(raw);
+/**
+ * Puts the daemon in `role` with `sync`'s settings, or, with `role` null, stops every sync
+ * daemon (a director no group asks to sync any more).
+ */
+export async function ensureSyncRole(runner: Runner, raw: LvsSync, role: SyncRole): Promise<Outcome>;
+export async function ensureSyncRole(runner: Runner, raw: null, role: null): Promise<Outcome>;
+export async function ensureSyncRole(runner: Runner, raw: LvsSync | null, role: SyncRole | null): Promise<Outcome> {
   const running = parseDaemons((await must(runner, ["ipvsadm", "-L", "--daemon"])).stdout);
-  const commands = syncCommands(running, sync, role);
+  const commands =
+    raw === null || role === null
+      ? running.map((d) => ["ipvsadm", "--stop-daemon", d.role])
+      : syncCommands(running, LvsSync.parse(raw), role);
   for (const argv of commands) await must(runner, argv);
   return commands.length > 0 ? "changed" : "unchanged";
 }

@@ -170,6 +170,25 @@ describe("the agent's lease client", () => {
     await c.leases.stop();
   });
 
+  it("stops the sync daemons when the group no longer syncs, or this node leaves it, but not for a group renamed", async () => {
+    const host = director();
+    const c = client(host);
+    const synced = { ...spec(3000), lvsSync: { interface: "eth0", syncId: 5 } };
+    c.leases.setUnits([synced]);
+    await until(() => host.syncDaemons.size > 0, "the backup sync daemon");
+    c.leases.setUnits([spec(3000)]);
+    await until(() => host.syncDaemons.size === 0, "the daemon stopped when lvsSync went");
+    c.leases.setUnits([synced]);
+    await until(() => host.syncDaemons.size > 0, "the backup sync daemon again");
+    c.leases.setUnits([{ ...synced, name: "VI_2", lvsSync: { interface: "eth0", syncId: 6 } }]);
+    await until(() => host.syncDaemons.get("backup") === "mcast=eth0, syncid=6", "the renamed group's daemon");
+    await new Promise((r) => setTimeout(r, 50));
+    expect([...host.syncDaemons]).toEqual([["backup", "mcast=eth0, syncid=6"]]);
+    c.leases.setUnits([]);
+    await until(() => host.syncDaemons.size === 0, "the daemon stopped when the node left the group");
+    await c.leases.stop();
+  });
+
   it("without lvsSync, never touches the sync daemons", async () => {
     const host = director();
     const c = client(host);
