@@ -3,13 +3,11 @@
  * against the guest kernel's IPVS, then NAT traffic through it. Prints one line
  * `OBSERVED <json>` with what happened; the test on the host asserts on it.
  */
-import { execFileSync } from "node:child_process";
 import { IpvsDriver } from "../../host-agent/src/ipvs.js";
 import { ProcessRunner } from "../../host-agent/src/runner.js";
 import { desiredService } from "../../src/core/backends.js";
 import { VirtualService } from "../../src/core/virtual-service.js";
-
-const sh = (...argv: string[]) => execFileSync(argv[0] ?? "", argv.slice(1), { encoding: "utf8" });
+import { http, sh, tally } from "./guest-kit.js";
 
 const service = (over: Record<string, unknown>) =>
   desiredService(
@@ -55,25 +53,7 @@ function network(): void {
   sh("bash", "-c", lines.join("\n"));
 }
 
-function fetch(n: number): string[] {
-  const out: string[] = [];
-  for (let i = 0; i < n; i++) {
-    try {
-      out.push(
-        sh("ip", "netns", "exec", "client", "timeout", "5", "wget", "-q", "-O", "-", "http://10.77.0.100/").trim(),
-      );
-    } catch {
-      out.push("ERR");
-    }
-  }
-  return out;
-}
-
-function count(answers: string[]): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const a of answers) out[a] = (out[a] ?? 0) + 1;
-  return out;
-}
+const fetch = (n: number) => http("client", "http://10.77.0.100/", n);
 
 async function main(): Promise<void> {
   const driver = new IpvsDriver(new ProcessRunner(10_000));
@@ -106,9 +86,9 @@ async function main(): Promise<void> {
   observed.rr = fetch(6);
   observed.status = await driver.status([service({})]);
   await driver.sync([service({ realServers: rs([3, 1]), scheduler: "wrr" })]);
-  observed.wrr = count(fetch(8));
+  observed.wrr = tally(fetch(8));
   await driver.sync([service({ realServers: rs([1]) })]);
-  observed.removed = count(fetch(4));
+  observed.removed = tally(fetch(4));
   console.log(`OBSERVED ${JSON.stringify(observed)}`);
 }
 

@@ -6,35 +6,13 @@
  * Needs qemu-system-x86, busybox-static, ipvsadm, cpio and kmod (CI's .ci/run installs them)
  * and downloads the kernel package once.
  */
-import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import path from "node:path";
-import { build } from "esbuild";
 import { beforeAll, describe, expect, it } from "vitest";
+import { runGuest } from "./guest-run.js";
 
 let observed: Record<string, any> = {};
 
 beforeAll(async () => {
-  const dir = mkdtempSync(path.join(tmpdir(), "vigil-ipvs-"));
-  try {
-    const guest = path.join(dir, "guest.cjs");
-    await build({
-      entryPoints: [path.join(import.meta.dirname, "guest.ts")],
-      outfile: guest,
-      bundle: true,
-      platform: "node",
-      target: "node18",
-      format: "cjs",
-      logLevel: "warning",
-    });
-    const run = spawnSync(path.join(import.meta.dirname, "vm.sh"), [guest], { encoding: "utf8", timeout: 600_000 });
-    const line = run.stdout.split("\n").find((l) => l.startsWith("OBSERVED "));
-    if (!line) throw new Error(`the guest reported nothing (vm.sh exit ${run.status}):\n${run.stdout}\n${run.stderr}`);
-    observed = JSON.parse(line.slice("OBSERVED ".length));
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  observed = await runGuest("guest.ts");
 }, 600_000);
 
 describe("the IPVS driver against a real kernel (qemu)", () => {

@@ -10,14 +10,13 @@
  *     VIPs with the built `vigil-agent realserver`, and answer the client directly.
  * Prints one line `OBSERVED <json>`; the test on the host asserts on it.
  */
-import { execFileSync } from "node:child_process";
 import { IpvsDriver } from "../../host-agent/src/ipvs.js";
 import { ensureSyncRole, parseDaemons } from "../../host-agent/src/lvs-sync.js";
 import { ProcessRunner, type Runner } from "../../host-agent/src/runner.js";
 import { type DesiredService, desiredService } from "../../src/core/backends.js";
 import { VirtualService } from "../../src/core/virtual-service.js";
+import { http, sh } from "./guest-kit.js";
 
-const sh = (...argv: string[]) => execFileSync(argv[0] ?? "", argv.slice(1), { encoding: "utf8" });
 const bash = (lines: string[]) => sh("bash", "-ec", lines.join("\n"));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -94,15 +93,7 @@ function realServers(): Record<string, string[]> {
   return prepared;
 }
 
-function wget(ns: string, url: string): string {
-  try {
-    return sh("ip", "netns", "exec", ns, "timeout", "5", "wget", "-q", "-O", "-", url).trim();
-  } catch {
-    return "ERR";
-  }
-}
-
-const http = (ns: string, url: string, n: number) => Array.from({ length: n }, () => wget(ns, url));
+const wget = (ns: string, url: string) => http(ns, url)[0] ?? "ERR";
 const udp = (address: string, n: number): string[] =>
   JSON.parse(sh("ip", "netns", "exec", "client", "node", "/test/udp-client.mjs", address, "53", String(n)));
 

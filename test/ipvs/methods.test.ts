@@ -7,50 +7,21 @@
  * and at which address the request reached it. Needs what test/ipvs/ipvs.test.ts needs, and
  * the agent bundle the test run builds first (host-agent/dist/vigil-agent.cjs).
  */
-import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
 import path from "node:path";
-import { build } from "esbuild";
 import { beforeAll, describe, expect, it } from "vitest";
+import { tally } from "./guest-kit.js";
+import { runGuest } from "./guest-run.js";
 
 let observed: Record<string, any> = {};
 const here = import.meta.dirname;
 
 beforeAll(async () => {
-  const dir = mkdtempSync(path.join(tmpdir(), "vigil-ipvs-methods-"));
-  try {
-    const guest = path.join(dir, "methods-guest.cjs");
-    await build({
-      entryPoints: [path.join(here, "methods-guest.ts")],
-      outfile: guest,
-      bundle: true,
-      platform: "node",
-      target: "node18",
-      format: "cjs",
-      logLevel: "warning",
-    });
-    const files = [
-      guest,
-      path.join(here, "rs-server.mjs"),
-      path.join(here, "udp-client.mjs"),
-      path.join(here, "../../host-agent/dist/vigil-agent.cjs"),
-    ];
-    const run = spawnSync(path.join(here, "vm.sh"), files, { encoding: "utf8", timeout: 600_000 });
-    const line = run.stdout.split("\n").find((l) => l.startsWith("OBSERVED "));
-    if (!line) throw new Error(`the guest reported nothing (vm.sh exit ${run.status}):\n${run.stdout}\n${run.stderr}`);
-    observed = JSON.parse(line.slice("OBSERVED ".length));
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  observed = await runGuest("methods-guest.ts", [
+    path.join(here, "rs-server.mjs"),
+    path.join(here, "udp-client.mjs"),
+    path.join(here, "../../host-agent/dist/vigil-agent.cjs"),
+  ]);
 }, 600_000);
-
-/** How many answers each real server gave, and at which address each request reached it. */
-const tally = (answers: string[]) => {
-  const out: Record<string, number> = {};
-  for (const a of answers) out[a] = (out[a] ?? 0) + 1;
-  return out;
-};
 
 describe("forwarding methods and protocols on a real IPVS kernel (qemu)", () => {
   it("programs every kind of service, the kernel reads each back as written, and a second sync sends nothing", () => {
