@@ -15,6 +15,18 @@ import { type GivenTiming, type TimedKind, type Timing, vigilTiming } from "../.
 import { ClusterDocument, validateCluster } from "../../src/core/cluster.js";
 import { caseFiles, cases, corpus } from "./keepalived-corpus.js";
 
+/** Imports one director's keepalived.conf of `lines`, written to a scratch lb1.conf. */
+function importLines(lines: string[]): ReturnType<typeof importKeepalived> {
+  const dir = mkdtempSync(path.join(tmpdir(), "vigil-ka-"));
+  try {
+    const file = path.join(dir, "lb1.conf");
+    writeFileSync(file, lines.join("\n"));
+    return importKeepalived([file]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 describe("keepalived import", () => {
   it.each(cases)("%s", (name) => {
     const { dir, files } = caseFiles(name);
@@ -41,68 +53,48 @@ describe("keepalived import", () => {
   });
 
   it("leaves out a scheduler, method or protocol IPVS does not have, and says where", () => {
-    const dir = mkdtempSync(path.join(tmpdir(), "vigil-ka-"));
-    try {
-      const file = path.join(dir, "lb1.conf");
-      writeFileSync(
-        file,
-        [
-          "virtual_server 10.0.0.10 80 {",
-          "  lb_algo fastest",
-          "  lb_kind BRIDGE",
-          "  protocol SCTP",
-          "  real_server 10.0.0.21 80 { weight 2 }",
-          "}",
-          "",
-        ].join("\n"),
-      );
-      const { document, notes } = importKeepalived([file]);
-      const [vs] = document.virtualServices ?? [];
-      expect(vs).not.toHaveProperty("scheduler");
-      expect(vs).not.toHaveProperty("forwarding");
-      expect(vs).not.toHaveProperty("protocol");
-      expect(notes.map((n) => `${n.at.line}: ${n.message}`)).toEqual(
-        expect.arrayContaining([
-          expect.stringMatching(/^2: lb_algo fastest: not an IPVS scheduler \(rr, wrr, /),
-          "3: lb_kind BRIDGE: expected NAT, DR, TUN; not carried over",
-          "4: protocol SCTP: expected TCP or UDP; not carried over",
-        ]),
-      );
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    const { document, notes } = importLines([
+      "virtual_server 10.0.0.10 80 {",
+      "  lb_algo fastest",
+      "  lb_kind BRIDGE",
+      "  protocol SCTP",
+      "  real_server 10.0.0.21 80 { weight 2 }",
+      "}",
+      "",
+    ]);
+    const [vs] = document.virtualServices ?? [];
+    expect(vs).not.toHaveProperty("scheduler");
+    expect(vs).not.toHaveProperty("forwarding");
+    expect(vs).not.toHaveProperty("protocol");
+    expect(notes.map((n) => `${n.at.line}: ${n.message}`)).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^2: lb_algo fastest: not an IPVS scheduler \(rr, wrr, /),
+        "3: lb_kind BRIDGE: expected NAT, DR, TUN; not carried over",
+        "4: protocol SCTP: expected TCP or UDP; not carried over",
+      ]),
+    );
   });
 
   it("takes an lvs_sync_daemon id of 0 to 255 only, and names the instance it cannot find", () => {
-    const dir = mkdtempSync(path.join(tmpdir(), "vigil-ka-"));
-    try {
-      const file = path.join(dir, "lb1.conf");
-      writeFileSync(
-        file,
-        [
-          "global_defs {",
-          "  lvs_sync_daemon eth1 VI_1 id 300",
-          "  lvs_sync_daemon eth1 VI_9",
-          "}",
-          "vrrp_instance VI_1 {",
-          "  interface eth0",
-          "  virtual_router_id 51",
-          "  virtual_ipaddress { 10.0.0.100/24 }",
-          "}",
-          "",
-        ].join("\n"),
-      );
-      const { document, notes } = importKeepalived([file]);
-      expect(document.vipGroups?.[0]?.lvsSync).toEqual({ interface: "eth1", syncId: 51 });
-      expect(notes.map((n) => `${n.at.line}: ${n.message}`)).toEqual(
-        expect.arrayContaining([
-          "2: lvs_sync_daemon id 300: expected 0 to 255; the vrrp_instance's virtual_router_id is used",
-          "3: lvs_sync_daemon: no vrrp_instance VI_9 in any file; not carried over",
-        ]),
-      );
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    const { document, notes } = importLines([
+      "global_defs {",
+      "  lvs_sync_daemon eth1 VI_1 id 300",
+      "  lvs_sync_daemon eth1 VI_9",
+      "}",
+      "vrrp_instance VI_1 {",
+      "  interface eth0",
+      "  virtual_router_id 51",
+      "  virtual_ipaddress { 10.0.0.100/24 }",
+      "}",
+      "",
+    ]);
+    expect(document.vipGroups?.[0]?.lvsSync).toEqual({ interface: "eth1", syncId: 51 });
+    expect(notes.map((n) => `${n.at.line}: ${n.message}`)).toEqual(
+      expect.arrayContaining([
+        "2: lvs_sync_daemon id 300: expected 0 to 255; the vrrp_instance's virtual_router_id is used",
+        "3: lvs_sync_daemon: no vrrp_instance VI_9 in any file; not carried over",
+      ]),
+    );
   });
 
   it("reads comments, quotes and blocks opened on the next line", () => {
