@@ -41,12 +41,13 @@ export function checkFromRow(r: Row<typeof t.checks>): Check {
   return Check.parse({ ...params, ...schedule });
 }
 
+/** Every column, lvsSync too when absent (null), so an update that drops it clears it. */
 export function vipGroupRow(cluster: string, g: VipGroup) {
-  return { cluster, ...g };
+  return { cluster, ...g, lvsSync: g.lvsSync ?? null };
 }
 export function vipGroupFromRow(r: Row<typeof t.vipGroups>): VipGroup {
-  const { cluster: _, ...g } = r;
-  return g as VipGroup;
+  const { cluster: _, lvsSync, ...g } = r;
+  return (lvsSync ? { ...g, lvsSync } : g) as VipGroup;
 }
 
 export const syncGroupRow = (cluster: string, s: SyncGroup) => ({ cluster, ...s });

@@ -108,6 +108,8 @@ export const vipGroups = sqliteTable(
     notify: text("notify", { mode: "json" }).notNull().$type<Partial<Record<string, Exec>>>(),
     track: text("track", { mode: "json" }).notNull().$type<VipGroup["track"]>(),
     trackInterfaces: text("track_interfaces", { mode: "json" }).notNull().$type<VipGroup["trackInterfaces"]>(),
+    /** The IPVS connection sync settings; null when the group does not sync connections. */
+    lvsSync: text("lvs_sync", { mode: "json" }).$type<NonNullable<VipGroup["lvsSync"]>>(),
   },
   (t) => [primaryKey({ columns: [t.cluster, t.name] })],
 );

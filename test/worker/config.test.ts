@@ -73,6 +73,19 @@ describe("PUT /v1/clusters/{id}/config", () => {
     expect(older.body.map((r: { revision: number }) => r.revision)).toEqual([1]);
   });
 
+  it("stores a VIP group's connection sync settings, and clears them when the document drops them", async () => {
+    const doc = example("cfg-sync");
+    doc.vipGroups[0].lvsSync = { interface: "eth1", syncId: 9 };
+    expect((await api("PUT", "/v1/clusters/cfg-sync/config", { body: doc })).status).toBe(200);
+    const stored = await api("GET", "/v1/clusters/cfg-sync/config");
+    expect(stored.body.vipGroups[0].lvsSync).toEqual({ interface: "eth1", syncId: 9 });
+    expect(stored.body).toEqual(ClusterDocument.parse(doc));
+    delete doc.vipGroups[0].lvsSync;
+    const dropped = await api("PUT", "/v1/clusters/cfg-sync/config", { body: doc });
+    expect(dropped.body.changes).toEqual([{ op: "update", kind: "vipGroup", name: "VI_1", fields: ["lvsSync"] }]);
+    expect((await api("GET", "/v1/clusters/cfg-sync/config")).body.vipGroups[0]).not.toHaveProperty("lvsSync");
+  });
+
   it("changes nothing on a dry run", async () => {
     await api("PUT", "/v1/clusters/cfg-dry/config", { body: example("cfg-dry") });
     const before = await api("GET", "/v1/clusters/cfg-dry/config");

@@ -1,0 +1,1 @@
+ALTER TABLE `vip_groups` ADD `lvs_sync` text;
