@@ -115,6 +115,7 @@ async function director(url: string, cluster: string, node: string, token: strin
     watchdog: () => {},
     verdict: () => "up",
     promises: { load: () => ({}), save: () => {} },
+    syncDaemons: { load: () => false, save: () => {} },
     gate,
     log,
     now: () => performance.now(),

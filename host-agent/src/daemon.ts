@@ -92,6 +92,11 @@ export async function startDaemon(config: AgentConfig, bundle: string, log: Log)
       load: () => PromisesFile.catch({}).parse(state.load("promises.json")),
       save: (all) => state.save("promises.json", all),
     },
+    syncDaemons: {
+      load: () =>
+        z.object({ started: z.boolean() }).catch({ started: false }).parse(state.load("lvs-sync.json")).started,
+      save: (started) => state.save("lvs-sync.json", { started }),
+    },
     gate,
     log,
     now: () => performance.now(),

@@ -49,6 +49,11 @@ export interface LeaseDeps {
     load(): Record<string, { to: string | null; epoch: number }>;
     save(all: Record<string, { to: string | null; epoch: number }>): void;
   };
+  /**
+   * Whether this agent left IPVS sync daemons running: kept across restarts, so a later run
+   * stops daemons an earlier one started once no group syncs any more, and never one it did not start.
+   */
+  syncDaemons: { load(): boolean; save(started: boolean): void };
   /** The agent's allowlist, for notify and fault hooks. */
   gate: ProgramGate;
   log(line: string): void;
@@ -73,14 +78,29 @@ export class LeaseClient {
   private coordinatorHeardAt = Number.NEGATIVE_INFINITY;
   private stopping = false;
   private readonly remembered: Record<string, { to: string | null; epoch: number }>;
+  /** Sync daemons this agent (this run or an earlier one) started and has not stopped. */
+  private syncStarted: boolean;
+  /** Stopping the daemons an earlier run left, when the first list of units syncs nothing; null once looked at. */
+  private leftDaemons: Promise<void> | null = null;
+  private unitsSeen = false;
 
   constructor(private readonly deps: LeaseDeps) {
     this.remembered = deps.promises.load();
+    this.syncStarted = deps.syncDaemons.load();
   }
 
   /** The coordinator's list of units for this node; units no longer listed are released. */
   setUnits(specs: LeaseUnitSpec[]): void {
     this.heard();
+    if (!this.unitsSeen) {
+      this.unitsSeen = true;
+      // An earlier run started the daemons (and died, or the setting went while it was down).
+      if (this.syncStarted && !specs.some((s) => s.lvsSync))
+        this.leftDaemons = this.stopDaemons(
+          "no VIP group syncs connections",
+          "IPVS connection sync stopped: an earlier run of this agent started it, and no VIP group here syncs connections now",
+        );
+    }
     const wanted = new Map(specs.map((s) => [s.name, s]));
     for (const [name, unit] of this.units) {
       if (wanted.has(name)) continue;
@@ -554,9 +574,11 @@ export class LeaseClient {
   private async syncRole(unit: Unit, role: SyncRole): Promise<void> {
     const sync = unit.m.spec.lvsSync;
     if (!sync) return;
+    await this.leftDaemons;
     try {
       if ((await ensureSyncRole(this.deps.runner, sync, role)) === "changed")
         this.deps.log(`${unit.m.spec.name}: IPVS connection sync ${role} on ${sync.interface} (syncid ${sync.syncId})`);
+      this.rememberSync(true);
     } catch (err) {
       this.deps.log(`${unit.m.spec.name}: the IPVS sync daemon could not become ${role}: ${(err as Error).message}`);
     }
@@ -566,12 +588,22 @@ export class LeaseClient {
   private async stopSync(unit: Unit): Promise<void> {
     // Another unit that syncs (a group renamed in the same work) keeps the daemon, in its own settings.
     if ([...this.units.values()].some((u) => u !== unit && u.m.spec.lvsSync)) return;
+    await this.stopDaemons(unit.m.spec.name);
+  }
+
+  private async stopDaemons(subject: string, said = `${subject}: IPVS connection sync stopped`): Promise<void> {
     try {
-      if ((await ensureSyncRole(this.deps.runner, null, null)) === "changed")
-        this.deps.log(`${unit.m.spec.name}: IPVS connection sync stopped`);
+      if ((await ensureSyncRole(this.deps.runner, null, null)) === "changed") this.deps.log(said);
+      this.rememberSync(false);
     } catch (err) {
-      this.deps.log(`${unit.m.spec.name}: the IPVS sync daemon could not be stopped: ${(err as Error).message}`);
+      this.deps.log(`${subject}: the IPVS sync daemon could not be stopped: ${(err as Error).message}`);
     }
+  }
+
+  private rememberSync(started: boolean): void {
+    if (this.syncStarted === started) return;
+    this.syncStarted = started;
+    this.deps.syncDaemons.save(started);
   }
 
   private notify(unit: Unit, state: NotifyState, epoch = unit.m.epoch || unit.m.knownEpoch): Promise<void> {

@@ -36,6 +36,8 @@ export interface ClientOptions {
   send?: (command: Command) => Promise<string | null>;
   verdict?: (target: string) => VoteState;
   peerPort?: number;
+  /** Whether an earlier run of the agent left IPVS sync daemons running (default: no). */
+  syncStarted?: boolean;
 }
 
 export function client(host: FakeHost, options: ClientOptions = {}) {
@@ -48,6 +50,7 @@ export function client(host: FakeHost, options: ClientOptions = {}) {
   const log: string[] = [];
   let n = 0;
   let stored: Record<string, { to: string | null; epoch: number }> = {};
+  let syncStarted = options.syncStarted ?? false;
   const leases = new LeaseClient({
     node: "lb1",
     runner: host,
@@ -65,6 +68,12 @@ export function client(host: FakeHost, options: ClientOptions = {}) {
     watchdog: (vips, remainingMs) => watched.push({ vips: vips.length, remainingMs }),
     verdict: options.verdict ?? (() => "unknown"),
     promises: { load: () => stored, save: (all) => (stored = structuredClone(all)) },
+    syncDaemons: {
+      load: () => syncStarted,
+      save: (started) => {
+        syncStarted = started;
+      },
+    },
     gate: new ProgramGate(
       new Allowlist(allowed),
       async (r) => {
@@ -106,6 +115,7 @@ export function client(host: FakeHost, options: ClientOptions = {}) {
     take,
     lastRequest,
     stored: () => stored,
+    syncStarted: () => syncStarted,
   };
 }
 

@@ -158,6 +158,7 @@ describe("the agent's lease client", () => {
     c.leases.setUnits([{ ...spec(3000), lvsSync: { interface: "eth0", syncId: 5 } }]);
     await until(() => host.syncDaemons.size > 0, "the backup sync daemon");
     expect([...host.syncDaemons]).toEqual([["backup", "mcast=eth0, syncid=5"]]);
+    expect(c.syncStarted()).toBe(true);
     await c.take(3000, 1);
     expect([...host.syncDaemons]).toEqual([["master", "mcast=eth0, syncid=5"]]);
     const at = (argv: string[]) => host.calls.findIndex((call) => call.join(" ") === argv.join(" "));
@@ -186,6 +187,28 @@ describe("the agent's lease client", () => {
     expect([...host.syncDaemons]).toEqual([["backup", "mcast=eth0, syncid=6"]]);
     c.leases.setUnits([]);
     await until(() => host.syncDaemons.size === 0, "the daemon stopped when the node left the group");
+    expect(c.syncStarted()).toBe(false);
+    await c.leases.stop();
+  });
+
+  it("after a restart, stops the sync daemons an earlier run started once no group syncs, and leaves one it never started", async () => {
+    const left = director();
+    left.syncDaemons.set("master", "mcast=eth0, syncid=5");
+    const restarted = client(left, { syncStarted: true });
+    restarted.leases.setUnits([spec(3000)]);
+    await until(() => left.syncDaemons.size === 0, "the earlier run's daemon stopped");
+    expect(restarted.syncStarted()).toBe(false);
+    expect(restarted.log.join("\n")).toContain("IPVS connection sync stopped: an earlier run of this agent started it");
+    await restarted.leases.stop();
+
+    const byHand = director();
+    byHand.syncDaemons.set("master", "mcast=eth1, syncid=9");
+    const c = client(byHand, { syncStarted: false });
+    c.leases.setUnits([spec(3000)]);
+    await until(() => c.sent.length > 0, "the first report");
+    await new Promise((r) => setTimeout(r, 50));
+    expect([...byHand.syncDaemons]).toEqual([["master", "mcast=eth1, syncid=9"]]);
+    expect(byHand.calls.filter((call) => call[0] === "ipvsadm")).toEqual([]);
     await c.leases.stop();
   });
 

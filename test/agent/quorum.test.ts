@@ -73,6 +73,7 @@ function lan(names: string[]) {
       },
       verdict: (target) => (target === "node:self/web" ? d.verdict : "unknown"),
       promises: { load: () => stored, save: (all) => (stored = structuredClone(all)) },
+      syncDaemons: { load: () => false, save: () => {} },
       gate: new ProgramGate(
         new Allowlist([]),
         async () => "sent",
