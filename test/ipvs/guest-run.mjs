@@ -1,20 +1,26 @@
 /**
- * Runs a guest script in the qemu guest (test/ipvs/vm.sh): bundles `entry` for the guest's
- * node, boots, and answers the JSON the script printed on its `OBSERVED <json>` line. `files`
- * are copied into the guest's /test beside it.
+ * Runs a guest script in the qemu guest (test/ipvs/vm.sh): bundles `entry` (a path beside this
+ * file) for the guest's node, boots, and answers the JSON the script printed on its
+ * `OBSERVED <json>` line. `files` are copied into the guest's /test beside it; `hostPort` lets
+ * the guest reach the host's 127.0.0.1:hostPort at 10.0.2.100:8787; `timeoutSeconds` bounds
+ * the guest's run (vm.sh's default: 240). The host's event loop runs meanwhile, so a control
+ * plane this process started goes on being served.
  */
-import { spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
 
-export async function runGuest(entry: string, files: string[] = []): Promise<Record<string, any>> {
+const here = path.dirname(fileURLToPath(import.meta.url));
+
+export async function runGuest(entry, files = [], { hostPort, timeoutSeconds } = {}) {
   const dir = mkdtempSync(path.join(tmpdir(), "vigil-ipvs-"));
   try {
     const guest = path.join(dir, `${path.basename(entry, ".ts")}.cjs`);
     await build({
-      entryPoints: [path.join(import.meta.dirname, entry)],
+      entryPoints: [path.join(here, entry)],
       outfile: guest,
       bundle: true,
       platform: "node",
@@ -22,12 +28,23 @@ export async function runGuest(entry: string, files: string[] = []): Promise<Rec
       format: "cjs",
       logLevel: "warning",
     });
-    const run = spawnSync(path.join(import.meta.dirname, "vm.sh"), [guest, ...files], {
-      encoding: "utf8",
-      timeout: 600_000,
+    const env = {
+      ...process.env,
+      ...(hostPort ? { VIGIL_VM_HOST_PORT: String(hostPort) } : {}),
+      ...(timeoutSeconds ? { VIGIL_VM_TIMEOUT: String(timeoutSeconds) } : {}),
+    };
+    const child = spawn(path.join(here, "vm.sh"), [guest, ...files], { env });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (c) => {
+      stdout += c;
     });
-    const line = run.stdout.split("\n").find((l) => l.startsWith("OBSERVED "));
-    if (!line) throw new Error(`the guest reported nothing (vm.sh exit ${run.status}):\n${run.stdout}\n${run.stderr}`);
+    child.stderr.on("data", (c) => {
+      stderr += c;
+    });
+    const status = await new Promise((resolve) => child.on("close", resolve));
+    const line = stdout.split("\n").find((l) => l.startsWith("OBSERVED "));
+    if (!line) throw new Error(`the guest reported nothing (vm.sh exit ${status}):\n${stdout}\n${stderr}`);
     return JSON.parse(line.slice("OBSERVED ".length));
   } finally {
     rmSync(dir, { recursive: true, force: true });

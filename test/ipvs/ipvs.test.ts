@@ -7,7 +7,7 @@
  * and downloads the kernel package once.
  */
 import { beforeAll, describe, expect, it } from "vitest";
-import { runGuest } from "./guest-run.js";
+import { runGuest } from "./guest-run.mjs";
 
 let observed: Record<string, any> = {};
 

@@ -10,7 +10,7 @@
 import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { tally } from "./guest-kit.js";
-import { runGuest } from "./guest-run.js";
+import { runGuest } from "./guest-run.mjs";
 
 let observed: Record<string, any> = {};
 const here = import.meta.dirname;

@@ -5,6 +5,9 @@
 # the "=== VM BEGIN" and "=== VM END rc=N" lines. The host's kernel has no IPVS; the guest's
 # does. The kernel package is downloaded once (apt-get download, never installed) and cached
 # with the base initramfs in $VIGIL_VM_DIR (default /tmp/vigil-vm).
+# The guest has no network out. With VIGIL_VM_HOST_PORT=N it has one NIC, eth0 (10.0.2.15/24,
+# qemu's user networking with restrict=on), on which 10.0.2.100:8787 reaches the host's
+# 127.0.0.1:N and nothing else: enough for a control plane on the host's loopback.
 # Exit: 0 the script exited 0; 1 it failed; 2 usage or a missing tool; 3 no result from the VM.
 set -euo pipefail
 
@@ -22,7 +25,7 @@ flock 9
 
 # The kernel: only the image and the module trees IPVS needs; the .deb has no modules.dep.
 KDIR=$CACHE/kernel
-if [ ! -f "$KDIR/.ok" ]; then
+if [ ! -f "$KDIR/.ok-e1000" ]; then
   pkg=$(apt-cache depends linux-image-amd64 2>/dev/null | awk '/Depends: linux-image-[0-9]/{print $2; exit}')
   if [ -z "$pkg" ]; then apt-get update -qq; pkg=$(apt-cache depends linux-image-amd64 | awk '/Depends: linux-image-[0-9]/{print $2; exit}'); fi
   [ -n "$pkg" ] || { echo "vm.sh: cannot resolve linux-image-amd64" >&2; exit 2; }
@@ -31,10 +34,11 @@ if [ ! -f "$KDIR/.ok" ]; then
   deb=$(ls "$CACHE"/deb/*.deb | head -1)
   dpkg-deb --fsys-tarfile "$deb" | tar -x -C "$KDIR" --wildcards --no-anchored \
     'boot/vmlinuz-*' '*/modules/*/kernel/net/*' '*/modules/*/kernel/lib/*' '*/modules/*/kernel/crypto/*' \
-    '*/modules/*/kernel/arch/x86/crypto/*' '*/modules/*/kernel/drivers/net/veth.ko*' '*/modules/*/modules.builtin*' '*/modules/*/modules.order'
+    '*/modules/*/kernel/arch/x86/crypto/*' '*/modules/*/kernel/drivers/net/veth.ko*' \
+    '*/modules/*/kernel/drivers/net/ethernet/intel/e1000/*' '*/modules/*/modules.builtin*' '*/modules/*/modules.order'
   if [ ! -d "$KDIR/lib/modules" ]; then mkdir -p "$KDIR/lib"; mv "$KDIR/usr/lib/modules" "$KDIR/lib/modules"; fi
   depmod -b "$KDIR" "$(ls "$KDIR/lib/modules")"
-  echo "$pkg" > "$KDIR/.ok"
+  echo "$pkg" > "$KDIR/.ok-e1000"
   rm -rf "$CACHE/deb"
 fi
 KVER=$(ls "$KDIR/lib/modules")
@@ -72,8 +76,8 @@ if [ ! -f "$BASE" ]; then
   printf 'tcp 6 TCP\nudp 17 UDP\n' > "$R/etc/protocols"
   # The IPVS modules and what they need, in load order (insmod ignores dependencies).
   # Besides IPVS: veth and bridge for the guest's networks, ipip for tunnelling real servers,
-  # and tc's ingress, u32 and skbedit to set a firewall mark.
-  for m in ip_vs $(ls "$KDIR/lib/modules/$KVER/kernel/net/netfilter/ipvs" | sed -n 's/^\(ip_vs_[a-z]*\)\.ko.*/\1/p' | grep -vE '^ip_vs_(ftp|pe_sip)$') veth bridge ipip sch_ingress cls_u32 act_skbedit; do
+  # tc's ingress, u32 and skbedit to set a firewall mark, and e1000 for the NIC to the host.
+  for m in ip_vs $(ls "$KDIR/lib/modules/$KVER/kernel/net/netfilter/ipvs" | sed -n 's/^\(ip_vs_[a-z]*\)\.ko.*/\1/p' | grep -vE '^ip_vs_(ftp|pe_sip)$') veth bridge ipip sch_ingress cls_u32 act_skbedit e1000; do
     modprobe -d "$KDIR" -S "$KVER" --show-depends "$m" | awk '$1=="insmod"{print $2}'
   done | awk '!seen[$0]++' | while read -r path; do
     name=$(basename "$path"); name=${name%%.ko*}
@@ -86,6 +90,7 @@ export PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root
 mount -t proc proc /proc; mount -t sysfs sysfs /sys; mount -t devtmpfs devtmpfs /dev; mount -t tmpfs tmpfs /run
 ip link set lo up
 for m in $(cat /lib/modules/ipvs/order); do insmod /lib/modules/ipvs/$m.ko 2>/dev/null || case $m in crc32c*intel*) ;; *) echo "insmod $m failed" ;; esac; done
+if ip link show eth0 >/dev/null 2>&1; then ip addr add 10.0.2.15/24 dev eth0; ip link set eth0 up; fi
 echo "=== VM BEGIN kernel=$(uname -r)"
 cd /test && node "/test/$(cat /test/.script)"; rc=$?
 echo "=== VM END rc=$rc"
@@ -109,10 +114,15 @@ flock -u 9
 # KVM only where it is real (kvm_intel/kvm_amd); a nested PVM /dev/kvm hangs the stock kernel.
 accel=tcg; cpu=max
 if [ -w /dev/kvm ] && { [ -d /sys/module/kvm_intel ] || [ -d /sys/module/kvm_amd ]; }; then accel=kvm; cpu=host; fi
+nic=()
+if [ -n "${VIGIL_VM_HOST_PORT:-}" ]; then
+  nic=(-netdev "user,id=host,restrict=on,guestfwd=tcp:10.0.2.100:8787-cmd:/bin/busybox nc 127.0.0.1 $VIGIL_VM_HOST_PORT"
+    -device e1000,netdev=host)
+fi
 log=$RUN/serial.log
 set +e
 timeout "$TIMEOUT" qemu-system-x86_64 -accel "$accel" -cpu "$cpu" -smp 1 -m 1536 -nodefaults -no-user-config \
-  -display none -serial "file:$log" -no-reboot -kernel "$KDIR/boot/vmlinuz-$KVER" -initrd "$RUN/initrd" \
+  -display none -serial "file:$log" -no-reboot "${nic[@]}" -kernel "$KDIR/boot/vmlinuz-$KVER" -initrd "$RUN/initrd" \
   -append "console=ttyS0 panic=-1 quiet loglevel=3" </dev/null
 set -e
 tr -d '\r' < "$log" > "$CACHE/last-serial.log"
