@@ -11,6 +11,8 @@
  * directors holding the VIP, over the 5 s after the expected holder appeared (6 s when nothing
  * should move): a split that lasts until the restore is cut off there. Faults are injected at a random phase (0-1 s after settling), so
  * keepalived's advert timer is not always caught at the same point of its cycle.
+ * Then the LVS rows (bench/failover/lvs.mjs): a director dies under a client's TCP connection,
+ * with IPVS connection sync on and off, in the qemu guest.
  *
  * Usage (root): node bench/failover/run.mjs [runs=5] [vigil|keepalived|both]
  * Writes bench/results/failover.json.
@@ -24,6 +26,7 @@ import { Lab, labPrerequisites, VIP } from "../../test/lab/lab.mjs";
 import { lostInARow, median, outageMs, reachedMs, twoHolderSeconds } from "../../test/lab/measure.mjs";
 import { SCENARIOS } from "../../test/lab/scenarios.mjs";
 import { VigilLab } from "../../test/lab/vigil-lab.mjs";
+import { measureLvs, printLvs } from "./lvs.mjs";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, "../..");
@@ -264,6 +267,7 @@ const systems = which === "both" ? ["keepalived", "vigil"] : [which];
 if (systems.includes("keepalived")) ensureKeepalived();
 const rows = [];
 for (const system of systems) for (const count of [2, 3]) rows.push(...(await measure(system, count)));
+const lvsRows = await measureLvs(systems, runs);
 
 const fmt = (values) =>
   values.length === 0
@@ -320,6 +324,9 @@ summary.targets = TARGETS.map(([scenario, what, , target]) => ({
   target,
   met: !missed.includes(scenario),
 }));
+const lvsMissed = printLvs(lvsRows);
+missed.push(...lvsMissed);
+summary.lvsTargetsMissed = lvsMissed;
 const vigilFailed = rows.filter((r) => r.system === "vigil" && r.failed > 0).map((r) => r.scenario);
 if (vigilFailed.length > 0) console.log(`MISS runs that did not reach the expected holder: ${vigilFailed.join(", ")}`);
 const vigilSplit = rows
@@ -329,6 +336,6 @@ console.log(`Vigil seconds with two holders, all scenarios: ${vigilSplit.toFixed
 mkdirSync(path.join(root, "bench/results"), { recursive: true });
 writeFileSync(
   path.join(root, "bench/results/failover.json"),
-  `${JSON.stringify({ runs, at: new Date().toISOString(), rows, summary, vigilTwoHolderSeconds: vigilSplit }, null, 2)}\n`,
+  `${JSON.stringify({ runs, at: new Date().toISOString(), rows, lvs: lvsRows, summary, vigilTwoHolderSeconds: vigilSplit }, null, 2)}\n`,
 );
 if (missed.length > 0 || vigilFailed.length > 0 || vigilSplit > 0) process.exitCode = 1;

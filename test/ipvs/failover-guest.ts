@@ -1,7 +1,7 @@
 /**
- * Runs inside the qemu guest (bundled by test/ipvs/failover.test.ts and bench/failover): a
- * failover between two LVS directors that run the built agent against the control plane on the
- * host (vm.sh's VIGIL_VM_HOST_PORT; tcp-relay.mjs carries the directors' connections to it).
+ * Runs inside the qemu guest (bundled by test/ipvs/lvs-failover.mjs): a failover between two
+ * LVS directors run by Vigil (the built agent against the control plane on the host, reached
+ * through vm.sh's VIGIL_VM_HOST_PORT and tcp-relay.mjs) or by keepalived (guest-directors.ts).
  *
  * One LAN, a bridge in the guest's root namespace (10.60.0.1, the relay): directors d1 (.11)
  * and d2 (.12), real servers rs1 (.21) and rs2 (.22) with the VIP on lo (`vigil-agent
@@ -9,38 +9,42 @@
  *
  * Each round: the client keeps one TCP connection open through the VIP holder
  * (stream-client.mjs, a line every 50 ms, echoed by the real server); then the holder dies (its
- * agent SIGKILLed, its LAN link down) and the other director claims the VIP. With connection
+ * daemon SIGKILLed, its LAN link down) and the other director claims the VIP. With connection
  * sync on, the connection goes on through the new holder; with it off, the new holder has no
- * entry for it and the client is reset. The dead director then comes back (link up, agent
+ * entry for it and the client is reset. The dead director then comes back (link up, daemon
  * restarted) for the next round.
  *
- * /test/plan.json: {admin, rounds: [true, false, ...] (sync on or off per round), leaseTtl}.
- * Prints one line `OBSERVED <json>`.
+ * /test/plan.json: {system: "vigil" | "keepalived", rounds: [true, false, ...] (sync on or off
+ * per round), and for Vigil admin (the API token) and leaseTtl}. Prints `OBSERVED <json>`.
  */
-import { type ChildProcess, spawn } from "node:child_process";
-import { openSync, readFileSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { createInterface } from "node:readline";
 import { parseDaemons } from "../../host-agent/src/lvs-sync.js";
+import {
+  DIRECTORS,
+  type Director,
+  type Directors,
+  keepalivedDirectors,
+  VIP,
+  vigilDirectors,
+} from "./guest-directors.js";
 import { sh } from "./guest-kit.js";
 
-const API = "http://10.0.2.100:8787";
-const RELAY = "http://10.60.0.1:8787";
-const VIP = "10.60.0.100";
-const CLUSTER = "guest";
-const DIRECTORS = ["d1", "d2"] as const;
-type Director = (typeof DIRECTORS)[number];
-const ADDRESS: Record<string, string> = { d1: "10.60.0.11", d2: "10.60.0.12", rs1: "10.60.0.21", rs2: "10.60.0.22" };
-
 const plan = JSON.parse(readFileSync("/test/plan.json", "utf8")) as {
-  admin: string;
+  system: "vigil" | "keepalived";
   rounds: boolean[];
-  leaseTtl: number;
+  admin?: string;
+  leaseTtl?: number;
 };
+const directors: Directors =
+  plan.system === "keepalived"
+    ? keepalivedDirectors()
+    : vigilDirectors("http://10.0.2.100:8787", "http://10.60.0.1:8787", plan.admin ?? "", plan.leaseTtl ?? 2);
 const bash = (lines: string[]) => sh("bash", "-ec", lines.join("\n"));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const inNs = (ns: string, ...argv: string[]) => sh("ip", "netns", "exec", ns, ...argv);
 
-/** Waits for `value` to be truthy; `what` names it in the error (a function: said as it is at the end). */
 async function until<T>(
   what: string | (() => string),
   value: () => T | undefined | false,
@@ -54,48 +58,6 @@ async function until<T>(
       throw new Error(`${typeof what === "string" ? what : what()}: not within ${limitMs} ms`);
     await sleep(50);
   }
-}
-
-function cluster(sync: boolean) {
-  return {
-    cluster: { name: CLUSTER },
-    nodes: DIRECTORS.map((name) => ({ name, address: ADDRESS[name] })),
-    vipGroups: [
-      {
-        name: "VI_1",
-        vips: [{ cidr: `${VIP}/24`, interface: "eth0" }],
-        members: [
-          { node: "d1", priority: 100 },
-          { node: "d2", priority: 50 },
-        ],
-        preempt: false,
-        leaseTtl: plan.leaseTtl,
-        ...(sync ? { lvsSync: { interface: "eth0", syncId: 7 } } : {}),
-      },
-    ],
-    virtualServices: [
-      {
-        name: "stream",
-        vipGroup: "VI_1",
-        address: VIP,
-        port: 7000,
-        scheduler: "rr",
-        forwarding: "dr",
-        realServers: ["rs1", "rs2"].map((name) => ({ name, address: ADDRESS[name], port: 7000 })),
-      },
-    ],
-  };
-}
-
-async function api(method: string, route: string, body?: unknown): Promise<any> {
-  const response = await fetch(`${API}${route}`, {
-    method,
-    headers: { authorization: `Bearer ${plan.admin}`, "content-type": "application/json" },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await response.text();
-  if (!response.ok) throw new Error(`${method} ${route}: ${response.status} ${text}`);
-  return text ? JSON.parse(text) : null;
 }
 
 function network(): void {
@@ -124,26 +86,6 @@ function network(): void {
     );
     bash([`ip netns exec ${rs} node /test/rs-server.mjs ${rs} > /tmp/${rs}.log 2>&1 &`]);
   }
-}
-
-const agents = new Map<Director, ChildProcess>();
-
-function startAgent(d: Director): void {
-  const log = openSync(`/tmp/${d}-agent.log`, "a");
-  const child = spawn(
-    "ip",
-    ["netns", "exec", d, "node", "/test/vigil-agent.cjs", "run", "--config", `/tmp/${d}.json`],
-    {
-      stdio: ["ignore", log, log],
-    },
-  );
-  agents.set(d, child);
-}
-
-async function enroll(d: Director): Promise<void> {
-  const { token } = await api("POST", `/v1/clusters/${CLUSTER}/enrollment-tokens`, { node: d });
-  // biome-ignore format: one command
-  inNs(d, "node", "/test/vigil-agent.cjs", "enroll", "--url", RELAY, "--token", token, "--node", d, "--config", `/tmp/${d}.json`, "--state-dir", `/tmp/${d}-state`);
 }
 
 const holds = (d: Director) => inNs(d, "ip", "-4", "addr", "show", "dev", "eth0").includes(`${VIP}/`);
@@ -177,17 +119,26 @@ function client(): { events: Event[]; stop: () => void } {
 
 /** Both directors ready for a round: the holder has the VIP and the service; the sync daemons as `sync` wants them. */
 async function settled(sync: boolean): Promise<{ holder: Director; other: Director }> {
-  const holder = await until("a director holding the VIP", () => DIRECTORS.find(holds));
+  // One holder: a crashed keepalived leaves its VIP behind until it starts again.
+  const holder = await until("one director holding the VIP", () => {
+    const holders = DIRECTORS.filter(holds);
+    return holders.length === 1 && holders[0];
+  });
   const other = holder === "d1" ? "d2" : "d1";
   await until("the service on both directors", () =>
     DIRECTORS.every((d) => table(d).some((l) => l.includes(`${VIP}:7000`))),
   );
   const want = (role: string) => (sync ? [{ role, interface: "eth0", syncId: 7 }] : []);
+  const runs = (d: Director, role: string) => daemons(d).some((x) => x.role === role);
   await until(
     () => `the sync daemons (${JSON.stringify({ d1: daemons("d1"), d2: daemons("d2") })})`,
-    () =>
-      JSON.stringify(daemons(holder)) === JSON.stringify(want("master")) &&
-      JSON.stringify(daemons(other)) === JSON.stringify(want("backup")),
+    plan.system === "vigil"
+      ? () =>
+          JSON.stringify(daemons(holder)) === JSON.stringify(want("master")) &&
+          JSON.stringify(daemons(other)) === JSON.stringify(want("backup"))
+      : // keepalived leaves a crashed run's daemon behind when it starts with sync off; what
+        // matters is that the holder sends and the other receives, or that the other does not.
+        () => (sync ? runs(holder, "master") && runs(other, "backup") : !runs(other, "backup")),
   );
   return { holder, other };
 }
@@ -204,7 +155,7 @@ async function round(sync: boolean): Promise<Record<string, unknown>> {
   const servedBy = echoes()[0]?.echo?.split(" ")[0];
 
   const killedAt = Date.now();
-  agents.get(holder)?.kill("SIGKILL");
+  directors.kill(holder);
   inNs(holder, "ip", "link", "set", "eth0", "down");
   // From here on the dead director forwards nothing; answers to lines sent before may still arrive.
   const cutAt = Date.now();
@@ -243,21 +194,16 @@ async function round(sync: boolean): Promise<Record<string, unknown>> {
   fresh.stop();
   // The dead director comes back as a backup.
   inNs(holder, "ip", "link", "set", "eth0", "up");
-  startAgent(holder);
+  directors.start(holder);
   return result;
 }
 
 async function main(): Promise<void> {
   network();
-  await api("PUT", `/v1/clusters/${CLUSTER}/config`, cluster(plan.rounds[0] ?? true));
-  for (const d of DIRECTORS) {
-    await enroll(d);
-    startAgent(d);
-  }
   const rounds: Record<string, unknown>[] = [];
-  let applied = plan.rounds[0] ?? true;
+  let applied: boolean | null = null;
   for (const sync of plan.rounds) {
-    if (sync !== applied) await api("PUT", `/v1/clusters/${CLUSTER}/config`, cluster(sync));
+    if (sync !== applied) await directors.configure(sync);
     applied = sync;
     rounds.push(await round(sync));
   }
@@ -279,7 +225,6 @@ main().catch((err) => {
       } catch (e) {
         console.log(`${ns}$ ${argv.join(" ")}: ${(e as Error).message}`);
       }
-  for (const log of ["/tmp/relay.log", "/tmp/d1-agent.log", "/tmp/d2-agent.log"])
-    console.log(`${log}:\n${sh("tail", "-n", "25", log)}`);
+  for (const log of ["/tmp/relay.log", ...directors.logs]) console.log(`${log}:\n${sh("tail", "-n", "25", log)}`);
   process.exit(1);
 });

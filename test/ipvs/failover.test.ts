@@ -13,7 +13,7 @@ let on: LvsRound;
 let off: LvsRound;
 
 beforeAll(async () => {
-  const { rounds } = await lvsFailover([true, false]);
+  const { rounds } = await lvsFailover("vigil", [true, false]);
   [on, off] = rounds as [LvsRound, LvsRound];
 }, 900_000);
 

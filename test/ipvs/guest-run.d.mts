@@ -1,5 +1,5 @@
 export function runGuest(
   entry: string,
   files?: string[],
-  options?: { hostPort?: number; timeoutSeconds?: number },
+  options?: { hostPort?: number; timeoutSeconds?: number; binaries?: string[] },
 ): Promise<Record<string, any>>;

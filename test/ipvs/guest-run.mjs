@@ -3,7 +3,7 @@
  * file) for the guest's node, boots, and answers the JSON the script printed on its
  * `OBSERVED <json>` line. `files` are copied into the guest's /test beside it; `hostPort` lets
  * the guest reach the host's 127.0.0.1:hostPort at 10.0.2.100:8787; `timeoutSeconds` bounds
- * the guest's run (vm.sh's default: 240). The host's event loop runs meanwhile, so a control
+ * the guest's run (vm.sh's default: 240); `binaries` are host programs copied in (keepalived). The host's event loop runs meanwhile, so a control
  * plane this process started goes on being served.
  */
 import { spawn } from "node:child_process";
@@ -15,7 +15,7 @@ import { build } from "esbuild";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
-export async function runGuest(entry, files = [], { hostPort, timeoutSeconds } = {}) {
+export async function runGuest(entry, files = [], { hostPort, timeoutSeconds, binaries = [] } = {}) {
   const dir = mkdtempSync(path.join(tmpdir(), "vigil-ipvs-"));
   try {
     const guest = path.join(dir, `${path.basename(entry, ".ts")}.cjs`);
@@ -32,6 +32,7 @@ export async function runGuest(entry, files = [], { hostPort, timeoutSeconds } =
       ...process.env,
       ...(hostPort ? { VIGIL_VM_HOST_PORT: String(hostPort) } : {}),
       ...(timeoutSeconds ? { VIGIL_VM_TIMEOUT: String(timeoutSeconds) } : {}),
+      VIGIL_VM_BINARIES: binaries.join(" "),
     };
     const child = spawn(path.join(here, "vm.sh"), [guest, ...files], { env });
     let stdout = "";

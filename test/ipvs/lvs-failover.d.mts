@@ -18,4 +18,8 @@ export interface LvsRound {
   gapMs: number;
   freshServed: string;
 }
-export function lvsFailover(rounds: boolean[], options?: { leaseTtl?: number }): Promise<{ rounds: LvsRound[] }>;
+export function lvsFailover(
+  system: "vigil" | "keepalived",
+  rounds: boolean[],
+  options?: { leaseTtl?: number },
+): Promise<{ rounds: LvsRound[] }>;

@@ -1,9 +1,9 @@
 /**
- * An LVS failover in the qemu guest against a real control plane (test/ipvs/failover-guest.ts
- * runs in the guest): `npm start` on a fresh copy of the tree, on the host's loopback, which
- * the guest reaches through qemu's forward. `rounds` says, per round, whether connection sync
- * is on. Shared by test/ipvs/failover.test.ts and bench/failover. Needs the built agent
- * (host-agent/dist/vigil-agent.cjs).
+ * LVS failovers in the qemu guest (test/ipvs/failover-guest.ts runs there), by Vigil or by
+ * keepalived. Vigil's control plane is `npm start` on a fresh copy of the tree, on the host's
+ * loopback, which the guest reaches through qemu's forward; keepalived is the host's, copied in.
+ * `rounds` says, per round, whether connection sync is on. Shared by test/ipvs/failover.test.ts
+ * and bench/failover. Needs the built agent (host-agent/dist/vigil-agent.cjs).
  */
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -14,14 +14,15 @@ import { runGuest } from "./guest-run.mjs";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
-export async function lvsFailover(rounds, { leaseTtl = 2 } = {}) {
-  const checkout = freshCheckout();
+export async function lvsFailover(system, rounds, { leaseTtl = 2 } = {}) {
   const dir = mkdtempSync(path.join(tmpdir(), "vigil-lvs-failover-"));
-  const port = await freePort();
-  const started = startVigil(checkout.dir, port);
+  const checkout = system === "vigil" ? freshCheckout() : null;
+  const port = checkout ? await freePort() : 0;
+  const controlPlane = checkout ? startVigil(checkout.dir, port) : null;
   try {
     const plan = path.join(dir, "plan.json");
-    writeFileSync(plan, JSON.stringify({ admin: await started.ready, rounds, leaseTtl }));
+    const admin = controlPlane ? await controlPlane.ready : undefined;
+    writeFileSync(plan, JSON.stringify({ system, rounds, admin, leaseTtl }));
     return await runGuest(
       "failover-guest.ts",
       [
@@ -29,11 +30,15 @@ export async function lvsFailover(rounds, { leaseTtl = 2 } = {}) {
         ...["rs-server.mjs", "stream-client.mjs", "tcp-relay.mjs"].map((f) => path.join(here, f)),
         path.join(here, "../../host-agent/dist/vigil-agent.cjs"),
       ],
-      { hostPort: port, timeoutSeconds: 120 + 90 * rounds.length },
+      {
+        hostPort: controlPlane ? port : undefined,
+        timeoutSeconds: 120 + 90 * rounds.length,
+        binaries: system === "keepalived" ? ["keepalived"] : [],
+      },
     );
   } finally {
-    await stopVigil(started.child);
-    checkout.remove();
+    if (controlPlane) await stopVigil(controlPlane.child);
+    checkout?.remove();
     rmSync(dir, { recursive: true, force: true });
   }
 }

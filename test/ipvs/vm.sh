@@ -8,6 +8,8 @@
 # The guest has no network out. With VIGIL_VM_HOST_PORT=N it has one NIC, eth0 (10.0.2.15/24,
 # qemu's user networking with restrict=on), on which 10.0.2.100:8787 reaches the host's
 # 127.0.0.1:N and nothing else: enough for a control plane on the host's loopback.
+# VIGIL_VM_BINARIES="keepalived ..." copies those host programs, with their libraries, into the
+# guest's /usr/sbin for this run.
 # Exit: 0 the script exited 0; 1 it failed; 2 usage or a missing tool; 3 no result from the VM.
 set -euo pipefail
 
@@ -105,6 +107,10 @@ RUN=$(mktemp -d "$CACHE/run.XXXXXX")
 trap 'rm -rf "$RUN"' EXIT
 mkdir -p "$RUN/root/test"
 for f in "$@"; do cp "$f" "$RUN/root/test/"; done
+for b in ${VIGIL_VM_BINARIES:-}; do
+  command -v "$b" >/dev/null || { echo "vm.sh: $b is missing on this host" >&2; exit 2; }
+  copy_bin "$(command -v "$b")" "$RUN/root" "/usr/sbin/$b"
+done
 basename "$1" > "$RUN/root/test/.script"
 cpio_of "$RUN/root" "$RUN/run.cpio"
 # Layers must each start 4-byte aligned, or the kernel stops unpacking ("invalid magic").
