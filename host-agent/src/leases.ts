@@ -80,7 +80,7 @@ export class LeaseClient {
   private readonly remembered: Record<string, { to: string | null; epoch: number }>;
   /** Sync daemons this agent (this run or an earlier one) started and has not stopped. */
   private syncStarted: boolean;
-  /** Stopping the daemons an earlier run left, when the first list of units syncs nothing; null once looked at. */
+  /** The stop of the daemons an earlier run left, when the first list of units syncs nothing: role changes wait for it. */
   private leftDaemons: Promise<void> | null = null;
   private unitsSeen = false;
 
