@@ -2,10 +2,7 @@ import { describe, expect, it } from "vitest";
 import { readReply } from "../../src/core/smtp.js";
 import { type MailPlan, type SmtpConnection, sendMail } from "../../src/core/smtp-send.js";
 
-/**
- * A scripted relay for the dialogue's rules; test/worker's mail tests run the same code
- * against a real SMTP server over the Workers socket API.
- */
+/** A scripted relay, for the dialogue's rules one by one. */
 function relay({
   starttls = true,
   auth = ["PLAIN", "LOGIN"],
