@@ -6,6 +6,7 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { openSync, readFileSync, writeFileSync } from "node:fs";
+import http from "node:http";
 import { sh } from "./guest-kit.js";
 
 export const DIRECTORS = ["d1", "d2"] as const;
@@ -45,16 +46,28 @@ export function vigilDirectors(api: string, relay: string, admin: string, leaseT
   const CLUSTER = "guest";
   const agents = new Map<Director, ChildProcess>();
   let started = false;
-  const call = async (method: string, route: string, body?: unknown) => {
-    const response = await fetch(`${api}${route}`, {
-      method,
-      headers: { authorization: `Bearer ${admin}`, "content-type": "application/json" },
-      body: body === undefined ? undefined : JSON.stringify(body),
+  // A new connection per call: qemu's forward runs one nc per connection, and a kept-alive one
+  // can be closed under a reuse while an enrollment runs.
+  const call = (method: string, route: string, body?: unknown) =>
+    new Promise<any>((resolve, reject) => {
+      const request = http.request(
+        `${api}${route}`,
+        { method, agent: false, headers: { authorization: `Bearer ${admin}`, "content-type": "application/json" } },
+        (response) => {
+          let text = "";
+          response.on("data", (c) => {
+            text += c;
+          });
+          response.on("end", () => {
+            if ((response.statusCode ?? 0) >= 300)
+              reject(new Error(`${method} ${route}: ${response.statusCode} ${text}`));
+            else resolve(text ? JSON.parse(text) : null);
+          });
+        },
+      );
+      request.on("error", reject);
+      request.end(body === undefined ? undefined : JSON.stringify(body));
     });
-    const text = await response.text();
-    if (!response.ok) throw new Error(`${method} ${route}: ${response.status} ${text}`);
-    return text ? JSON.parse(text) : null;
-  };
   const cluster = (sync: boolean) => ({
     cluster: { name: CLUSTER },
     nodes: DIRECTORS.map((name) => ({ name, address: ADDRESS[name] })),

@@ -60,7 +60,7 @@ cpio_of() { # DIR OUT: newc, owned by root, uncompressed (gunzip under emulation
 }
 
 NODE=$(readlink -f "$(command -v node)")
-key=$({ echo "$KVER"; md5sum "$0" /bin/busybox "$(command -v ipvsadm)" "$NODE" /bin/bash "$(command -v ip)" "$(command -v tc)"; } | md5sum | cut -c1-12)
+key=$({ echo "$KVER"; md5sum < "$0"; md5sum /bin/busybox "$(command -v ipvsadm)" "$NODE" /bin/bash "$(command -v ip)" "$(command -v tc)"; } | md5sum | cut -c1-12)
 BASE=$CACHE/base-$key.cpio
 if [ ! -f "$BASE" ]; then
   R=$CACHE/root; rm -rf "$R"
