@@ -82,7 +82,14 @@ export async function sendMail(conn: SmtpConnection, plan: MailPlan): Promise<Ma
         throw new Refused(step, null, `TLS: ${(err as Error).message}`, false);
       }
       tls = true;
-      offered = capabilities(await command(`EHLO ${plan.helo}`, "EHLO", is(250)));
+      // A socket may finish its handshake only when first used: a connection lost here is the handshake's.
+      offered = capabilities(
+        await command(`EHLO ${plan.helo}`, "EHLO", is(250)).catch((err) => {
+          if (err instanceof Refused && err.code !== null) throw err;
+          const why = (err as Error).message.replace(/^connection lost: /, "");
+          throw new Refused("TLS handshake", null, `TLS: ${why}`, false);
+        }),
+      );
     } else if (plan.starttls === "required") {
       throw new Refused("STARTTLS", null, "the relay does not offer STARTTLS, and starttls is required", true);
     }
@@ -90,6 +97,7 @@ export async function sendMail(conn: SmtpConnection, plan: MailPlan): Promise<Ma
     if (plan.auth) await authenticate(plan.auth, offered.auth, tls || plan.starttls === "off", command);
     await command(`MAIL FROM:<${plan.from}>`, "MAIL FROM", is(250));
     const accepted: string[] = [];
+    let allFinal = true;
     for (const to of plan.to) {
       try {
         await command(`RCPT TO:<${to}>`, `RCPT TO ${to}`, is(250, 251));
@@ -97,10 +105,12 @@ export async function sendMail(conn: SmtpConnection, plan: MailPlan): Promise<Ma
       } catch (err) {
         if (!(err instanceof Refused) || err.code === null) throw err;
         refused.push(`${to}: ${err.message}`);
+        allFinal &&= err.permanent;
       }
     }
     if (accepted.length === 0) {
-      throw new Refused("RCPT TO", null, `every recipient was refused: ${refused.join("; ")}`, true);
+      // Worth another try unless every refusal was a 5xx.
+      throw new Refused("RCPT TO", null, `every recipient was refused: ${refused.join("; ")}`, allFinal);
     }
     await command("DATA", "DATA", is(354));
     step = "message";

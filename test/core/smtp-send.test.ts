@@ -152,7 +152,7 @@ describe("sendMail", () => {
     expect(out).toMatchObject({ sent: false, step, code, permanent });
   });
 
-  it("goes on when one recipient is refused, and gives up for good when all are", async () => {
+  it("goes on when one recipient is refused, gives up for good when all are with a 5xx, and retries when one was a 4xx", async () => {
     const some = await sendMail(
       relay({ answers: { "RCPT TO:<gone@": "550 5.1.1 no such user" } }).conn,
       plan({ to: ["gone@example.net", "ops@example.net"] }),
@@ -164,6 +164,11 @@ describe("sendMail", () => {
     );
     expect(none).toMatchObject({ sent: false, step: "RCPT TO", permanent: true });
     expect(none.sent === false && none.error).toMatch(/every recipient was refused: a@example.net: 550/);
+    const later = await sendMail(
+      relay({ answers: { "RCPT TO:<a@": "550 5.1.1 no such user", "RCPT TO:<b@": "451 4.3.0 try later" } }).conn,
+      plan({ to: ["a@example.net", "b@example.net"] }),
+    );
+    expect(later).toMatchObject({ sent: false, step: "RCPT TO", permanent: false });
   });
 
   it("a RCPT TO that loses the connection is a lost connection, not a refused recipient", async () => {

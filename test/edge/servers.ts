@@ -4,21 +4,25 @@
  * a port that refuses and one that never answers. The HTTP server fails on demand per
  * region (read from the probe's User-Agent), or per path under /switched/ (set at /switch),
  * records when each path was hit, and the most requests each prober shard had open at once (/open).
+ * And the SMTP relays of the mail tests (mail-relays.ts).
  */
 import { createServer as createHttp, type IncomingMessage, type ServerResponse } from "node:http";
 import { createServer as createHttps } from "node:https";
 import { type AddressInfo, createServer as createTcp, type Server, type Socket } from "node:net";
 import type { TestProject } from "vitest/node";
 import type { TestCerts } from "./certs.js";
+import { received as mails, relays } from "./mail-relays.js";
 
 declare module "vitest" {
   export interface ProvidedContext {
     ports: Record<
-      "http" | "https" | "selfSigned" | "tcp" | "smtp" | "smtp554" | "refused" | "silent" | "hooks",
+      "http" | "https" | "selfSigned" | "tcp" | "smtp" | "smtp554" | "refused" | "silent" | "hooks" | RelayName,
       number
     >;
   }
 }
+
+type RelayName = "relay" | "relayAuth" | "relayPlain" | "relaySelfSigned";
 
 /** What a webhook receiver saw. */
 export interface Received {
@@ -43,6 +47,11 @@ function receive(req: IncomingMessage, res: ServerResponse): void {
   if (url.pathname === "/hook-control") {
     receiverDown = url.searchParams.get("down") === "1";
     res.end("ok");
+    return;
+  }
+  if (url.pathname === "/mail-log") {
+    res.setHeader("content-type", "application/json");
+    res.end(JSON.stringify(mails.filter((m) => m.envelopeTo.includes(url.searchParams.get("to") ?? ""))));
     return;
   }
   if (url.pathname === "/hook-log") {
@@ -191,8 +200,14 @@ export default async function setup(project: TestProject): Promise<() => Promise
   }
   // Nothing listens on this port any more: connections are refused.
   await new Promise((resolve) => servers.refused?.close(resolve));
+  const smtpRelays = relays(certs);
+  for (const [name, relay] of Object.entries(smtpRelays)) {
+    await new Promise<void>((resolve) => relay.listen(0, "127.0.0.1", resolve));
+    ports[name] = (relay.server.address() as AddressInfo).port;
+  }
   project.provide("ports", ports as never);
   return async () => {
+    for (const relay of Object.values(smtpRelays)) await new Promise<void>((resolve) => relay.close(resolve));
     for (const s of sockets) s.destroy();
     await Promise.all(
       Object.entries(servers)
