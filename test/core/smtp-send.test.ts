@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { readReply } from "../../src/core/smtp.js";
 import { type MailPlan, type SmtpConnection, sendMail } from "../../src/core/smtp-send.js";
 
-/** A scripted relay, for the dialogue's rules one by one. */
+/** A scripted relay, for the dialogue's rules one by one (test/edge/mail.test.ts runs it against real relays). */
 function relay({
   starttls = true,
   auth = ["PLAIN", "LOGIN"],
