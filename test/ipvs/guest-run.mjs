@@ -6,12 +6,12 @@
  * the guest's run (vm.sh's default: 240); `binaries` are host programs copied in (keepalived). The host's event loop runs meanwhile, so a control
  * plane this process started goes on being served.
  */
-import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
+import { run } from "../local/run.mjs";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
@@ -34,16 +34,7 @@ export async function runGuest(entry, files = [], { hostPort, timeoutSeconds, bi
       ...(timeoutSeconds ? { VIGIL_VM_TIMEOUT: String(timeoutSeconds) } : {}),
       VIGIL_VM_BINARIES: binaries.join(" "),
     };
-    const child = spawn(path.join(here, "vm.sh"), [guest, ...files], { env });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (c) => {
-      stdout += c;
-    });
-    child.stderr.on("data", (c) => {
-      stderr += c;
-    });
-    const status = await new Promise((resolve) => child.on("close", resolve));
+    const { status, stdout, stderr } = await run(path.join(here, "vm.sh"), [guest, ...files], { env });
     const line = stdout.split("\n").find((l) => l.startsWith("OBSERVED "));
     if (!line) throw new Error(`the guest reported nothing (vm.sh exit ${status}):\n${stdout}\n${stderr}`);
     return JSON.parse(line.slice("OBSERVED ".length));

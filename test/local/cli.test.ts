@@ -19,7 +19,7 @@ import { Event } from "../../src/core/event.js";
 import { HealthReport } from "../../src/core/health.js";
 import { LeaseView } from "../../src/core/lease-view.js";
 import { type ControlPlane, startControlPlane } from "./control-plane.js";
-import { run } from "./run.js";
+import { run } from "./run.mjs";
 
 const repo = path.join(import.meta.dirname, "../..");
 const cli = path.join(repo, "host-agent/dist/vigil.cjs");

@@ -16,7 +16,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort } from "../../bench/local-run.mjs";
 import { type ControlPlane, startControlPlane } from "./control-plane.js";
-import { run } from "./run.js";
+import { run } from "./run.mjs";
 
 const repo = path.join(import.meta.dirname, "../..");
 const cli = path.join(repo, "host-agent/dist/vigil.cjs");

@@ -28,7 +28,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type ControlPlane, startControlPlane } from "./control-plane.js";
-import { type Ran, run } from "./run.js";
+import { type Ran, run } from "./run.mjs";
 
 const repo = path.join(import.meta.dirname, "../..");
 const script = path.join(repo, "host-agent/install.sh");

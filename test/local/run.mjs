@@ -1,20 +1,11 @@
 /**
  * Runs a program to its end and collects its output, without blocking this process's event
- * loop: servers the program talks to (a mirror, a loopback web server) may live in the test.
+ * loop: servers the program talks to (a mirror, a loopback web server, a control plane a qemu
+ * guest reaches) may live in the test.
  */
 import { spawn } from "node:child_process";
 
-export interface Ran {
-  status: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-export function run(
-  command: string,
-  args: string[],
-  options: { env?: NodeJS.ProcessEnv; input?: string } = {},
-): Promise<Ran> {
+export function run(command, args, options = {}) {
   const child = spawn(command, args, { env: options.env ?? process.env });
   let stdout = "";
   let stderr = "";
