@@ -29,7 +29,7 @@ import {
   VIP,
   vigilDirectors,
 } from "./guest-directors.js";
-import { sh } from "./guest-kit.js";
+import { bash, inNs, sh, sleep } from "./guest-kit.js";
 
 const plan = JSON.parse(readFileSync("/test/plan.json", "utf8")) as {
   system: "vigil" | "keepalived";
@@ -41,9 +41,6 @@ const directors: Directors =
   plan.system === "keepalived"
     ? keepalivedDirectors()
     : vigilDirectors("http://10.0.2.100:8787", "http://10.60.0.1:8787", plan.admin ?? "", plan.leaseTtl ?? 2);
-const bash = (lines: string[]) => sh("bash", "-ec", lines.join("\n"));
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const inNs = (ns: string, ...argv: string[]) => sh("ip", "netns", "exec", ns, ...argv);
 
 async function until<T>(
   what: string | (() => string),

@@ -7,7 +7,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { openSync, readFileSync, writeFileSync } from "node:fs";
 import http from "node:http";
-import { sh } from "./guest-kit.js";
+import { inNs, sleep } from "./guest-kit.js";
 
 export const DIRECTORS = ["d1", "d2"] as const;
 export type Director = (typeof DIRECTORS)[number];
@@ -32,9 +32,6 @@ export interface Directors {
   /** Its log files, shown when the guest fails. */
   logs: string[];
 }
-
-const inNs = (ns: string, ...argv: string[]) => sh("ip", "netns", "exec", ns, ...argv);
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function daemon(d: Director, argv: string[], log: string): ChildProcess {
   const out = openSync(log, "a");

@@ -15,10 +15,7 @@ import { ensureSyncRole, parseDaemons } from "../../host-agent/src/lvs-sync.js";
 import { ProcessRunner, type Runner } from "../../host-agent/src/runner.js";
 import { type DesiredService, desiredService } from "../../src/core/backends.js";
 import { VirtualService } from "../../src/core/virtual-service.js";
-import { http, sh } from "./guest-kit.js";
-
-const bash = (lines: string[]) => sh("bash", "-ec", lines.join("\n"));
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+import { bash, http, sh, sleep } from "./guest-kit.js";
 
 const NAT_RS = [
   { name: "rs1", address: "10.77.1.21", port: 80 },
