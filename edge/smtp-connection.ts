@@ -4,10 +4,9 @@
  * its host name), TLS from the first byte for smtps, or plain TCP throughout.
  */
 import { connect } from "cloudflare:sockets";
+import type { SmtpTransport } from "../src/core/email-subscription.js";
 import { readReply } from "../src/core/smtp.js";
 import type { SmtpConnection } from "../src/core/smtp-send.js";
-
-export type SmtpTransport = "starttls" | "implicit" | "off";
 
 export function openSmtp(
   hostname: string,

@@ -6,6 +6,7 @@
  */
 import { toBase64 } from "./base64url.js";
 import { authPlain, capabilities, dataPayload, replyClass, type SmtpReply } from "./smtp.js";
+import type { StartTlsMode } from "./vocabulary.js";
 
 export interface SmtpConnection {
   /** Sends text as is (command lines end in CRLF). */
@@ -16,8 +17,6 @@ export interface SmtpConnection {
   startTls(): Promise<void>;
 }
 
-export type StartTls = "required" | "opportunistic" | "off";
-
 export interface MailPlan {
   /** The name this side gives in EHLO. */
   helo: string;
@@ -25,7 +24,7 @@ export interface MailPlan {
   to: string[];
   /** The whole message (mail-message.ts). */
   message: string;
-  starttls: StartTls;
+  starttls: StartTlsMode;
   auth: { username: string; password: string } | null;
 }
 

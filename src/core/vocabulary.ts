@@ -44,8 +44,13 @@ export type CoordinatorLossPolicy = (typeof COORDINATOR_LOSS_POLICIES)[number];
 export const NOTIFY_STATES = ["master", "backup", "fault", "stop"] as const;
 export type NotifyState = (typeof NOTIFY_STATES)[number];
 
-export const WEBHOOK_FORMATS = ["standard", "slack", "discord", "pagerduty", "teams"] as const;
+/** How a subscription's events are sent: a JSON POST in one of five shapes, or a mail through the operator's relay. */
+export const WEBHOOK_FORMATS = ["standard", "slack", "discord", "pagerduty", "teams", "email"] as const;
 export type WebhookFormat = (typeof WEBHOOK_FORMATS)[number];
+
+/** An email subscription's use of STARTTLS on an smtp:// relay. */
+export const STARTTLS_MODES = ["required", "opportunistic", "off"] as const;
+export type StartTlsMode = (typeof STARTTLS_MODES)[number];
 
 export const EVENT_TYPES = [
   "target.down",

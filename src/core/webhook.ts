@@ -1,5 +1,6 @@
 /** Webhook subscriptions: where events are delivered, in which format, filtered how. */
 import * as z from "zod";
+import { EmailSettings, relayUrlIssue } from "./email-subscription.js";
 import { Ident, intRange, seconds } from "./primitives.js";
 import { DELIVERY_STATUSES, EVENT_TYPES, SEVERITIES, WEBHOOK_FORMATS } from "./vocabulary.js";
 
@@ -20,10 +21,16 @@ export const WebhookFilter = z.strictObject({
 
 const WebhookFields = {
   name: Ident,
+  /** The receiver; for the email format, the relay as smtp://host:port or smtps://host:port. */
   url: z
-    .url({ protocol: /^https?$/, error: "expected an http:// or https:// URL" })
+    .url({
+      protocol: /^(https?|smtps?)$/,
+      error: "expected an http:// or https:// URL (smtp:// or smtps:// for the email format)",
+    })
     .max(2048, { error: "expected a URL of at most 2048 characters" }),
   format: z.enum(WEBHOOK_FORMATS).default("standard"),
+  /** Recipients, sender and relay settings, for the email format only. */
+  email: EmailSettings.optional(),
   filter: WebhookFilter.default({ events: [], clusters: [], targets: [], minSeverity: "info" }),
   /** A down that recovers within this many seconds sends nothing. */
   holdDown: seconds(0, 3600).default(0),
@@ -37,17 +44,41 @@ const RoutingKey = z
   .string()
   .regex(/^[A-Za-z0-9]{32}$/, { error: "expected a PagerDuty integration key of 32 letters and digits" });
 
-/** What an operator sends to create or replace a webhook; a secret is made if none is given. */
+/** The relay's password for email.username: write-only, like a secret. */
+const SmtpPassword = z
+  .string()
+  .min(1)
+  .max(512)
+  .regex(/^[^\p{Cc}]*$/u, { error: "expected a password without control characters" });
+
+/**
+ * What an operator sends to create or replace a subscription. A webhook gets a signing
+ * secret (made if none is given); a mail is not signed, so the email format takes none.
+ */
 export const WebhookInput = z
-  .strictObject({ ...WebhookFields, secret: WebhookSecret.optional(), routingKey: RoutingKey.optional() })
+  .strictObject({
+    ...WebhookFields,
+    secret: WebhookSecret.optional(),
+    routingKey: RoutingKey.optional(),
+    smtpPassword: SmtpPassword.optional(),
+  })
   .superRefine((w, ctx) => {
-    if (w.format === "pagerduty" && w.routingKey === undefined) {
-      ctx.addIssue({
-        code: "custom",
-        path: ["routingKey"],
-        message: "the pagerduty format needs the service's integration key",
-      });
+    const issue = (path: string, message: string) => ctx.addIssue({ code: "custom", path: [path], message });
+    if (w.format === "pagerduty" && w.routingKey === undefined)
+      issue("routingKey", "the pagerduty format needs the service's integration key");
+    if (w.format === "email") {
+      const relay = relayUrlIssue(w.url);
+      if (relay) issue("url", relay);
+      if (w.email === undefined) issue("email", "the email format needs email.from and email.to");
+      if (w.secret !== undefined) issue("secret", "a mail is not signed: leave the secret out for the email format");
+      if (w.smtpPassword !== undefined && w.email?.username === undefined)
+        issue("smtpPassword", "give email.username too: the password is for AUTH as that user");
+      return;
     }
+    if (/^smtps?:/.test(w.url)) issue("url", "expected an http:// or https:// URL: smtp:// is for the email format");
+    if (w.email !== undefined) issue("email", `only the email format takes email settings (this is ${w.format})`);
+    if (w.smtpPassword !== undefined)
+      issue("smtpPassword", `only the email format takes a relay password (this is ${w.format})`);
   })
   .meta({ id: "WebhookInput" });
 export type WebhookInput = z.infer<typeof WebhookInput>;
@@ -59,6 +90,8 @@ export const Webhook = z
     /** The start of each active secret; the whole secret is shown only when it is made. */
     secretPrefixes: z.array(z.string()),
     hasRoutingKey: z.boolean(),
+    /** Whether a relay password is stored (email); it is never shown. */
+    hasSmtpPassword: z.boolean(),
     consecutiveFailures: z.number().int(),
     failingSince: z.string().nullable(),
     createdAt: z.string(),
@@ -71,7 +104,7 @@ export const DeliveryStatus = z.enum(DELIVERY_STATUSES);
 export const DeliveryAttempt = z.object({
   n: z.number().int(),
   at: z.string(),
-  /** HTTP status, or null when there was no answer. */
+  /** HTTP status, or the relay's last SMTP reply code (email); null when there was no answer. */
   status: z.number().int().nullable(),
   latencyMs: z.number().int(),
   error: z.string().nullable(),
@@ -79,7 +112,7 @@ export const DeliveryAttempt = z.object({
 
 export const Delivery = z
   .object({
-    /** Also the `webhook-id` header of every attempt. */
+    /** Also the `webhook-id` header of every attempt, and a mail's Message-ID. */
     id: z.string(),
     eventId: z.string(),
     eventType: z.enum(EVENT_TYPES),

@@ -12,6 +12,7 @@ import {
   WebhookInput,
 } from "../../src/core/webhook.js";
 
+const URL_WORDS = "url: expected an http:// or https:// URL (smtp:// or smtps:// for the email format)";
 const SECRET = "whsec_MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=";
 const messages = (r: { success: boolean; error?: z.ZodError }) =>
   r.success ? [] : (r.error?.issues ?? []).map((i) => `${i.path.join(".")}: ${i.message}`);
@@ -33,7 +34,7 @@ describe("a webhook as sent", () => {
   });
 
   it.each<[string, Record<string, unknown>, string[]]>([
-    ["a URL that is not http(s)", { url: "ftp://hooks.example/x" }, ["url: expected an http:// or https:// URL"]],
+    ["a URL that is not http(s)", { url: "ftp://hooks.example/x" }, [URL_WORDS]],
     [
       "a URL over 2048 characters",
       { url: `https://hooks.example/${"x".repeat(2048)}` },

@@ -1,7 +1,7 @@
 import { Webhook as Oracle } from "standardwebhooks";
 import { describe, expect, it } from "vitest";
 import { type EventPayload, render } from "../../src/core/webhook-render.js";
-import { afterDelivery, retryAfterSeconds } from "../../src/core/webhook-retry.js";
+import { afterDelivery, httpOutcome, mailOutcome, retryAfterSeconds } from "../../src/core/webhook-retry.js";
 import { signatureHeaders } from "../../src/core/webhook-sign.js";
 import { DiscordMessage, PagerDutyEvent, SlackMessage, TeamsMessage } from "./webhook-shapes.js";
 
@@ -81,13 +81,13 @@ describe("afterDelivery", () => {
     ["429 waits as long as Retry-After says", 429, 7, 1, "retry", 7],
     ["backoff is capped at an hour", 500, null, 30, "retry", 3600],
   ])("%s", (_name, status, retryAfterS, attempts, action, delayS) => {
-    const decision = afterDelivery({ status, retryAfterS }, attempts, t0, t0, 10, 0.999999);
+    const decision = afterDelivery(httpOutcome(status, retryAfterS), attempts, t0, t0, 10, 0.999999);
     expect(decision.action).toBe(action);
     if (delayS !== null) expect(decision).toMatchObject({ delayS });
   });
 
   it("jitters between half and all of the backoff", () => {
-    expect(afterDelivery({ status: 500, retryAfterS: null }, 2, t0, t0, 10, 0)).toEqual({
+    expect(afterDelivery(httpOutcome(500, null), 2, t0, t0, 10, 0)).toEqual({
       action: "retry",
       delayS: 10,
     });
@@ -102,16 +102,42 @@ describe("afterDelivery", () => {
     ["429 waits at least a second", 429, 0.2, { action: "retry", delayS: 1 }],
     ["a 503's Retry-After is not honoured", 503, 7, { action: "retry", delayS: 10 }],
   ])("%s, whole", (_name, status, retryAfterS, want) => {
-    expect(afterDelivery({ status, retryAfterS }, 1, t0, t0, 10, 0.999999)).toEqual(want);
+    expect(afterDelivery(httpOutcome(status, retryAfterS), 1, t0, t0, 10, 0.999999)).toEqual(want);
+  });
+
+  it.each<[string, Parameters<typeof mailOutcome>[0], object]>([
+    ["a mail the relay took is done", { sent: true, code: 250, refused: [] }, { action: "done" }],
+    [
+      "a 5xx is final",
+      { sent: false, step: "RCPT TO", code: 550, error: "550 no such user", permanent: true },
+      { action: "fail", reason: "the relay answered 550 at RCPT TO; not retried" },
+    ],
+    [
+      "a refusal of ours (no STARTTLS) is final",
+      { sent: false, step: "STARTTLS", code: null, error: "no STARTTLS", permanent: true },
+      { action: "fail", reason: "the relay refused at STARTTLS; not retried" },
+    ],
+    [
+      "a 4xx is retried",
+      { sent: false, step: "RCPT TO", code: 451, error: "451 later", permanent: false },
+      { action: "retry", delayS: 10 },
+    ],
+    [
+      "a connection lost mid-DATA is retried",
+      { sent: false, step: "message", code: null, error: "connection lost", permanent: false },
+      { action: "retry", delayS: 10 },
+    ],
+  ])("mail: %s", (_name, out, want) => {
+    expect(afterDelivery(mailOutcome(out), 1, t0, t0, 10, 0.999999)).toEqual(want);
   });
 
   it("retries up to the last moment of the 24 hours, and says why it gives up after", () => {
     const edge = t0 + 24 * 3600 * 1000 - 10_000;
-    expect(afterDelivery({ status: 500, retryAfterS: null }, 1, t0, edge, 10, 0.999999)).toEqual({
+    expect(afterDelivery(httpOutcome(500, null), 1, t0, edge, 10, 0.999999)).toEqual({
       action: "retry",
       delayS: 10,
     });
-    expect(afterDelivery({ status: 500, retryAfterS: null }, 1, t0, edge + 1, 10, 0.999999)).toEqual({
+    expect(afterDelivery(httpOutcome(500, null), 1, t0, edge + 1, 10, 0.999999)).toEqual({
       action: "fail",
       reason: "gave up after 24 hours of failed attempts",
     });
@@ -119,7 +145,7 @@ describe("afterDelivery", () => {
 
   it("gives up once the next attempt would fall past 24 hours", () => {
     const late = t0 + 24 * 3600 * 1000 - 5_000;
-    expect(afterDelivery({ status: 500, retryAfterS: null }, 9, t0, late, 10, 0.5).action).toBe("fail");
+    expect(afterDelivery(httpOutcome(500, null), 9, t0, late, 10, 0.5).action).toBe("fail");
   });
 
   it("reads Retry-After as seconds or as a date", () => {

@@ -4,7 +4,8 @@
  * signed); each received mail is read back through a mail parser.
  */
 import { describe, expect, inject, it } from "vitest";
-import { openSmtp, type SmtpTransport } from "../../edge/smtp-connection.js";
+import { openSmtp } from "../../edge/smtp-connection.js";
+import type { SmtpTransport } from "../../src/core/email-subscription.js";
 import type { Event } from "../../src/core/event.js";
 import { composeMail } from "../../src/core/mail-message.js";
 import { type MailPlan, sendMail } from "../../src/core/smtp-send.js";
