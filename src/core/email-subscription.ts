@@ -59,9 +59,12 @@ const DEFAULT_PORT = { "smtp:": 587, "smtps:": 465 } as Record<string, number>;
 
 /** Why a relay URL will not do, or null. Port 25 is closed to Workers, so it is refused here, not at the first alert. */
 export function relayUrlIssue(url: string): string | null {
-  // Not a URL at all: the url field's own check says so.
-  if (!URL.canParse(url)) return null;
-  const u = new URL(url);
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    return null; // Not a URL at all: the url field's own check says so.
+  }
   if (!(u.protocol in DEFAULT_PORT)) return "the email format needs the relay as smtp://host:port or smtps://host:port";
   if (u.username || u.password)
     return "put no user or password in the URL: give email.username, and the password as smtpPassword";

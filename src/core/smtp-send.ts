@@ -96,7 +96,8 @@ export async function sendMail(conn: SmtpConnection, plan: MailPlan): Promise<Ma
     if (plan.auth) await authenticate(plan.auth, offered.auth, tls || plan.starttls === "off", command);
     await command(`MAIL FROM:<${plan.from}>`, "MAIL FROM", is(250));
     const accepted: string[] = [];
-    let allFinal = true;
+    // The refusal that decides: a transient one if any (worth another try), else the last.
+    let deciding: Refused | null = null;
     for (const to of plan.to) {
       try {
         await command(`RCPT TO:<${to}>`, `RCPT TO ${to}`, is(250, 251));
@@ -104,12 +105,12 @@ export async function sendMail(conn: SmtpConnection, plan: MailPlan): Promise<Ma
       } catch (err) {
         if (!(err instanceof Refused) || err.code === null) throw err;
         refused.push(`${to}: ${err.message}`);
-        allFinal &&= err.permanent;
+        if (deciding === null || deciding.permanent) deciding = err;
       }
     }
     if (accepted.length === 0) {
-      // Worth another try unless every refusal was a 5xx.
-      throw new Refused("RCPT TO", null, `every recipient was refused: ${refused.join("; ")}`, allFinal);
+      const { code, permanent } = deciding ?? { code: null, permanent: false };
+      throw new Refused("RCPT TO", code, `every recipient was refused: ${refused.join("; ")}`, permanent);
     }
     await command("DATA", "DATA", is(354));
     step = "message";

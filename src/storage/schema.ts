@@ -7,6 +7,7 @@ import { sql } from "drizzle-orm";
 import { foreignKey, index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 import type { Observers, Quorum } from "../core/check.js";
 import { CHECK_TYPES } from "../core/checks/index.js";
+import type { EmailSettings } from "../core/email-subscription.js";
 import type { Exec } from "../core/primitives.js";
 import type { VipGroup } from "../core/vip-group.js";
 import type { VirtualService } from "../core/virtual-service.js";
@@ -182,6 +183,10 @@ export const webhooks = sqliteTable("webhooks", {
   enabled: integer("enabled", { mode: "boolean" }).notNull(),
   /** PagerDuty's integration key, for the pagerduty format. */
   routingKey: text("routing_key"),
+  /** Recipients, sender and relay settings, for the email format. */
+  email: text("email", { mode: "json" }).$type<EmailSettings>(),
+  /** The relay's password for email.username (write-only through the API). */
+  smtpPassword: text("smtp_password"),
   /** Deliveries that failed in a row; reset by any success. */
   consecutiveFailures: integer("consecutive_failures").notNull().default(0),
   /** When the current run of failures raised webhook.failing, if it has. */

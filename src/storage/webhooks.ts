@@ -1,5 +1,6 @@
 /** Webhook subscriptions in D1, and the deliveries the API lists, shows, re-sends and tests. */
 import { and, desc, eq } from "drizzle-orm";
+import type { EmailSettings } from "../core/email-subscription.js";
 import type { DeliveryStatus } from "../core/vocabulary.js";
 import type { WebhookInput } from "../core/webhook.js";
 import type { EventPayload } from "../core/webhook-render.js";
@@ -8,8 +9,12 @@ import type { DeliveryRow, WebhookRow } from "./deliveries.js";
 import { newDeliveryId } from "./deliveries.js";
 import * as t from "./schema.js";
 
-/** A subscription's settings as stored (its input without the secret). */
-export type WebhookColumns = Omit<WebhookInput, "secret" | "routingKey"> & { routingKey: string | null };
+/** A subscription's settings as stored (its input without the secret; null where a format has none). */
+export type WebhookColumns = Omit<WebhookInput, "secret" | "routingKey" | "smtpPassword" | "email"> & {
+  routingKey: string | null;
+  email: EmailSettings | null;
+  smtpPassword: string | null;
+};
 
 export async function listWebhooks(db: Db): Promise<WebhookRow[]> {
   return db.select().from(t.webhooks).orderBy(t.webhooks.name);

@@ -1,12 +1,10 @@
 /**
- * One delivery attempt: render the event in the subscription's format, sign it, POST it,
- * log the attempt, and decide (src/core/webhook-retry.ts) whether it is done, failed for
- * good, or queued again with backoff. Every attempt carries the same webhook-id.
+ * One delivery attempt: send the event (a signed POST, or a mail through the operator's
+ * relay), log the attempt, and decide (src/core/webhook-retry.ts) whether it is done, failed
+ * for good, or queued again with backoff. Every attempt carries the same webhook-id.
  */
-import { VERSION } from "../core/version.js";
-import { type EventPayload, RECOVERY_OF, render } from "../core/webhook-render.js";
-import { afterDelivery, retryAfterSeconds } from "../core/webhook-retry.js";
-import { signatureHeaders } from "../core/webhook-sign.js";
+import { type EventPayload, RECOVERY_OF } from "../core/webhook-render.js";
+import { afterDelivery } from "../core/webhook-retry.js";
 import { privateTargetsAllowed, urlRefusal } from "../outbound-policy.js";
 import {
   type Attempt,
@@ -21,6 +19,8 @@ import {
 } from "../storage/deliveries.js";
 import type { WebhookBindings } from "./bindings.js";
 import { enqueueDelivery, enqueueEvents } from "./messages.js";
+import { postEvent } from "./send-http.js";
+import { mailEvent } from "./send-mail.js";
 import { settings } from "./settings.js";
 
 export async function deliver(env: WebhookBindings, id: string): Promise<void> {
@@ -61,39 +61,14 @@ export async function deliver(env: WebhookBindings, id: string): Promise<void> {
   }
 
   const { timeoutS, retryBaseS, failingAfter } = settings(env);
-  const body = JSON.stringify(render(webhook.format, event, { routingKey: webhook.routingKey ?? undefined }));
-  const signed = await signatureHeaders(webhook.secrets, delivery.id, Math.floor(now / 1000), body);
   const started = Date.now();
-  let status: number | null = null;
-  let retryAfterS: number | null = null;
-  let error: string | null = null;
-  try {
-    const response = await fetch(webhook.url, {
-      method: "POST",
-      headers: { "content-type": "application/json", "user-agent": `vigil-webhooks/${VERSION}`, ...signed },
-      body,
-      redirect: "manual",
-      signal: AbortSignal.timeout(timeoutS * 1000),
-    });
-    status = response.status;
-    retryAfterS = retryAfterSeconds(response.headers.get("retry-after"), Date.now());
-    await response.body?.cancel();
-    if (status < 200 || status >= 300) error = `HTTP ${status}`;
-  } catch (err) {
-    const message = err instanceof Error ? err.message : String(err);
-    error = /abort|timeout/i.test(`${(err as Error)?.name} ${message}`)
-      ? `timeout after ${timeoutS} s`
-      : message.slice(0, 200);
-  }
+  const sent =
+    webhook.format === "email"
+      ? await mailEvent(webhook, event, delivery.id)
+      : await postEvent(webhook, event, delivery.id, now, timeoutS);
+  const { status, error } = sent;
   const attempt: Attempt = { n, at, status, latencyMs: Date.now() - started, error };
-  const decision = afterDelivery(
-    { status, retryAfterS },
-    n,
-    Date.parse(firstAttemptAt),
-    Date.now(),
-    retryBaseS,
-    Math.random(),
-  );
+  const decision = afterDelivery(sent.outcome, n, Date.parse(firstAttemptAt), Date.now(), retryBaseS, Math.random());
   if (decision.action === "done") {
     await recordAttempt(env.DB, delivery, attempt, { status: "delivered" });
     return;

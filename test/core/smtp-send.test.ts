@@ -162,13 +162,13 @@ describe("sendMail", () => {
       relay({ answers: { "RCPT TO": "550 5.1.1 no such user" } }).conn,
       plan({ to: ["a@example.net", "b@example.net"] }),
     );
-    expect(none).toMatchObject({ sent: false, step: "RCPT TO", permanent: true });
+    expect(none).toMatchObject({ sent: false, step: "RCPT TO", code: 550, permanent: true });
     expect(none.sent === false && none.error).toMatch(/every recipient was refused: a@example.net: 550/);
     const later = await sendMail(
       relay({ answers: { "RCPT TO:<a@": "550 5.1.1 no such user", "RCPT TO:<b@": "451 4.3.0 try later" } }).conn,
       plan({ to: ["a@example.net", "b@example.net"] }),
     );
-    expect(later).toMatchObject({ sent: false, step: "RCPT TO", permanent: false });
+    expect(later).toMatchObject({ sent: false, step: "RCPT TO", code: 451, permanent: false });
   });
 
   it("a RCPT TO that loses the connection is a lost connection, not a refused recipient", async () => {

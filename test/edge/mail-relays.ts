@@ -3,8 +3,9 @@
  * server (smtp-server) that offers STARTTLS with a certificate the test CA signed; one that
  * also requires AUTH; one without STARTTLS; one whose certificate nobody trusts. What each
  * received is parsed with a mail parser (mailparser) and listed at the hooks server's
- * /mail-log?to=ADDRESS. Recipients choose how the relay answers: refuse@ gets a 550, later@ a
- * 451, drop@ has the connection cut in the middle of DATA.
+ * /mail-log?to=ADDRESS. Recipients choose how the relay answers by the local part before any
+ * "+": refuse@ gets a 550, later@ a 451, flaky@ a 451 the first time the address is seen and
+ * a 250 after, drop@ has the connection cut in the middle of DATA.
  */
 import type { Socket } from "node:net";
 import { simpleParser } from "mailparser";
@@ -32,6 +33,8 @@ export interface ReceivedMail {
 }
 
 export const received: ReceivedMail[] = [];
+/** Every recipient address a relay has been asked for. */
+const seen = new Set<string>();
 export const USER = { username: "vigil", password: "s3cret-relay-password" };
 
 const code = (n: number, message: string) => Object.assign(new Error(message), { responseCode: n });
@@ -52,13 +55,15 @@ function relay(name: string, tls: { key: string; cert: string } | null, authRequ
       else callback(code(535, "5.7.8 authentication failed"));
     },
     onRcptTo(address, _session, callback) {
-      const local = address.address.split("@")[0];
+      const local = address.address.split(/[@+]/)[0];
+      const firstTime = !seen.has(address.address);
+      seen.add(address.address);
       if (local === "refuse") callback(code(550, "5.1.1 no such user here"));
-      else if (local === "later") callback(code(451, "4.3.0 try again later"));
+      else if (local === "later" || (local === "flaky" && firstTime)) callback(code(451, "4.3.0 try again later"));
       else callback();
     },
     onData(stream, session, callback) {
-      if (session.envelope.rcptTo.some((r) => r.address.startsWith("drop@"))) {
+      if (session.envelope.rcptTo.some((r) => /^drop[@+]/.test(r.address))) {
         stream.once("data", () => sockets.get(key(session))?.destroy());
         stream.on("error", () => undefined);
         stream.resume();

@@ -8,6 +8,7 @@ import { beforeAll, describe, expect, inject, it } from "vitest";
 import type { EventType, Severity } from "../../src/core/vocabulary.js";
 import { DiscordMessage, PagerDutyEvent, SlackMessage, TeamsMessage } from "../core/webhook-shapes.js";
 import { api } from "../worker/http.js";
+import { emit as emitIn } from "./emit.js";
 import type { Received } from "./servers.js";
 
 const ports = inject("ports");
@@ -43,17 +44,7 @@ async function subscribe(body: Record<string, unknown>): Promise<string> {
   return reply.body.name;
 }
 
-/** Records an event as the coordinator does (a D1 row), and queues it for delivery. */
-async function emit(type: EventType, subject: string, severity: Severity = "critical"): Promise<string> {
-  const id = crypto.randomUUID();
-  await env.DB.prepare(
-    "INSERT INTO events (id, cluster, type, severity, subject, details, at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-  )
-    .bind(id, CLUSTER, type, severity, subject, JSON.stringify({ from: "up", to: "down" }), new Date().toISOString())
-    .run();
-  await env.WEBHOOKS.send({ kind: "events", ids: [id] });
-  return id;
-}
+const emit = (type: EventType, subject: string, severity?: Severity) => emitIn(CLUSTER, type, subject, severity);
 
 const eventIdOf = (r: Received) => JSON.parse(r.body).data?.id as string;
 

@@ -32,19 +32,32 @@ import { ApiError, requireSameName } from "../errors.js";
 import type { Router } from "../router.js";
 import { newWebhookSecret } from "../secrets.js";
 
-/** A webhook with its whole newest secret: answered once, when the secret is made. */
-const WebhookWithSecret = Webhook.extend({ secret: z.string() }).meta({ id: "WebhookWithSecret" });
+/** A subscription with its whole newest secret: answered once, when the secret is made (never for email). */
+const WebhookWithSecret = Webhook.extend({ secret: z.string().optional() }).meta({ id: "WebhookWithSecret" });
+
+/** What a create would store, with nothing stored: the import's check. */
+const WebhookDryRun = z
+  .object({ dryRun: z.literal(true), webhook: Webhook.omit({ id: true, createdAt: true }) })
+  .meta({ id: "WebhookDryRun" });
+
+const CreateQuery = z.strictObject({
+  dry_run: z.enum(["true", "false"], { error: "expected true or false" }).default("false"),
+});
 
 /**
  * A subscription as the API shows it. For a chat service the URL is the secret (whoever has a
- * Slack, Discord or Teams webhook URL can post to the channel), so a read token sees only its origin.
+ * Slack, Discord or Teams webhook URL can post to the channel), so a read token sees only its
+ * origin. A relay's URL holds no secret (its password is kept apart), so it is shown whole.
  */
-function view({ secrets, routingKey, ...row }: WebhookRow, role: TokenRole) {
+function view({ secrets, routingKey, smtpPassword, email, ...row }: WebhookRow, role: TokenRole) {
+  const whole = role === "admin" || row.format === "email";
   return {
     ...row,
-    url: role === "admin" ? row.url : `${new URL(row.url).origin}/`,
+    ...(email ? { email } : {}),
+    url: whole ? row.url : `${new URL(row.url).origin}/`,
     secretPrefixes: secrets.map((s) => `${s.slice(0, 12)}…`),
     hasRoutingKey: routingKey !== null,
+    hasSmtpPassword: smtpPassword !== null,
   };
 }
 
@@ -63,13 +76,37 @@ function refuseSelf(c: Context<AppEnv>, url: string): void {
   const refused = privateTargetsAllowed(c.env) ? null : urlRefusal(url);
   if (refused)
     throw ApiError.fromIssues([
-      fieldIssue("invalid_field", ["url"], `${refused}: the control plane sends webhooks to public addresses only`),
+      fieldIssue("invalid_field", ["url"], `${refused}: the control plane sends alerts to public addresses only`),
     ]);
 }
 
-function columns(body: WebhookInput) {
-  const { secret: _, ...fields } = body;
-  return { ...fields, routingKey: fields.routingKey ?? null };
+/**
+ * The columns to store. An email subscription's dashboard links default to this API's
+ * origin; its relay password, when not given again, stays as stored for the same user.
+ */
+function columns(c: Context<AppEnv>, body: WebhookInput, stored: WebhookRow | null) {
+  const { secret: _, smtpPassword, email, ...fields } = body;
+  const sameUser = stored?.email?.username !== undefined && stored.email.username === email?.username;
+  const password = smtpPassword ?? (sameUser ? stored.smtpPassword : null);
+  if (email?.username !== undefined && password === null)
+    throw ApiError.fromIssues([
+      fieldIssue("invalid_field", ["smtpPassword"], `expected the relay's password for ${email.username}`),
+    ]);
+  return {
+    ...fields,
+    routingKey: fields.routingKey ?? null,
+    email: email ? { ...email, dashboardUrl: email.dashboardUrl ?? new URL(c.req.url).origin } : null,
+    smtpPassword: password,
+  };
+}
+
+/** The secrets to sign with: none for mail; a given one; else the stored ones, or a new one. */
+function secretsFor(body: WebhookInput, stored: string[]): { secrets: string[]; made?: string } {
+  if (body.format === "email") return { secrets: [] };
+  if (body.secret) return { secrets: [body.secret] };
+  if (stored.length > 0) return { secrets: stored };
+  const made = newWebhookSecret();
+  return { secrets: [made], made };
 }
 
 export function registerWebhooks(router: Router): void {
@@ -98,22 +135,33 @@ export function registerWebhooks(router: Router): void {
       method: "post",
       path: base,
       operationId: "createWebhook",
-      summary: "Subscribe a URL to events; a secret is made unless one is given",
+      summary:
+        "Subscribe a URL (or, format email, mail recipients) to events; a webhook's secret is made unless one is given; dry_run=true stores nothing",
       tag: "webhooks",
       role: "admin",
       body: WebhookInput,
-      response: WebhookWithSecret,
+      query: CreateQuery,
+      response: z.union([WebhookWithSecret, WebhookDryRun]),
       status: 201,
       errors: ["already_exists"],
     },
-    async (c, { body }) => {
+    async (c, { body, query }) => {
       refuseSelf(c, body.url);
       const db = c.get("db");
       if (await webhookByName(db, body.name))
         throw new ApiError("already_exists", `a webhook named ${body.name} already exists`);
-      const secret = body.secret ?? newWebhookSecret();
-      const row = await insertWebhook(db, columns(body), [secret]);
-      return c.json({ ...view(row, roleOf(c)), secret }, 201);
+      const { secrets, made } = secretsFor(body, []);
+      const set = columns(c, body, null);
+      if (query.dry_run === "true") {
+        const {
+          id: _,
+          createdAt: _at,
+          ...webhook
+        } = view({ ...set, id: "", secrets, consecutiveFailures: 0, failingSince: null, createdAt: "" }, roleOf(c));
+        return c.json({ dryRun: true as const, webhook });
+      }
+      const row = await insertWebhook(db, set, secrets);
+      return c.json({ ...view(row, roleOf(c)), ...(made ? { secret: made } : {}) }, 201);
     },
   );
 
@@ -135,12 +183,13 @@ export function registerWebhooks(router: Router): void {
       method: "put",
       path: `${base}/:name`,
       operationId: "replaceWebhook",
-      summary: "Replace a webhook's settings; a given secret replaces all current secrets",
+      summary:
+        "Replace a subscription's settings; a given secret replaces all current secrets, a relay password left out is kept for the same user",
       tag: "webhooks",
       role: "admin",
       body: WebhookInput,
       bodyDefaults: (c) => ({ name: c.req.param("name") }),
-      response: Webhook,
+      response: WebhookWithSecret,
     },
     async (c, { body }) => {
       const db = c.get("db");
@@ -148,11 +197,9 @@ export function registerWebhooks(router: Router): void {
       requireSameName(name, body.name);
       refuseSelf(c, body.url);
       const row = await byName(db, name);
-      const updated = await updateWebhook(db, row.id, {
-        ...columns(body),
-        secrets: body.secret ? [body.secret] : row.secrets,
-      });
-      return c.json(view(updated, roleOf(c)));
+      const { secrets, made } = secretsFor(body, row.secrets);
+      const updated = await updateWebhook(db, row.id, { ...columns(c, body, row), secrets });
+      return c.json({ ...view(updated, roleOf(c)), ...(made ? { secret: made } : {}) });
     },
   );
 
@@ -248,7 +295,7 @@ function registerDeliveries(router: Router): void {
       method: "post",
       path: `${base}/test`,
       operationId: "sendTestEvent",
-      summary: "Send a webhook.test event to this subscription only",
+      summary: "Send a webhook.test event to this subscription only (for email, one mail)",
       tag: "webhooks",
       role: "admin",
       response: Delivery,
@@ -284,6 +331,10 @@ function registerDeliveries(router: Router): void {
     },
     async (c, { body }) => {
       const webhook = await webhookOf(c);
+      if (webhook.format === "email")
+        throw ApiError.fromIssues([
+          fieldIssue("invalid_field", ["format"], "an email subscription is not signed: it has no secret to rotate"),
+        ]);
       const secret = body.secret ?? newWebhookSecret();
       const secrets = body.retireOld ? [secret] : [secret, ...webhook.secrets].slice(0, 2);
       const row = await updateWebhook(c.get("db"), webhook.id, { secrets });

@@ -1,0 +1,54 @@
+/**
+ * One email attempt: the event as a mail (src/core/mail-message.ts), handed to the operator's
+ * relay over a Workers socket (edge/smtp-connection.ts). The delivery's id is the mail's
+ * Message-ID, so every attempt of one delivery is one mail to the reader. The subscription's
+ * timeout bounds the whole dialogue; when it runs out, the socket is closed.
+ */
+import { openSmtp } from "../../edge/smtp-connection.js";
+import { relayOf } from "../core/email-subscription.js";
+import { composeMail } from "../core/mail-message.js";
+import { type MailOutcome, sendMail } from "../core/smtp-send.js";
+import type { EventPayload } from "../core/webhook-render.js";
+import { mailOutcome } from "../core/webhook-retry.js";
+import type { WebhookRow } from "../storage/deliveries.js";
+import type { Sent } from "./sent.js";
+
+export async function mailEvent(webhook: WebhookRow, event: EventPayload, deliveryId: string): Promise<Sent> {
+  const email = webhook.email;
+  if (!email) {
+    const out: MailOutcome = { sent: false, step: "settings", code: null, error: "no email settings", permanent: true };
+    return { status: null, error: out.error, outcome: mailOutcome(out) };
+  }
+  const relay = relayOf(webhook.url, email.starttls);
+  const base = email.dashboardUrl ?? "";
+  const link = event.cluster ? `${base}/ui/clusters/${encodeURIComponent(event.cluster)}/timeline` : `${base}/ui`;
+  const message = composeMail(event, { from: email.from, to: email.to, date: new Date(), id: deliveryId }, link);
+  const conn = openSmtp(relay.host, relay.port, relay.transport);
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timedOut = new Promise<MailOutcome>((resolve) => {
+    timer = setTimeout(() => {
+      const error = `timeout after ${email.timeout} s`;
+      resolve({ sent: false, step: "timeout", code: null, error, permanent: false });
+    }, email.timeout * 1000);
+  });
+  const out = await Promise.race([
+    sendMail(conn, {
+      helo: email.from.split("@")[1] ?? "vigil",
+      from: email.from,
+      to: email.to,
+      message,
+      starttls: relay.starttls,
+      auth:
+        email.username && webhook.smtpPassword ? { username: email.username, password: webhook.smtpPassword } : null,
+    }),
+    timedOut,
+  ]);
+  clearTimeout(timer);
+  await conn.close();
+  if (out.sent) {
+    const error = out.refused.length > 0 ? `delivered, but refused for ${out.refused.join("; ")}` : null;
+    return { status: out.code, error, outcome: mailOutcome(out) };
+  }
+  const error = out.step === "timeout" ? out.error : `${out.step}: ${out.error}`;
+  return { status: out.code, error: error.slice(0, 500), outcome: mailOutcome(out) };
+}
