@@ -5,7 +5,7 @@
  * webhooks' own, driven by what the relay answers.
  */
 import { beforeAll, describe, expect, inject, it } from "vitest";
-import { api } from "../worker/http.js";
+import { ADMIN, api, page, signIn } from "../worker/http.js";
 import { emit as emitIn } from "./emit.js";
 import type { ReceivedMail } from "./mail-relays.js";
 import type { Received } from "./servers.js";
@@ -101,6 +101,14 @@ describe("email alerts through the queue", () => {
     const ids = list.map((d: { id: string }) => `<${d.id}@lb.example.net>`);
     expect(ids).toContain(down?.messageId);
     expect(await attempts(name, list[0].id)).toMatchObject([{ status: 250, error: null }]);
+    // The timeline page lists the mails beside webhook deliveries, with the relay's answer.
+    const { cookie } = await signIn(ADMIN);
+    const timeline = (await page("GET", `/ui/clusters/${CLUSTER}/timeline`, cookie)).text;
+    const section = timeline.slice(timeline.indexOf(`data-subscription="${name}"`));
+    expect(section).toMatch(
+      new RegExp(`^data-subscription="${name}"><h3>${name} <small>email to ${to.replace("+", "\\+")}</small>`),
+    );
+    expect(section).toContain("SMTP 250");
   });
 
   it("does not retry a 5xx: the delivery fails at once, with the relay's words", async () => {

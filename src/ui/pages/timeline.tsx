@@ -1,4 +1,4 @@
-/** Timeline: the cluster's events with filters, and webhook deliveries with their attempts. */
+/** Timeline: the cluster's events with filters, and each subscription's deliveries (webhook or email) with their attempts. */
 import type { Event } from "../../core/event.js";
 import { eventWords } from "../../core/event-words.js";
 import { EVENT_TYPES } from "../../core/vocabulary.js";
@@ -21,7 +21,7 @@ interface DeliveryRow {
 
 export interface TimelineData {
   events: Event[];
-  webhooks: { name: string; deliveries: DeliveryRow[] }[];
+  webhooks: { name: string; format: string; to: string[]; deliveries: DeliveryRow[] }[];
   filter: { type: string; subject: string };
 }
 
@@ -32,7 +32,7 @@ export async function loadTimeline(api: UiApi, cluster: string, query: URLSearch
   if (type) params.set("type", type);
   if (subject) params.set("subject", subject);
   const events = await api.get<Event[]>(`/v1/clusters/${encodeURIComponent(cluster)}/events?${params}`);
-  const hooks = await api.get<{ name: string }[]>("/v1/webhooks");
+  const hooks = await api.get<{ name: string; format: string; email?: { to: string[] } }[]>("/v1/webhooks");
   const webhooks = await Promise.all(
     hooks.map(async (h) => {
       const base = `/v1/webhooks/${encodeURIComponent(h.name)}/deliveries`;
@@ -40,7 +40,7 @@ export async function loadTimeline(api: UiApi, cluster: string, query: URLSearch
       const deliveries = await Promise.all(
         list.map((d) => api.get<DeliveryRow>(`${base}/${encodeURIComponent(d.id)}`)),
       );
-      return { name: h.name, deliveries };
+      return { name: h.name, format: h.format, to: h.email?.to ?? [], deliveries };
     }),
   );
   return { events, webhooks, filter: { type, subject } };
@@ -87,12 +87,14 @@ export function TimelineMain(props: { data: TimelineData; cluster: string }) {
         </ol>
         {data.events.length === 0 ? <p>No events match.</p> : null}
       </section>
-      <section class="card" aria-label="Webhook deliveries">
-        <h2>Webhook deliveries</h2>
-        {data.webhooks.length === 0 ? <p>No webhook subscriptions.</p> : null}
+      <section class="card" aria-label="Alert deliveries">
+        <h2>Alert deliveries</h2>
+        {data.webhooks.length === 0 ? <p>No webhook or email subscriptions.</p> : null}
         {data.webhooks.map((w) => (
-          <div>
-            <h3>{w.name}</h3>
+          <div data-subscription={w.name}>
+            <h3>
+              {w.name} <small>{w.format === "email" ? `email to ${w.to.join(", ")}` : `webhook (${w.format})`}</small>
+            </h3>
             <ul class="deliveries">
               {w.deliveries.map((d) => (
                 <li>
@@ -104,7 +106,8 @@ export function TimelineMain(props: { data: TimelineData; cluster: string }) {
                     <ol>
                       {d.attemptLog.map((a) => (
                         <li>
-                          #{a.n} {a.at} · {a.status ?? "no answer"} · {a.latencyMs} ms{a.error ? ` · ${a.error}` : ""}
+                          #{a.n} {a.at} · {answer(w.format, a.status)} · {a.latencyMs} ms
+                          {a.error ? ` · ${a.error}` : ""}
                         </li>
                       ))}
                     </ol>
@@ -117,4 +120,10 @@ export function TimelineMain(props: { data: TimelineData; cluster: string }) {
       </section>
     </>
   );
+}
+
+/** An attempt's answer as its protocol says it: `HTTP 503`, `SMTP 451`. */
+function answer(format: string, status: number | null): string {
+  if (status === null) return "no answer";
+  return `${format === "email" ? "SMTP" : "HTTP"} ${status}`;
 }
