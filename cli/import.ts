@@ -1,4 +1,7 @@
-/** `vigil import keepalived | haproxy`: the document to stdout (or a file), the notes to stderr as file:line: why. */
+/**
+ * `vigil import keepalived | haproxy`: the document to stdout (or a file), the notes to stderr
+ * as file:line: why; keepalived's mail alerts to an email subscription file beside it.
+ */
 import { readFileSync, writeFileSync } from "node:fs";
 import { ClusterDocument, type ClusterDocumentInput } from "../src/core/cluster.js";
 import { formatPath } from "../src/core/errors.js";
@@ -11,14 +14,33 @@ type Print = (line: string) => void;
 
 export function importCommand(
   files: string[],
-  options: { cluster?: string | undefined; addresses: Record<string, string>; out?: string | undefined },
+  options: {
+    cluster?: string | undefined;
+    addresses: Record<string, string>;
+    out?: string | undefined;
+    emailOut?: string | undefined;
+  },
   print: Print,
 ): number {
-  const { document, notes } = importKeepalived(files, {
+  const { document, notes, email } = importKeepalived(files, {
     ...(options.cluster ? { cluster: options.cluster } : {}),
     addresses: options.addresses,
   });
-  return emit(document, notes, options.out, print);
+  const code = emit(document, notes, options.out, print);
+  if (email) {
+    // Beside the document: lb.json gets lb.email.json.
+    const file = options.emailOut ?? (options.out ? options.out.replace(/(\.json)?$/, ".email.json") : undefined);
+    if (file) {
+      writeFileSync(file, `${JSON.stringify(email, null, 2)}\n`);
+      print(
+        `wrote ${file}: keepalived's mail alerts as email subscription ${email.name}; vigil alerts apply -f ${file}`,
+      );
+    } else
+      console.error(
+        `keepalived's mail alerts make email subscription ${email.name}: give -o OUT or --email-out FILE to write it`,
+      );
+  }
+  return code;
 }
 
 export function importHaproxyCommand(file: string, into: string, out: string | undefined, print: Print): number {

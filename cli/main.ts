@@ -7,6 +7,7 @@ import path from "node:path";
 import { type ParseArgsConfig, parseArgs } from "node:util";
 import { bindOptionValues } from "../src/core/argv.js";
 import { VERSION } from "../src/core/version.js";
+import { alertsApply, alertsDeliveries, alertsList, alertsTest } from "./alerts.js";
 import { ApiError } from "./client.js";
 import * as cmd from "./commands.js";
 import { UsageError } from "./commands.js";
@@ -16,7 +17,7 @@ import { ImportRefused } from "./importers/keepalived-notes.js";
 import { ConfigReadError, ConfigSyntaxError } from "./importers/keepalived-syntax.js";
 import { type InstallHost, InventoryError, inventoryHosts, parseHostWord } from "./inventory.js";
 
-const IMPORT_USAGE = `usage: vigil import keepalived FILE... [--cluster C] [--address NODE=IP]... [-o OUT]
+const IMPORT_USAGE = `usage: vigil import keepalived FILE... [--cluster C] [--address NODE=IP]... [-o OUT] [--email-out FILE]
        vigil import haproxy FILE --into DOC [-o OUT]
 
 keepalived: one keepalived.conf per director (its includes are followed) into one cluster
@@ -26,6 +27,8 @@ keepalived: one keepalived.conf per director (its includes are followed) into on
   once per cluster are named together, and what cannot be merged is refused (exit 1).
   --cluster C          the cluster's name (default keepalived)
   --address NODE=IP    a director's address, where its file has no unicast_src_ip
+  --email-out FILE     where notification_email, smtp_server and smtp_alert go, as an email
+                       subscription for vigil alerts apply (default: OUT with .email.json)
 
 haproxy: add haproxy.cfg's backends to DOC (from vigil import keepalived) as virtual services
   with the haproxy driver.`;
@@ -37,12 +40,19 @@ const USAGE = `usage: vigil <command> [options]
   events [CLUSTER] [--type T] [--limit N] [--follow] [--json]
   apply -f FILE [--dry-run] [--cluster C] [--json]
                                          apply a cluster document (YAML or JSON); prints the diff
-  import keepalived FILE... [--cluster C] [--address NODE=IP]... [-o OUT]
+  import keepalived FILE... [--cluster C] [--address NODE=IP]... [-o OUT] [--email-out FILE]
                                          one keepalived.conf per director into one cluster document
-                                         (stdout or OUT); what cannot be carried over goes to stderr
+                                         (stdout or OUT) and its mail alerts into an email
+                                         subscription; what cannot be carried over goes to stderr
   import haproxy FILE --into DOC [-o OUT]
                                          add haproxy.cfg's backends to DOC (a keepalived import) as
                                          virtual services with the haproxy driver
+  alerts list [--json]                   the subscriptions events go to: webhooks and email
+  alerts apply -f FILE [--dry-run]       create or replace a subscription (YAML or JSON; a relay
+                                         password may come from VIGIL_SMTP_PASSWORD)
+  alerts test NAME                       send one test event to a subscription
+  alerts deliveries NAME [--limit N] [--json]
+                                         its latest deliveries, each attempt with its answer
   switchover CLUSTER GROUP --to NODE     move a VIP group to a member
   drain CLUSTER NODE [--undo]            move every VIP group off a node (or let it hold again)
   hosts install [HOST...] [-i INVENTORY] [--group G]...   install the agent over SSH
@@ -152,6 +162,39 @@ function one(positionals: string[], max: number, what: string): void {
   if (positionals.length > max) throw new UsageError(`${what}: unexpected ${positionals.slice(max).join(" ")}`);
 }
 
+async function alerts([sub, ...args]: string[]): Promise<number> {
+  const { values, positionals } = flags(args, {
+    file: { type: "string", short: "f" },
+    "dry-run": { type: "boolean" },
+    json: { type: "boolean" },
+    limit: { type: "string" },
+  });
+  const [name] = positionals;
+  switch (sub) {
+    case "list":
+      one(positionals, 0, "alerts list");
+      return alertsList(cmd.connect(values), values.json ?? false, print);
+    case "apply":
+      one(positionals, 0, "alerts apply");
+      if (!values.file) throw new UsageError("alerts apply needs -f FILE");
+      return alertsApply(cmd.connect(values), values.file, { dryRun: values["dry-run"] ?? false }, print);
+    case "test":
+      one(positionals, 1, "alerts test");
+      if (!name) throw new UsageError("alerts test needs the subscription's NAME");
+      return alertsTest(cmd.connect(values), name, print);
+    case "deliveries": {
+      one(positionals, 1, "alerts deliveries");
+      if (!name) throw new UsageError("alerts deliveries needs the subscription's NAME");
+      const limit = Number(values.limit ?? 10);
+      if (!Number.isInteger(limit) || limit < 1 || limit > 500)
+        throw new UsageError(`--limit expects 1 to 500, got "${values.limit}"`);
+      return alertsDeliveries(cmd.connect(values), name, { limit, json: values.json ?? false }, print);
+    }
+    default:
+      throw new UsageError(`alerts what? list, apply, test or deliveries (got ${sub ?? "nothing"})`);
+  }
+}
+
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   switch (command) {
@@ -221,6 +264,8 @@ async function main(argv: string[]): Promise<number> {
         print,
       );
     }
+    case "alerts":
+      return alerts(rest);
     case "switchover": {
       const { values, positionals } = flags(rest, { to: { type: "string" } });
       const [cluster, group] = positionals;
@@ -245,6 +290,7 @@ async function main(argv: string[]): Promise<number> {
         cluster: { type: "string" },
         address: { type: "string", multiple: true },
         out: { type: "string", short: "o" },
+        "email-out": { type: "string" },
         into: { type: "string" },
         help: { type: "boolean", short: "h" },
       } as const;
@@ -273,7 +319,11 @@ async function main(argv: string[]): Promise<number> {
         if (!node || !ip) throw new UsageError(`--address expects NODE=IP, got "${pair}"`);
         addresses[node] = ip;
       }
-      return importCommand(positionals, { cluster: values.cluster, addresses, out: values.out }, print);
+      return importCommand(
+        positionals,
+        { cluster: values.cluster, addresses, out: values.out, emailOut: values["email-out"] },
+        print,
+      );
     }
     case "hosts":
       if (rest[0] === "install") return hostsInstall(rest.slice(1));

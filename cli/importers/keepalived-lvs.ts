@@ -24,6 +24,8 @@ export interface LvsContext {
   note(at: Where, message: string): void;
   /** The name of the check with these settings, made once for every real server that uses it. */
   check(draft: Omit<CheckDraft, "name" | "agents">, nameHint: string, node: string): string;
+  /** smtp_alert in a virtual_server, or in one of its real servers. */
+  smtpAlert(d: Stmt, service: string, server?: string): void;
 }
 
 /** A real server as one director has it, with where each of its settings was written. */
@@ -131,6 +133,9 @@ export function readVirtualServer(s: Stmt, node: string, ctx: LvsContext): Local
       case "real_server":
         servers.push(d);
         break;
+      case "smtp_alert":
+        ctx.smtpAlert(d, vs.name);
+        break;
       default:
         ctx.note(d.at, `virtual_server ${d.key}: not carried over`);
     }
@@ -151,6 +156,7 @@ function realServer(vs: LocalService, s: Stmt, inherited: Written, node: string,
     else if (d.key === "notify_up" || d.key === "notify_down")
       ctx.note(d.at, `${d.key}: use a webhook on target.up / target.down events instead`);
     else if (d.key in CHECKERS) checkers.push(d);
+    else if (d.key === "smtp_alert") ctx.smtpAlert(d, vs.name, rs.name);
     else ctx.note(d.at, `real_server ${d.key}: not carried over`);
   }
   // Several checkers must all pass, as in keepalived: the server is down when any one fails.

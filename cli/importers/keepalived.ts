@@ -21,6 +21,7 @@ import {
   toCheck,
 } from "./keepalived-drafts.js";
 import { type LocalService, readVirtualServer, type ServerDraft, sameService } from "./keepalived-lvs.js";
+import { type EmailSubscription, MailImport } from "./keepalived-mail.js";
 import { ImportRefused, type Note, Notebook } from "./keepalived-notes.js";
 import { parseFile, type Stmt, type Where } from "./keepalived-syntax.js";
 
@@ -65,6 +66,7 @@ export class Importer {
   private readonly syncGroups = new Map<string, SyncDraft>();
   private readonly services = new Map<string, LocalService>();
   private readonly syncDaemons: SyncDaemonDraft[] = [];
+  private readonly mail = new MailImport(this.book);
   private note(at: Where, message: string): void {
     this.book.note(at, message);
   }
@@ -110,12 +112,7 @@ export class Importer {
         this.syncDaemon(d);
         continue;
       }
-      if (d.key === "notification_email" || d.key === "notification_email_from" || d.key === "smtp_server") {
-        this.note(
-          d.at,
-          `${d.key}: Vigil sends alerts by webhook; create one with POST /v1/webhooks (email through your own relay)`,
-        );
-      } else this.note(d.at, `global_defs ${d.key}: not carried over`);
+      if (!this.mail.globalDef(d)) this.note(d.at, `global_defs ${d.key}: not carried over`);
     }
   }
 
@@ -293,6 +290,9 @@ export class Importer {
         case "garp_master_refresh":
           group.garp = { ...(group.garp ?? {}), refresh: num(d) };
           break;
+        case "smtp_alert":
+          this.mail.group(name, d);
+          break;
         case "unicast_src_ip":
         case "unicast_peer":
           this.note(
@@ -370,6 +370,7 @@ export class Importer {
       const state = NOTIFY[d.key];
       if (d.key === "group") for (const g of d.block ?? []) sync.vipGroups.push(ident(g.key));
       else if (d.key === "sync_group_tracking_weight") sync.trackingWeight = true;
+      else if (d.key === "smtp_alert") this.mail.group(name, d);
       else if (state) {
         const hook = exec(d.args);
         this.agree(`vrrp_sync_group ${name} ${d.key}`, [hook.path, ...hook.args].join(" "), d.at);
@@ -385,6 +386,8 @@ export class Importer {
     const local = readVirtualServer(s, node, {
       note: (at, message) => this.note(at, message),
       check: (draft, hint, n) => this.check(draft, hint, n),
+      smtpAlert: (d, service, server) =>
+        server === undefined ? this.mail.service(service, d) : this.mail.server(service, server, d),
     });
     if (!local) return;
     const kept = this.services.get(local.name);
@@ -465,6 +468,11 @@ export class Importer {
     }
   }
 
+  /** The email subscription keepalived's mail settings make, for the merged document. */
+  emailSubscription(document: ClusterDocumentInput): EmailSubscription | undefined {
+    return this.mail.subscription(document);
+  }
+
   /** The merged cluster document. */
   document(clusterName?: string): ClusterDocumentInput {
     const vipOf = new Map<string, string>();
@@ -517,7 +525,7 @@ function hookNote(key: string, hook: { path: string; args: string[] }, group: st
 export function importKeepalived(
   files: string[],
   options: { cluster?: string; addresses?: Record<string, string> } = {},
-): { document: ClusterDocumentInput; notes: Note[] } {
+): { document: ClusterDocumentInput; notes: Note[]; email?: EmailSubscription } {
   const parsed = files.map((file) => {
     const stmts = parseFile(file);
     const routerId = stmts.find((s) => s.key === "global_defs")?.block?.find((s) => s.key === "router_id");
@@ -539,5 +547,6 @@ export function importKeepalived(
   });
   if (importer.book.refusals.length > 0) throw new ImportRefused(importer.book.refusals);
   const document = importer.document(options.cluster);
-  return { document, notes: importer.book.notes };
+  const email = importer.emailSubscription(document);
+  return { document, notes: importer.book.notes, ...(email ? { email } : {}) };
 }

@@ -101,6 +101,12 @@ export type Webhook = z.infer<typeof Webhook>;
 
 export const DeliveryStatus = z.enum(DELIVERY_STATUSES);
 
+/** An attempt's answer as its protocol says it: `HTTP 503`, `SMTP 451`, or `no answer`. */
+export function attemptAnswer(format: string, status: number | null): string {
+  if (status === null) return "no answer";
+  return `${format === "email" ? "SMTP" : "HTTP"} ${status}`;
+}
+
 export const DeliveryAttempt = z.object({
   n: z.number().int(),
   at: z.string(),

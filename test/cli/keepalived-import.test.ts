@@ -4,7 +4,7 @@
  * document and notes, and the document passes the API's own validation. Malformed files give
  * file:line:column.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
@@ -30,8 +30,11 @@ function importLines(lines: string[]): ReturnType<typeof importKeepalived> {
 describe("keepalived import", () => {
   it.each(cases)("%s", (name) => {
     const { dir, files } = caseFiles(name);
-    const { document, notes } = importKeepalived(files, { cluster: name });
+    const { document, notes, email } = importKeepalived(files, { cluster: name });
     expect(document).toEqual(JSON.parse(readFileSync(path.join(dir, "expected.json"), "utf8")));
+    // keepalived's mail settings, where the case has them, as an email subscription.
+    const mailFile = path.join(dir, "expected-email.json");
+    expect(email).toEqual(existsSync(mailFile) ? JSON.parse(readFileSync(mailFile, "utf8")) : undefined);
     // Paths relative to the case, in the note's place and in its text (the other director's file).
     const listed = notes.map(
       (n) => `${path.relative(dir, n.at.file)}:${n.at.line}: ${n.message.replaceAll(`${dir}/`, "")}`,

@@ -224,7 +224,7 @@ describe("email subscriptions in the API", () => {
     };
     const reply = await api("POST", "/v1/webhooks?dry_run=true", { body });
     expect(reply.status, JSON.stringify(reply.body)).toBe(200);
-    expect(reply.body).toMatchObject({ dryRun: true, webhook: { name: "mail-dry", format: "email" } });
+    expect(reply.body).toMatchObject({ dryRun: true, exists: false, webhook: { name: "mail-dry", format: "email" } });
     expect((await api("GET", "/v1/webhooks/mail-dry")).status).toBe(404);
     const bad = await api("POST", "/v1/webhooks?dry_run=true", {
       body: { ...body, url: "smtp://relay.example.net:25" },

@@ -3,7 +3,8 @@
  * the URL and token 0600; apply prints the diff (YAML or JSON, --dry-run changes nothing);
  * status matches its golden file (laid out like ipvsadm -Ln); --json output validates against
  * the API's schemas; events --follow shows a new event; switchover and drain say what
- * happened; bad flags exit 2 with usage.
+ * happened; keepalived's mail alerts import into an email subscription that alerts apply
+ * creates and alerts test sends through a real SMTP relay; bad flags exit 2 with usage.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
@@ -11,6 +12,8 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { simpleParser } from "mailparser";
+import { SMTPServer } from "smtp-server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { stringify } from "yaml";
 import * as z from "zod";
@@ -259,6 +262,57 @@ describe("the vigil CLI", () => {
     expect(broken.err).toMatch(/stray\.conf:4:1: this \} closes nothing/);
     const missing = await vigil(["import", "keepalived", "no/such/lb1.conf"]);
     expect([missing.status, missing.err]).toEqual([1, "vigil: cannot read no/such/lb1.conf: no such file\n"]);
+  });
+
+  it("imports keepalived's mail alerts, applies them, and a test mail reaches the relay", async () => {
+    const mails: { to: string[]; subject: string }[] = [];
+    const relay = new SMTPServer({
+      disabledCommands: ["STARTTLS"],
+      authOptional: true,
+      logger: false,
+      onData(stream, session, callback) {
+        void simpleParser(stream).then((mail) => {
+          mails.push({ to: session.envelope.rcptTo.map((r) => r.address), subject: mail.subject ?? "" });
+          callback();
+        }, callback);
+      },
+    });
+    await new Promise<void>((resolve) => relay.listen(0, "127.0.0.1", resolve));
+    try {
+      const corpus = path.join(repo, "test/cli/keepalived/mail-alerts");
+      const out = path.join(home, "mailed.json");
+      const files = [path.join(corpus, "lb1.conf"), path.join(corpus, "lb2.conf")];
+      const imported = await vigil(["import", "keepalived", ...files, "--cluster", "mailed", "-o", out]);
+      expect(imported.status, imported.err).toBe(0);
+      const emailFile = path.join(home, "mailed.email.json");
+      expect(imported.out).toContain(`wrote ${emailFile}: keepalived's mail alerts as email subscription mailed-mail`);
+      // The operator points it at a relay the control plane reaches (here, one without STARTTLS).
+      const subscription = JSON.parse(readFileSync(emailFile, "utf8"));
+      expect(subscription.email.to).toEqual(["ops@example.net", "oncall@example.net"]);
+      const port = (relay.server.address() as AddressInfo).port;
+      subscription.url = `smtp://127.0.0.1:${port}`;
+      subscription.email.starttls = "off";
+      writeFileSync(emailFile, JSON.stringify(subscription));
+      const dry = await vigil(["alerts", "apply", "-f", emailFile, "--dry-run"]);
+      expect(dry.status, dry.err).toBe(0);
+      expect(dry.out).toContain("dry run: mailed-mail: mail to ops@example.net, oncall@example.net");
+      expect(dry.out).toContain("would be created; nothing changed");
+      const created = await vigil(["alerts", "apply", "-f", emailFile]);
+      expect(created.status, created.err).toBe(0);
+      expect(created.out).toMatch(/^created mailed-mail: mail to /);
+      expect((await vigil(["alerts", "apply", "-f", emailFile])).out).toMatch(/^replaced mailed-mail/);
+      expect((await vigil(["alerts", "list"])).out).toMatch(/^mailed-mail: mail to .*; only vip\.moved, /m);
+      const test = await vigil(["alerts", "test", "mailed-mail"]);
+      expect(test.status, test.err).toBe(0);
+      await expect.poll(() => mails.length, { timeout: 15_000, interval: 200 }).toBe(1);
+      expect(mails[0]).toMatchObject({ to: ["ops@example.net", "oncall@example.net"] });
+      expect(mails[0]?.subject).toMatch(/^\[vigil\] /);
+      await expect
+        .poll(async () => (await vigil(["alerts", "deliveries", "mailed-mail"])).out, { timeout: 10_000 })
+        .toMatch(/ delivered +webhook\.test mailed-mail .*\n {2}#1 \S+ {2}SMTP 250 {2}\d+ ms/);
+    } finally {
+      await new Promise<void>((resolve) => relay.close(resolve));
+    }
   });
 
   it("prints the import help for import --help and import keepalived --help", async () => {

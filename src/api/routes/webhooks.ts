@@ -148,18 +148,20 @@ export function registerWebhooks(router: Router): void {
     async (c, { body, query }) => {
       refuseSelf(c, body.url);
       const db = c.get("db");
-      if (await webhookByName(db, body.name))
-        throw new ApiError("already_exists", `a webhook named ${body.name} already exists`);
-      const { secrets, made } = secretsFor(body, []);
-      const set = columns(c, body, null);
+      const existing = await webhookByName(db, body.name);
       if (query.dry_run === "true") {
+        const set = columns(c, body, existing);
+        const unsaved = { id: "", consecutiveFailures: 0, failingSince: null, createdAt: "" };
         const {
           id: _,
           createdAt: _at,
           ...webhook
-        } = view({ ...set, id: "", secrets, consecutiveFailures: 0, failingSince: null, createdAt: "" }, roleOf(c));
-        return c.json({ dryRun: true as const, webhook });
+        } = view({ ...set, ...unsaved, secrets: secretsFor(body, []).secrets }, roleOf(c));
+        return c.json({ dryRun: true as const, exists: existing !== null, webhook });
       }
+      if (existing) throw new ApiError("already_exists", `a webhook named ${body.name} already exists`);
+      const { secrets, made } = secretsFor(body, []);
+      const set = columns(c, body, null);
       const row = await insertWebhook(db, set, secrets);
       return c.json({ ...view(row, roleOf(c)), ...(made ? { secret: made } : {}) }, 201);
     },

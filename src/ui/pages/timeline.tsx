@@ -2,7 +2,7 @@
 import type { Event } from "../../core/event.js";
 import { eventWords } from "../../core/event-words.js";
 import { EVENT_TYPES } from "../../core/vocabulary.js";
-import type { DeliveryAttempt } from "../../core/webhook.js";
+import { attemptAnswer, type DeliveryAttempt } from "../../core/webhook.js";
 import type { UiApi } from "../api.js";
 import { ago, State } from "../layout.js";
 
@@ -106,7 +106,7 @@ export function TimelineMain(props: { data: TimelineData; cluster: string }) {
                     <ol>
                       {d.attemptLog.map((a) => (
                         <li>
-                          #{a.n} {a.at} · {answer(w.format, a.status)} · {a.latencyMs} ms
+                          #{a.n} {a.at} · {attemptAnswer(w.format, a.status)} · {a.latencyMs} ms
                           {a.error ? ` · ${a.error}` : ""}
                         </li>
                       ))}
@@ -120,10 +120,4 @@ export function TimelineMain(props: { data: TimelineData; cluster: string }) {
       </section>
     </>
   );
-}
-
-/** An attempt's answer as its protocol says it: `HTTP 503`, `SMTP 451`. */
-function answer(format: string, status: number | null): string {
-  if (status === null) return "no answer";
-  return `${format === "email" ? "SMTP" : "HTTP"} ${status}`;
 }
