@@ -3,7 +3,7 @@
  * replaces one from a file (YAML or JSON, such as the email subscription `vigil import
  * keepalived` writes); test sends one test event; deliveries shows what each attempt got.
  */
-import { attemptAnswer } from "../src/core/webhook.js";
+import { attemptAnswer, type DeliveryWithAttempts } from "../src/core/webhook.js";
 import type { ApiClient } from "./client.js";
 import { readDocument, UsageError } from "./commands.js";
 
@@ -18,17 +18,6 @@ interface Subscription {
   hasSmtpPassword: boolean;
   filter: { events: string[]; targets: string[]; clusters: string[] };
   failingSince: string | null;
-}
-
-interface Delivery {
-  id: string;
-  eventType: string;
-  subject: string;
-  status: string;
-  attempts: number;
-  createdAt: string;
-  lastError: string | null;
-  attemptLog: { n: number; at: string; status: number | null; latencyMs: number; error: string | null }[];
 }
 
 const route = (name: string, rest = "") => `/v1/webhooks/${encodeURIComponent(name)}${rest}`;
@@ -92,8 +81,13 @@ export async function alertsDeliveries(
   print: Print,
 ): Promise<number> {
   const subscription = await api.call<Subscription>("GET", route(name));
-  const list = await api.call<Omit<Delivery, "attemptLog">[]>("GET", route(name, `/deliveries?limit=${options.limit}`));
-  const full = await Promise.all(list.map((d) => api.call<Delivery>("GET", route(name, `/deliveries/${d.id}`))));
+  const list = await api.call<Omit<DeliveryWithAttempts, "attemptLog">[]>(
+    "GET",
+    route(name, `/deliveries?limit=${options.limit}`),
+  );
+  const full = await Promise.all(
+    list.map((d) => api.call<DeliveryWithAttempts>("GET", route(name, `/deliveries/${d.id}`))),
+  );
   if (options.json) {
     print(JSON.stringify(full, null, 2));
     return 0;

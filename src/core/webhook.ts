@@ -1,4 +1,4 @@
-/** Webhook subscriptions: where events are delivered, in which format, filtered how. */
+/** Subscriptions, webhook or email: where events are delivered, in which format, filtered how. */
 import * as z from "zod";
 import { EmailSettings, relayUrlIssue } from "./email-subscription.js";
 import { Ident, intRange, seconds } from "./primitives.js";
@@ -135,6 +135,7 @@ export const Delivery = z
 export const DeliveryWithAttempts = Delivery.extend({ attemptLog: z.array(DeliveryAttempt) }).meta({
   id: "DeliveryWithAttempts",
 });
+export type DeliveryWithAttempts = z.infer<typeof DeliveryWithAttempts>;
 
 export const DeliveryQuery = z.strictObject({
   status: DeliveryStatus.optional(),

@@ -19,6 +19,7 @@ import path from "node:path";
 import { StartError, startControlPlane } from "./control-plane.mjs";
 import { DemoAgent } from "./demo/agents.mjs";
 import { CLUSTER, demoCluster, GROUP, REGIONS, VIP } from "./demo/cluster.mjs";
+import { MailRelay } from "./demo/mail-relay.mjs";
 import { addressOf, DemoLab, labUnavailable } from "./demo/netns.mjs";
 import { endChild, freeUdpPort } from "./demo/plumbing.mjs";
 import { Receiver } from "./demo/receiver.mjs";
@@ -30,7 +31,16 @@ const port = Number(process.env.VIGIL_PORT ?? 8787);
 const say = (line = "") => console.log(line);
 let stopping = false;
 const begun = Date.now();
-const started = { controlPlane: null, servers: [], agents: [], receiver: null, dir: null, api: null, lab: null };
+const started = {
+  controlPlane: null,
+  servers: [],
+  agents: [],
+  receiver: null,
+  relay: null,
+  dir: null,
+  api: null,
+  lab: null,
+};
 
 async function main() {
   const dir = mkdtempSync(path.join(tmpdir(), "vigil-demo-"));
@@ -85,8 +95,16 @@ async function main() {
   );
   started.receiver = receiver;
   const receiverPort = await receiver.listen();
-  await subscribe(api, `http://127.0.0.1:${receiverPort}/alerts`, secret);
-  say(`Webhook receiver on :${receiverPort}, verifying each alert's signature.`);
+  const mails = [];
+  const relay = new MailRelay((mail) => {
+    mails.push({ at: Date.now(), ...mail });
+    if (!stopping) say(`  alert mail taken by the relay: ${mail.subject}`);
+    for (const w of waiting.splice(0)) w();
+  });
+  started.relay = relay;
+  const relayPort = await relay.listen();
+  await subscribe(api, `http://127.0.0.1:${receiverPort}/alerts`, secret, `smtp://127.0.0.1:${relayPort}`);
+  say(`Webhook receiver on :${receiverPort}, verifying each alert's signature; mail relay on :${relayPort}.`);
 
   // A clean slate each run: the control plane keeps its state under .wrangler/state.
   await api("DELETE", `/v1/clusters/${CLUSTER}?force=true`).catch(() => null);
@@ -147,6 +165,7 @@ async function main() {
     servers,
     agents,
     alerts,
+    mails,
     nextAlert: () => new Promise((resolve) => waiting.push(resolve)),
   });
 
@@ -174,20 +193,23 @@ function client(url, token) {
   };
 }
 
-/** The demo's webhook subscription, made afresh: to `url`, signed with `secret`. */
-async function subscribe(api, url, secret) {
+/** The demo's subscriptions, made afresh: a webhook to `url`, signed with `secret`, and mail through `relay`. */
+async function subscribe(api, url, secret, relay) {
   await unsubscribe(api);
+  const filter = { clusters: [CLUSTER], events: ["target.down", "target.up", "vip.moved", "lease.expired"] };
+  await api("POST", "/v1/webhooks", { name: "demo-alerts", url, secret, filter });
   await api("POST", "/v1/webhooks", {
-    name: "demo-alerts",
-    url,
-    secret,
-    filter: { clusters: [CLUSTER], events: ["target.down", "target.up", "vip.moved", "lease.expired"] },
+    name: "demo-mail",
+    format: "email",
+    url: relay,
+    email: { from: "vigil@demo.invalid", to: ["ops@demo.invalid"], starttls: "off" },
+    filter,
   });
 }
 
-/** Removes the demo's webhook subscription, if there is one. */
-function unsubscribe(api) {
-  return api("DELETE", "/v1/webhooks/demo-alerts").catch(() => null);
+/** Removes the demo's subscriptions, if there are any. */
+async function unsubscribe(api) {
+  for (const name of ["demo-alerts", "demo-mail"]) await api("DELETE", `/v1/webhooks/${name}`).catch(() => null);
 }
 
 async function stop(code) {
@@ -198,6 +220,7 @@ async function stop(code) {
   if (started.api) await unsubscribe(started.api);
   for (const s of started.servers) await s.close();
   await started.receiver?.close();
+  await started.relay?.close();
   await endChild(started.controlPlane, "SIGINT", 10_000);
   if (started.dir) rmSync(started.dir, { recursive: true, force: true });
   if (code !== null) process.exit(code);
@@ -205,7 +228,7 @@ async function stop(code) {
 
 for (const signal of ["SIGINT", "SIGTERM"]) {
   process.on(signal, () => {
-    say("\nStopping the demo: agents, web servers, receiver, control plane.");
+    say("\nStopping the demo: agents, web servers, receiver, mail relay, control plane.");
     void stop(0);
   });
 }

@@ -4,8 +4,7 @@
  * document and notes, and the document passes the API's own validation. Malformed files give
  * file:line:column.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { directorNames, importKeepalived } from "../../cli/importers/keepalived.js";
@@ -13,19 +12,7 @@ import { ImportRefused } from "../../cli/importers/keepalived-notes.js";
 import { ConfigSyntaxError, parseText } from "../../cli/importers/keepalived-syntax.js";
 import { type GivenTiming, type TimedKind, type Timing, vigilTiming } from "../../cli/importers/keepalived-timing.js";
 import { ClusterDocument, validateCluster } from "../../src/core/cluster.js";
-import { caseFiles, cases, corpus } from "./keepalived-corpus.js";
-
-/** Imports one director's keepalived.conf of `lines`, written to a scratch lb1.conf. */
-function importLines(lines: string[]): ReturnType<typeof importKeepalived> {
-  const dir = mkdtempSync(path.join(tmpdir(), "vigil-ka-"));
-  try {
-    const file = path.join(dir, "lb1.conf");
-    writeFileSync(file, lines.join("\n"));
-    return importKeepalived([file]);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
+import { caseFiles, cases, corpus, importLines } from "./keepalived-corpus.js";
 
 describe("keepalived import", () => {
   it.each(cases)("%s", (name) => {

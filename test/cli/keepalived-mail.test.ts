@@ -3,22 +3,13 @@
  * smtp_alert is taken from (the block, the global default of its family, smtp_alert), sync
  * groups, real servers that opt out, and the relay, sender and timeout with their notes.
  */
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { importKeepalived } from "../../cli/importers/keepalived.js";
+import { importLines as importOne } from "./keepalived-corpus.js";
 
+/** The import of one director's lines, with each note as `line: message`. */
 function importLines(lines: string[]) {
-  const dir = mkdtempSync(path.join(tmpdir(), "vigil-ka-mail-"));
-  try {
-    const file = path.join(dir, "lb1.conf");
-    writeFileSync(file, lines.join("\n"));
-    const out = importKeepalived([file], { cluster: "c" });
-    return { ...out, said: out.notes.map((n) => `${n.at.line}: ${n.message}`) };
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  const out = importOne(lines, "c");
+  return { ...out, said: out.notes.map((n) => `${n.at.line}: ${n.message}`) };
 }
 
 const mailDefs = (...extra: string[]) => [

@@ -66,13 +66,14 @@ describe("npm run demo", () => {
     // Each step, then what Vigil did, with the measured time.
     const steps = [
       /\[tour 1\/4\] web3 fails for the probes of apac only\.\n(?: {2}alert .*\n)* {2}apac voted web3 down after \d+\.\d s; the verdict stays up: 2 of 3 regions see it up/,
-      /\[tour 2\/4\] web3 fails for everyone\.\n(?: {2}alert .*\n)* {2}web3 is down by the quorum after \d+\.\d s; the target\.down alert reached the receiver after \d+\.\d s/,
+      /\[tour 2\/4\] web3 fails for everyone\.\n(?: {2}alert .*\n)* {2}web3 is down by the quorum after \d+\.\d s; the target\.down alert reached the receiver after \d+\.\d s, and its mail the relay after \d+\.\d s/,
       /web3 answers again: up after \d+\.\d s, target\.up alert after \d+\.\d s/,
       /\[tour 3\/4\] lb1's agent is stopped as a crash \(SIGKILL\)[^\n]*\n(?: {2}(?:alert|lb\d).*\n)* {2}lb2 holds VI_1 after \d+\.\d s/,
       /\[tour 4\/4\] lb1's agent starts again\.\n(?: {2}(?:alert|lb\d).*\n)* {2}lb1 holds VI_1 again after \d+\.\d s/,
     ];
     for (const step of steps) expect(out).toMatch(step);
     expect(out).toContain("alert received, signature verified: target.down web/web3");
+    expect(out).toMatch(/alert mail taken by the relay: \[vigil\] DOWN web\/web3 \(\d of \d observers/);
     if (process.getuid?.() === 0) {
       // As root (CI runs as root): the namespace lab, with the VIP on a real interface, and only on one.
       expect(out).toMatch(
@@ -105,7 +106,7 @@ describe("npm run demo", () => {
       return !existsSync(dir) && !answers && !labLeft;
     };
     await expect.poll(gone, { timeout: 20_000, interval: 250 }).toBe(true);
-    expect(out).toContain("Stopping the demo: agents, web servers, receiver, control plane.");
+    expect(out).toContain("Stopping the demo: agents, web servers, receiver, mail relay, control plane.");
     demo = null;
   });
 });

@@ -37,7 +37,12 @@ const WebhookWithSecret = Webhook.extend({ secret: z.string().optional() }).meta
 
 /** What a create would store, with nothing stored: the import's check. */
 const WebhookDryRun = z
-  .object({ dryRun: z.literal(true), webhook: Webhook.omit({ id: true, createdAt: true }) })
+  .object({
+    dryRun: z.literal(true),
+    /** A subscription of this name exists: a create would be refused, a PUT would replace it. */
+    exists: z.boolean(),
+    webhook: Webhook.omit({ id: true, createdAt: true }),
+  })
   .meta({ id: "WebhookDryRun" });
 
 const CreateQuery = z.strictObject({

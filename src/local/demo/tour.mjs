@@ -1,6 +1,6 @@
 /**
  * The demo's tour: each step changes one thing, waits for what Vigil does about it through the
- * API (and the webhook receiver), and says how long that took. A step that does not see the
+ * API (and the webhook receiver and mail relay), and says how long that took. A step that does not see the
  * expected outcome in time fails the demo with what it saw instead.
  */
 import { CLUSTER, GROUP, REGIONS, VIP } from "./cluster.mjs";
@@ -8,7 +8,7 @@ import { CLUSTER, GROUP, REGIONS, VIP } from "./cluster.mjs";
 const STEP_LIMIT_MS = 45_000;
 const seconds = (ms) => `${(ms / 1000).toFixed(1)} s`;
 
-export async function runTour({ begun, vipOn, api, say, servers, agents, alerts, nextAlert }) {
+export async function runTour({ begun, vipOn, api, say, servers, agents, alerts, mails, nextAlert }) {
   const health = async () => (await api("GET", `/v1/clusters/${CLUSTER}/health`)).targets;
   const target = async (name) => (await health()).find((t) => t.target === `web/${name}`);
   const holder = async () =>
@@ -29,6 +29,16 @@ export async function runTour({ begun, vipOn, api, say, servers, agents, alerts,
       await new Promise((r) => setTimeout(r, 100));
     }
     throw new Error(`the tour waited ${seconds(STEP_LIMIT_MS)} for ${what} and did not see it`);
+  }
+  /** Waits for a mail whose subject starts with `subject`, taken by the relay after `from`. */
+  async function mail(subject, from) {
+    for (;;) {
+      const found = mails.find((m) => m.at >= from && m.subject.startsWith(subject));
+      if (found) return found.at - from;
+      if (Date.now() - from > STEP_LIMIT_MS)
+        throw new Error(`no mail "${subject}..." within ${seconds(STEP_LIMIT_MS)}`);
+      await Promise.race([nextAlert(), new Promise((r) => setTimeout(r, 500))]);
+    }
   }
   /** Waits for an alert of `type` about `subject` received after `from`. */
   async function alert(type, subject, from) {
@@ -88,8 +98,9 @@ export async function runTour({ begun, vipOn, api, say, servers, agents, alerts,
   servers.web3.mode = "down";
   const down = await until("web/web3 to be down", async () => (await target("web3"))?.verdict.state === "down", t0);
   const alerted = await alert("target.down", "web/web3", t0);
+  const mailed = await mail("[vigil] DOWN web/web3", t0);
   say(
-    `  web3 is down by the quorum after ${seconds(down.ms)}; the target.down alert reached the receiver after ${seconds(alerted)}. The VIP group stays where it is.`,
+    `  web3 is down by the quorum after ${seconds(down.ms)}; the target.down alert reached the receiver after ${seconds(alerted)}, and its mail the relay after ${seconds(mailed)}. The VIP group stays where it is.`,
   );
   // Down for a few seconds more, so the dashboard's chart has a period to shade.
   await new Promise((r) => setTimeout(r, 5000));

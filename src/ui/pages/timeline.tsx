@@ -2,22 +2,11 @@
 import type { Event } from "../../core/event.js";
 import { eventWords } from "../../core/event-words.js";
 import { EVENT_TYPES } from "../../core/vocabulary.js";
-import { attemptAnswer, type DeliveryAttempt } from "../../core/webhook.js";
+import { attemptAnswer, type DeliveryWithAttempts } from "../../core/webhook.js";
 import type { UiApi } from "../api.js";
 import { ago, State } from "../layout.js";
 
-type Attempt = (typeof DeliveryAttempt)["_output"];
-
-interface DeliveryRow {
-  id: string;
-  eventType: string;
-  subject: string;
-  status: string;
-  attempts: number;
-  createdAt: string;
-  lastError: string | null;
-  attemptLog: Attempt[];
-}
+type DeliveryRow = DeliveryWithAttempts;
 
 export interface TimelineData {
   events: Event[];
