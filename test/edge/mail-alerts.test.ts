@@ -172,6 +172,19 @@ describe("email alerts through the queue", () => {
     expect(delivery.status).toBe("pending");
   });
 
+  it("mails nothing for a down that recovers within the hold-down, and one mail for a down that stays", async () => {
+    const { name, to } = await subscribeMail("ops", ["blip/1", "stays/1"], { holdDown: 2 });
+    await emit("target.down", "blip/1");
+    await emit("target.up", "blip/1");
+    await emit("target.down", "stays/1");
+    const [mail] = await waitForMails(to, 1, 10_000);
+    expect(mail?.subject).toMatch(/^\[vigil\] DOWN stays\/1/);
+    await expect
+      .poll(async () => (await deliveries(name)).map((d: { status: string }) => d.status).sort(), { timeout: 10_000 })
+      .toEqual(["cancelled", "cancelled", "delivered"]);
+    expect(await mailsTo(to)).toHaveLength(1);
+  });
+
   it("sends one mail for POST .../test", async () => {
     const { name, to } = await subscribeMail("ops", ["nothing"]);
     const test = await api("POST", `/v1/webhooks/${name}/test`);
