@@ -3,22 +3,14 @@
  * replaces one from a file (YAML or JSON, such as the email subscription `vigil import
  * keepalived` writes); test sends one test event; deliveries shows what each attempt got.
  */
-import { attemptAnswer, type DeliveryWithAttempts } from "../src/core/webhook.js";
+import { attemptAnswer, type DeliveryWithAttempts, type Webhook } from "../src/core/webhook.js";
 import type { ApiClient } from "./client.js";
 import { readDocument, UsageError } from "./commands.js";
 
 type Print = (line: string) => void;
 
-interface Subscription {
-  name: string;
-  format: string;
-  url: string;
-  enabled: boolean;
-  email?: { to: string[]; username?: string };
-  hasSmtpPassword: boolean;
-  filter: { events: string[]; targets: string[]; clusters: string[] };
-  failingSince: string | null;
-}
+/** A subscription as the API shows it. */
+type Subscription = Webhook;
 
 const route = (name: string, rest = "") => `/v1/webhooks/${encodeURIComponent(name)}${rest}`;
 
