@@ -154,7 +154,7 @@ function realServer(vs: LocalService, s: Stmt, inherited: Written, node: string,
     if (timingWord(d, timing)) continue;
     if (d.key === "weight") rs.weight = num(d);
     else if (d.key === "notify_up" || d.key === "notify_down")
-      ctx.note(d.at, `${d.key}: use a webhook on target.up / target.down events instead`);
+      ctx.note(d.at, `${d.key}: use a webhook or email subscription on target.up / target.down events instead`);
     else if (d.key in CHECKERS) checkers.push(d);
     else if (d.key === "smtp_alert") ctx.smtpAlert(d, vs.name, rs.name);
     else ctx.note(d.at, `real_server ${d.key}: not carried over`);
