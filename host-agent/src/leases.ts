@@ -353,10 +353,6 @@ export class LeaseClient {
       return;
     }
     if (unit.holding) return this.dispatch(unit, m.asks(now));
-    // The coordinator is back: its offer is the rule again, so the status quo's campaign ends.
-    // Going on (above each epoch heard) would outbid the campaign of the node it offers to,
-    // which outbids again on the next offer: a loop in which nobody ever holds.
-    if (m.epoch !== 0 && m.because === "status-quo" && this.coordinatorReachable(unit)) m.stand();
     if (m.epoch !== 0 && !m.campaignStale(now, false)) return this.dispatch(unit, m.asks(now));
     if (m.epoch !== 0 && m.knownEpoch > m.epoch && now < m.campaignUntil)
       return this.dispatch(unit, m.campaign(m.because, 0, now));
