@@ -10,12 +10,14 @@
  *
  * Faults are nftables bridge rules in the switch: they drop ARP too, and the node's carrier stays up
  * (a silent failure: the node believes it is fine). Every process the lab starts is recorded
- * by PID and ended by PID; the namespaces are deleted on `down()` and on process exit.
+ * by PID and ended by PID; the namespaces are deleted on `down()` and on process exit. Each
+ * lab records its prefix and owner's PID under /run/vigil-lab, so a lab whose owner was killed
+ * outright (no exit handler runs) has its namespaces deleted when the next lab is created.
  * Needs root, ip (iproute2), nft (nftables), tcpdump, arping.
  */
 import { execFile, execFileSync, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { createWriteStream } from "node:fs";
+import { createWriteStream, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
@@ -27,6 +29,35 @@ const OCTETS = { cp: 2, lb1: 11, lb2: 12, lb3: 13, web1: 21, web2: 22, client: 5
 
 export const addressOf = (node) => `${SUBNET}.${OCTETS[node]}`;
 export const macOf = (node) => `02:77:00:00:00:${OCTETS[node].toString(16).padStart(2, "0")}`;
+
+/** Where each lab records its owner's PID, by prefix. */
+const OWNERS = "/run/vigil-lab";
+
+/** Deletes the namespaces of labs whose owning process is gone (it was killed before it could clean up). */
+function sweepOrphans() {
+  let prefixes = [];
+  try {
+    prefixes = readdirSync(OWNERS);
+  } catch {
+    return;
+  }
+  const names = run(["ip", "netns", "list"])
+    .split("\n")
+    .map((line) => line.split(" ")[0])
+    .filter(Boolean);
+  for (const prefix of prefixes) {
+    const owner = Number(readFileSync(path.join(OWNERS, prefix), "utf8"));
+    try {
+      process.kill(owner, 0);
+      continue; // Its owner still runs: the lab is in use.
+    } catch {}
+    for (const name of names.filter((n) => n.startsWith(`${prefix}-`)))
+      try {
+        run(["ip", "netns", "del", name]);
+      } catch {}
+    rmSync(path.join(OWNERS, prefix), { force: true });
+  }
+}
 
 const run = (argv) => execFileSync(argv[0], argv.slice(1), { stdio: ["ignore", "pipe", "pipe"], encoding: "utf8" });
 
@@ -61,7 +92,10 @@ export class Lab {
 
   /** Builds the switch and the nodes. */
   static create(nodes = ["cp", "lb1", "lb2", "client"]) {
+    sweepOrphans();
     const lab = new Lab(nodes);
+    mkdirSync(OWNERS, { recursive: true });
+    writeFileSync(path.join(OWNERS, lab.prefix), String(process.pid));
     try {
       const sw = lab.ns("sw");
       run(["ip", "netns", "add", sw]);
@@ -293,6 +327,7 @@ export class Lab {
         // Not created, or already deleted.
       }
     }
+    rmSync(path.join(OWNERS, this.prefix), { force: true });
     process.removeListener("exit", this.cleanup);
   }
 }
