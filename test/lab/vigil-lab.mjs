@@ -4,13 +4,14 @@
  * HTTP on :80 (its tracked service), the client loop and the ARP capture. The API is reached
  * over a Unix socket forwarded inside cp, so the host needs no route into the lab.
  */
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { chmodSync, createWriteStream, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import http from "node:http";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { freshCheckout, startVigil, stopVigil } from "../../bench/local-run.mjs";
+import { run } from "../local/run.mjs";
 import { addressOf, Lab, VIP } from "./lab.mjs";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -148,24 +149,11 @@ export class VigilLab {
 
   /** Runs the operator's CLI (the built bundle) inside cp, logged in as admin; never blocks this process. */
   cli(args) {
-    return new Promise((resolve) => {
-      const child = spawn(
-        "ip",
-        ["netns", "exec", this.lab.ns("cp"), process.execPath, path.join(root, "host-agent/dist/vigil.cjs"), ...args],
-        {
-          env: { ...process.env, VIGIL_URL: `http://127.0.0.1:${PORT}`, VIGIL_TOKEN: this.admin },
-        },
-      );
-      let stdout = "";
-      let stderr = "";
-      child.stdout.on("data", (c) => {
-        stdout += c;
-      });
-      child.stderr.on("data", (c) => {
-        stderr += c;
-      });
-      child.on("close", (status) => resolve({ status, stdout, stderr }));
-    });
+    return run(
+      "ip",
+      ["netns", "exec", this.lab.ns("cp"), process.execPath, path.join(root, "host-agent/dist/vigil.cjs"), ...args],
+      { env: { ...process.env, VIGIL_URL: `http://127.0.0.1:${PORT}`, VIGIL_TOKEN: this.admin } },
+    );
   }
 
   async enroll(node) {
