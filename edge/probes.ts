@@ -15,6 +15,7 @@ import { judgeTcpReply } from "../src/core/checks/tcp/judge.js";
 import { parseResponse, requestText } from "../src/core/http1.js";
 import type { ProbeResult } from "../src/core/rise-fall.js";
 import type { Target } from "../src/core/targets.js";
+import { withDeadline } from "./deadline.js";
 
 /** Responses are read up to this size for the regex and the digest. */
 const MAX_RESPONSE_BYTES = 1024 * 1024 + 16 * 1024;
@@ -215,25 +216,5 @@ async function exchange(
     return await talk(io);
   } finally {
     await io.close();
-  }
-}
-
-/** Runs `work` with an AbortSignal that fires at the deadline; rejects with a timeout then. */
-async function withDeadline<T>(deadline: number, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
-  const controller = new AbortController();
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => {
-        controller.abort();
-        reject(new Error("timeout"));
-      },
-      Math.max(0, deadline - Date.now()),
-    );
-  });
-  try {
-    return await Promise.race([work(controller.signal), timeout]);
-  } finally {
-    clearTimeout(timer);
   }
 }

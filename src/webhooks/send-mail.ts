@@ -4,6 +4,7 @@
  * Message-ID, so every attempt of one delivery is one mail to the reader. The subscription's
  * timeout bounds the whole dialogue; when it runs out, the socket is closed.
  */
+import { withDeadline } from "../../edge/deadline.js";
 import { openSmtp } from "../../edge/smtp-connection.js";
 import { relayOf } from "../core/email-subscription.js";
 import { composeMail } from "../core/mail-message.js";
@@ -24,26 +25,21 @@ export async function mailEvent(webhook: WebhookRow, event: EventPayload, delive
   const link = event.cluster ? `${base}/ui/clusters/${encodeURIComponent(event.cluster)}/timeline` : `${base}/ui`;
   const message = composeMail(event, { from: email.from, to: email.to, date: new Date(), id: deliveryId }, link);
   const conn = openSmtp(relay.host, relay.port, relay.transport);
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timedOut = new Promise<MailOutcome>((resolve) => {
-    timer = setTimeout(() => {
-      const error = `timeout after ${email.timeout} s`;
-      resolve({ sent: false, step: "timeout", code: null, error, permanent: false });
-    }, email.timeout * 1000);
-  });
-  const out = await Promise.race([
-    sendMail(conn, {
-      helo: email.from.split("@")[1] ?? "vigil",
-      from: email.from,
-      to: email.to,
-      message,
-      starttls: relay.starttls,
-      auth:
-        email.username && webhook.smtpPassword ? { username: email.username, password: webhook.smtpPassword } : null,
-    }),
-    timedOut,
-  ]);
-  clearTimeout(timer);
+  const plan = {
+    helo: email.from.split("@")[1] ?? "vigil",
+    from: email.from,
+    to: email.to,
+    message,
+    starttls: relay.starttls,
+    auth: email.username && webhook.smtpPassword ? { username: email.username, password: webhook.smtpPassword } : null,
+  };
+  let out: MailOutcome;
+  try {
+    // sendMail never throws: only the deadline does.
+    out = await withDeadline(Date.now() + email.timeout * 1000, () => sendMail(conn, plan));
+  } catch {
+    out = { sent: false, step: "timeout", code: null, error: `timeout after ${email.timeout} s`, permanent: false };
+  }
   await conn.close();
   if (out.sent) {
     const error = out.refused.length > 0 ? `delivered, but refused for ${out.refused.join("; ")}` : null;
