@@ -74,7 +74,7 @@ await new Promise((resolve) => relayServer.listen(0, "127.0.0.1", resolve));
 const relay = `smtp://127.0.0.1:${relayServer.server.address().port}`;
 
 const input = { receiver, relay, spaced, burst, mails, mailBurst };
-const r = await runWorkload("bench/webhooks/workload.bench-test.ts", input, (mark) => {
+const { dialogueMs, ...r } = await runWorkload("bench/webhooks/workload.bench-test.ts", input, (mark) => {
   phase = mark;
 }).finally(() => {
   server.close();
@@ -108,14 +108,15 @@ report(
     [`mails/s through the queue to the relay (burst of ${mailBurst})`, r.mailsPerSecond],
     ["email: event to mail at the relay, p50 (ms)", mailPct(50)],
     ["email: event to mail at the relay, p99 (ms)", mailPct(99)],
-    ["email: one attempt's SMTP dialogue, p50 (ms)", r.dialogueMs.p50],
-    ["email: one attempt's SMTP dialogue, p99 (ms)", r.dialogueMs.p99],
+    ["email: one attempt's SMTP dialogue, p50 (ms)", percentile(dialogueMs, 50)],
+    ["email: one attempt's SMTP dialogue, p99 (ms)", percentile(dialogueMs, 99)],
   ],
   {
     ...r,
     spaced: latencies.length,
     latencyMs: { p50: pct(50), p99: pct(99), max: Math.max(...latencies) },
     mailLatencyMs: { p50: mailPct(50), p99: mailPct(99), max: Math.max(...mailLatencies) },
+    dialogueMs: { p50: percentile(dialogueMs, 50), p99: percentile(dialogueMs, 99) },
     arrivalOrder,
   },
 );
