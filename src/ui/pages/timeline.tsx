@@ -2,15 +2,13 @@
 import type { Event } from "../../core/event.js";
 import { eventWords } from "../../core/event-words.js";
 import { EVENT_TYPES } from "../../core/vocabulary.js";
-import { attemptAnswer, type DeliveryWithAttempts } from "../../core/webhook.js";
+import { attemptAnswer, type DeliveryWithAttempts, type Webhook } from "../../core/webhook.js";
 import type { UiApi } from "../api.js";
 import { ago, State } from "../layout.js";
 
-type DeliveryRow = DeliveryWithAttempts;
-
 export interface TimelineData {
   events: Event[];
-  webhooks: { name: string; format: string; to: string[]; deliveries: DeliveryRow[] }[];
+  webhooks: { name: string; format: string; to: string[]; deliveries: DeliveryWithAttempts[] }[];
   filter: { type: string; subject: string };
 }
 
@@ -21,13 +19,13 @@ export async function loadTimeline(api: UiApi, cluster: string, query: URLSearch
   if (type) params.set("type", type);
   if (subject) params.set("subject", subject);
   const events = await api.get<Event[]>(`/v1/clusters/${encodeURIComponent(cluster)}/events?${params}`);
-  const hooks = await api.get<{ name: string; format: string; email?: { to: string[] } }[]>("/v1/webhooks");
+  const hooks = await api.get<Webhook[]>("/v1/webhooks");
   const webhooks = await Promise.all(
     hooks.map(async (h) => {
       const base = `/v1/webhooks/${encodeURIComponent(h.name)}/deliveries`;
-      const list = await api.get<Omit<DeliveryRow, "attemptLog">[]>(`${base}?limit=10`);
+      const list = await api.get<Omit<DeliveryWithAttempts, "attemptLog">[]>(`${base}?limit=10`);
       const deliveries = await Promise.all(
-        list.map((d) => api.get<DeliveryRow>(`${base}/${encodeURIComponent(d.id)}`)),
+        list.map((d) => api.get<DeliveryWithAttempts>(`${base}/${encodeURIComponent(d.id)}`)),
       );
       return { name: h.name, format: h.format, to: h.email?.to ?? [], deliveries };
     }),
